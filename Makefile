@@ -1,0 +1,45 @@
+# Webhook Bridge: `make test` on a fresh machine, `make dev` for the local stack.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+
+.PHONY: install test lint typecheck unit dev bench build clean events
+
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+
+typecheck: install
+	$(BIN)/mypy layers/shared/python/webhook_bridge functions devstack
+
+unit: install
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck unit
+
+dev: install
+	PORT=$(PORT) $(BIN)/python -m devstack
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+events: install
+	$(BIN)/python scripts/make_events.py
+
+build:
+	PYENV_VERSION=3.12.1 sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,495 @@
+"""Running a function the way Lambda does: its own process, its own environment.
+
+Why processes: every function module is ``app.py``, settings are read once at cold
+start and cached (``@cache``), powertools keeps per-invocation state in module
+globals, and environment variables like ``VENDOR``/``QUEUE_URL`` differ per
+function. ``os.environ`` is process-global, so swapping it around invocations in
+one process would race as soon as two functions run at once (and would not undo
+what a cold start cached). A worker process per execution environment gets the
+function's environment at spawn, exactly like Lambda, and handles one invocation at
+a time; concurrency is more workers, up to the function's limit.
+
+This module imports only the standard library: ``devstack.worker`` imports it in the
+child before the handler, and the handler's cold start must not see devstack's
+imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+LogSink = Callable[[str, str], None]  # (source, line)
+
+INIT_TIMEOUT_SECONDS = 30.0  # Lambda allows 10 s of init; a laptop's first import can be slower
+STOP_GRACE_SECONDS = 5.0
+RELOAD_CHECK_INTERVAL = 1.0
+_DEVSTACK_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def stderr_sink(source: str, line: str) -> None:
+    sys.stderr.write(f"[{source}] {line}\n")
+    sys.stderr.flush()
+
+
+class LambdaContext:
+    """The context object Lambda's Python runtime passes to handlers."""
+
+    def __init__(
+        self,
+        *,
+        function_name: str,
+        memory_limit_in_mb: str,
+        invoked_function_arn: str,
+        aws_request_id: str,
+        deadline_ms: float,
+        function_version: str = "$LATEST",
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.invoked_function_arn = invoked_function_arn
+        # A string, as in Lambda's runtime (it comes from AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = aws_request_id
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[{function_version}]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+    def __repr__(self) -> str:
+        return f"LambdaContext(function_name={self.function_name!r}, aws_request_id={self.aws_request_id!r})"
+
+
+def error_payload(error: BaseException) -> dict[str, Any]:
+    """Lambda's error document for an exception raised by a handler."""
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": "",
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    request_id: str
+    ok: bool
+    payload: Any = None  # the handler's return value, after a JSON round trip (as Lambda returns it)
+    payload_text: str = ""  # the serialised return value, as Lambda hands it to the caller
+    error: Mapping[str, Any] | None = None  # {"errorMessage", "errorType", "stackTrace"}
+    duration_ms: float = 0.0
+    payload_bytes: int = 0
+
+    @property
+    def error_type(self) -> str | None:
+        return None if self.error is None else str(self.error.get("errorType", "Unhandled"))
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker needs to load and run one function (sent as JSON on its command line)."""
+
+    logical_id: str
+    function_name: str
+    function_arn: str
+    code_dir: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: float
+    layer_dirs: tuple[str, ...] = ()
+    module_name: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.module_name:
+            # e.g. fn_stripe_webhook_app: unique per code directory, a valid identifier.
+            module = self.handler.rpartition(".")[0] or "app"
+            name = re.sub(r"\W", "_", f"fn_{Path(self.code_dir).name}_{module}")
+            object.__setattr__(self, "module_name", name)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "logical_id": self.logical_id,
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "code_dir": self.code_dir,
+                "handler": self.handler,
+                "memory_mb": self.memory_mb,
+                "timeout_seconds": self.timeout_seconds,
+                "layer_dirs": list(self.layer_dirs),
+                "module_name": self.module_name,
+            }
+        )
+
+
+class InitError(Exception):
+    def __init__(self, error: Mapping[str, Any]) -> None:
+        super().__init__(error.get("errorMessage", "init failed"))
+        self.error = error
+
+
+class _Worker:
+    """One execution environment: a child process running ``devstack.worker``."""
+
+    _EOF = object()
+
+    def __init__(self, spec: WorkerSpec, env: Mapping[str, str], log_sink: LogSink, generation: int) -> None:
+        self.spec = spec
+        self.generation = generation
+        cwd = spec.code_dir if Path(spec.code_dir).is_dir() else None  # Lambda's cwd is the code (/var/task)
+        # start_new_session: Ctrl-C reaches only the parent, which stops workers in order.
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+            [sys.executable, "-m", "devstack.worker", spec.to_json()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+        self._inbox: queue.Queue[Any] = queue.Queue()
+        self._log_sink = log_sink
+        threading.Thread(target=self._read_protocol, name=f"{spec.logical_id}:protocol", daemon=True).start()
+        threading.Thread(target=self._pump_logs, name=f"{spec.logical_id}:logs", daemon=True).start()
+
+    def _read_protocol(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                self._inbox.put(json.loads(line))
+            except ValueError:
+                self._log_sink(self.spec.logical_id, f"(devstack) unreadable worker message: {line[:200]!r}")
+        self._inbox.put(self._EOF)
+
+    def _pump_logs(self) -> None:
+        assert self.process.stderr is not None
+        for raw in self.process.stderr:
+            self._log_sink(self.spec.logical_id, raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def wait_ready(self, timeout: float) -> float:
+        """Init duration in ms; raises InitError when the module cannot be loaded."""
+        try:
+            message = self._inbox.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            raise InitError(
+                {"errorType": "Runtime.InitTimeout", "errorMessage": f"init did not finish within {timeout:.0f} s"}
+            ) from None
+        if message is self._EOF:
+            code = self.process.wait()
+            raise InitError({"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited during init: {code}"})
+        if message.get("type") == "init_error":
+            self.process.wait()
+            raise InitError(message["error"])
+        return float(message.get("init_ms", 0))
+
+    def invoke(self, request_id: str, event: Any, timeout: float | None) -> InvocationResult:
+        started = time.time()
+        budget = timeout if timeout is not None else self.spec.timeout_seconds
+        request = {
+            "request_id": request_id,
+            "event": event,
+            "deadline_ms": (started + self.spec.timeout_seconds) * 1000,
+        }
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return self._exited(request_id)
+        try:
+            message = self._inbox.get(timeout=budget)
+        except queue.Empty:
+            # Lambda stops the environment when the function times out; so do we.
+            self.kill()
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            message_text = f"{stamp} {request_id} Task timed out after {self.spec.timeout_seconds:.2f} seconds"
+            self._log_sink(self.spec.logical_id, message_text)
+            return InvocationResult(
+                request_id,
+                ok=False,
+                error={"errorMessage": message_text, "errorType": "Sandbox.Timedout"},
+                duration_ms=(time.time() - started) * 1000,
+            )
+        if message is self._EOF:
+            return self._exited(request_id)
+        if message.get("ok"):
+            text = message["payload"]
+            return InvocationResult(
+                request_id,
+                ok=True,
+                payload=json.loads(text),
+                payload_text=text,
+                duration_ms=message.get("duration_ms", 0.0),
+                payload_bytes=len(text.encode()),
+            )
+        error = dict(message.get("error") or {})
+        error["requestId"] = request_id
+        return InvocationResult(request_id, ok=False, error=error, duration_ms=message.get("duration_ms", 0.0))
+
+    def _exited(self, request_id: str) -> InvocationResult:
+        code = self.process.wait()
+        status = f"signal: {-code}" if code < 0 else f"exit status {code}"
+        text = f"RequestId: {request_id} Error: Runtime exited with error: {status}"
+        self._log_sink(self.spec.logical_id, text)
+        return InvocationResult(request_id, ok=False, error={"errorType": "Runtime.ExitError", "errorMessage": text})
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Closing stdin ends the worker's loop; kill it if it does not go quietly."""
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait()
+
+
+class FunctionRuntime:
+    """A function's pool of execution environments, scaled on demand up to ``max_concurrency``."""
+
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        env: Mapping[str, str],
+        *,
+        max_concurrency: int,
+        log_sink: LogSink = stderr_sink,
+        enforce_timeout: bool = True,
+        reload: bool = True,
+        watch_dirs: tuple[str, ...] = (),
+    ) -> None:
+        self.spec = spec
+        self.env = _worker_environment(env)
+        self.max_concurrency = max(1, max_concurrency)
+        self._log_sink = log_sink
+        self._enforce_timeout = enforce_timeout
+        self._watch_dirs = watch_dirs or (spec.code_dir, *spec.layer_dirs)
+        self._reload = reload
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._reserved = 0  # workers being started
+        self._busy = 0
+        self._stopping = False
+        self._generation = 0
+        self._fingerprint = _code_fingerprint(self._watch_dirs) if reload else None
+        self._last_check = time.monotonic()
+        self._prewarming: list[threading.Thread] = []
+        self._executor = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix=spec.logical_id)
+        self.invocations = 0
+        self.errors = 0
+        self.cold_starts = 0
+        self.init_error: Mapping[str, Any] | None = None  # of the latest cold start, if it failed
+
+    @property
+    def name(self) -> str:
+        return self.spec.logical_id
+
+    @property
+    def in_flight(self) -> int:
+        with self._cond:
+            return self._busy
+
+    def start(self, prewarm: int = 1) -> None:
+        """Start ``prewarm`` environments in the background, so that import errors show at start-up."""
+        for _ in range(min(prewarm, self.max_concurrency)):
+            thread = threading.Thread(target=self._prewarm, name=f"{self.name}:prewarm", daemon=True)
+            thread.start()
+            self._prewarming.append(thread)
+
+    def wait_started(self, timeout: float = INIT_TIMEOUT_SECONDS) -> None:
+        """Wait for the prewarmed environments (so the first request does not start another)."""
+        deadline = time.monotonic() + timeout
+        for thread in self._prewarming:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _prewarm(self) -> None:
+        with self._cond:
+            if self._stopping or len(self._all) + self._reserved >= self.max_concurrency:
+                return
+            self._reserved += 1
+        spawned = self._spawn()
+        with self._cond:
+            self._reserved -= 1
+            if isinstance(spawned, _Worker):
+                self._idle.append(spawned)
+            self._cond.notify()
+
+    def invoke(self, event: Any) -> InvocationResult:
+        """Run the handler once (waiting for a free environment if all are busy)."""
+        request_id = str(uuid.uuid4())
+        acquired = self._acquire(request_id)
+        if isinstance(acquired, InvocationResult):
+            result = acquired
+        else:
+            # Without enforcement (e.g. sitting in a debugger) the wait is simply unbounded.
+            budget = None if self._enforce_timeout else 365 * 24 * 3600.0
+            try:
+                result = acquired.invoke(request_id, event, budget)
+            finally:
+                self._release(acquired)
+        with self._cond:
+            self.invocations += 1
+            self.errors += 0 if result.ok else 1
+        return result
+
+    def submit(self, event: Any) -> Future[InvocationResult]:
+        """Invoke in the background; the caller may stop waiting (API Gateway's 30 s) without killing it."""
+        return self._executor.submit(self.invoke, event)
+
+    def _acquire(self, request_id: str) -> _Worker | InvocationResult:
+        with self._cond:
+            self._check_reload()
+            while True:
+                if self._stopping:
+                    return _stopping(request_id)
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive and worker.generation == self._generation:
+                        self._busy += 1
+                        return worker
+                    self._discard(worker)
+                if len(self._all) + self._reserved < self.max_concurrency:
+                    self._reserved += 1
+                    break
+                self._cond.wait()
+        spawned = self._spawn()
+        with self._cond:
+            self._reserved -= 1
+            self._cond.notify()
+            if isinstance(spawned, _Worker):
+                self._busy += 1
+                return spawned
+            # Lambda fails the invocation with the init error; the next one tries a fresh init.
+            return InvocationResult(request_id, ok=False, error={**spawned, "requestId": request_id})
+
+    def _spawn(self) -> _Worker | Mapping[str, Any]:
+        """A ready worker (registered in the pool), or the init error."""
+        with self._cond:
+            generation = self._generation
+        try:
+            worker = _Worker(self.spec, self.env, self._log_sink, generation)
+        except OSError as error:
+            self._log_sink(self.name, f"(devstack) cannot start a worker: {error}")
+            return {"errorType": "Runtime.StartError", "errorMessage": str(error)}
+        try:
+            init_ms = worker.wait_ready(INIT_TIMEOUT_SECONDS)
+        except InitError as error:
+            self._log_sink(self.name, f"(devstack) init failed: {error.error.get('errorType')}: {error}")
+            self.init_error = error.error
+            return error.error
+        self.init_error = None
+        with self._cond:
+            if self._stopping:
+                threading.Thread(target=worker.close, daemon=True).start()
+                return {"errorType": "Stopping", "errorMessage": "the local stack is stopping"}
+            self.cold_starts += 1
+            self._all.add(worker)
+        self._log_sink(self.name, f"(devstack) cold start: init {init_ms:.0f} ms")
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            self._busy -= 1
+            if worker.alive and worker.generation == self._generation and not self._stopping:
+                self._idle.append(worker)
+            else:
+                self._discard(worker)
+            self._cond.notify()
+
+    def _discard(self, worker: _Worker) -> None:
+        self._all.discard(worker)
+        threading.Thread(target=worker.close, name=f"{self.name}:close", daemon=True).start()
+
+    def _check_reload(self) -> None:
+        """New code → new environments for the next invocations (busy ones finish first)."""
+        if not self._reload or time.monotonic() - self._last_check < RELOAD_CHECK_INTERVAL:
+            return
+        self._last_check = time.monotonic()
+        fingerprint = _code_fingerprint(self._watch_dirs)
+        if fingerprint != self._fingerprint:
+            self._fingerprint = fingerprint
+            self._generation += 1
+            self._log_sink(self.name, "(devstack) code changed: next invocations start fresh environments")
+
+    def stop(self, timeout: float = STOP_GRACE_SECONDS) -> None:
+        with self._cond:
+            self._stopping = True
+            deadline = time.monotonic() + timeout
+            while self._busy and time.monotonic() < deadline:
+                self._cond.wait(timeout=deadline - time.monotonic())
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        closing = [threading.Thread(target=w.close, args=(1.0,), daemon=True) for w in workers]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join(timeout=2.0)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _stopping(request_id: str) -> InvocationResult:
+    error = {"errorType": "Stopping", "errorMessage": "the local stack is stopping", "requestId": request_id}
+    return InvocationResult(request_id, ok=False, error=error)
+
+
+def _worker_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The function's environment plus what the worker process itself needs."""
+    worker_env = dict(env)
+    worker_env["PYTHONUNBUFFERED"] = "1"  # logs appear as they are written
+    original = worker_env.get("PYTHONPATH")
+    # devstack must be importable by the worker even without an installed package; the
+    # worker takes this entry out again before loading the handler.
+    worker_env["PYTHONPATH"] = os.pathsep.join(p for p in (_DEVSTACK_ROOT, original) if p)
+    worker_env["DEVSTACK_WORKER_PATH"] = _DEVSTACK_ROOT
+    if original:
+        worker_env["DEVSTACK_ORIGINAL_PYTHONPATH"] = original
+    return worker_env
+
+
+def _code_fingerprint(directories: tuple[str, ...]) -> tuple[int, int]:
+    newest, count = 0, 0
+    for directory in directories:
+        for root, dirs, files in os.walk(directory):
+            dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+            for name in files:
+                if name.endswith(".py"):
+                    try:
+                        newest = max(newest, os.stat(os.path.join(root, name)).st_mtime_ns)
+                        count += 1
+                    except OSError:
+                        continue
+    return newest, count

@@ -1,0 +1,40 @@
+"""moto's ThreadedMotoServer in its own process: ``python -m devstack.moto_server PORT``.
+
+Prints ``{"port": N}`` once it accepts connections and serves until its stdin
+closes, so it never outlives the stack that started it (even after a kill -9).
+
+Why a separate process: moto keeps its state in module globals, so a server inside a
+test process would share (and lose, on ``mock_aws`` exit) its queues with every
+``mock_aws`` test there; and the emulated AWS calls would compete for one GIL with
+the HTTP API and the pollers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+
+
+def main(argv: list[str]) -> int:
+    port = int(argv[1]) if len(argv) > 1 else 0
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us by closing stdin
+    # Werkzeug logs every request at INFO when nothing is configured; the stack has its own log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    _, bound = server.get_host_and_port()
+    sys.stdout.write(json.dumps({"port": bound}) + "\n")
+    sys.stdout.flush()
+    sys.stdin.read()
+    # Long polls still waiting inside moto would delay a normal shutdown; nothing needs saving.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,130 @@
+"""What every impersonated vendor API has in common: a path prefix, auth, routing, state."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, RequestRedirect, Rule
+from werkzeug.wrappers import Request, Response
+
+from devstack.sandbox.clock import Clock
+from devstack.sandbox.config import SandboxCredentials
+from devstack.sandbox.faults import Fault
+from devstack.sandbox.wire import Body, read_body
+
+# Header through which a vendor tells the person reading the log something the vendor
+# itself would not say (e.g. "duplicate event id ignored"); copied into the record.
+NOTE_HEADER = "X-Sandbox-Note"
+_MAPS: dict[type, Map] = {}
+
+
+class VendorService(ABC):
+    """One vendor API mounted under ``prefix`` on the sandbox."""
+
+    name: ClassVar[str]  # key used by /_sandbox endpoints, e.g. "loops"
+    prefix: ClassVar[str]  # API root under the sandbox, e.g. "/loops/api/v1"
+    env_var: ClassVar[str]  # the bridge's setting for that root, e.g. "LOOPS_BASE_URL"
+
+    def __init__(self, credentials: SandboxCredentials, clock: Clock, lock: threading.RLock | None = None) -> None:
+        self.credentials = credentials
+        self.clock = clock
+        # One lock per vendor: handlers are short and in-memory, so serialising them is
+        # cheap and makes check-then-act logic (409 on duplicates) trivially correct.
+        self.lock = lock or threading.RLock()
+        self.url_map = self._shared_map()
+
+    @classmethod
+    def _shared_map(cls) -> Map:
+        # Rules are the same for every instance and compiling them costs ~1 ms each, so a
+        # test suite starting a fresh sandbox per test builds each map only once.
+        cached = _MAPS.get(cls)
+        if cached is None:
+            cached = _MAPS[cls] = Map(cls.rules(), strict_slashes=False, merge_slashes=False)
+        return cached
+
+    # --- to implement -------------------------------------------------------------
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        """Routes below the prefix; each endpoint names a method ``handler(request, **args)``."""
+        return []
+
+    @abstractmethod
+    def authenticate(self, request: Request) -> Response | None:
+        """None when the credentials are right, else the vendor's 401."""
+
+    @abstractmethod
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        """An error answer in the vendor's own body shape."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget all vendor-side state (contacts, events...)."""
+
+    @abstractmethod
+    def snapshot(self) -> dict[str, Any]:
+        """Vendor-side state as JSON, for /_sandbox/state."""
+
+    # --- pipeline -----------------------------------------------------------------
+
+    def admit(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        """Rate limiting hook: a refusal, or headers to add to the eventual answer."""
+        return None, {}
+
+    def guard(self, request: Request, args: Mapping[str, Any]) -> Response | None:
+        """Check the matched path parameters (e.g. account ids) before the endpoint runs."""
+        return None
+
+    def handle(self, request: Request, path: str) -> Response:
+        """Auth, then rate limit, then the endpoint. ``path`` is below the prefix."""
+        denied = self.authenticate(request)
+        if denied is not None:
+            return denied
+        refused, headers = self.admit(request)
+        if refused is not None:
+            return refused
+        response = self.route(request, path)
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
+    def route(self, request: Request, path: str) -> Response:
+        adapter = self.url_map.bind("sandbox")
+        try:
+            endpoint, args = adapter.match(path or "/", method=request.method)
+        except MethodNotAllowed as exc:
+            response = self.error(405, f"method {request.method} not allowed on {path}")
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or []))
+            return response
+        except (NotFound, RequestRedirect):
+            return self.error(404, f"no such endpoint: {request.method} {self.prefix}{path}")
+        refused = self.guard(request, args)
+        if refused is not None:
+            return refused
+        handler = getattr(self, str(endpoint))
+        with self.lock:
+            response = handler(request, **args)
+        assert isinstance(response, Response)
+        return response
+
+    def fault_response(self, fault: Fault) -> Response:
+        status = fault.status or 500
+        response = self.error(status, f"sandbox: injected fault (HTTP {status})")
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        response.headers[NOTE_HEADER] = "injected fault"
+        return response
+
+    # --- helpers ------------------------------------------------------------------
+
+    def json_object(self, request: Request, *, status: int = 400) -> dict[str, Any] | Response:
+        """The body as a dict, or this vendor's error when it is not a JSON object."""
+        body: Body = read_body(request)
+        if not body.is_object:
+            return self.error(status, "request body must be a JSON object")
+        assert isinstance(body.value, dict)
+        return body.value

@@ -1,0 +1,202 @@
+"""ConvertLoop REST API v1: identify people (and segments) and track event logs."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from devstack.sandbox.store import BoundedDict
+from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.wire import basic_credentials, json_response, non_empty_string, secret_equals
+
+IDENTIFIERS = ("pid", "user_id", "email")
+MAX_PEOPLE = 50_000
+MAX_EVENTS = 20_000
+
+
+class ConvertLoop(VendorService):
+    name = "convertloop"
+    prefix = "/convertloop/v1"
+    env_var = "CONVERTLOOP_BASE_URL"
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        return [
+            Rule("/people", endpoint="post_people", methods=["POST"]),
+            Rule("/event_logs", endpoint="post_event_logs", methods=["POST"]),
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.people: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_PEOPLE)
+            self.index: BoundedDict[str, str] = BoundedDict(MAX_PEOPLE * len(IDENTIFIERS))
+            self.event_logs: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+            self._ids = itertools.count(1)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy({"people": self.people.values(), "event_logs": list(self.event_logs)})
+
+    def authenticate(self, request: Request) -> Response | None:
+        given = basic_credentials(request)
+        if (
+            given is not None
+            and secret_equals(given[0], self.credentials.convertloop_app_id)
+            and secret_equals(given[1], self.credentials.convertloop_api_key)
+        ):
+            return None
+        response = self.error(401, "missing or invalid app_id / api_key (HTTP Basic auth)")
+        response.headers["WWW-Authenticate"] = 'Basic realm="ConvertLoop"'
+        return response
+
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"success": False, "error": message, "errors": errors or [message]}, status)
+
+    # The document lists 400 for "domain validation errors, missing data" and 422 for
+    # "unable to process the given information": a body that is not a JSON object is
+    # unprocessable (422); a field that is missing or of the wrong kind is a 400.
+
+    def post_people(self, request: Request) -> Response:
+        body = self.json_object(request, status=422)
+        if isinstance(body, Response):
+            return body
+        errors = self._person_errors(body)
+        if not any(_is_id(body.get(key)) for key in IDENTIFIERS):
+            errors.insert(0, "one of pid, user_id or email is required")
+        if errors:
+            return self.error(400, errors[0], errors)
+        person = self._upsert_person(body)
+        return json_response({"success": True, "person": person})
+
+    def post_event_logs(self, request: Request) -> Response:
+        body = self.json_object(request, status=422)
+        if isinstance(body, Response):
+            return body
+        errors: list[str] = []
+        if not non_empty_string(body.get("name")):
+            errors.append("name is required")
+        person_data = body.get("person")
+        if person_data is not None:
+            if isinstance(person_data, dict):
+                errors.extend(f"person.{error}" for error in self._person_errors(person_data))
+            else:
+                errors.append("person must be a hash")
+        if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
+            errors.append("metadata must be a hash")
+        if errors:
+            return self.error(400, errors[0], errors)
+        person = None
+        if isinstance(person_data, dict) and any(person_data.get(key) for key in IDENTIFIERS):
+            person = self._upsert_person(person_data)
+        event = {
+            "id": next(self._ids),
+            "name": body["name"],
+            # The document spells it "occured_at"; accept the correct spelling as well.
+            "occured_at": body.get("occured_at") or body.get("occurred_at") or _now(),
+            "metadata": body.get("metadata") or {},
+            "person_id": person["id"] if person else None,
+            "person": person_data,
+        }
+        self.event_logs.append(event)
+        return json_response({"success": True, "event_log": event})
+
+    # --- people -------------------------------------------------------------------
+
+    @staticmethod
+    def _person_errors(data: dict[str, Any]) -> list[str]:
+        errors = []
+        email = data.get("email")
+        if email is not None and not (isinstance(email, str) and "@" in email):
+            errors.append("email is invalid")
+        for key in ("pid", "user_id"):
+            if data.get(key) is not None and not _is_id(data[key]):
+                errors.append(f"{key} must be a string")
+        for key in ("add_to_segments", "remove_from_segments"):
+            value = data.get(key)
+            if value is not None and not _segments(value):
+                errors.append(f"{key} must be a segment name or a list of names")
+        if data.get("resubscribe") is not None and not isinstance(data.get("resubscribe"), bool):
+            errors.append("resubscribe must be a boolean")
+        return errors
+
+    def _find(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        # The application's user_id is the strongest identity, then email, then the cookie.
+        for key in ("user_id", "email", "pid"):
+            if data.get(key) is None or data.get(key) == "":
+                continue
+            person_id = self.index.get(_index_key(key, data[key]))
+            if person_id is not None and person_id in self.people:
+                return self.people[person_id]
+        return None
+
+    def _upsert_person(self, data: dict[str, Any]) -> dict[str, Any]:
+        person = self._find(data)
+        if person is None:
+            person = {
+                "id": f"person_{next(self._ids)}",
+                "pid": None,
+                "user_id": None,
+                "email": None,
+                "segments": [],
+                "attributes": {},
+                "subscribed": True,
+                "created_at": _now(),
+            }
+        for key in IDENTIFIERS:
+            if data.get(key) is not None:
+                if person[key] is not None:
+                    self.index.pop(_index_key(key, person[key]))
+                person[key] = data[key]
+                self.index[_index_key(key, data[key])] = person["id"]
+        segments: list[str] = list(person["segments"])
+        for name in _segments(data.get("add_to_segments")) or []:
+            if name not in segments:
+                segments.append(name)
+        removed = set(_segments(data.get("remove_from_segments")) or [])
+        person["segments"] = [name for name in segments if name not in removed]
+        if data.get("resubscribe") is True:
+            person["subscribed"] = True
+        special = {*IDENTIFIERS, "add_to_segments", "remove_from_segments", "resubscribe"}
+        for key, value in data.items():
+            if key in ("first_seen_at", "last_seen_at"):
+                person[key] = value
+            elif key not in special:
+                person["attributes"][key] = value  # "any other key will be treated as a custom attribute"
+        person["updated_at"] = _now()
+        self.people[person["id"]] = person
+        return person
+
+
+def _index_key(kind: str, value: Any) -> str:
+    text = str(value)
+    return f"{kind}:{text.strip().lower() if kind == 'email' else text}"
+
+
+def _is_id(value: Any) -> bool:
+    # Documented as strings; numeric ids are what most apps have, so accept those too.
+    return non_empty_string(value) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _segments(value: Any) -> list[str] | None:
+    """Segment names from a single name or a list of names; None when malformed."""
+    if value is None:
+        return []
+    if non_empty_string(value):
+        return [value]
+    if isinstance(value, list) and all(non_empty_string(item) for item in value):
+        return list(value)
+    return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

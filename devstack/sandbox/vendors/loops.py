@@ -1,0 +1,270 @@
+"""Loops API v1: contacts create/update/find/delete and events/send, with its 10 req/s limit."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from devstack.sandbox.faults import Fault
+from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
+from devstack.sandbox.store import BoundedDict
+from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.wire import bearer_token, json_response, non_empty_string, secret_equals
+
+DOCUMENTED_RATE_LIMIT = 10  # "The baseline rate limit is 10 requests per second per team."
+IDEMPOTENCY_KEY_MAX_LENGTH = 100
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # how long Loops remembers a key
+MAX_CONTACTS = 50_000
+MAX_EVENTS = 20_000
+MAX_IDEMPOTENCY_KEYS = 100_000
+STANDARD_FIELDS = ("email", "firstName", "lastName", "source", "subscribed", "userGroup", "userId")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class Loops(VendorService):
+    name = "loops"
+    prefix = "/loops/api/v1"
+    env_var = "LOOPS_BASE_URL"
+
+    def __init__(self, *args: Any, rate_limit: int | None = DOCUMENTED_RATE_LIMIT, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One limiter for all endpoints: the limit is per team, and one key is one team.
+        self.limiter = SlidingWindowRateLimiter(rate_limit, 1.0, self.clock) if rate_limit else None
+        self.reset()
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        return [
+            Rule("/contacts/create", endpoint="create_contact", methods=["POST"]),
+            Rule("/contacts/update", endpoint="update_contact", methods=["PUT"]),
+            Rule("/contacts/find", endpoint="find_contact", methods=["GET"]),
+            Rule("/contacts/delete", endpoint="delete_contact", methods=["POST"]),
+            Rule("/events/send", endpoint="send_event", methods=["POST"]),
+        ]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.contacts: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_CONTACTS)
+            self.by_email: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
+            self.by_user_id: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
+            self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+            self.idempotency_keys: BoundedDict[str, float] = BoundedDict(MAX_IDEMPOTENCY_KEYS)
+            self._ids = itertools.count(1)
+            if self.limiter is not None:
+                self.limiter.reset()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy({"contacts": self.contacts.values(), "events": list(self.events)})
+
+    def authenticate(self, request: Request) -> Response | None:
+        if secret_equals(bearer_token(request), self.credentials.loops_api_key):
+            return None
+        return self.error(401, "Invalid API key")
+
+    def admit(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        if self.limiter is None:
+            return None, {}
+        decision = self.limiter.acquire()
+        if decision.allowed:
+            return None, decision.headers()
+        return self.error(429, "Rate limit exceeded.", headers=decision.headers()), {}
+
+    def error(
+        self, status: int, message: str, errors: list[str] | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
+        return json_response({"success": False, "message": message}, status, headers)
+
+    def fault_response(self, fault: Fault) -> Response:
+        response = super().fault_response(fault)
+        if fault.status == 429 and self.limiter is not None:
+            # A throttling answer from Loops always carries its rate-limit headers.
+            response.headers["x-ratelimit-limit"] = str(self.limiter.limit)
+            response.headers["x-ratelimit-remaining"] = "0"
+        return response
+
+    # --- contacts -----------------------------------------------------------------
+
+    def create_contact(self, request: Request) -> Response:
+        body = self.json_object(request)
+        if isinstance(body, Response):
+            return body
+        problem = _contact_problem(body, require_email=True)
+        if problem:
+            return self.error(400, problem)
+        if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
+            return self.error(409, "Email or userId is already on list.")
+        contact = self._save(self._new_contact(), body)
+        return json_response({"success": True, "id": contact["id"]})
+
+    def update_contact(self, request: Request) -> Response:
+        body = self.json_object(request)
+        if isinstance(body, Response):
+            return body
+        if not (non_empty_string(body.get("email")) or _user_id(body.get("userId"))):
+            return self.error(400, "You must provide an email or userId.")
+        problem = _contact_problem(body, require_email=False)
+        if problem:
+            return self.error(400, problem)
+        # userId identifies the contact when given, so that the email itself can change.
+        contact = self._find(None, body.get("userId")) or self._find(body.get("email"), None)
+        if contact is not None and non_empty_string(body.get("email")):
+            owner = self._find(body["email"], None)
+            if owner is not None and owner["id"] != contact["id"]:
+                return self.error(409, "Email is already used by another contact.")
+        contact = self._save(contact or self._new_contact(), body)
+        return json_response({"success": True, "id": contact["id"]})
+
+    def find_contact(self, request: Request) -> Response:
+        email, user_id = request.args.get("email"), request.args.get("userId")
+        if email and user_id:
+            return self.error(400, "Only one parameter is permitted.")
+        if not email and not user_id:
+            return self.error(400, "Provide an email or userId query parameter.")
+        contact = self._find(email, user_id)
+        # "this endpoint will always return an array"
+        return json_response([contact] if contact else [])
+
+    def delete_contact(self, request: Request) -> Response:
+        body = self.json_object(request)
+        if isinstance(body, Response):
+            return body
+        email, user_id = body.get("email"), body.get("userId")
+        if not non_empty_string(email) and not _user_id(user_id):
+            return self.error(400, "Provide an email or userId.")
+        contact = self._find(email, None) if email else self._find(None, user_id)
+        if contact is None:
+            return self.error(404, "Contact not found.")
+        self._forget(contact)
+        return json_response({"success": True, "message": "Contact deleted."})
+
+    # --- events -------------------------------------------------------------------
+
+    def send_event(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and (not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH):
+            return self.error(400, f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters.")
+        if key is not None and self._key_seen(key):
+            return self.error(409, "Duplicate request: this Idempotency-Key has already been used.")
+        body = self.json_object(request)
+        if isinstance(body, Response):
+            return body
+        if not non_empty_string(body.get("eventName")):
+            return self.error(400, "eventName is required.")
+        if not (non_empty_string(body.get("email")) or _user_id(body.get("userId"))):
+            return self.error(400, "You must provide an email or userId.")
+        properties = body.get("eventProperties")
+        if properties is not None and not (isinstance(properties, dict) and all(map(_scalar, properties.values()))):
+            return self.error(400, "eventProperties must be an object of strings, numbers, booleans or dates.")
+        contact_fields = {k: v for k, v in body.items() if k not in ("eventName", "eventProperties")}
+        problem = _contact_problem(contact_fields, require_email=False)
+        if problem:
+            return self.error(400, problem)
+        # "If no contact with that email address exists, one will be added", and the extra
+        # fields update the contact as /contacts/update would.
+        contact = self._find(None, body.get("userId")) or self._find(body.get("email"), None)
+        contact = self._save(contact or self._new_contact(), contact_fields)
+        event = {
+            "id": f"evt_{next(self._ids)}",
+            "eventName": body["eventName"],
+            "email": contact.get("email"),
+            "userId": contact.get("userId"),
+            "contactId": contact["id"],
+            "eventProperties": properties or {},
+            "idempotencyKey": key,
+            "receivedAt": datetime.now(UTC).isoformat(),
+        }
+        self.events.append(event)
+        if key is not None:
+            # Only a request that succeeded uses up its key, so a corrected retry can pass.
+            self.idempotency_keys[key] = self.clock.monotonic() + IDEMPOTENCY_TTL_SECONDS
+        return json_response({"success": True, "id": event["id"]})
+
+    # --- state --------------------------------------------------------------------
+
+    def _key_seen(self, key: str) -> bool:
+        expires = self.idempotency_keys.get(key)
+        if expires is None:
+            return False
+        if expires <= self.clock.monotonic():
+            self.idempotency_keys.pop(key)
+            return False
+        return True
+
+    def _find(self, email: Any, user_id: Any) -> dict[str, Any] | None:
+        contact_id = None
+        if non_empty_string(email):
+            contact_id = self.by_email.get(email.strip().lower())
+        elif _user_id(user_id):
+            contact_id = self.by_user_id.get(str(user_id))
+        return self.contacts.get(contact_id) if contact_id else None
+
+    def _new_contact(self) -> dict[str, Any]:
+        return {
+            "id": f"cnt_{next(self._ids)}",
+            "email": None,
+            "firstName": None,
+            "lastName": None,
+            "source": "API",
+            "subscribed": True,
+            "userGroup": None,
+            "userId": None,
+            "mailingLists": {},
+        }
+
+    def _save(self, contact: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+        if contact.get("email"):
+            self.by_email.pop(contact["email"].lower())
+        if contact.get("userId"):
+            self.by_user_id.pop(str(contact["userId"]))
+        for key, value in fields.items():
+            if key == "mailingLists":
+                contact["mailingLists"].update(value)
+            else:
+                contact[key] = value.strip() if key == "email" and isinstance(value, str) else value
+        if contact.get("email"):
+            self.by_email[contact["email"].lower()] = contact["id"]
+        if contact.get("userId"):
+            self.by_user_id[str(contact["userId"])] = contact["id"]
+        self.contacts[contact["id"]] = contact
+        return contact
+
+    def _forget(self, contact: dict[str, Any]) -> None:
+        self.contacts.pop(contact["id"])
+        if contact.get("email"):
+            self.by_email.pop(contact["email"].lower())
+        if contact.get("userId"):
+            self.by_user_id.pop(str(contact["userId"]))
+
+
+def _user_id(value: Any) -> bool:
+    return non_empty_string(value) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _contact_problem(fields: dict[str, Any], *, require_email: bool) -> str | None:
+    """Loops contact properties are flat: strings, numbers, booleans (or null to clear)."""
+    email = fields.get("email")
+    if require_email and not non_empty_string(email):
+        return "email is required."
+    if email is not None and not (isinstance(email, str) and EMAIL.match(email.strip())):
+        return "Invalid email address."
+    if fields.get("subscribed") is not None and not isinstance(fields["subscribed"], bool):
+        return "subscribed must be a boolean."
+    lists = fields.get("mailingLists")
+    if lists is not None and not (isinstance(lists, dict) and all(isinstance(v, bool) for v in lists.values())):
+        return "mailingLists must be an object of list ids to booleans."
+    for key, value in fields.items():
+        if key != "mailingLists" and not _scalar(value):
+            return f"Invalid value for contact property '{key}': nested objects and arrays are not allowed."
+    return None

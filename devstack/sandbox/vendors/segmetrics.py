@@ -1,0 +1,386 @@
+"""SegMetrics import API v1, mounted as /segmetrics/api/v1/{account}/{integration}/..."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from devstack.sandbox.clock import Clock
+from devstack.sandbox.config import SandboxCredentials
+from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
+from devstack.sandbox.wire import json_response, present, secret_equals
+
+BILLING_CYCLES = ("year", "month", "week", "day")
+CONTACT_STATUSES = ("active", "inactive")
+
+
+class Checks:
+    """Collects every problem of a body, in SegMetrics' "missing 'id' field" wording."""
+
+    def __init__(self, body: dict[str, Any], prefix: str = "") -> None:
+        self.body = body
+        self.prefix = prefix
+        self.errors: list[str] = []
+
+    def _name(self, field: str) -> str:
+        return f"{self.prefix}{field}"
+
+    def require(self, *fields: str) -> None:
+        for field in fields:
+            if not present(self.body.get(field)):
+                self.errors.append(f"missing '{self._name(field)}' field")
+
+    def identity(self) -> None:
+        if not present(self.body.get("contact_id")) and not present(self.body.get("email")):
+            self.errors.append("missing 'contact_id' or 'email' field")
+        email = self.body.get("email")
+        if present(email) and not (isinstance(email, str) and "@" in email):
+            self.errors.append("invalid 'email' field")
+
+    def number(self, *fields: str) -> None:
+        for field in fields:
+            value = self.body.get(field)
+            if present(value) and _number(value) is None:
+                self.errors.append(f"'{self._name(field)}' must be a number (in cents)")
+
+    def integer(self, *fields: str, minimum: int = 0) -> None:
+        for field in fields:
+            value = self.body.get(field)
+            number = _number(value) if present(value) else None
+            if present(value) and (number is None or number != int(number) or number < minimum):
+                self.errors.append(f"'{self._name(field)}' must be an integer >= {minimum}")
+
+    def date(self, *fields: str) -> None:
+        for field in fields:
+            value = self.body.get(field)
+            if present(value) and parse_when(value) is None:
+                self.errors.append(f"'{self._name(field)}' is not a valid date")
+
+    def one_of(self, field: str, options: tuple[str, ...]) -> None:
+        value = self.body.get(field)
+        if present(value) and value not in options:
+            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(options)}")
+
+    def kind(self, field: str, expected: type, label: str) -> None:
+        value = self.body.get(field)
+        if value is not None and not isinstance(value, expected):
+            self.errors.append(f"'{self._name(field)}' must be {label}")
+
+    def tags(self, *, required: bool) -> None:
+        tags = self.body.get("tags")
+        if tags is None:
+            if required:
+                self.errors.append("missing 'tags' field")
+            return
+        if not isinstance(tags, list) or (required and not tags):
+            self.errors.append("'tags' must be a non-empty array of tag ids, names or objects")
+            return
+        for index, tag in enumerate(tags):
+            if isinstance(tag, dict):
+                if not present(tag.get("id")) and not present(tag.get("name")):
+                    self.errors.append(f"missing 'tags[{index}].id' or 'tags[{index}].name' field")
+            elif not present(tag) or isinstance(tag, bool | list | float):
+                self.errors.append(f"'tags[{index}]' must be a tag id, name or object")
+
+    def reference(self, field: str, required_keys: tuple[str, ...]) -> None:
+        """An ad, ad set or campaign given as an existing id or as an object to create."""
+        value = self.body.get(field)
+        if isinstance(value, dict):
+            nested = Checks(value, f"{self._name(field)}.")
+            nested.require(*required_keys)
+            self.errors.extend(nested.errors)
+        elif present(value) and isinstance(value, bool | list):
+            self.errors.append(f"'{self._name(field)}' must be an id or an object")
+
+
+class SegMetrics(VendorService):
+    name = "segmetrics"
+    prefix = "/segmetrics/api/v1"
+    env_var = "SEGMETRICS_BASE_URL"
+
+    def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
+        self.data = data
+        # Shares the data's lock with the other SegMetrics API, which reads the same store.
+        super().__init__(credentials, clock, lock=data.lock)
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        base = "/<account>/<integration>"
+        return [
+            Rule(f"{base}/contact", endpoint="post_contact", methods=["POST"]),
+            Rule(f"{base}/contact/<ident>", endpoint="delete_contact", methods=["DELETE"]),
+            Rule(f"{base}/tags/add", endpoint="add_tags", methods=["POST"]),
+            Rule(f"{base}/tags/remove", endpoint="remove_tags", methods=["POST"]),
+            Rule(f"{base}/invoice", endpoint="post_invoice", methods=["POST"]),
+            Rule(f"{base}/invoice/<ident>", endpoint="delete_invoice", methods=["DELETE"]),
+            Rule(f"{base}/subscription", endpoint="post_subscription", methods=["POST"]),
+            Rule(f"{base}/subscription/<ident>", endpoint="delete_subscription", methods=["DELETE"]),
+            Rule(f"{base}/product", endpoint="post_product", methods=["POST"]),
+            Rule(f"{base}/ad/performance", endpoint="post_ad_performance", methods=["POST"]),
+        ]
+
+    def reset(self) -> None:
+        self.data.reset()
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.data.snapshot()
+
+    def authenticate(self, request: Request) -> Response | None:
+        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
+        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
+            return None
+        return self.error(401, "invalid or missing API key in the Authorization header")
+
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"status": "error", "errors": errors or [message]}, status)
+
+    def guard(self, request: Request, args: Mapping[str, Any]) -> Response | None:
+        creds = self.credentials
+        if (args.get("account"), args.get("integration")) != (
+            creds.segmetrics_account_id,
+            creds.segmetrics_integration_id,
+        ):
+            return self.error(404, "unknown account or integration")
+        return None
+
+    def _body(self, request: Request) -> dict[str, Any] | Response:
+        return self.json_object(request)
+
+    def _invalid(self, checks: Checks) -> Response | None:
+        return self.error(400, checks.errors[0], checks.errors) if checks.errors else None
+
+    # --- contacts and tags ----------------------------------------------------------
+
+    def post_contact(self, request: Request, account: str, integration: str) -> Response:
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        checks = Checks(body)
+        checks.identity()
+        checks.one_of("status", CONTACT_STATUSES)
+        checks.date("date_created", "last_updated")
+        checks.kind("custom_fields", dict, "an object")
+        checks.tags(required=False)
+        if invalid := self._invalid(checks):
+            return invalid
+        self.data.upsert_contact({key: value for key, value in body.items() if value is not None})
+        return json_response({"status": "success"})
+
+    def delete_contact(self, request: Request, account: str, integration: str, ident: str) -> Response:
+        # An unknown contact is still "deleted": the retry of a delete that timed out must not fail.
+        self.data.delete_contact(ident)
+        return _deleted(ident, "contact")
+
+    def add_tags(self, request: Request, account: str, integration: str) -> Response:
+        return self._tags(request, add=True)
+
+    def remove_tags(self, request: Request, account: str, integration: str) -> Response:
+        return self._tags(request, add=False)
+
+    def _tags(self, request: Request, *, add: bool) -> Response:
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        checks = Checks(body)
+        checks.identity()
+        checks.tags(required=True)
+        if invalid := self._invalid(checks):
+            return invalid
+        contact = self.data.upsert_contact(_identity(body))
+        if add:
+            self.data.add_tags(contact, body["tags"])
+        else:
+            self.data.remove_tags(contact, body["tags"])
+        return json_response({"status": "success"})
+
+    # --- orders and subscriptions ---------------------------------------------------
+
+    def post_invoice(self, request: Request, account: str, integration: str) -> Response:
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        checks = Checks(body)
+        checks.require("id")
+        checks.identity()
+        checks.require("amount", "paid", "date_created", "items")
+        checks.number("amount", "paid", "discount", "tax", "shipping")
+        checks.date("date_created")
+        items = body.get("items")
+        if present(items) and not isinstance(items, list):
+            checks.errors.append("'items' must be a non-empty array of invoice items")
+        elif isinstance(items, list):
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    checks.errors.append(f"'items[{index}]' must be an object")
+                    continue
+                item_checks = Checks(item, f"items[{index}].")
+                item_checks.require("name", "product_id", "amount")
+                item_checks.number("amount", "total_paid")
+                checks.errors.extend(item_checks.errors)
+        if invalid := self._invalid(checks):
+            return invalid
+        contact = self.data.upsert_contact(_identity(body))
+        invoice_id = str(id_text(body["id"]))
+        refunded = body.get("is_refunded")
+        invoice = {
+            "id": invoice_id,
+            "contact_key": contact["key"],
+            "contact_id": contact["contact_id"],
+            "email": contact["email"],
+            "amount": _number(body["amount"]),
+            "paid": _number(body["paid"]),
+            "is_refunded": bool(refunded) and refunded not in ("0", "false"),
+            "discount": _number(body.get("discount")) or 0,
+            "tax": _number(body.get("tax")) or 0,
+            "shipping": _number(body.get("shipping")) or 0,
+            "date_created": iso(body["date_created"]),
+            "items": [],
+            "imported_at": now_iso(),
+        }
+        for number, item in enumerate(body["items"], start=1):
+            self.data.ensure_product(item["product_id"], item.get("name"))
+            invoice["items"].append(
+                {
+                    # "defaults to Order Id - Item number"
+                    "id": id_text(item.get("id")) or f"{invoice_id}-{number}",
+                    "name": item["name"],
+                    "product_id": id_text(item["product_id"]),
+                    "amount": _number(item["amount"]),
+                    "total_paid": _number(item.get("total_paid")),
+                    "subscription_id": id_text(item.get("subscription_id")),
+                }
+            )
+        self.data.invoices[invoice_id] = invoice
+        return json_response({"status": "success"})
+
+    def delete_invoice(self, request: Request, account: str, integration: str, ident: str) -> Response:
+        self.data.invoices.pop(ident)
+        return _deleted(ident, "invoice")
+
+    def post_subscription(self, request: Request, account: str, integration: str) -> Response:
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        checks = Checks(body)
+        checks.require("id")
+        checks.identity()
+        checks.require("amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency")
+        checks.number("amount")
+        checks.integer("frequency", minimum=1)
+        checks.integer("quantity", minimum=1)
+        checks.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
+        checks.one_of("billing_cycle", BILLING_CYCLES)
+        if invalid := self._invalid(checks):
+            return invalid
+        # "Adds a subscription to the existing contact": a contact that the sandbox has not
+        # seen yet is created, because deliveries to SegMetrics are not ordered.
+        contact = self.data.upsert_contact(_identity(body))
+        self.data.ensure_product(body["product_id"], body.get("name"))
+        subscription_id = str(id_text(body["id"]))
+        self.data.subscriptions[subscription_id] = {
+            "id": subscription_id,
+            "contact_key": contact["key"],
+            "contact_id": contact["contact_id"],
+            "email": contact["email"],
+            "amount": _number(body["amount"]),
+            "product_id": id_text(body["product_id"]),
+            "name": body.get("name"),
+            "quantity": int(_number(body.get("quantity")) or 1),
+            "start_date": iso(body["start_date"]),
+            "last_bill_date": iso(body["last_bill_date"]),
+            "billing_cycle": body["billing_cycle"],
+            "frequency": int(_number(body["frequency"]) or 1),
+            "trial_end_date": iso(body.get("trial_end_date")),
+            "end_date": iso(body.get("end_date")),
+            "canceled_date": iso(body.get("canceled_date")),
+            "imported_at": now_iso(),
+        }
+        return json_response({"status": "success"})
+
+    def delete_subscription(self, request: Request, account: str, integration: str, ident: str) -> Response:
+        self.data.subscriptions.pop(ident)
+        return _deleted(ident, "subscription")
+
+    # --- products and ads -----------------------------------------------------------
+
+    def post_product(self, request: Request, account: str, integration: str) -> Response:
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        checks = Checks(body)
+        checks.require("id", "name")
+        if invalid := self._invalid(checks):
+            return invalid
+        self.data.ensure_product(body["id"], body["name"])
+        return json_response({"status": "success"})
+
+    def post_ad_performance(self, request: Request, account: str, integration: str) -> Response:
+        body = self._body(request)
+        if isinstance(body, Response):
+            return body
+        checks = Checks(body)
+        checks.require("ad", "spend", "date")
+        checks.number("spend")
+        checks.integer("clicks", "impressions")
+        checks.date("date")
+        checks.reference("ad", ("id", "name"))
+        checks.reference("adset", ("id", "name"))
+        checks.reference("adcampaign", ("id", "name"))
+        if invalid := self._invalid(checks):
+            return invalid
+        campaign_id = self._remember(self.data.adcampaigns, body.get("adcampaign"))
+        adset_id = self._remember(self.data.adsets, body.get("adset"), adcampaign=campaign_id)
+        ad_id = self._remember(self.data.ads, body["ad"], adset=adset_id, adcampaign=campaign_id)
+        self.data.ad_performance.append(
+            {
+                "ad": ad_id,
+                "adset": adset_id,
+                "adcampaign": campaign_id,
+                "spend": _number(body["spend"]),
+                "clicks": int(_number(body.get("clicks")) or 0),
+                "impressions": int(_number(body.get("impressions")) or 0),
+                "date": iso(body["date"]),
+            }
+        )
+        return json_response({"status": "success"})
+
+    @staticmethod
+    def _remember(table: Any, value: Any, **links: str | None) -> str | None:
+        """Store an ad/adset/campaign given as an object; return its id either way."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return id_text(value)
+        key = str(id_text(value["id"]))
+        record = {"id": key, "name": value.get("name")}
+        for link, default in links.items():
+            record[link] = id_text(value.get(link)) or default
+        table[key] = record
+        return key
+
+
+def _identity(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: body[key] for key in ("contact_id", "email") if present(body.get(key))}
+
+
+def _number(value: Any) -> float | int | None:
+    """Cents arrive as numbers, sometimes as numeric strings; None when it is neither."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else number
+    return None
+
+
+def _deleted(ident: str, kind: str) -> Response:
+    return json_response({"id": ident, "status": "success", "object": kind, "deleted": True})

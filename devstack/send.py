@@ -1,0 +1,91 @@
+"""Send a freshly signed test webhook to the local stack (or any Webhook Bridge URL).
+
+    python -m devstack.send stripe customer.created
+    python -m devstack.send typeform form_response --url http://127.0.0.1:3000
+    python -m devstack.send stripe path/to/payload.json --keep-id
+
+The payload comes from ``events/`` (the body of the ready API Gateway event) or from a
+JSON file; it gets a new event id unless ``--keep-id`` (to try deduplication), and is
+signed now with the configured secret, exactly as the provider would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_SECRETS = {"stripe": "whsec_test_webhook_bridge", "typeform": "typeform_test_webhook_bridge"}
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+
+
+def load_payload(provider: str, name: str) -> dict[str, Any]:
+    path = Path(name)
+    if not path.exists():
+        if "/" in name or name.endswith(".json"):
+            raise SystemExit(f"no such file: {name}")
+        matches = sorted((EVENTS_DIR / provider).rglob(f"{name}.json"), reverse=True)
+        if not matches:
+            raise SystemExit(f"no event named {name!r} under events/{provider}/")
+        path = matches[0]
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if "routeKey" in document and "body" in document:  # an API Gateway event: take the provider's body
+        body = base64.b64decode(document["body"]) if document.get("isBase64Encoded") else document["body"].encode()
+        document = json.loads(body)
+    return document
+
+
+def sign(provider: str, body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    if provider == "stripe":
+        ts = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+        return {"Stripe-Signature": f"t={ts},v1={digest}"}
+    digest_b64 = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return {"Typeform-Signature": f"sha256={digest_b64}"}
+
+
+def _running_stack_url() -> str:
+    from devstack.state import read_state
+
+    state = read_state()
+    if state and state.get("api_url"):
+        return str(state["api_url"]).rstrip("/")
+    return f"http://127.0.0.1:{os.environ.get('PORT', '3000')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="send a signed test webhook")
+    parser.add_argument("provider", choices=["stripe", "typeform"])
+    parser.add_argument("event", help="event name under events/<provider>/ (e.g. customer.created) or a JSON file")
+    parser.add_argument("--url", default=None, help="API URL (default: the running `make dev` stack)")
+    parser.add_argument("--secret", help="signing secret (default: the configured or test secret)")
+    parser.add_argument("--keep-id", action="store_true", help="keep the event id, to see deduplication at work")
+    args = parser.parse_args(argv)
+
+    payload = load_payload(args.provider, args.event)
+    if not args.keep_id:
+        id_field = "id" if args.provider == "stripe" else "event_id"
+        prefix = "evt_" if args.provider == "stripe" else ""
+        payload[id_field] = f"{prefix}{uuid.uuid4().hex[:24]}"
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    env_name = f"{args.provider.upper()}_WEBHOOK_SECRET"
+    secret = args.secret or os.environ.get(env_name) or DEFAULT_SECRETS[args.provider]
+    headers = {"Content-Type": "application/json", **sign(args.provider, body, secret.split(",")[0])}
+    url = args.url or _running_stack_url()
+    response = httpx.post(f"{url}/webhooks/{args.provider}", content=body, headers=headers, timeout=30)
+    print(response.status_code, response.text)
+    return 0 if response.is_success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,453 @@
+"""The whole local stack as one object: ``with Stack() as stack: ...``.
+
+Used by ``python -m devstack`` (``make dev``), by tests and by benchmarks. Start-up
+order: read the template, bind the HTTP port (fail fast if taken), start moto and
+create the queues and tables, start the vendor sandbox for vendors without
+credentials, start each function's first execution environment, start the SQS
+pollers, then serve HTTP. Stop runs the other way round, letting invocations in
+progress finish.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, AwsResources, MotoServer, client, create_resources
+from devstack.environment import (
+    DEV_WEBHOOK_SECRETS,
+    Configuration,
+    function_environment,
+    mask,
+    resolve_configuration,
+    vendors_without_credentials,
+)
+from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
+from devstack.http_api import ApiStage, HttpApi
+from devstack.intrinsics import PhysicalResource
+from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller
+from devstack.state import remove_state, write_state
+from devstack.template import Template, load_template
+
+log = logging.getLogger("devstack")
+
+DEFAULT_HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
+LOG_LINES_KEPT = 1000
+
+
+def find_template(start: Path | None = None) -> Path:
+    """template.yaml in the current directory or a parent, else next to the devstack package."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / "template.yaml").is_file():
+            return directory / "template.yaml"
+    return Path(__file__).resolve().parent.parent / "template.yaml"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Check ``condition`` until it holds or ``timeout`` passes; True if it held."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+class Stack:
+    """The local stack. Hermetic by default: the developer's shell configuration is only
+    used with ``use_process_env=True`` (what ``python -m devstack`` does), so tests never
+    pick up real vendor credentials by accident."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        env_overrides: Mapping[str, str] | None = None,
+        *,
+        template: Template | str | Path | None = None,
+        parameter_overrides: Mapping[str, Any] | None = None,
+        use_process_env: bool = False,
+        sandbox: bool = True,
+        moto_port: int = 0,
+        http_concurrency: int = DEFAULT_HTTP_CONCURRENCY,
+        function_env_overrides: Mapping[str, Mapping[str, str]] | None = None,
+        enforce_timeouts: bool = True,
+        reload: bool = False,
+        prewarm: bool = True,
+        poll_wait_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
+        state_file: str | Path | None = None,
+        log_sink: LogSink | None = stderr_sink,
+    ) -> None:
+        self._template_arg = template
+        self._parameter_overrides = dict(parameter_overrides or {})
+        self._port = port
+        self._env_overrides = dict(env_overrides or {})
+        self._function_env_overrides = {k: dict(v) for k, v in (function_env_overrides or {}).items()}
+        self._use_process_env = use_process_env
+        self._want_sandbox = sandbox
+        self._moto_port = moto_port
+        self._http_concurrency = http_concurrency
+        self._enforce_timeouts = enforce_timeouts
+        self._reload = reload
+        self._prewarm = prewarm
+        self._poll_wait_seconds = poll_wait_seconds
+        self._state_file = Path(state_file) if state_file else None
+        self._user_sink = log_sink
+        self._logs: dict[str, collections.deque[str]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=LOG_LINES_KEPT)
+        )
+        self._logs_lock = threading.Lock()
+
+        self.template: Template | None = None
+        self.configuration: Configuration | None = None
+        self.sandbox: Any = None  # devstack.sandbox.SandboxServer when some vendor has no credentials
+        self.resources: AwsResources | None = None
+        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.pollers: dict[str, SqsPoller] = {}  # by queue logical id
+        self.function_envs: dict[str, dict[str, str]] = {}
+        self._moto: MotoServer | None = None
+        self._api: HttpApi | None = None
+        self._started_at: str | None = None
+        self._stopped = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Stack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        template = self._load_template()
+        self.template = template
+        source = {**(os.environ if self._use_process_env else {}), **self._env_overrides}
+        stages = {
+            api.logical_id: ApiStage(template.physical_resources()[api.logical_id].ref, api.stage_name)
+            for api in template.apis.values()
+        }
+        self._api = HttpApi(
+            template.routes, self._submit, stages=stages, account_id=template.account_id, port=self._port
+        )
+        self._moto = MotoServer(self._moto_port, log_sink=self._sink).start()
+        self.resources = create_resources(template, self._moto.endpoint)
+
+        sandbox_env = None
+        if self._want_sandbox and vendors_without_credentials(source):
+            self.sandbox = _start_sandbox()
+            sandbox_env = {**self.sandbox.base_urls(), **self.sandbox.credentials.as_env()}
+        self.configuration = resolve_configuration(source, sandbox_env)
+        for warning in self.configuration.warnings:
+            log.warning(warning)
+
+        physical = self._physical_resources()
+        for logical_id, spec in template.functions.items():
+            env = function_environment(
+                spec,
+                template_env=template.environment(logical_id, physical),
+                configuration=self.configuration,
+                endpoint=self._moto.endpoint,
+                region=template.region,
+                process_env=os.environ,
+                use_process_env=self._use_process_env,
+                overrides={**self._env_overrides, **self._function_env_overrides.get(logical_id, {})},
+            )
+            self.function_envs[logical_id] = env
+            runtime = FunctionRuntime(
+                WorkerSpec(
+                    logical_id=logical_id,
+                    function_name=spec.name,
+                    function_arn=physical[logical_id].attributes["Arn"],
+                    code_dir=str(spec.code_dir),
+                    handler=spec.handler,
+                    memory_mb=spec.memory_mb,
+                    timeout_seconds=spec.timeout_seconds,
+                    layer_dirs=tuple(str(d) for d in spec.layer_dirs),
+                ),
+                env,
+                max_concurrency=self._concurrency(logical_id),
+                log_sink=self._sink,
+                enforce_timeout=self._enforce_timeouts,
+                reload=self._reload,
+            )
+            self.runtimes[logical_id] = runtime
+            runtime.start(prewarm=1 if self._prewarm else 0)
+
+        for runtime in self.runtimes.values():
+            runtime.wait_started()
+
+        for source_spec in template.event_sources:
+            if not source_spec.enabled:
+                continue
+            queue = self.resources.queues[source_spec.queue]
+            function = self.runtimes[source_spec.function]
+            self.pollers[source_spec.queue] = SqsPoller(
+                function=source_spec.function,
+                sqs=client("sqs", self._moto.endpoint, template.region, max_pool_connections=50),
+                queue_url=queue.url,
+                queue_arn=queue.arn,
+                region=template.region,
+                invoke=function.invoke,
+                batch_size=source_spec.batch_size,
+                batching_window_seconds=source_spec.batching_window_seconds,
+                max_concurrency=self._poller_concurrency(source_spec.function, source_spec.maximum_concurrency),
+                report_batch_item_failures=source_spec.report_batch_item_failures,
+                wait_time_seconds=self._poll_wait_seconds,
+            ).start()
+
+        self._api.start()
+        self._started_at = datetime.now(UTC).isoformat()
+        if self._state_file is not None:
+            write_state(self._state_file, self.state())
+
+    def stop(self) -> None:
+        """Stop accepting work, let invocations in progress finish, then shut everything down."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._state_file is not None:
+            remove_state(self._state_file, os.getpid())
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
+        for poller in self.pollers.values():
+            poller.stop(timeout=0)  # signal all first, then wait for each
+        for poller in self.pollers.values():
+            poller.stop()
+        for runtime in self.runtimes.values():
+            runtime.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    # -- wiring ------------------------------------------------------------------------
+
+    def _load_template(self) -> Template:
+        if isinstance(self._template_arg, Template):
+            return self._template_arg
+        path = Path(self._template_arg) if self._template_arg else find_template()
+        return load_template(path, parameter_overrides=self._parameter_overrides)
+
+    def _physical_resources(self) -> dict[str, PhysicalResource]:
+        assert self.template is not None and self.resources is not None and self._api is not None
+        overrides = self.resources.physical()
+        for api in self.template.apis:
+            default = self.template.physical_resources()[api]
+            overrides[api] = PhysicalResource(default.ref, {"ApiEndpoint": self.api_url})
+        return self.template.physical_resources(overrides)
+
+    def _concurrency(self, function: str) -> int:
+        """Execution environments a function may have: its pollers, plus HTTP concurrency if routed."""
+        assert self.template is not None
+        spec = self.template.functions[function]
+        total = sum(
+            self._poller_concurrency(function, s.maximum_concurrency)
+            for s in self.template.event_sources_for(function)
+            if s.enabled
+        )
+        if any(route.function == function for route in self.template.routes):
+            total += self._http_concurrency
+        if spec.reserved_concurrency is not None:
+            total = min(total, spec.reserved_concurrency)
+        return max(1, total)
+
+    def _poller_concurrency(self, function: str, maximum: int | None) -> int:
+        assert self.template is not None
+        reserved = self.template.functions[function].reserved_concurrency
+        concurrency = maximum or DEFAULT_MAXIMUM_CONCURRENCY
+        return max(1, min(concurrency, reserved) if reserved is not None else concurrency)
+
+    def _submit(self, function: str, event: dict[str, Any]) -> Future[InvocationResult]:
+        return self.runtimes[function].submit(event)
+
+    def _sink(self, source: str, line: str) -> None:
+        with self._logs_lock:
+            self._logs[source].append(line)
+        if self._user_sink is not None:
+            self._user_sink(source, line)
+
+    # -- what tests and tools use ------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        if self._api is None:
+            raise RuntimeError("stack not started")
+        return self._api.url
+
+    @property
+    def port(self) -> int:
+        return int(self.api_url.rsplit(":", 1)[1])
+
+    @property
+    def aws_endpoint(self) -> str:
+        if self._moto is None:
+            raise RuntimeError("stack not started")
+        return self._moto.endpoint
+
+    @property
+    def region(self) -> str:
+        assert self.template is not None
+        return self.template.region
+
+    @property
+    def queue_urls(self) -> dict[str, str]:
+        """Every queue (DLQs included) by logical id."""
+        assert self.resources is not None
+        return {logical_id: q.url for logical_id, q in self.resources.queues.items()}
+
+    @property
+    def dlq_urls(self) -> dict[str, str]:
+        """Dead-letter queues by their own logical id."""
+        assert self.resources is not None
+        targets = {q.dead_letter_queue for q in self.resources.queues.values() if q.dead_letter_queue}
+        return {logical_id: q.url for logical_id, q in self.resources.queues.items() if logical_id in targets}
+
+    @property
+    def table_names(self) -> dict[str, str]:
+        assert self.resources is not None
+        return {logical_id: t.name for logical_id, t in self.resources.tables.items()}
+
+    def route_url(self, function: str) -> str:
+        """URL of the (first) route served by ``function``, e.g. ``.../webhooks/stripe``."""
+        assert self.template is not None
+        route = next(r for r in self.template.routes if r.function == function)
+        stage = self.template.apis[route.api].stage_name
+        prefix = "" if stage == "$default" else f"/{stage}"
+        return f"{self.api_url}{prefix}{route.path}"
+
+    def vendors(self) -> dict[str, dict[str, str]]:
+        """Delivery wiring by the VENDOR of each function: function, queue and DLQ URLs."""
+        vendors = {}
+        for logical_id, env in self.function_envs.items():
+            if env.get("VENDOR"):
+                vendors[env["VENDOR"]] = {
+                    "function": logical_id,
+                    "queue_url": env.get("QUEUE_URL", ""),
+                    "dlq_url": env.get("DLQ_URL", ""),
+                }
+        return vendors
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulated AWS."""
+        return client(service, self.aws_endpoint, self.region)
+
+    def invoke(self, function: str, event: Any) -> InvocationResult:
+        """Invoke a function directly, like ``aws lambda invoke``."""
+        return self.runtimes[function].invoke(event)
+
+    def logs(self, source: str) -> list[str]:
+        """Recent output of a function (by logical id), or of ``moto``."""
+        with self._logs_lock:
+            return list(self._logs.get(source, ()))
+
+    def queue_counts(self, logical_id: str) -> dict[str, int]:
+        """ApproximateNumberOfMessages (visible), …NotVisible (in flight) and …Delayed."""
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.queue_urls[logical_id],
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return {
+            "visible": int(attributes["ApproximateNumberOfMessages"]),
+            "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+            "delayed": int(attributes["ApproximateNumberOfMessagesDelayed"]),
+        }
+
+    def wait_until_drained(self, timeout: float = 30.0) -> bool:
+        """True once every polled queue is empty and no invocation runs (DLQs may hold messages)."""
+
+        def drained() -> bool:
+            if any(p.stats.in_flight for p in self.pollers.values()):
+                return False
+            return all(not any(self.queue_counts(q).values()) for q in self.pollers)
+
+        return wait_until(drained, timeout, interval=0.1)
+
+    def state(self) -> dict[str, Any]:
+        """What ``.devstack/state.json`` holds."""
+        assert self.template is not None and self.resources is not None and self.configuration is not None
+        queue_functions = {s.queue: s.function for s in self.template.event_sources}
+        # Dev defaults are test values, useful to other tools; a developer's own secret is only masked.
+        secrets = {
+            name: {"source": "environment", "masked": mask(self.configuration.values[name])}
+            if name in self.configuration.secrets_from_environment
+            else {"source": "dev default", "value": self.configuration.values[name]}
+            for name in DEV_WEBHOOK_SECRETS
+        }
+        return {
+            "pid": os.getpid(),
+            "started_at": self._started_at,
+            "template": str(self.template.path),
+            "stack_name": self.template.stack_name,
+            "api_url": self.api_url,
+            "routes": [
+                {"route_key": r.route_key, "function": r.function, "url": self.route_url(r.function)}
+                for r in self.template.routes
+            ],
+            "aws": {
+                "endpoint": self.aws_endpoint,
+                "region": self.region,
+                "access_key_id": ACCESS_KEY_ID,
+                "secret_access_key": SECRET_ACCESS_KEY,
+            },
+            "queues": {
+                q.logical_id: {
+                    "name": q.name,
+                    "url": q.url,
+                    "arn": q.arn,
+                    "dead_letter_queue": q.dead_letter_queue,
+                    "max_receive_count": q.max_receive_count,
+                    "visibility_timeout": q.visibility_timeout,
+                    "function": queue_functions.get(q.logical_id),
+                }
+                for q in self.resources.queues.values()
+            },
+            "dlq_urls": self.dlq_urls,
+            "tables": self.table_names,
+            "vendors": {
+                vendor: {**wiring, "mode": self._vendor_mode(vendor)} for vendor, wiring in self.vendors().items()
+            },
+            "sandbox_url": self.sandbox.url if self.sandbox is not None else None,
+            "secrets": secrets,
+        }
+
+    def _vendor_mode(self, vendor: str) -> str:
+        assert self.configuration is not None
+        prefix = vendor.upper()
+        if any(v.prefix == prefix for v in self.configuration.live_vendors):
+            return "live"
+        if any(v.prefix == prefix for v in self.configuration.sandboxed_vendors):
+            return "sandbox"
+        return "disabled"
+
+
+def _start_sandbox() -> Any:
+    # Imported here: the sandbox is only needed when some vendor has no credentials.
+    from devstack.sandbox import SandboxCredentials, SandboxServer
+
+    return SandboxServer(host="127.0.0.1", port=0, credentials=SandboxCredentials()).start()

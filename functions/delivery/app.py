@@ -1,0 +1,28 @@
+"""SQS → one vendor: each record delivered at most once, retried through SQS, or dead-lettered."""
+
+import asyncio
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from webhook_bridge.delivery.factory import build_processor
+from webhook_bridge.observability import logger, metrics, tracer
+from webhook_bridge.settings import delivery_settings
+
+batch = AsyncBatchProcessor(event_type=EventType.SQS)
+
+
+async def handle_record(record: SQSRecord) -> str:
+    # The vendor clients are synchronous; threads let a batch's calls overlap.
+    return await asyncio.to_thread(build_processor().handle, record)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_dimension(name="vendor", value=delivery_settings().vendor.value)
+    build_processor().start_invocation(context)  # built once, before the batch's threads share it
+    return async_process_partial_response(event=event, record_handler=handle_record, processor=batch, context=context)

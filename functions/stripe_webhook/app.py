@@ -1,0 +1,19 @@
+"""POST /webhooks/stripe: verify the Stripe signature, deduplicate, map, enqueue; answer 2xx only when queued."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from webhook_bridge.observability import logger, metrics, tracer
+from webhook_bridge.receiver.factory import build_receiver
+from webhook_bridge.receiver.http import build_app
+from webhook_bridge.receiver.providers import STRIPE
+
+app = build_app("/webhooks/stripe", lambda: build_receiver(STRIPE))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

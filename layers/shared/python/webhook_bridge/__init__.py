@@ -1,0 +1,1 @@
+"""Webhook Bridge shared layer: provider mappings, vendor clients, delivery policy."""

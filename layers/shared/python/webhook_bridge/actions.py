@@ -1,0 +1,145 @@
+"""Vendor-neutral actions: what a provider event means for a person.
+
+A provider mapping turns one webhook into a few ``Action``s; the receiver puts one
+``VendorMessage`` per (vendor, action) on that vendor's queue; the vendor's adapter
+turns the action into the vendor's calls. Actions are plain data so they survive
+the trip through SQS unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from webhook_bridge.vendors_enum import Vendor
+
+BillingCycle = Literal["year", "month", "week", "day"]
+
+
+def normalize_email(email: str | None) -> str | None:
+    """Emails identify a person across providers: compare them trimmed and case-folded."""
+    if email is None:
+        return None
+    cleaned = email.strip().casefold()
+    return cleaned or None
+
+
+class ActionKind(StrEnum):
+    IDENTIFY = "identify"
+    TRACK = "track"
+    INVOICE = "invoice"
+    SUBSCRIPTION = "subscription"
+    REFUND = "refund"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Person(_Data):
+    """Who the action is about, and what we know of them."""
+
+    email: str | None = None
+    stripe_customer_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    # Contact attributes to set (snake_case keys), e.g. subscription_status, Typeform answers.
+    traits: dict[str, Any] = Field(default_factory=dict)
+    # ConvertLoop segments / SegMetrics tags / Customer.io attribute, per configuration.
+    segments_add: tuple[str, ...] = ()
+    segments_remove: tuple[str, ...] = ()
+
+    _normalize_email = field_validator("email")(lambda cls, v: normalize_email(v))
+
+    @property
+    def is_identified(self) -> bool:
+        return bool(self.email or self.stripe_customer_id)
+
+
+class TrackEvent(_Data):
+    name: str = Field(min_length=1)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class InvoiceItem(_Data):
+    id: str | None = None
+    name: str
+    product_id: str | None = None
+    amount: int  # smallest currency unit
+    subscription_id: str | None = None
+
+
+class Invoice(_Data):
+    id: str
+    amount: int  # total, smallest currency unit
+    paid: int
+    currency: str
+    date_created: datetime
+    items: tuple[InvoiceItem, ...] = ()
+    discount: int | None = None
+    tax: int | None = None
+    is_refunded: bool = False
+    subscription_id: str | None = None
+
+
+class Subscription(_Data):
+    id: str
+    status: str
+    plan: str | None = None
+    amount: int  # unit amount x quantity, smallest currency unit
+    currency: str | None = None
+    product_id: str
+    product_name: str | None = None
+    quantity: int = 1
+    start_date: datetime
+    last_bill_date: datetime
+    billing_cycle: BillingCycle
+    frequency: int = Field(ge=1)
+    trial_end_date: datetime | None = None
+    canceled_date: datetime | None = None
+    end_date: datetime | None = None
+
+
+class Action(_Data):
+    """One thing that happened to a person, independent of any vendor."""
+
+    id: str  # deterministic: the same provider event always yields the same ids
+    kind: ActionKind
+    source: Literal["stripe", "typeform"]
+    source_event_id: str
+    source_event_type: str
+    occurred_at: datetime
+    person: Person
+    identify: bool = False  # set the person's traits at the vendor
+    event: TrackEvent | None = None
+    invoice: Invoice | None = None
+    subscription: Subscription | None = None
+    # Stale-state protection: for the same ordering_key, an action whose version is
+    # lower than one already delivered to a vendor is skipped (e.g. subscription state).
+    ordering_key: str | None = None
+    ordering_version: int | None = None
+    ordering_terminal: bool = False  # e.g. subscription deleted: nothing older or equal may follow
+
+    @staticmethod
+    def make_id(source: str, source_event_id: str, index: int) -> str:
+        return f"{source}:{source_event_id}:{index}"
+
+
+class VendorMessage(_Data):
+    """The body of one SQS message: one action for one vendor."""
+
+    vendor: Vendor
+    action: Action
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.vendor.value}:{self.action.id}"
+
+    @property
+    def idempotency_token(self) -> str:
+        """Stable across retries; short enough for any vendor's idempotency header."""
+        return hashlib.sha256(self.dedupe_key.encode()).hexdigest()[:40]

@@ -1,0 +1,1 @@
+"""Delivery of vendor messages: retry policy, pacing, ordering and the SQS record handler."""

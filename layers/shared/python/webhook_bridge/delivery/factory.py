@@ -1,0 +1,36 @@
+"""Cold-start assembly of the delivery processor for this function's vendor."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+
+from webhook_bridge.actions import VendorMessage
+from webhook_bridge.delivery.identity import identity_resolver
+from webhook_bridge.delivery.once import IdempotentDelivery
+from webhook_bridge.delivery.ordering import OrderingGuard
+from webhook_bridge.delivery.pacing import Pacer
+from webhook_bridge.delivery.policy import RetryPolicy
+from webhook_bridge.delivery.processor import DeliveryProcessor
+from webhook_bridge.delivery.queue_ops import QueueOps
+from webhook_bridge.settings import delivery_settings
+from webhook_bridge.vendors import registry
+
+
+@cache
+def build_processor() -> DeliveryProcessor:
+    settings = delivery_settings()
+
+    def call_vendor(message: VendorMessage) -> None:
+        registry.deliver(message.vendor, message.action, message.idempotency_token)
+
+    rate = settings.rate_limit_per_second / settings.max_concurrency if settings.rate_limit_per_second else None
+    return DeliveryProcessor(
+        deliver_once=IdempotentDelivery(call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds),
+        queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
+        ordering=OrderingGuard(settings.state_table, boto3.client("dynamodb")),
+        pacer=Pacer(rate),
+        policy=RetryPolicy(window_seconds=settings.retry_window_seconds),
+        resolve_identity=identity_resolver(settings.state_table),
+    )

@@ -1,0 +1,59 @@
+"""What to do after a failed vendor call, decided only from the client's error classes."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.vendors.errors import RateLimitError, VendorError
+
+
+@dataclass(frozen=True)
+class Retry:
+    delay: float
+    throttled: bool
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    reason: str
+
+
+Outcome = Retry | DeadLetter
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for failures, the vendor's own delay for 429s.
+
+    Retrying stops when the next attempt would fall outside ``window_seconds`` from the
+    first failure (26 h by default: a vendor down for a full day still gets everything),
+    never after a fixed count, so a long 429 storm cannot exhaust a message early.
+    """
+
+    base_delay: float = 30.0
+    max_delay: float = 3600.0
+    throttle_default: float = 5.0
+    window_seconds: float = 26 * 3600.0
+
+    def backoff(self, attempts: int) -> float:
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
+        # "Equal jitter": half fixed, half random, so retries spread out but never come back at once.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def decide(self, error: VendorError, state: RetryState, now: float) -> Outcome:
+        if not error.retryable:
+            return DeadLetter(reason=f"{error.reason}: {error}")
+        attempts = state.attempts + 1
+        if isinstance(error, RateLimitError):
+            wait = error.retry_after if error.retry_after is not None else self.throttle_default
+            delay = min(self.max_delay, max(wait, 0.0) + random.uniform(0, 1.0))
+        else:
+            delay = self.backoff(attempts)
+            if error.retry_after is not None:
+                delay = min(self.max_delay, max(delay, error.retry_after))
+        first = state.first_attempt_at or now
+        if now + delay - first > self.window_seconds:
+            return DeadLetter(reason=f"retries exhausted after {attempts} attempts: {error.reason}: {error}")
+        return Retry(delay=delay, throttled=isinstance(error, RateLimitError))

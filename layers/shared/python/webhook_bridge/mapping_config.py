@@ -1,0 +1,181 @@
+"""User configuration of the provider mappings, and the context both mappers run in.
+
+``BRIDGE_MAPPING`` holds JSON (format and examples in docs/mapping.md). It is parsed and
+validated once at cold start by ``MappingConfig.from_json``; a mistake stops the function
+with a ``MappingConfigError`` naming the offending key, rather than mapping wrongly. An
+empty configuration reproduces the default mapping table of ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+
+from webhook_bridge.actions import Action
+from webhook_bridge.state import (
+    IdentityStore,
+    InMemoryIdentityStore,
+    InMemoryInvoiceMemory,
+    InvoiceMemory,
+    identity_store,
+    invoice_memory,
+)
+from webhook_bridge.vendors_enum import Vendor
+
+if TYPE_CHECKING:
+    from webhook_bridge.settings import ReceiverSettings
+
+# The default mapping: Stripe event type → name of its track event (None: identify only).
+STRIPE_DEFAULT_EVENTS: Mapping[str, str | None] = {
+    "customer.created": None,
+    "customer.updated": None,
+    "checkout.session.completed": "checkout_completed",
+    "invoice.paid": "invoice_paid",
+    "invoice.payment_failed": "invoice_payment_failed",
+    "charge.refunded": "charge_refunded",
+    "customer.subscription.created": "subscription_created",
+    "customer.subscription.updated": "subscription_updated",
+    "customer.subscription.deleted": "subscription_canceled",
+    "customer.subscription.trial_will_end": "trial_will_end",
+}
+TYPEFORM_DEFAULT_EVENT = "form_submitted"
+
+EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+AttributeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Segment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+StripeEventType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")]
+# A dotted path into the Stripe event's data.object, e.g. "items.data.0.price.nickname".
+ObjectPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")]
+
+
+class MappingConfigError(ValueError):
+    """``BRIDGE_MAPPING`` is not valid: raised at cold start, naming every bad key."""
+
+
+class _Config(BaseModel):
+    # Unknown keys are typos until proven otherwise: reject them with their location.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StripeEventConfig(_Config):
+    enabled: bool = True
+    # Rename the track event; on an identify-only type, add one; on a type without a
+    # default mapping, track it (person from the object's customer/email fields).
+    event_name: EventName | None = None
+    vendors: frozenset[Vendor] | None = None  # None: every enabled vendor
+    # Extra track properties: property name → path in data.object. Missing paths are left out.
+    properties: dict[AttributeName, ObjectPath] = {}
+
+
+class StripeConfig(_Config):
+    events: dict[StripeEventType, StripeEventConfig] = {}
+
+    @model_validator(mode="after")
+    def _extensions_have_names(self) -> Self:
+        for event_type, config in self.events.items():
+            if event_type not in STRIPE_DEFAULT_EVENTS and config.enabled and config.event_name is None:
+                raise ValueError(
+                    f"stripe event {event_type!r} has no default mapping: set event_name to track it, or remove it"
+                )
+        return self
+
+    def event(self, event_type: str) -> StripeEventConfig:
+        return self.events.get(event_type) or _DEFAULT_STRIPE_EVENT
+
+    def is_mapped(self, event_type: str) -> bool:
+        config = self.events.get(event_type)
+        if config is None:
+            return event_type in STRIPE_DEFAULT_EVENTS
+        return config.enabled
+
+    def event_name(self, event_type: str) -> str | None:
+        return self.event(event_type).event_name or STRIPE_DEFAULT_EVENTS.get(event_type)
+
+
+_DEFAULT_STRIPE_EVENT = StripeEventConfig()
+
+
+class TypeformFormConfig(_Config):
+    enabled: bool = True
+    event_name: EventName = TYPEFORM_DEFAULT_EVENT
+    # Field ref (or hidden field name, or "score") → attribute name. The attribute names
+    # "first_name" and "last_name" fill the person's name instead of a trait.
+    fields: dict[str, AttributeName] = {}
+    # Both land in Person.segments_add (the action is vendor-neutral); restrict with vendors.
+    convertloop_segments: tuple[Segment, ...] = ()
+    segmetrics_tags: tuple[Segment, ...] = ()
+    vendors: frozenset[Vendor] | None = None
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.convertloop_segments, *self.segmetrics_tags)))
+
+
+class TypeformConfig(_Config):
+    # Applies to every form; a form's own entry overrides the keys it sets (fields are merged).
+    default: TypeformFormConfig = TypeformFormConfig()
+    forms: dict[Annotated[str, StringConstraints(min_length=1)], TypeformFormConfig] = {}
+
+    def form(self, form_id: str | None) -> TypeformFormConfig:
+        own = self.forms.get(form_id) if form_id is not None else None
+        if own is None:
+            return self.default
+        update: dict[str, Any] = {name: getattr(own, name) for name in own.model_fields_set}
+        if "fields" in update:
+            update["fields"] = {**self.default.fields, **own.fields}
+        return self.default.model_copy(update=update)
+
+
+class MappingConfig(_Config):
+    stripe: StripeConfig = StripeConfig()
+    typeform: TypeformConfig = TypeformConfig()
+
+    @classmethod
+    def from_json(cls, text: str | None) -> MappingConfig:
+        if text is None or not text.strip():
+            return cls()
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False, include_context=False)
+            ]
+            raise MappingConfigError("BRIDGE_MAPPING is invalid: " + "; ".join(problems)) from None
+
+    def vendors_for(self, action: Action) -> set[Vendor] | None:
+        """Vendors configuration allows for this action; ``None`` means all (see ``routing.route``)."""
+        if action.source == "stripe":
+            allowed = self.stripe.event(action.source_event_type).vendors
+        else:
+            form_id = action.event.properties.get("form_id") if action.event else None
+            allowed = self.typeform.form(form_id if isinstance(form_id, str) else None).vendors
+        return set(allowed) if allowed is not None else None
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """Everything a mapper needs besides the payload: configuration and memory."""
+
+    config: MappingConfig
+    identities: IdentityStore
+    invoices: InvoiceMemory
+
+    @classmethod
+    def from_settings(cls, settings: ReceiverSettings) -> MappingContext:
+        """The receiver's context: ``BRIDGE_MAPPING`` validated, DynamoDB stores on ``STATE_TABLE``."""
+        return cls(
+            config=MappingConfig.from_json(settings.mapping),
+            identities=identity_store(settings.state_table),
+            invoices=invoice_memory(settings.state_table),
+        )
+
+    @classmethod
+    def in_memory(cls, config: MappingConfig | None = None) -> MappingContext:
+        return cls(config or MappingConfig(), InMemoryIdentityStore(), InMemoryInvoiceMemory())
+
+    def vendors_for(self, action: Action) -> set[Vendor] | None:
+        return self.config.vendors_for(action)

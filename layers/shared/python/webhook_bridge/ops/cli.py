@@ -1,0 +1,100 @@
+"""``bridgectl``: list the DLQs, show why messages failed, redrive them.
+
+Uses the standard AWS configuration (profile, ``AWS_REGION``, ``AWS_ENDPOINT_URL``),
+so the same commands work on AWS and against ``make dev``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from webhook_bridge.ops import dlq
+from webhook_bridge.ops.queues import VendorQueues, discover
+from webhook_bridge.vendors_enum import Vendor
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bridgectl", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stack", default="webhook-bridge", help="stack name (queue name prefix)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    dlq_parser = commands.add_parser("dlq", help="dead-letter queues")
+    actions = dlq_parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every vendor's queue and DLQ depth")
+    show = actions.add_parser("show", help="messages in a vendor's DLQ, with their failure reasons (masked)")
+    show.add_argument("vendor", choices=[v.value for v in Vendor])
+    show.add_argument("--limit", type=int, default=20)
+    show.add_argument("--json", action="store_true", help="one JSON object per line")
+    again = actions.add_parser("redrive", help="send DLQ messages back to the vendor's queue")
+    again.add_argument("vendor", choices=[v.value for v in Vendor])
+    selection = again.add_mutually_exclusive_group(required=True)
+    selection.add_argument("--all", action="store_true")
+    selection.add_argument("--id", dest="ids", action="append", help="message id (repeatable)")
+    again.add_argument("--limit", type=int, default=1000)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if sqs is None:
+        import boto3
+
+        sqs = boto3.client("sqs")
+    queues = discover(sqs, args.stack)
+    if not queues:
+        print(f"no queues found for stack {args.stack!r}", file=sys.stderr)
+        return 2
+    if args.action == "list":
+        print(f"{'vendor':<12} {'queued':>7} {'delayed':>8} {'in flight':>10} {'dead-lettered':>14}")
+        for vendor, vq in queues.items():
+            c = dlq.counts(sqs, vq)
+            print(
+                f"{vendor.value:<12} {c['queued']:>7} {c['delayed']:>8} {c['in_flight']:>10} {c['dead_lettered']:>14}"
+            )
+        return 0
+    vendor_queues = queues.get(Vendor(args.vendor))
+    if vendor_queues is None:
+        print(f"no queues for {args.vendor}", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        return _show(sqs, vendor_queues, args.limit, args.json)
+    return _redrive(sqs, vendor_queues, set(args.ids or []), args.limit)
+
+
+def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:
+    letters = list(dlq.read(sqs, queues.dlq_url, limit))
+    dlq.release(sqs, queues.dlq_url, letters)
+    for letter in letters:
+        summary = letter.summary()
+        if as_json:
+            print(json.dumps(summary, ensure_ascii=False))
+        else:
+            print(f"{summary['message_id']}  {summary['event_type']}  attempts={summary['attempts']}")
+            print(f"    reason: {summary['reason']}")
+            print(f"    action: {summary['action_id']}")
+    if not as_json:
+        print(f"{len(letters)} message(s) in the {queues.vendor.value} DLQ")
+    return 0
+
+
+def _redrive(sqs: Any, queues: VendorQueues, ids: set[str], limit: int) -> int:
+    moved, skipped = 0, []
+    for letter in dlq.read(sqs, queues.dlq_url, limit):
+        if ids and letter.message_id not in ids:
+            skipped.append(letter)
+            continue
+        dlq.redrive(sqs, queues, letter)
+        moved += 1
+    dlq.release(sqs, queues.dlq_url, skipped)
+    print(f"redrove {moved} message(s) to the {queues.vendor.value} queue")
+    if ids and moved < len(ids):
+        print(f"{len(ids) - moved} requested message id(s) were not found in the DLQ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Reading and redriving a vendor's dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from webhook_bridge.ops.queues import VendorQueues
+from webhook_bridge.privacy import mask_data
+
+# Long enough to read and redrive a page; short enough that an interrupted run
+# leaves the messages visible again soon.
+PEEK_VISIBILITY_SECONDS = 30
+RESET_ON_REDRIVE = ("attempts", "identity_waits", "first_attempt_at", "not_before", "last_error")
+FAILURE_ATTRIBUTES = ("failure_reason", "failure_class", "failure_status", "failed_at")
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    message_id: str
+    receipt_handle: str
+    body: str
+    attributes: dict[str, Any]
+    receive_count: int
+
+    @property
+    def reason(self) -> str:
+        value = self.attributes.get("failure_reason", {}).get("StringValue")
+        return value or "crashed repeatedly (redrive policy)"
+
+    def summary(self) -> dict[str, Any]:
+        try:
+            payload: Any = json.loads(self.body)
+        except ValueError:
+            payload = self.body
+        action = payload.get("action", {}) if isinstance(payload, dict) else {}
+        return {
+            "message_id": self.message_id,
+            "action_id": action.get("id"),
+            "event_type": action.get("source_event_type"),
+            "reason": self.reason,
+            "class": self.attributes.get("failure_class", {}).get("StringValue"),
+            "status": self.attributes.get("failure_status", {}).get("StringValue"),
+            "attempts": self.attributes.get("attempts", {}).get("StringValue", "0"),
+            "receive_count": self.receive_count,
+            "body": mask_data(payload),
+        }
+
+
+def counts(sqs: Any, queues: VendorQueues) -> dict[str, int]:
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    queue = sqs.get_queue_attributes(QueueUrl=queues.queue_url, AttributeNames=names)["Attributes"]
+    dlq = sqs.get_queue_attributes(QueueUrl=queues.dlq_url, AttributeNames=names[:1])["Attributes"]
+    return {
+        "queued": int(queue.get("ApproximateNumberOfMessages", 0)),
+        "in_flight": int(queue.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        "delayed": int(queue.get("ApproximateNumberOfMessagesDelayed", 0)),
+        "dead_lettered": int(dlq.get("ApproximateNumberOfMessages", 0)),
+    }
+
+
+def read(sqs: Any, dlq_url: str, limit: int) -> Iterator[DeadLetter]:
+    """Receive up to ``limit`` messages; they stay in the DLQ unless deleted."""
+    seen: set[str] = set()
+    while len(seen) < limit:
+        response = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=min(10, limit - len(seen)),
+            VisibilityTimeout=PEEK_VISIBILITY_SECONDS,
+            MessageAttributeNames=["All"],
+            AttributeNames=["ApproximateReceiveCount"],
+            WaitTimeSeconds=1,
+        )
+        batch = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
+        if not batch:
+            return
+        for message in batch:
+            seen.add(message["MessageId"])
+            yield DeadLetter(
+                message_id=message["MessageId"],
+                receipt_handle=message["ReceiptHandle"],
+                body=message["Body"],
+                attributes=message.get("MessageAttributes", {}),
+                receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+            )
+
+
+def release(sqs: Any, dlq_url: str, letters: list[DeadLetter]) -> None:
+    """Make peeked messages visible again at once."""
+    for letter in letters:
+        sqs.change_message_visibility(QueueUrl=dlq_url, ReceiptHandle=letter.receipt_handle, VisibilityTimeout=0)
+
+
+def redrive(sqs: Any, queues: VendorQueues, letter: DeadLetter) -> None:
+    """Back to the vendor's queue with a fresh retry budget; deleted from the DLQ only once sent."""
+    attributes = {
+        name: value
+        for name, value in letter.attributes.items()
+        if name not in RESET_ON_REDRIVE and name not in FAILURE_ATTRIBUTES
+    }
+    sqs.send_message(QueueUrl=queues.queue_url, MessageBody=letter.body, MessageAttributes=attributes)
+    sqs.delete_message(QueueUrl=queues.dlq_url, ReceiptHandle=letter.receipt_handle)

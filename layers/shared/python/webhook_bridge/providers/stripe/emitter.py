@@ -1,0 +1,75 @@
+"""Per-event helpers: configuration lookups, identity resolution and ``Action`` assembly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
+from webhook_bridge.mapping_config import MappingContext, StripeEventConfig
+from webhook_bridge.providers._common import get_path, utc
+from webhook_bridge.providers.stripe.models import CustomerRef, ExpandableCustomer, StripeEvent, ref_id
+
+
+@dataclass(frozen=True)
+class Emitter:
+    event: StripeEvent
+    ctx: MappingContext
+
+    @property
+    def config(self) -> StripeEventConfig:
+        return self.ctx.config.stripe.event(self.event.type)
+
+    @property
+    def enabled(self) -> bool:
+        return self.ctx.config.stripe.is_mapped(self.event.type)
+
+    # -- identity -------------------------------------------------------------------
+    def learn_identity(self, customer: ExpandableCustomer, email: str | None) -> None:
+        """Remember ``customer id → email`` when the event carries both (one conditional write)."""
+        customer_id = ref_id(customer)
+        email = normalize_email(email) or _expanded_email(customer)
+        if customer_id and email:
+            self.ctx.identities.remember(customer_id, email, self.event.created)
+
+    def person(
+        self,
+        customer: ExpandableCustomer,
+        email: str | None,
+        *,
+        prefer_store: bool = False,
+        **fields: Any,
+    ) -> Person:
+        """Who the event is about. The identity store is read only when the email is missing,
+        or when the carried email is weaker than the customer's own (``prefer_store``)."""
+        customer_id = ref_id(customer)
+        resolved = normalize_email(email) or _expanded_email(customer)
+        if customer_id and (resolved is None or prefer_store):
+            resolved = self.ctx.identities.lookup(customer_id) or resolved
+        # Without any email the action still goes out with the customer id: the delivery
+        # side retries the lookup and falls back to the vendors' own customer ids.
+        return Person(email=resolved, stripe_customer_id=customer_id, **fields)
+
+    # -- actions --------------------------------------------------------------------
+    def track(self, properties: dict[str, Any]) -> TrackEvent | None:
+        name = self.ctx.config.stripe.event_name(self.event.type)
+        if name is None:
+            return None
+        extra = {key: get_path(self.event.data.object, path) for key, path in self.config.properties.items()}
+        return TrackEvent(name=name, properties={**properties, **{k: v for k, v in extra.items() if v is not None}})
+
+    def action(self, kind: ActionKind, person: Person, **fields: Any) -> Action:
+        return Action(
+            id=Action.make_id("stripe", self.event.id, 0),
+            kind=kind,
+            source="stripe",
+            source_event_id=self.event.id,
+            source_event_type=self.event.type,
+            occurred_at=utc(self.event.created),
+            person=person,
+            **fields,
+        )
+
+
+def _expanded_email(customer: ExpandableCustomer) -> str | None:
+    return normalize_email(customer.email) if isinstance(customer, CustomerRef) else None

@@ -1,0 +1,245 @@
+"""One function per mapped Stripe event type (the default mapping table of ARCHITECTURE.md).
+
+Each handler first learns what the event teaches (customer id → email, paid invoices),
+even when the type is disabled by configuration, so later events can still be resolved;
+then, if the type is enabled, it builds the event's action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, normalize_email
+from webhook_bridge.providers._common import Payload, iso, split_name, utc_or_none
+from webhook_bridge.providers.stripe.billing import (
+    invoice_payment_intent_id,
+    to_invoice,
+    to_subscription,
+)
+from webhook_bridge.providers.stripe.emitter import Emitter
+from webhook_bridge.providers.stripe.models import (
+    Charge,
+    CheckoutSession,
+    Customer,
+    InvoicePayment,
+    StripeInvoice,
+    StripeSubscription,
+    ref_id,
+)
+from webhook_bridge.state import RememberedInvoice
+
+
+def _kind_and_event(
+    emitter: Emitter, default: ActionKind, track_properties: dict[str, Any]
+) -> tuple[ActionKind, TrackEvent | None]:
+    event = emitter.track(track_properties)
+    # An identify-only type that configuration gave an event name becomes a track.
+    return (ActionKind.TRACK if default is ActionKind.IDENTIFY and event else default), event
+
+
+def customer(obj: Customer, em: Emitter) -> list[Action]:
+    em.learn_identity(obj.id, obj.email)
+    if not em.enabled:
+        return []
+    first, last = split_name(obj.name)
+    person = Person(
+        email=obj.email,
+        stripe_customer_id=obj.id,
+        first_name=first,
+        last_name=last,
+        traits={"stripe_customer_id": obj.id},
+    )
+    kind, event = _kind_and_event(em, ActionKind.IDENTIFY, {})
+    return [em.action(kind, person, identify=True, event=event)]
+
+
+def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
+    details = obj.customer_details
+    email = (details.email if details else None) or obj.customer_email
+    em.learn_identity(obj.customer, email)
+    if not em.enabled:
+        return []
+    first, last = split_name(details.name if details else None)
+    person = em.person(obj.customer, email, first_name=first, last_name=last)
+    kind, event = _kind_and_event(
+        em, ActionKind.TRACK, {"amount_total": obj.amount_total, "currency": obj.currency, "mode": obj.mode}
+    )
+    return [em.action(kind, person, identify=True, event=event)]
+
+
+def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
+    invoice = to_invoice(obj)
+    em.learn_identity(obj.customer, obj.customer_email)
+    record = RememberedInvoice(
+        invoice=invoice, email=normalize_email(obj.customer_email), stripe_customer_id=ref_id(obj.customer)
+    )
+    em.ctx.invoices.remember(record, invoice_payment_intent_id(obj))
+    if not em.enabled:
+        return []
+    first, last = split_name(obj.customer_name)
+    person = em.person(obj.customer, obj.customer_email, first_name=first, last_name=last)
+    kind, event = _kind_and_event(
+        em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
+    )
+    return [em.action(kind, person, identify=True, event=event, invoice=invoice)]
+
+
+def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
+    em.learn_identity(obj.customer, obj.customer_email)
+    if not em.enabled:
+        return []
+    person = em.person(obj.customer, obj.customer_email)
+    kind, event = _kind_and_event(
+        em,
+        ActionKind.TRACK,
+        {"invoice_id": obj.id, "amount_due": obj.amount_due, "attempt_count": obj.attempt_count},
+    )
+    return [em.action(kind, person, event=event)]
+
+
+def invoice_payment_paid(obj: InvoicePayment, em: Emitter) -> list[Action]:
+    """Basil and later: the invoice no longer names its payment intent, this event does."""
+    payment_intent = ref_id(obj.payment.payment_intent)
+    if payment_intent:
+        em.ctx.invoices.link_payment(payment_intent, obj.invoice if isinstance(obj.invoice, str) else obj.invoice.id)
+    return generic(em.event.data.object, em) if em.enabled else []
+
+
+def _refunded_invoice(obj: Charge, em: Emitter) -> RememberedInvoice | None:
+    invoice_id = ref_id(obj.invoice)
+    if invoice_id:  # before basil the charge names its invoice
+        return em.ctx.invoices.by_invoice_id(invoice_id)
+    payment_intent = ref_id(obj.payment_intent)
+    return em.ctx.invoices.by_payment_intent(payment_intent) if payment_intent else None
+
+
+def _after_refund(invoice: Invoice, obj: Charge) -> Invoice:
+    if obj.refunded:  # fully refunded
+        return invoice.model_copy(update={"is_refunded": True})
+    # Partially refunded: the invoice stands, for less. amount_refunded is cumulative, so
+    # the original paid amount minus it is right however many refunds came before.
+    return invoice.model_copy(update={"paid": max(0, invoice.paid - obj.amount_refunded)})
+
+
+def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
+    if not em.enabled:
+        return []
+    record = _refunded_invoice(obj, em)
+    if record is not None and record.email:
+        person = Person(email=record.email, stripe_customer_id=ref_id(obj.customer) or record.stripe_customer_id)
+    else:
+        # The billing email is whatever was typed into the payment form; the customer's own
+        # email (as remembered) keeps the refund on the same contact as the purchase.
+        carried = (obj.billing_details.email if obj.billing_details else None) or obj.receipt_email
+        customer = obj.customer or (record.stripe_customer_id if record else None)
+        person = em.person(customer, carried, prefer_store=True)
+    kind, event = _kind_and_event(
+        em, ActionKind.REFUND, {"amount_refunded": obj.amount_refunded, "currency": obj.currency}
+    )
+    invoice = _after_refund(record.invoice, obj) if record else None
+    return [em.action(kind, person, event=event, invoice=invoice)]
+
+
+# Same-second subscription events (created → updated on first payment, several updates)
+# must still order: the version is created * 1000 + event-type rank * 100 + status rank.
+# Statuses rank in the direction a subscription moves within one second.
+_TYPE_RANK = {
+    "customer.subscription.created": 0,
+    "customer.subscription.updated": 1,
+    "customer.subscription.deleted": 2,
+}
+_STATUS_RANK = {
+    "incomplete": 1,
+    "trialing": 2,
+    "active": 3,
+    "past_due": 4,
+    "unpaid": 5,
+    "paused": 6,
+    "canceled": 7,
+    "incomplete_expired": 8,
+}
+
+
+def ordering_version(event_type: str, created: int, status: str) -> int:
+    return created * 1000 + _TYPE_RANK.get(event_type, 1) * 100 + _STATUS_RANK.get(status, 0)
+
+
+def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:
+    em.learn_identity(obj.customer, None)  # only when the customer is expanded
+    if not em.enabled:
+        return []
+    subscription = to_subscription(obj, em.event.type)
+    person = em.person(obj.customer, None, traits={"subscription_status": obj.status, "plan": subscription.plan})
+    kind, event = _kind_and_event(
+        em,
+        ActionKind.SUBSCRIPTION,
+        {
+            "subscription_id": obj.id,
+            "status": obj.status,
+            "plan": subscription.plan,
+            "amount": subscription.amount,
+            "currency": subscription.currency,
+        },
+    )
+    return [
+        em.action(
+            kind,
+            person,
+            identify=True,
+            event=event,
+            subscription=subscription,
+            ordering_key=f"stripe-subscription:{obj.id}",
+            ordering_version=ordering_version(em.event.type, em.event.created, obj.status),
+            ordering_terminal=em.event.type == "customer.subscription.deleted",
+        )
+    ]
+
+
+def trial_will_end(obj: StripeSubscription, em: Emitter) -> list[Action]:
+    em.learn_identity(obj.customer, None)
+    if not em.enabled:
+        return []
+    trial_end = utc_or_none(obj.trial_end)
+    kind, event = _kind_and_event(em, ActionKind.TRACK, {"trial_end": iso(trial_end) if trial_end else None})
+    return [em.action(kind, em.person(obj.customer, None), event=event)]
+
+
+_EMAIL_PATHS = ("email", "customer_email", "receipt_email")
+
+
+def generic(obj: dict[str, Any], em: Emitter) -> list[Action]:
+    """A type without a default mapping that configuration asked to track."""
+    customer = obj.get("customer")
+    customer_id = customer if isinstance(customer, str) else None
+    if isinstance(customer, dict) and isinstance(customer.get("id"), str):
+        customer_id = customer["id"]
+    if obj.get("object") == "customer" and isinstance(obj.get("id"), str):
+        customer_id = obj["id"]
+    emails = [obj.get(key) for key in _EMAIL_PATHS]
+    for nested in ("customer_details", "billing_details"):
+        if isinstance(obj.get(nested), dict):
+            emails.append(obj[nested].get("email"))
+    email = next((value for value in emails if isinstance(value, str) and normalize_email(value)), None)
+    object_id = obj.get("id")
+    kind, event = _kind_and_event(
+        em, ActionKind.TRACK, {"object_id": object_id if isinstance(object_id, str) else None}
+    )
+    return [em.action(kind, em.person(customer_id or None, email), event=event)]
+
+
+Handler = tuple[type[Payload], Callable[[Any, Emitter], list[Action]]]
+
+HANDLERS: dict[str, Handler] = {
+    "customer.created": (Customer, customer),
+    "customer.updated": (Customer, customer),
+    "checkout.session.completed": (CheckoutSession, checkout_completed),
+    "invoice.paid": (StripeInvoice, invoice_paid),
+    "invoice.payment_failed": (StripeInvoice, invoice_payment_failed),
+    "invoice_payment.paid": (InvoicePayment, invoice_payment_paid),
+    "charge.refunded": (Charge, charge_refunded),
+    "customer.subscription.created": (StripeSubscription, subscription_changed),
+    "customer.subscription.updated": (StripeSubscription, subscription_changed),
+    "customer.subscription.deleted": (StripeSubscription, subscription_changed),
+    "customer.subscription.trial_will_end": (StripeSubscription, trial_will_end),
+}

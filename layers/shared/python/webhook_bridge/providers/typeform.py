@@ -1,0 +1,195 @@
+"""Typeform ``form_response`` webhooks → one identify + track action.
+
+The person is the respondent's email: the first answer of type ``email``, else the hidden
+field ``email``. Every answer becomes a trait keyed by its field ``ref`` (or the attribute
+name configured for that ref); hidden fields and the calculated score become traits too.
+``form_response_partial``, other event types, disabled forms and responses without an
+email map to ``[]``. Malformed payloads raise ``MappingError``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
+from webhook_bridge.mapping_config import MappingContext, TypeformFormConfig
+from webhook_bridge.providers._common import Payload, parse
+from webhook_bridge.providers.exceptions import MappingError
+
+Number = int | Annotated[float, Field(allow_inf_nan=False)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class AnswerField(Payload):
+    id: NonEmpty
+    ref: str | None = None
+    type: str | None = None
+
+
+class Choice(Payload):
+    label: str | None = None
+    other: str | None = None
+
+
+class Choices(Payload):
+    labels: list[str] | None = None
+    other: str | None = None
+
+
+class PaymentAnswer(Payload):
+    amount: str  # decimal text in the form's currency, e.g. "4.50"
+    last4: str
+    name: str
+    success: bool
+
+
+class Answer(Payload):
+    type: NonEmpty
+    field: AnswerField
+    text: str | None = None
+    email: str | None = None
+    number: Number | None = None
+    boolean: bool | None = None
+    date: str | None = None
+    choice: Choice | None = None
+    choices: Choices | None = None
+    phone_number: str | None = None
+    url: str | None = None
+    file_url: str | None = None
+    payment: PaymentAnswer | None = None
+
+
+class Calculated(Payload):
+    score: Number | None = None
+
+
+class Definition(Payload):
+    id: str | None = None
+    title: str | None = None
+
+
+class FormResponse(Payload):
+    form_id: NonEmpty
+    token: NonEmpty
+    landed_at: str | None = None
+    submitted_at: str | None = None
+    calculated: Calculated | None = None
+    hidden: dict[str, str | None] | None = None
+    definition: Definition | None = None
+    answers: list[Answer] = []
+
+
+class Envelope(Payload):
+    event_id: NonEmpty
+    event_type: NonEmpty
+
+
+class TypeformEvent(Envelope):
+    form_response: FormResponse
+
+
+_PLAIN = ("text", "email", "number", "boolean", "date", "phone_number", "url", "file_url")
+_NAME_ATTRIBUTES = ("first_name", "last_name")
+
+
+def _value(answer: Answer, index: int) -> tuple[bool, Any]:
+    """``(known, value)``; unknown answer types are skipped so new Typeform types never break us."""
+    kind = answer.type
+    if kind not in (*_PLAIN, "choice", "choices", "payment"):
+        return False, None
+    raw = getattr(answer, kind)
+    if raw is None:
+        raise MappingError("typeform", "form_response", [f"form_response.answers.{index}.{kind}: missing"])
+    if isinstance(raw, Choice):
+        return True, raw.label if raw.label is not None else raw.other
+    if isinstance(raw, Choices):
+        return True, [*(raw.labels or []), *([raw.other] if raw.other else [])]
+    if isinstance(raw, PaymentAnswer):
+        return True, raw.model_dump()
+    if kind == "email":
+        return True, normalize_email(raw)  # same spelling as Person.email, so vendors can match them
+    return True, raw
+
+
+def _email(response: FormResponse) -> str | None:
+    candidates = [answer.email for answer in response.answers if answer.type == "email"]
+    candidates.append((response.hidden or {}).get("email"))
+    for candidate in candidates:
+        email = normalize_email(candidate)
+        if email and "@" in email:  # hidden fields are free text from the form's URL
+            return email
+    return None
+
+
+def _submitted_at(response: FormResponse) -> datetime:
+    text = response.submitted_at or response.landed_at
+    try:
+        moment = datetime.fromisoformat(text or "")
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise MappingError("typeform", "form_response", ["form_response.submitted_at: not an ISO 8601 time"]) from None
+
+
+def _traits(response: FormResponse, config: TypeformFormConfig) -> dict[str, Any]:
+    # Later sources win: an answer beats a hidden field of the same name beats the score.
+    traits: dict[str, Any] = {}
+    if response.calculated and response.calculated.score is not None:
+        traits["score"] = response.calculated.score
+    traits.update({name: value for name, value in (response.hidden or {}).items() if value})
+    for index, answer in enumerate(response.answers):
+        known, value = _value(answer, index)
+        if known and value is not None:
+            traits[answer.field.ref or answer.field.id] = value
+    renamed = {config.fields.get(key, key): value for key, value in traits.items()}
+    renamed.pop("email", None)  # the identity travels in Person.email; vendors reserve the name
+    return renamed
+
+
+def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Action]:
+    if not isinstance(payload, dict):
+        raise MappingError("typeform", None, ["(root): expected a JSON object"])
+    declared = payload.get("event_type")
+    envelope = parse(Envelope, payload, source="typeform", event_type=declared if isinstance(declared, str) else None)
+    if envelope.event_type != "form_response":  # form_response_partial and future types
+        return []
+    event = parse(TypeformEvent, payload, source="typeform", event_type=envelope.event_type)
+    response = event.form_response
+    config = ctx.config.typeform.form(response.form_id)
+    if not config.enabled:
+        return []
+    occurred_at = _submitted_at(response)
+    traits = _traits(response, config)
+    email = _email(response)
+    if email is None:
+        return []
+    names = {attribute: traits.pop(attribute, None) for attribute in _NAME_ATTRIBUTES}
+    person = Person(
+        email=email,
+        first_name=names["first_name"] if isinstance(names["first_name"], str) else None,
+        last_name=names["last_name"] if isinstance(names["last_name"], str) else None,
+        traits=traits,
+        segments_add=config.segments,
+    )
+    score = response.calculated.score if response.calculated else None
+    properties = {
+        "form_id": response.form_id,
+        "form_title": response.definition.title if response.definition else None,
+        "response_token": response.token,
+        "score": score,
+    }
+    return [
+        Action(
+            id=Action.make_id("typeform", event.event_id, 0),
+            kind=ActionKind.TRACK,
+            source="typeform",
+            source_event_id=event.event_id,
+            source_event_type=event.event_type,
+            occurred_at=occurred_at,
+            person=person,
+            identify=True,
+            event=TrackEvent(name=config.event_name, properties={k: v for k, v in properties.items() if v is not None}),
+        )
+    ]

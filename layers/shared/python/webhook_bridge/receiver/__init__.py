@@ -1,0 +1,1 @@
+"""The receivers' logic: verify, parse, deduplicate, map, enqueue."""

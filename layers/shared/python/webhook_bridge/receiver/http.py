@@ -1,0 +1,80 @@
+"""The HTTP face of a receiver: one POST route, and every domain error mapped to one answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from webhook_bridge.observability import logger
+from webhook_bridge.receiver.errors import MalformedBodyError, ReceiverError
+from webhook_bridge.receiver.logic import Receiver
+from webhook_bridge.secrets import MissingSecretError
+from webhook_bridge.signatures import SignatureError
+
+
+def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The exact bytes the provider signed: API Gateway base64-encodes non-text bodies."""
+    if not body:
+        return b""
+    if not is_base64_encoded:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedBodyError("body is not valid base64") from exc
+
+
+def _json(status: int, code: str, message: str) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": code, "message": message},
+    )
+
+
+def build_app(path: str, receiver: Callable[[], Receiver]) -> APIGatewayHttpResolver:
+    """``receiver`` is a factory so configuration errors surface as 500s with a log, not import crashes."""
+    app = APIGatewayHttpResolver()
+
+    @app.post(path)
+    def receive() -> Response:
+        event = app.current_event
+        handler = receiver()
+        if app.lambda_context is not None:
+            handler.dedupe.register_lambda_context(app.lambda_context)
+        signature = event.headers.get(handler.spec.signature_header) if event.headers else None
+        # API Gateway lowercases header names, but direct invocations may not.
+        if signature is None and event.headers:
+            wanted = handler.spec.signature_header
+            signature = next((v for k, v in event.headers.items() if k.lower() == wanted), None)
+        result = handler.handle(raw_body(event.body, bool(event.is_base64_encoded)), signature)
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=result)
+
+    @app.exception_handler(SignatureError)
+    def refused(error: SignatureError) -> Response:
+        logger.warning("signature refused", extra={"reason": str(error)})
+        return _json(401, "invalid_signature", str(error))
+
+    @app.exception_handler(MissingSecretError)
+    def not_configured(error: MissingSecretError) -> Response:
+        # Nothing can be verified, so nothing is accepted. 401 rather than 5xx: a scanner hitting
+        # an unused provider's route must not page anyone; the provider, if real, keeps retrying.
+        logger.error("webhook secret not configured", extra={"secret": error.name})
+        return _json(401, "invalid_signature", "signature cannot be verified")
+
+    @app.exception_handler(ReceiverError)
+    def receiver_error(error: ReceiverError) -> Response:
+        log = logger.error if error.status_code >= 500 else logger.warning
+        log("webhook refused", extra={"status": error.status_code, "reason": str(error)})
+        return _json(error.status_code, error.code, str(error))
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # A bug or an AWS outage: answer 5xx so the provider retries, and keep the trace.
+        logger.exception("unexpected error")
+        return _json(500, "internal_error", "internal error; the provider will retry")
+
+    return app

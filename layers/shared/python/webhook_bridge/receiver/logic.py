@@ -1,0 +1,104 @@
+"""One webhook, start to finish: verify → parse → deduplicate → map → enqueue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from webhook_bridge.actions import Action, VendorMessage
+from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
+from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError
+from webhook_bridge.receiver.providers import ProviderSpec
+from webhook_bridge.routing import route
+from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.vendors_enum import Vendor
+
+
+class EventMapping(Protocol):
+    """The provider mapping as the receiver needs it (see ``webhook_bridge.providers``)."""
+
+    def map(self, payload: dict[str, Any]) -> list[Action]: ...
+
+    def vendors_for(self, action: Action) -> Iterable[Vendor] | None: ...
+
+
+class Deduplicator(Protocol):
+    def __call__(self, event_id: str, process: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+
+    def register_lambda_context(self, context: Any) -> None: ...
+
+
+@dataclass
+class Receiver:
+    spec: ProviderSpec
+    mapping: EventMapping
+    enabled_vendors: tuple[Vendor, ...]
+    publish: Callable[[list[VendorMessage]], int]
+    dedupe: Deduplicator
+    max_body_bytes: int
+    signature_tolerance: int = 300
+
+    def handle(self, body: bytes, signature: str | None) -> dict[str, Any]:
+        if len(body) > self.max_body_bytes:
+            self._count("WebhookRefused", "too_large")
+            raise PayloadTooLargeError(f"body exceeds {self.max_body_bytes} bytes")
+        self._verify(body, signature)
+        payload = self._parse(body)
+        event_id = self.spec.event_id(payload)
+        event_type = self.spec.event_type(payload)
+        if event_id is None or event_type is None:
+            self._count("WebhookRefused", "malformed")
+            raise MalformedBodyError(f"{self.spec.name} event without {self.spec.id_field} or {self.spec.type_field}")
+        logger.set_correlation_id(event_id)
+        logger.append_keys(provider=self.spec.name, event_type=event_type)
+        result = self.dedupe(event_id, lambda: self._map_and_publish(payload))
+        self._count("WebhookIgnored" if result["status"] == "ignored" else "WebhookReceived", event_type)
+        return {"event_id": event_id, **result}
+
+    def _verify(self, body: bytes, signature: str | None) -> None:
+        configured = get_secret_value(self.spec.secret_name) or ""
+        secrets = [part.strip() for part in configured.split(",") if part.strip()]
+        try:
+            self.spec.verify(body, signature, secrets, tolerance=self.signature_tolerance)
+        except Exception:
+            self._count("WebhookRefused", "signature")
+            raise
+
+    def _parse(self, body: bytes) -> dict[str, Any]:
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            self._count("WebhookRefused", "malformed")
+            raise MalformedBodyError("body is not valid JSON") from exc
+        if not isinstance(payload, dict):
+            self._count("WebhookRefused", "malformed")
+            raise MalformedBodyError("body is not a JSON object")
+        return payload
+
+    def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
+        actions = self.mapping.map(payload)
+        messages = [
+            VendorMessage(vendor=vendor, action=action)
+            for action in actions
+            for vendor in route(action, self.enabled_vendors, self.mapping.vendors_for(action))
+        ]
+        if not messages:
+            logger.info("event ignored", extra={"actions": len(actions)})
+            return {"status": "ignored", "actions": len(actions), "messages": 0}
+        sent = self.publish(messages)
+        logger.info("event accepted", extra={"actions": len(actions), "messages": sent})
+        return {"status": "accepted", "actions": len(actions), "messages": sent}
+
+    def _count(self, name: str, detail: str) -> None:
+        """Per provider (the dashboard's view) and per provider and event type or refusal reason."""
+        metrics.add_dimension(name="provider", value=self.spec.name)
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        dimension = "reason" if name == "WebhookRefused" else "event_type"
+        with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+            metric.add_dimension(name="service", value=SERVICE)
+            metric.add_dimension(name="provider", value=self.spec.name)
+            metric.add_dimension(name=dimension, value=detail)

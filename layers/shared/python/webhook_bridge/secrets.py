@@ -1,0 +1,32 @@
+"""Secret values by their configuration name, e.g. ``STRIPE_WEBHOOK_SECRET``.
+
+Locally (``make dev``, tests) the environment holds them. On AWS a function gets
+``SECRET_ID``: a Secrets Manager secret whose JSON holds the same names, read with
+powertools parameters and cached, so rotating it needs no deploy.
+"""
+
+from __future__ import annotations
+
+import os
+
+SECRET_CACHE_SECONDS = 300
+
+
+class MissingSecretError(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"secret {name} is not configured")
+        self.name = name
+
+
+def get_secret_value(name: str, *, required: bool = True) -> str | None:
+    value = os.environ.get(name)
+    if not value:
+        secret_id = os.environ.get("SECRET_ID")
+        if secret_id:
+            from aws_lambda_powertools.utilities import parameters  # lazy: cold start
+
+            bundle = parameters.get_secret(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
+            value = (bundle or {}).get(name) if isinstance(bundle, dict) else None
+    if not value and required:
+        raise MissingSecretError(name)
+    return value or None

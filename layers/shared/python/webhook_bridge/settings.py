@@ -1,0 +1,65 @@
+"""Configuration read from the environment once, at cold start, and validated."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from webhook_bridge.vendors_enum import Vendor
+
+
+class ReceiverSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    state_table: str = Field(alias="STATE_TABLE")
+    enabled_vendors: Annotated[tuple[Vendor, ...], NoDecode] = Field(default=tuple(Vendor), alias="ENABLED_VENDORS")
+    max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES")
+    # Replay protection for Stripe's signed timestamp. 0 turns it off, which only makes sense
+    # for replaying the fixed-time events in events/ with `sam local invoke`.
+    signature_tolerance_seconds: int = Field(default=300, alias="STRIPE_SIGNATURE_TOLERANCE_SECONDS", ge=0)
+    event_ttl_seconds: int = Field(default=7 * 24 * 3600, alias="EVENT_DEDUPE_TTL_SECONDS")
+    mapping: str | None = Field(default=None, alias="BRIDGE_MAPPING")  # JSON, see mapping_config
+
+    @field_validator("enabled_vendors", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip().lower() for v in value.split(",") if v.strip())
+        return value
+
+    def queue_url(self, vendor: Vendor) -> str:
+        url = os.environ.get(f"{vendor.env_prefix}_QUEUE_URL")
+        if not url:
+            raise RuntimeError(f"{vendor.env_prefix}_QUEUE_URL is not set")
+        return url
+
+
+class DeliverySettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    vendor: Vendor = Field(alias="VENDOR")
+    queue_url: str = Field(alias="QUEUE_URL")
+    dlq_url: str = Field(alias="DLQ_URL")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    state_table: str = Field(alias="STATE_TABLE")
+    # Requests per second the vendor allows the whole deployment, and how many
+    # function instances share it (the event source's maximum concurrency).
+    rate_limit_per_second: float | None = Field(default=None, alias="VENDOR_RATE_LIMIT")
+    max_concurrency: int = Field(default=2, alias="VENDOR_MAX_CONCURRENCY", ge=1)
+    retry_window_seconds: int = Field(default=26 * 3600, alias="RETRY_WINDOW_SECONDS")
+    delivered_ttl_seconds: int = Field(default=4 * 24 * 3600, alias="DELIVERED_TTL_SECONDS")
+
+
+@cache
+def receiver_settings() -> ReceiverSettings:
+    return ReceiverSettings()  # type: ignore[call-arg]
+
+
+@cache
+def delivery_settings() -> DeliverySettings:
+    return DeliverySettings()  # type: ignore[call-arg]

@@ -1,0 +1,49 @@
+"""What the mappings remember between webhooks, as protocols with one meaning for both twins.
+
+Stripe objects that carry no email (subscriptions, some charges) are resolved through
+the Stripe customer id, and refunds find the invoice they undo. The DynamoDB stores
+(``dynamodb.py``) and the in-memory twins (``memory.py``) implement the same protocols.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from webhook_bridge.actions import Invoice
+
+# How long a memory lives without being refreshed. Identity is refreshed by every event
+# that carries both id and email (at least every renewal); refunds come within months.
+IDENTITY_TTL_SECONDS = 2 * 365 * 24 * 3600
+INVOICE_TTL_SECONDS = 400 * 24 * 3600
+
+
+class RememberedInvoice(BaseModel):
+    """A paid invoice as delivered, plus who it was delivered for (refunds reuse both)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice: Invoice
+    email: str | None = None
+    stripe_customer_id: str | None = None
+
+
+class IdentityStore(Protocol):
+    def remember(self, customer_id: str, email: str, as_of: int) -> None:
+        """Record ``customer_id → email`` unless a newer fact (larger ``as_of``) is already known."""
+
+    def lookup(self, customer_id: str) -> str | None:
+        """The newest known email of the customer, or ``None``."""
+
+
+class InvoiceMemory(Protocol):
+    def remember(self, record: RememberedInvoice, payment_intent_id: str | None = None) -> None:
+        """Keep the invoice by its id, and reachable from its payment intent when known."""
+
+    def link_payment(self, payment_intent_id: str, invoice_id: str) -> None:
+        """Make the invoice reachable from a payment intent learnt later (API ≥ 2025-03-31.basil)."""
+
+    def by_invoice_id(self, invoice_id: str) -> RememberedInvoice | None: ...
+
+    def by_payment_intent(self, payment_intent_id: str) -> RememberedInvoice | None: ...

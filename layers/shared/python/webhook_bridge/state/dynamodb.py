@@ -1,0 +1,134 @@
+"""DynamoDB-backed stores on the state table (partition key ``pk``, TTL attribute ``expires_at``).
+
+Each store takes a low-level DynamoDB client, or creates the process-wide one lazily on
+first use, so importing this module costs nothing at cold start. Keys are prefixed so the
+stores share the table with the delivery side's ordering records (``order#…``).
+Calls per webhook stay few: one conditional ``PutItem`` per remembered fact, one
+``GetItem`` per lookup, and lookups only happen when the event lacks the fact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from functools import cache
+from typing import Any
+
+from webhook_bridge.state.base import IDENTITY_TTL_SECONDS, INVOICE_TTL_SECONDS, RememberedInvoice
+
+_BATCH_ATTEMPTS = 4
+
+
+@cache
+def dynamodb_client() -> Any:
+    """One client per process. Lambda sets ``AWS_REGION``; ``AWS_ENDPOINT_URL`` (moto, local) is honoured by boto3."""
+    import boto3  # lazy: only functions that touch the state table pay for it
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.client("dynamodb", region_name=region)
+
+
+class _DynamoStore:
+    def __init__(self, table_name: str, client: Any | None = None, ttl_seconds: int = INVOICE_TTL_SECONDS) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._ttl = ttl_seconds
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    def _expires_at(self) -> dict[str, str]:
+        return {"N": str(int(time.time()) + self._ttl)}
+
+    def _get(self, pk: str) -> dict[str, Any] | None:
+        # Strongly consistent: customer.created and the subscription events that need its
+        # email arrive within milliseconds of each other.
+        response = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True)
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+
+class DynamoIdentityStore(_DynamoStore):
+    def __init__(self, table_name: str, client: Any | None = None, ttl_seconds: int = IDENTITY_TTL_SECONDS) -> None:
+        super().__init__(table_name, client, ttl_seconds)
+
+    @staticmethod
+    def _pk(customer_id: str) -> str:
+        return f"identity#stripe-customer#{customer_id}"
+
+    def remember(self, customer_id: str, email: str, as_of: int) -> None:
+        # Events arrive out of order: an older event must not undo a newer email change.
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # a newer one is known
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": self._pk(customer_id)},
+                    "email": {"S": email},
+                    "as_of": {"N": str(as_of)},
+                    "expires_at": self._expires_at(),
+                },
+                ConditionExpression="attribute_not_exists(pk) OR as_of <= :as_of",
+                ExpressionAttributeValues={":as_of": {"N": str(as_of)}},
+            )
+
+    def lookup(self, customer_id: str) -> str | None:
+        item = self._get(self._pk(customer_id))
+        return item["email"]["S"] if item and "email" in item else None
+
+
+class DynamoInvoiceMemory(_DynamoStore):
+    @staticmethod
+    def _invoice_pk(invoice_id: str) -> str:
+        return f"invoice#stripe#{invoice_id}"
+
+    @staticmethod
+    def _payment_pk(payment_intent_id: str) -> str:
+        return f"invoice-payment#stripe#{payment_intent_id}"
+
+    def _link_item(self, payment_intent_id: str, invoice_id: str) -> dict[str, Any]:
+        return {
+            "pk": {"S": self._payment_pk(payment_intent_id)},
+            "invoice_id": {"S": invoice_id},
+            "expires_at": self._expires_at(),
+        }
+
+    def remember(self, record: RememberedInvoice, payment_intent_id: str | None = None) -> None:
+        items = [
+            {
+                "pk": {"S": self._invoice_pk(record.invoice.id)},
+                "record": {"S": record.model_dump_json()},
+                "expires_at": self._expires_at(),
+            }
+        ]
+        if payment_intent_id:
+            items.append(self._link_item(payment_intent_id, record.invoice.id))
+        self._write_all(items)
+
+    def link_payment(self, payment_intent_id: str, invoice_id: str) -> None:
+        self.client.put_item(TableName=self.table_name, Item=self._link_item(payment_intent_id, invoice_id))
+
+    def by_invoice_id(self, invoice_id: str) -> RememberedInvoice | None:
+        item = self._get(self._invoice_pk(invoice_id))
+        if not item or "record" not in item:
+            return None
+        return RememberedInvoice.model_validate_json(item["record"]["S"])
+
+    def by_payment_intent(self, payment_intent_id: str) -> RememberedInvoice | None:
+        link = self._get(self._payment_pk(payment_intent_id))
+        if not link or "invoice_id" not in link:
+            return None
+        return self.by_invoice_id(link["invoice_id"]["S"])
+
+    def _write_all(self, items: list[dict[str, Any]]) -> None:
+        """One ``BatchWriteItem`` call; leftovers (throttling) are retried a few times, then raised."""
+        requests = [{"PutRequest": {"Item": item}} for item in items]
+        for _ in range(_BATCH_ATTEMPTS):
+            response = self.client.batch_write_item(RequestItems={self.table_name: requests})
+            requests = response.get("UnprocessedItems", {}).get(self.table_name, [])
+            if not requests:
+                return
+        raise RuntimeError(f"DynamoDB left {len(requests)} invoice memory writes unprocessed")

@@ -1,0 +1,86 @@
+"""An Action as Customer.io calls.
+
+- identify: ``PUT /customers/{id}`` with email, first/last name, stripe_customer_id,
+  traits, one boolean ``segment_<name>`` per segment added (true) or removed (false),
+  and ``created_at`` only when a ``created_at`` trait gives it;
+- event: ``POST /customers/{id}/events`` {name, data, timestamp = occurred_at,
+  id = a ULID derived from the action, so a retry is deduplicated by Customer.io}.
+Both can happen for one action; identify goes first so the event lands on a known person.
+
+The customer id is the email when known, else the Stripe customer id.
+
+Segments are boolean attributes rather than one ``segments`` list because Customer.io
+replaces an attribute's value on every identify: a list would forget the segments set
+by earlier actions, and removing one would need the current list, which the write-only
+Track API cannot read. A boolean per segment adds and removes independently.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from webhook_bridge.actions import Action, Person
+from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified
+from webhook_bridge.vendors.customerio import VENDOR, CustomerIoClient, event_ulid
+
+SEGMENT_ATTRIBUTE_PREFIX = "segment_"
+
+
+def customer_id(person: Person) -> str:
+    return person.email or person.stripe_customer_id or ""
+
+
+def _created_at(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None]:
+    attributes = {key: value for key, value in person.traits.items() if value is not None}
+    created_at = _created_at(attributes.get("created_at"))
+    if created_at is not None:
+        del attributes["created_at"]  # sent as the documented unix-seconds created_at instead
+    for name in person.segments_add:
+        attributes[SEGMENT_ATTRIBUTE_PREFIX + name] = True
+    for name in person.segments_remove:
+        attributes[SEGMENT_ATTRIBUTE_PREFIX + name] = False
+    for key, value in (
+        ("email", person.email),
+        ("first_name", person.first_name),
+        ("last_name", person.last_name),
+        ("stripe_customer_id", person.stripe_customer_id),
+    ):
+        if value:
+            attributes[key] = value
+    return attributes, created_at
+
+
+def deliver(action: Action, client: CustomerIoClient, *, idempotency_key: str | None = None) -> DeliveryResult:
+    result = DeliveryResult(vendor=VENDOR)
+    person = require_identified(VENDOR, action)
+    identifier = customer_id(person)
+    if action.identify:
+        attributes, created_at = identify_attributes(person)
+        client.identify(identifier, attributes, created_at=created_at)
+        result.record("PUT /customers/{id}")
+    if action.event is not None:
+        client.track_event(
+            identifier,
+            action.event.name,
+            action.event.properties,
+            timestamp=action.occurred_at,
+            event_id=event_ulid(action.id, action.occurred_at),
+        )
+        result.record("POST /customers/{id}/events")
+    if not result.calls:
+        result.skipped = "nothing to identify or track"
+    return result

@@ -1,0 +1,177 @@
+"""Loops REST API v1: contacts (create, update, find, delete) and events.
+
+Documented at ``https://app.loops.so/api/v1`` with ``Authorization: Bearer <key>``.
+Loops allows 10 requests/s per team; pacing is the delivery layer's job, and a 429
+surfaces here as :class:`RateLimitError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import ConfigDict, Field, model_validator
+
+from webhook_bridge.vendors.base import BaseClient
+from webhook_bridge.vendors.errors import ConflictError
+from webhook_bridge.vendors.request_model import Email, NonEmptyStr, VendorRequest, invalid
+from webhook_bridge.vendors.wire_formats import iso_utc
+
+DEFAULT_BASE_URL = "https://app.loops.so/api/v1"
+VENDOR = "loops"
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
+
+# Loops stores contact and event properties as strings, numbers, booleans or dates.
+_PROPERTY_TYPES = (str, int, float, bool, datetime, date, type(None))
+
+
+def _check_properties(values: Mapping[str, Any], what: str) -> None:
+    for key, value in values.items():
+        if not isinstance(value, _PROPERTY_TYPES):
+            raise ValueError(f"{what} {key} must be a string, number, boolean or date")
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _LoopsRequest(VendorRequest):
+    vendor_name: ClassVar[str] = VENDOR
+    # Unknown keys are contact properties (favoriteColor, userGroup... in the document).
+    model_config = ConfigDict(extra="allow")
+
+    email: Email | None = None
+    user_id: NonEmptyStr | None = Field(default=None, alias="userId")
+    first_name: str | None = Field(default=None, alias="firstName")
+    last_name: str | None = Field(default=None, alias="lastName")
+    mailing_lists: dict[NonEmptyStr, bool] | None = Field(default=None, alias="mailingLists")
+
+    @model_validator(mode="after")
+    def _contact_properties(self) -> _LoopsRequest:
+        _check_properties(self.model_extra or {}, "contact property")
+        return self
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = {key: _wire_value(value) for key, value in (self.model_extra or {}).items()}
+        wire.update(self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=set(self.model_extra or {})))
+        return wire
+
+
+class ContactCreateRequest(_LoopsRequest):
+    """``POST /contacts/create``: ``email`` is required."""
+
+    @model_validator(mode="after")
+    def _has_email(self) -> ContactCreateRequest:
+        if not self.email:
+            raise ValueError("email is required")
+        return self
+
+
+class ContactUpdateRequest(_LoopsRequest):
+    """``PUT /contacts/update``: creates the contact when it does not exist.
+
+    The document makes ``email`` the only required field; Loops also matches on
+    ``userId``, which is how we reach a Stripe customer whose email is still unknown.
+    So: ``email`` or ``userId``.
+    """
+
+    @model_validator(mode="after")
+    def _identified(self) -> ContactUpdateRequest:
+        if not (self.email or self.user_id):
+            raise ValueError("email or userId is required")
+        return self
+
+
+class EventRequest(_LoopsRequest):
+    """``POST /events/send``: ``eventName`` plus ``email`` or ``userId``.
+
+    ``eventProperties`` describe the event; any other key is a contact property that
+    Loops sets on the contact when it receives the event.
+    """
+
+    event_name: NonEmptyStr = Field(alias="eventName")
+    event_properties: dict[NonEmptyStr, Any] | None = Field(default=None, alias="eventProperties")
+
+    @model_validator(mode="after")
+    def _valid_event(self) -> EventRequest:
+        if not (self.email or self.user_id):
+            raise ValueError("email or userId is required")
+        _check_properties(self.event_properties or {}, "event property")
+        return self
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = super().to_wire()
+        if self.event_properties:
+            wire["eventProperties"] = {key: _wire_value(value) for key, value in self.event_properties.items()}
+        else:
+            wire.pop("eventProperties", None)
+        return wire
+
+
+@dataclass(frozen=True)
+class EventSendResult:
+    """``duplicate``: Loops answered 409, the idempotency key was already used: nothing more to do."""
+
+    duplicate: bool
+    response: Any = None
+
+
+def _one_identifier(email: str | None, user_id: str | None) -> tuple[str, str]:
+    given = [(key, value) for key, value in (("email", email), ("userId", user_id)) if value]
+    if len(given) != 1:
+        raise invalid(VENDOR, "exactly one of email or userId is required")
+    return given[0]
+
+
+class LoopsClient(BaseClient):
+    vendor: ClassVar[str] = VENDOR
+
+    def __init__(self, api_key: str, base_url: str = DEFAULT_BASE_URL, http: httpx.Client | None = None) -> None:
+        super().__init__(base_url=base_url, auth_header=f"Bearer {api_key}", secrets=(api_key,), http=http)
+
+    def create_contact(self, contact: ContactCreateRequest | Mapping[str, Any]) -> Any:
+        request = ContactCreateRequest.parse(contact)
+        return self._json(self._request("POST", "/contacts/create", body=request.to_wire()))
+
+    def update_contact(self, contact: ContactUpdateRequest | Mapping[str, Any]) -> Any:
+        request = ContactUpdateRequest.parse(contact)
+        return self._json(self._request("PUT", "/contacts/update", body=request.to_wire()))
+
+    def find_contact(self, *, email: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
+        """The matching contacts: the document promises an array, empty when none matches."""
+        key, value = _one_identifier(email, user_id)
+        found = self._json(self._request("GET", "/contacts/find", params={key: value}))
+        if isinstance(found, dict):  # tolerate a bare object
+            return [found]
+        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+    def delete_contact(self, *, email: str | None = None, user_id: str | None = None) -> Any:
+        key, value = _one_identifier(email, user_id)
+        return self._json(self._request("POST", "/contacts/delete", body={key: value}))
+
+    def send_event(self, event: EventRequest | Mapping[str, Any], idempotency_key: str) -> EventSendResult:
+        """Send an event exactly once per ``idempotency_key``.
+
+        The key must be the same on every retry of the same logical event (max 100
+        characters). Loops answers 409 when it has already seen the key: the event was
+        delivered by an earlier attempt, so that is a success, not an error.
+        """
+        request = EventRequest.parse(event)
+        if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+            raise invalid(VENDOR, f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters")
+        if not idempotency_key.isascii() or not idempotency_key.isprintable():
+            raise invalid(VENDOR, "idempotency_key must be printable ASCII")
+        try:
+            response = self._request(
+                "POST", "/events/send", body=request.to_wire(), headers={"Idempotency-Key": idempotency_key}
+            )
+        except ConflictError:
+            return EventSendResult(duplicate=True)
+        return EventSendResult(duplicate=False, response=self._json(response))

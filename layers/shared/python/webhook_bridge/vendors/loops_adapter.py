@@ -1,0 +1,82 @@
+"""An Action as Loops calls.
+
+- with an event: ``POST /events/send`` {email and/or userId, eventName, eventProperties,
+  + contact properties when the action identifies}, with ``Idempotency-Key`` = the
+  message's key, stable across retries; a 409 means an earlier attempt got through;
+- identify only: ``PUT /contacts/update`` (creates the contact when missing).
+
+Identifiers: ``email`` when known and ``userId`` = the Stripe customer id when known.
+
+Loops properties are flat (strings, numbers, booleans, dates): lists of plain values
+become ``"a, b"``, anything more nested compact JSON text, ``None`` is left out.
+
+Segments are not sent: Loops' equivalent is mailing lists, addressed by list *ids* that
+our segment *names* do not give us, and the documented API has no way to add a contact
+to a named group. A trait reaches Loops as a contact property instead, which Loops'
+audience filters can use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webhook_bridge.actions import Action, Person
+from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
+from webhook_bridge.vendors.loops import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
+
+# Keys the adapter owns; a trait of the same name would silently override them.
+_RESERVED = frozenset(
+    {"email", "userId", "user_id", "firstName", "lastName", "eventName", "eventProperties", "mailingLists"}
+)
+
+
+def identity(person: Person) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if person.email:
+        fields["email"] = person.email
+    if person.stripe_customer_id:
+        fields["userId"] = person.stripe_customer_id
+    return fields
+
+
+def contact_properties(person: Person) -> dict[str, Any]:
+    properties = scalar_traits(person.traits, reserved=_RESERVED)
+    if person.first_name:
+        properties["firstName"] = person.first_name
+    if person.last_name:
+        properties["lastName"] = person.last_name
+    return properties
+
+
+def event_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    return scalar_traits(properties)
+
+
+def idempotency_key_for(action: Action) -> str:
+    from webhook_bridge.actions import VendorMessage
+    from webhook_bridge.vendors_enum import Vendor
+
+    return VendorMessage(vendor=Vendor.LOOPS, action=action).idempotency_token
+
+
+def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
+    result = DeliveryResult(vendor=VENDOR)
+    person = require_identified(VENDOR, action)
+    if action.event is not None:
+        fields = contact_properties(person) if action.identify else {}
+        fields.update(identity(person))
+        fields["eventName"] = action.event.name
+        properties = event_properties(action.event.properties)
+        if properties:
+            fields["eventProperties"] = properties
+        sent = client.send_event(EventRequest.parse(fields), idempotency_key or idempotency_key_for(action))
+        result.record("POST /events/send")
+        result.duplicate = sent.duplicate
+    elif action.identify:
+        fields = contact_properties(person)
+        fields.update(identity(person))
+        client.update_contact(ContactUpdateRequest.parse(fields))
+        result.record("PUT /contacts/update")
+    else:
+        result.skipped = "nothing to identify or track"
+    return result

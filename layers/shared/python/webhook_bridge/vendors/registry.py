@@ -1,0 +1,124 @@
+"""One configured client per vendor per process, and the single entry point of delivery.
+
+Configuration names are the ones in ARCHITECTURE.md: credentials and ids through
+:func:`webhook_bridge.secrets.get_secret_value` (environment locally, Secrets Manager on
+AWS), API roots from the environment with the documented defaults. Only the adapter of
+the vendor being delivered is imported, which keeps a delivery function's cold start small.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from typing import Any, Protocol, cast
+
+from webhook_bridge.actions import Action
+from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.vendors.adapter_support import DeliveryResult
+from webhook_bridge.vendors.base import BaseClient
+from webhook_bridge.vendors.errors import AuthenticationError
+from webhook_bridge.vendors_enum import Vendor
+
+BASE_URL_DEFAULTS = {
+    "CONVERTLOOP_BASE_URL": "https://api.convertloop.co/v1",
+    "LOOPS_BASE_URL": "https://app.loops.so/api/v1",
+    "CUSTOMERIO_BASE_URL": "https://track.customer.io/api/v1",
+    "SEGMETRICS_BASE_URL": "https://import.segmetrics.io/api/v1",
+    "SEGMETRICS_REPORTING_BASE_URL": "https://api.segmetrics.io",
+}
+
+_ADAPTERS = {
+    Vendor.CONVERTLOOP: "webhook_bridge.vendors.convertloop_adapter",
+    Vendor.LOOPS: "webhook_bridge.vendors.loops_adapter",
+    Vendor.CUSTOMERIO: "webhook_bridge.vendors.customerio_adapter",
+    Vendor.SEGMETRICS: "webhook_bridge.vendors.segmetrics_adapter",
+}
+
+_clients: dict[Vendor, BaseClient] = {}
+_clients_lock = threading.Lock()
+
+
+class _Adapter(Protocol):
+    def deliver(self, action: Action, client: Any, *, idempotency_key: str | None = None) -> DeliveryResult: ...
+
+
+def base_url(name: str) -> str:
+    return os.environ.get(name) or BASE_URL_DEFAULTS[name]
+
+
+def _secret(name: str) -> str:
+    value = get_secret_value(name)
+    assert value is not None  # required=True raises MissingSecretError instead of returning None
+    return value
+
+
+def build_client(vendor: Vendor) -> BaseClient:
+    """A new client for ``vendor`` from configuration (``MissingSecretError`` when unset)."""
+    if vendor is Vendor.CONVERTLOOP:
+        from webhook_bridge.vendors.convertloop import ConvertLoopClient
+
+        return ConvertLoopClient(
+            _secret("CONVERTLOOP_APP_ID"), _secret("CONVERTLOOP_API_KEY"), base_url("CONVERTLOOP_BASE_URL")
+        )
+    if vendor is Vendor.LOOPS:
+        from webhook_bridge.vendors.loops import LoopsClient
+
+        return LoopsClient(_secret("LOOPS_API_KEY"), base_url("LOOPS_BASE_URL"))
+    if vendor is Vendor.CUSTOMERIO:
+        from webhook_bridge.vendors.customerio import CustomerIoClient
+
+        return CustomerIoClient(
+            _secret("CUSTOMERIO_SITE_ID"), _secret("CUSTOMERIO_API_KEY"), base_url("CUSTOMERIO_BASE_URL")
+        )
+    if vendor is Vendor.SEGMETRICS:
+        from webhook_bridge.vendors.segmetrics import SegMetricsClient
+
+        return SegMetricsClient(
+            _secret("SEGMETRICS_ACCOUNT_ID"),
+            _secret("SEGMETRICS_INTEGRATION_ID"),
+            _secret("SEGMETRICS_API_KEY"),
+            base_url=base_url("SEGMETRICS_BASE_URL"),
+            reporting_base_url=base_url("SEGMETRICS_REPORTING_BASE_URL"),
+        )
+    raise ValueError(f"unknown vendor {vendor!r}")
+
+
+def get_client(vendor: Vendor) -> BaseClient:
+    """The process's client for ``vendor``, built on first use."""
+    client = _clients.get(vendor)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(vendor)
+            if client is None:
+                client = _clients[vendor] = build_client(vendor)
+    return client
+
+
+def forget_client(vendor: Vendor | None = None) -> None:
+    """Drop cached clients (all when ``vendor`` is None) so configuration is read again."""
+    with _clients_lock:
+        if vendor is None:
+            _clients.clear()
+        else:
+            _clients.pop(vendor, None)
+
+
+def adapter(vendor: Vendor) -> _Adapter:
+    return cast(_Adapter, importlib.import_module(_ADAPTERS[vendor]))
+
+
+def deliver(vendor: Vendor, action: Action, idempotency_key: str) -> DeliveryResult:
+    """Make ``vendor``'s calls for ``action``: one attempt, errors from the vendor error tree.
+
+    ``idempotency_key`` must be the same on every retry of this (vendor, action), e.g.
+    ``VendorMessage.idempotency_token``. A returned result with ``duplicate`` set means the
+    vendor had already done it; raising means the delivery layer decides on a retry.
+    """
+    client = get_client(vendor)
+    try:
+        return adapter(vendor).deliver(action, client, idempotency_key=idempotency_key)
+    except AuthenticationError:
+        # Keys may have been rotated in Secrets Manager: the next attempt re-reads them.
+        forget_client(vendor)
+        raise

@@ -1,0 +1,129 @@
+"""An Action as SegMetrics calls (SegMetrics keeps contacts, purchases and subscriptions;
+it has no event stream, so a track-only action has nothing to send).
+
+- invoice: ``POST /invoice`` {id, amount = total, paid, date_created, items, discount,
+  tax, is_refunded 1/0}; an invoice without lines gets one item named after it;
+- subscription: ``POST /subscription`` {id, amount, product_id, name = product name,
+  quantity, start/last bill/trial end/end/canceled dates, billing_cycle, frequency};
+- identify: ``POST /contact`` {names, custom_fields = traits}, then ``POST /tags/add``
+  with the segment names and ``POST /tags/remove`` for those removed. Tags are added
+  through /tags/add because only that endpoint documents tag *names*; /contact takes
+  tag ids or objects.
+
+The contact is named by ``contact_id`` = the Stripe customer id and ``email``, each when
+known. Datetimes leave as ``YYYY-MM-DD HH:MM:SS`` UTC; amounts as given (cents).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webhook_bridge.actions import Action, Invoice, Person, Subscription
+from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
+from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors.segmetrics_models import (
+    VENDOR,
+    ContactRequest,
+    InvoiceRequest,
+    SubscriptionRequest,
+    TagsRemoveRequest,
+    TagsRequest,
+)
+from webhook_bridge.vendors.wire_formats import segmetrics_datetime
+
+
+def contact_reference(person: Person) -> dict[str, Any]:
+    reference: dict[str, Any] = {}
+    if person.stripe_customer_id:
+        reference["contact_id"] = person.stripe_customer_id
+    if person.email:
+        reference["email"] = person.email
+    return reference
+
+
+def invoice_request(invoice: Invoice, person: Person) -> InvoiceRequest:
+    items = [
+        {
+            "id": item.id,
+            "name": item.name,
+            # SegMetrics requires a product id and creates unknown products; a line without
+            # one (rare in Stripe) is grouped under its name rather than a throwaway id.
+            "product_id": item.product_id or item.name,
+            "amount": item.amount,
+            "subscription_id": item.subscription_id or invoice.subscription_id,
+        }
+        for item in invoice.items
+    ]
+    if not items:
+        name = f"Invoice {invoice.id}"
+        items = [
+            {"name": name, "product_id": name, "amount": invoice.amount, "subscription_id": invoice.subscription_id}
+        ]
+    return InvoiceRequest.parse(
+        {
+            **contact_reference(person),
+            "id": invoice.id,
+            "amount": invoice.amount,
+            "paid": invoice.paid,
+            "date_created": invoice.date_created,
+            "items": [{k: v for k, v in item.items() if v is not None} for item in items],
+            "discount": invoice.discount,
+            "tax": invoice.tax,
+            "is_refunded": invoice.is_refunded,
+        }
+    )
+
+
+def subscription_request(subscription: Subscription, person: Person) -> SubscriptionRequest:
+    return SubscriptionRequest.parse(
+        {
+            **contact_reference(person),
+            "id": subscription.id,
+            "amount": subscription.amount,
+            "product_id": subscription.product_id,
+            "name": subscription.product_name,
+            "quantity": subscription.quantity,
+            "start_date": subscription.start_date,
+            "last_bill_date": subscription.last_bill_date,
+            "billing_cycle": subscription.billing_cycle,
+            "frequency": subscription.frequency,
+            "trial_end_date": subscription.trial_end_date,
+            "end_date": subscription.end_date,
+            "canceled_date": subscription.canceled_date,
+        }
+    )
+
+
+def contact_request(person: Person) -> ContactRequest:
+    fields: dict[str, Any] = contact_reference(person)
+    if person.first_name:
+        fields["first_name"] = person.first_name
+    if person.last_name:
+        fields["last_name"] = person.last_name
+    if person.traits:
+        # keep_none: a null custom field is how SegMetrics clears it (the document's "field_to_remove").
+        fields["custom_fields"] = scalar_traits(person.traits, keep_none=True, datetime_format=segmetrics_datetime)
+    return ContactRequest.parse(fields)
+
+
+def deliver(action: Action, client: SegMetricsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
+    result = DeliveryResult(vendor=VENDOR)
+    person = require_identified(VENDOR, action)
+    if action.invoice is not None:
+        client.add_invoice(invoice_request(action.invoice, person))
+        result.record("POST /invoice")
+    elif action.subscription is not None:
+        client.add_subscription(subscription_request(action.subscription, person))
+        result.record("POST /subscription")
+    elif action.identify:
+        client.upsert_contact(contact_request(person))
+        result.record("POST /contact")
+        if person.segments_add:
+            client.add_tags(TagsRequest(**contact_reference(person), tags=list(person.segments_add)))
+            result.record("POST /tags/add")
+        if person.segments_remove:
+            client.remove_tags(TagsRemoveRequest(**contact_reference(person), tags=list(person.segments_remove)))
+            result.record("POST /tags/remove")
+    else:
+        result.skipped = "SegMetrics has no event stream: nothing to send for a track-only action"
+    return result

@@ -1,0 +1,229 @@
+"""Request and response models of the SegMetrics import and reporting APIs.
+
+Identifiers (contact, invoice, product, tag, ad...) are integers or non-empty strings:
+the document's examples use numbers, our sources (Stripe) use strings. Amounts are
+integer cents. Datetimes leave as the documented ``YYYY-MM-DD HH:MM:SS`` in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictInt, model_validator
+
+from webhook_bridge.vendors.request_model import Cents, Email, NonEmptyStr, VendorRequest
+from webhook_bridge.vendors.wire_formats import as_utc, jsonable, plain_date, segmetrics_datetime
+
+VENDOR = "segmetrics"
+
+Identifier = StrictInt | NonEmptyStr
+SegDateTime = Annotated[datetime, PlainSerializer(segmetrics_datetime, return_type=str)]
+# Ad performance is per day: a datetime is reduced to its UTC day.
+AdDay = Annotated[
+    date,
+    BeforeValidator(lambda v: as_utc(v).date() if isinstance(v, datetime) else v),
+    PlainSerializer(plain_date, return_type=str),
+]
+BillingCycle = Literal["year", "month", "week", "day"]
+ContactStatus = Literal["active", "inactive"]
+Count = Annotated[StrictInt, Field(ge=0)]
+
+
+def _custom_fields_wire(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    # ``None`` inside custom_fields is meaningful (the document's "field_to_remove": null).
+    return None if value is None else jsonable(value, datetime_format=segmetrics_datetime)
+
+
+CustomFields = Annotated[dict[NonEmptyStr, Any], PlainSerializer(_custom_fields_wire)]
+RefundedFlag = Annotated[bool, PlainSerializer(int, return_type=int)]  # the document sends 0 / 1
+
+
+class SegMetricsRequest(VendorRequest):
+    vendor_name: ClassVar[str] = VENDOR
+
+
+class _ContactReference(SegMetricsRequest):
+    """``contact_id`` or ``email``: each is required when the other is missing."""
+
+    contact_id: Identifier | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> _ContactReference:
+        if self.contact_id is None and self.email is None:
+            raise ValueError("contact_id or email is required")
+        return self
+
+
+class TagObject(SegMetricsRequest):
+    id: Identifier | None = None
+    name: NonEmptyStr | None = None
+    date: SegDateTime | None = None  # when the tag was applied (SegMetrics defaults to now)
+
+    @model_validator(mode="after")
+    def _named(self) -> TagObject:
+        if self.id is None and self.name is None:
+            raise ValueError("a tag object needs an id or a name")
+        return self
+
+
+class TagReference(SegMetricsRequest):
+    """Tags to remove: ``id`` and/or ``name`` (no date)."""
+
+    id: Identifier | None = None
+    name: NonEmptyStr | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> TagReference:
+        if self.id is None and self.name is None:
+            raise ValueError("a tag object needs an id or a name")
+        return self
+
+
+# A tag is an id (number), a name or id (string), or a tag object.
+Tag = StrictInt | NonEmptyStr | TagObject
+RemovedTag = StrictInt | NonEmptyStr | TagReference
+
+
+class ContactRequest(_ContactReference):
+    """``POST /contact``: add or update a contact."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    status: ContactStatus | None = None
+    date_created: SegDateTime | None = None
+    last_updated: SegDateTime | None = None
+    tags: list[Tag] | None = None
+    custom_fields: CustomFields | None = None
+    utm_campaign: str | None = None
+    utm_content: str | None = None
+    utm_medium: str | None = None
+    utm_source: str | None = None
+    utm_term: str | None = None
+    referring_url: str | None = None
+    optin_url: str | None = None
+    ip_address: str | None = None
+    affiliate_id: Identifier | None = None
+    geo_lat: str | float | None = None
+    geo_lon: str | float | None = None
+
+
+class TagsRequest(_ContactReference):
+    """``POST /tags/add``: a non-empty list of tag ids, names or objects."""
+
+    tags: list[Tag] = Field(min_length=1)
+
+
+class TagsRemoveRequest(_ContactReference):
+    """``POST /tags/remove``: a non-empty list of tag ids, names or ``{id, name}``."""
+
+    tags: list[RemovedTag] = Field(min_length=1)
+
+
+class InvoiceItem(SegMetricsRequest):
+    id: Identifier | None = None  # SegMetrics defaults it to "<order id>-<item number>"
+    name: NonEmptyStr
+    product_id: Identifier
+    amount: Cents
+    total_paid: Cents | None = None  # in the document's example, not its table
+    subscription_id: Identifier | None = None
+
+
+class InvoiceRequest(_ContactReference):
+    """``POST /invoice``: a purchase with at least one line item."""
+
+    id: Identifier
+    amount: Cents
+    paid: Cents
+    date_created: SegDateTime
+    items: list[InvoiceItem] = Field(min_length=1)
+    is_refunded: RefundedFlag | None = None
+    discount: Cents | None = None
+    tax: Cents | None = None
+    shipping: Cents | None = None
+
+
+class SubscriptionRequest(_ContactReference):
+    """``POST /subscription``: created, or updated when the id exists."""
+
+    id: Identifier
+    amount: Cents
+    product_id: Identifier
+    start_date: SegDateTime
+    last_bill_date: SegDateTime
+    billing_cycle: BillingCycle
+    frequency: Annotated[StrictInt, Field(ge=1)]
+    name: NonEmptyStr | None = None
+    quantity: Annotated[StrictInt, Field(ge=1)] | None = None
+    trial_end_date: SegDateTime | None = None
+    end_date: SegDateTime | None = None
+    canceled_date: SegDateTime | None = None
+
+
+class ProductRequest(SegMetricsRequest):
+    """``POST /product``."""
+
+    id: Identifier
+    name: NonEmptyStr
+
+
+class AdCampaign(SegMetricsRequest):
+    id: Identifier
+    name: NonEmptyStr
+
+
+class AdSet(SegMetricsRequest):
+    id: Identifier
+    name: NonEmptyStr
+    adcampaign: Identifier
+
+
+class Ad(SegMetricsRequest):
+    id: Identifier
+    name: NonEmptyStr
+    adcampaign: Identifier
+    adset: Identifier
+
+
+class AdPerformanceRequest(SegMetricsRequest):
+    """``POST /ad/performance``: one ad's spend, clicks and impressions for one day.
+
+    ``ad``, ``adset`` and ``adcampaign`` are existing ids, or objects that SegMetrics
+    creates on the fly (all their documented fields are then required).
+    """
+
+    ad: Identifier | Ad
+    spend: Annotated[StrictInt, Field(ge=0)]
+    date: AdDay
+    adcampaign: Identifier | AdCampaign | None = None
+    adset: Identifier | AdSet | None = None
+    clicks: Count | None = None
+    impressions: Count | None = None
+
+
+# -- reporting API responses ---------------------------------------------------------
+
+
+class _Response(BaseModel):
+    # Responses are read leniently: an extra or missing field must not fail a report.
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class PageMeta(_Response):
+    current_page: int = 1
+    last_page: int = 1
+    per_page: int | None = None
+    total: int | None = None
+    from_: int | None = Field(default=None, alias="from")
+    to: int | None = None
+    path: str | None = None
+
+
+class CustomerJourneyPage(_Response):
+    data: list[dict[str, Any]] = []
+    meta: PageMeta = PageMeta()
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.data) and self.meta.current_page < self.meta.last_page

@@ -1,0 +1,269 @@
+"""Every fate of a delivery message: delivered once, retried through SQS, dead-lettered, skipped."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
+from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
+from webhook_bridge.delivery.once import IdempotentDelivery
+from webhook_bridge.delivery.ordering import OrderingGuard
+from webhook_bridge.delivery.pacing import Pacer
+from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
+from webhook_bridge.delivery.queue_ops import QueueOps
+from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.vendors.errors import (
+    APITimeoutError,
+    BadRequestError,
+    InternalServerError,
+    RateLimitError,
+)
+from webhook_bridge.vendors_enum import Vendor
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def make_message(
+    action_id: str = "stripe:evt_1:0",
+    email: str | None = "jane@example.com",
+    ordering: tuple[str, int, bool] | None = None,
+) -> VendorMessage:
+    key, version, terminal = ordering or (None, None, False)
+    action = Action(
+        id=action_id,
+        kind=ActionKind.TRACK,
+        source="stripe",
+        source_event_id=action_id.split(":")[1],
+        source_event_type="customer.subscription.updated",
+        occurred_at=NOW,
+        person=Person(email=email, stripe_customer_id="cus_1"),
+        identify=True,
+        event=TrackEvent(name="subscription_updated"),
+        ordering_key=key,
+        ordering_version=version,
+        ordering_terminal=terminal,
+    )
+    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+
+
+def record(message: VendorMessage | str, state: RetryState | None = None) -> SQSRecord:
+    body = message if isinstance(message, str) else message.model_dump_json()
+    attributes = {
+        name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
+        for name, value in (state or RetryState(enqueued_at=time.time())).to_sqs_attributes().items()
+    }
+    return SQSRecord(
+        {
+            "messageId": str(uuid.uuid4()),
+            "receiptHandle": "rh",
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": attributes,
+            "eventSource": "aws:sqs",
+        }
+    )
+
+
+class VendorDouble:
+    """Stands in for the vendor client: records calls, fails as told."""
+
+    def __init__(self) -> None:
+        self.calls: list[VendorMessage] = []
+        self.failures: list[Exception] = []
+
+    def __call__(self, message: VendorMessage) -> None:
+        self.calls.append(message)
+        if self.failures:
+            raise self.failures.pop(0)
+
+
+class SpySqs:
+    """Passes through to moto and keeps the SendMessage arguments for assertions."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.sent: list[dict[str, Any]] = []
+
+    def send_message(self, **kwargs: Any) -> Any:
+        self.sent.append(kwargs)
+        return self._client.send_message(**kwargs)
+
+
+@pytest.fixture
+def setup(aws: FakeAws):
+    queue, dlq = aws.create_queue_pair("loops")
+    vendor = VendorDouble()
+    spy = SpySqs(aws.sqs)
+    resolved: dict[str, str] = {}
+
+    def resolve(message: VendorMessage) -> VendorMessage | None:
+        email = resolved.get(message.action.person.stripe_customer_id or "")
+        if not email:
+            return None
+        person = message.action.person.model_copy(update={"email": email})
+        return message.model_copy(update={"action": message.action.model_copy(update={"person": person})})
+
+    processor = DeliveryProcessor(
+        deliver_once=IdempotentDelivery(vendor, IDEMPOTENCY_TABLE, 3600),
+        queue=QueueOps(queue, dlq, spy),
+        ordering=OrderingGuard(STATE_TABLE, aws.dynamodb),
+        pacer=Pacer(None),
+        resolve_identity=resolve,
+    )
+    return processor, vendor, spy, queue, dlq, resolved
+
+
+def test_delivers_once_even_when_sqs_delivers_twice(setup):
+    processor, vendor, spy, *_ = setup
+    message = make_message()
+    assert processor.handle(record(message)) is Outcome.DELIVERED
+    assert processor.handle(record(message)) is Outcome.DUPLICATE
+    assert len(vendor.calls) == 1
+    assert spy.sent == []
+
+
+def test_429_is_requeued_after_the_vendors_delay_without_a_failed_receive(setup, aws):
+    processor, vendor, spy, queue, dlq, _ = setup
+    vendor.failures.append(RateLimitError("loops", "slow down", status_code=429, retry_after=120))
+    before = time.time()
+    assert processor.handle(record(make_message())) is Outcome.THROTTLED
+    (sent,) = spy.sent
+    assert sent["QueueUrl"] == queue
+    assert 120 <= sent["DelaySeconds"] <= 122
+    state = RetryState.from_attributes(
+        {k: {"stringValue": v["StringValue"]} for k, v in sent["MessageAttributes"].items()}
+    )
+    assert state.attempts == 1 and state.not_before is not None and state.not_before >= before + 120
+    assert aws.count(dlq) == 0
+
+
+def test_a_long_delay_hops_through_the_15_minute_sqs_maximum(setup):
+    processor, vendor, spy, queue, _, _ = setup
+    vendor.failures.append(RateLimitError("loops", "slow down", status_code=429, retry_after=3000))
+    processor.handle(record(make_message()))
+    assert spy.sent[0]["DelaySeconds"] == 900
+    # Arriving again before it is due: re-enqueued without calling the vendor.
+    state = RetryState(attempts=1, first_attempt_at=time.time(), not_before=time.time() + 2100)
+    assert processor.handle(record(make_message(), state)) is Outcome.NOT_DUE
+    assert len(vendor.calls) == 1
+    assert spy.sent[1]["DelaySeconds"] == 900
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        InternalServerError("loops", "boom", status_code=503),
+        APITimeoutError("loops", "timed out"),
+    ],
+)
+def test_transient_errors_back_off_exponentially(setup, error):
+    processor, vendor, spy, queue, _, _ = setup
+    vendor.failures.append(error)
+    assert processor.handle(record(make_message())) is Outcome.RETRIED
+    assert 15 <= spy.sent[0]["DelaySeconds"] <= 30  # first backoff: 30 s with equal jitter
+    later = RetryState(attempts=5, first_attempt_at=time.time() - 600)
+    vendor.failures.append(error)
+    processor.handle(record(make_message(), later))
+    assert 480 <= spy.sent[1]["DelaySeconds"] <= 900  # sixth attempt: 960 s ceiling, jittered, 900 s per hop
+
+
+def test_permanent_rejection_goes_straight_to_the_dlq_with_its_reason(setup, aws):
+    processor, vendor, spy, queue, dlq, _ = setup
+    vendor.failures.append(BadRequestError("loops", "eventName is required", status_code=400, errors=["eventName"]))
+    assert processor.handle(record(make_message())) is Outcome.DEAD_LETTERED
+    (letter,) = aws.receive_all(dlq)
+    attrs = letter["MessageAttributes"]
+    assert attrs["failure_class"]["StringValue"] == "BadRequestError"
+    assert attrs["failure_status"]["StringValue"] == "400"
+    assert "eventName is required" in attrs["failure_reason"]["StringValue"]
+    assert json.loads(letter["Body"])["action"]["id"] == "stripe:evt_1:0"
+    assert aws.count(queue) == 0 and len(vendor.calls) == 1
+
+
+def test_retries_stop_after_the_window_and_the_message_is_dead_lettered(setup, aws):
+    processor, vendor, spy, queue, dlq, _ = setup
+    vendor.failures.append(InternalServerError("loops", "down", status_code=503))
+    exhausted = RetryState(attempts=30, first_attempt_at=time.time() - 26 * 3600 + 60)
+    assert processor.handle(record(make_message(), exhausted)) is Outcome.DEAD_LETTERED
+    (letter,) = aws.receive_all(dlq)
+    assert "retries exhausted after 31 attempts" in letter["MessageAttributes"]["failure_reason"]["StringValue"]
+
+
+def test_a_retry_schedule_spans_at_least_24_hours(setup):
+    processor, vendor, spy, *_ = setup
+    now = time.time()
+    state = RetryState()
+    elapsed = 0.0
+    while True:
+        vendor.failures.append(InternalServerError("loops", "down", status_code=500))
+        processor.clock = lambda at=now + elapsed: at
+        outcome = processor.handle(record(make_message(), state))
+        if outcome is Outcome.DEAD_LETTERED:
+            break
+        sent = spy.sent[-1]
+        state = RetryState.from_attributes(
+            {k: {"stringValue": v["StringValue"]} for k, v in sent["MessageAttributes"].items()}
+        )
+        elapsed = state.not_before - now
+    assert elapsed >= 24 * 3600
+
+
+def test_a_crash_leaves_the_message_to_sqs_and_the_retry_delivers_once(setup):
+    processor, vendor, spy, *_ = setup
+    vendor.failures.append(RuntimeError("the function died mid-call"))
+    message = make_message()
+    with pytest.raises(RuntimeError):
+        processor.handle(record(message))
+    assert processor.handle(record(message)) is Outcome.DELIVERED
+    assert processor.handle(record(message)) is Outcome.DUPLICATE
+    assert len(vendor.calls) == 2 and spy.sent == []
+
+
+def test_older_subscription_state_never_overwrites_a_newer_one(setup):
+    processor, vendor, *_ = setup
+    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
+    older = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", 1000, False))
+    assert processor.handle(record(newer)) is Outcome.DELIVERED
+    assert processor.handle(record(older)) is Outcome.STALE
+    assert [m.action.id for m in vendor.calls] == ["stripe:evt_new:0"]
+
+
+def test_nothing_follows_a_deleted_subscription(setup):
+    processor, vendor, *_ = setup
+    deleted = make_message("stripe:evt_del:0", ordering=("stripe-subscription:sub_1", 1500, True))
+    late_update = make_message("stripe:evt_upd:0", ordering=("stripe-subscription:sub_1", 1400, False))
+    assert processor.handle(record(deleted)) is Outcome.DELIVERED
+    assert processor.handle(record(late_update)) is Outcome.STALE
+
+
+def test_an_unreadable_message_is_dead_lettered_not_retried(setup, aws):
+    processor, vendor, spy, queue, dlq, _ = setup
+    assert processor.handle(record("{not json")) is Outcome.DEAD_LETTERED
+    (letter,) = aws.receive_all(dlq)
+    assert letter["Body"] == "{not json"
+    assert letter["MessageAttributes"]["failure_class"]["StringValue"] == "Poison"
+
+
+def test_waits_for_an_unknown_email_then_delivers_with_ids(setup):
+    processor, vendor, spy, *_ = setup
+    message = make_message(email=None)
+    assert processor.handle(record(message)) is Outcome.WAITING_FOR_IDENTITY
+    assert spy.sent[-1]["DelaySeconds"] == 60
+    waited = RetryState(identity_waits=3)
+    assert processor.handle(record(message, waited)) is Outcome.DELIVERED
+    assert vendor.calls[0].action.person.email is None
+    assert vendor.calls[0].action.person.stripe_customer_id == "cus_1"
+
+
+def test_a_remembered_email_is_filled_in(setup):
+    processor, vendor, spy, *_, resolved = setup
+    resolved["cus_1"] = "jane@example.com"
+    assert processor.handle(record(make_message(email=None))) is Outcome.DELIVERED
+    assert vendor.calls[0].action.person.email == "jane@example.com"

@@ -1,0 +1,142 @@
+"""Stub projects (template + tiny handlers in a tmp dir) and a shared moto server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.aws import MotoServer, client
+from devstack.functions import FunctionRuntime, WorkerSpec
+from devstack.stack import wait_until
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REAL_TEMPLATE = REPO_ROOT / "template.yaml"
+
+# Echoes what it received; forwards the raw body to the vendors' queues like a receiver.
+RECEIVER_STUB = """
+import base64, json, os
+import boto3
+
+sqs = boto3.client("sqs")
+
+def lambda_handler(event, context):
+    raw = base64.b64decode(event["body"]) if event.get("isBase64Encoded") else event.get("body", "").encode()
+    for name in ("CONVERTLOOP_QUEUE_URL", "LOOPS_QUEUE_URL"):
+        if os.environ.get(name) and raw:
+            sqs.send_message(QueueUrl=os.environ[name], MessageBody=raw.decode("utf-8", "replace"))
+    env = {k: os.environ.get(k) for k in ("VENDOR", "STRIPE_WEBHOOK_SECRET", "LOOPS_API_KEY", "LOOPS_BASE_URL",
+                                          "SECRET_ID", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_NAME", "API_URL")}
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"event": event, "env": env, "module": __name__}),
+    }
+"""
+
+# Writes what it processed to $STUB_OUT; "fail" bodies are reported failures, "raise" raises.
+DELIVERY_STUB = """
+import json, os
+
+def lambda_handler(event, context):
+    failures = []
+    with open(os.environ["STUB_OUT"], "a", encoding="utf-8") as out:
+        for record in event["Records"]:
+            out.write(json.dumps({"vendor": os.environ.get("VENDOR"), "body": record["body"],
+                                  "count": record["attributes"]["ApproximateReceiveCount"]}) + "\\n")
+    for record in event["Records"]:
+        if "raise" in record["body"]:
+            raise RuntimeError("delivery stub asked to raise")
+        if "fail" in record["body"]:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+"""
+
+
+def write_code(directory: Path, source: str, name: str = "app.py") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The fixture template next to stub handlers: a runnable copy of the project's shape."""
+    shutil.copy(FIXTURE_TEMPLATE, tmp_path / "template.yaml")
+    write_code(tmp_path / "functions" / "stripe_webhook", RECEIVER_STUB)
+    write_code(tmp_path / "functions" / "typeform_webhook", RECEIVER_STUB)
+    write_code(tmp_path / "functions" / "delivery", DELIVERY_STUB)
+    (tmp_path / "layers" / "shared" / "python").mkdir(parents=True)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    server = MotoServer(0, log_sink=lambda source, line: None).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqs(moto: MotoServer) -> Any:
+    return client("sqs", moto.endpoint, "us-east-1")
+
+
+@pytest.fixture
+def unique() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def runtime_factory(tmp_path: Path) -> Iterator[Any]:
+    """Build FunctionRuntimes for stub handlers; all are stopped at the end of the test."""
+    runtimes: list[FunctionRuntime] = []
+
+    def make(
+        source: str,
+        *,
+        env: dict[str, str] | None = None,
+        name: str = "StubFunction",
+        code_dir: str = "fn",
+        timeout: float = 10,
+        max_concurrency: int = 2,
+        **kwargs: Any,
+    ) -> FunctionRuntime:
+        directory = tmp_path / code_dir
+        write_code(directory, source)
+        spec = WorkerSpec(
+            logical_id=name,
+            function_name=f"local-{name}",
+            function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:local-{name}",
+            code_dir=str(directory),
+            handler="app.lambda_handler",
+            memory_mb=128,
+            timeout_seconds=timeout,
+        )
+        runtime = FunctionRuntime(
+            spec, env or {}, max_concurrency=max_concurrency, log_sink=lambda source, line: None, **kwargs
+        )
+        runtimes.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in runtimes:
+        runtime.stop(timeout=1)
+
+
+__all__ = ["read_jsonl", "wait_until", "write_code"]

@@ -1,0 +1,141 @@
+"""Where each function's environment comes from (no processes started here)."""
+
+from __future__ import annotations
+
+from devstack.environment import (
+    DEV_WEBHOOK_SECRETS,
+    function_environment,
+    mask,
+    process_base,
+    resolve_configuration,
+    vendors_without_credentials,
+)
+from devstack.template import load_template
+
+from .conftest import FIXTURE_TEMPLATE
+
+SANDBOX_ENV = {
+    "CONVERTLOOP_BASE_URL": "http://127.0.0.1:9/convertloop/v1",
+    "LOOPS_BASE_URL": "http://127.0.0.1:9/loops/api/v1",
+    "CUSTOMERIO_BASE_URL": "http://127.0.0.1:9/customerio/api/v1",
+    "SEGMETRICS_BASE_URL": "http://127.0.0.1:9/segmetrics/api/v1",
+    "SEGMETRICS_REPORTING_BASE_URL": "http://127.0.0.1:9/segmetrics/reporting",
+    "CONVERTLOOP_APP_ID": "sandbox-app",
+    "CONVERTLOOP_API_KEY": "sandbox-convertloop-key",
+    "LOOPS_API_KEY": "sandbox-loops-key",
+    "CUSTOMERIO_SITE_ID": "sandbox-site",
+    "CUSTOMERIO_API_KEY": "sandbox-customerio-key",
+    "SEGMETRICS_ACCOUNT_ID": "sandbox-account",
+    "SEGMETRICS_INTEGRATION_ID": "sandbox-integration",
+    "SEGMETRICS_API_KEY": "sandbox-segmetrics-key",
+}
+
+
+def test_no_configuration_means_dev_secrets_and_the_sandbox_for_every_vendor() -> None:
+    config = resolve_configuration({}, SANDBOX_ENV)
+    assert config.values["STRIPE_WEBHOOK_SECRET"] == "whsec_test_webhook_bridge"
+    assert config.values["TYPEFORM_WEBHOOK_SECRET"] == "typeform_test_webhook_bridge"
+    assert config.values["LOOPS_BASE_URL"] == SANDBOX_ENV["LOOPS_BASE_URL"]
+    assert config.values["SEGMETRICS_REPORTING_BASE_URL"] == SANDBOX_ENV["SEGMETRICS_REPORTING_BASE_URL"]
+    assert [v.prefix for v in config.sandboxed_vendors] == ["CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS"]
+    assert not config.secrets_from_environment
+
+
+def test_a_vendor_with_credentials_is_live_the_others_sandboxed() -> None:
+    source = {
+        "LOOPS_API_KEY": "real-key",
+        "LOOPS_BASE_URL": "https://app.loops.so/api/v1",
+        "STRIPE_WEBHOOK_SECRET": "x",
+    }
+    assert [v.prefix for v in vendors_without_credentials(source)] == ["CONVERTLOOP", "CUSTOMERIO", "SEGMETRICS"]
+    config = resolve_configuration(source, SANDBOX_ENV)
+    assert config.values["LOOPS_API_KEY"] == "real-key"
+    assert config.values["LOOPS_BASE_URL"] == "https://app.loops.so/api/v1"
+    assert config.values["CONVERTLOOP_BASE_URL"] == SANDBOX_ENV["CONVERTLOOP_BASE_URL"]
+    assert config.values["STRIPE_WEBHOOK_SECRET"] == "x"
+    assert config.secrets_from_environment == {"STRIPE_WEBHOOK_SECRET"}
+    assert [v.prefix for v in config.live_vendors] == ["LOOPS"]
+
+
+def test_partial_credentials_are_not_used() -> None:
+    config = resolve_configuration({"CUSTOMERIO_SITE_ID": "site", "CUSTOMERIO_BASE_URL": "https://x"}, SANDBOX_ENV)
+    assert config.values["CUSTOMERIO_SITE_ID"] == "sandbox-site"
+    assert config.values["CUSTOMERIO_BASE_URL"] == SANDBOX_ENV["CUSTOMERIO_BASE_URL"]
+    assert any("CUSTOMERIO_API_KEY" in w for w in config.warnings)
+
+
+def test_without_sandbox_vendors_without_credentials_are_disabled() -> None:
+    config = resolve_configuration({"CONVERTLOOP_APP_ID": "a"}, None)
+    assert "CONVERTLOOP_APP_ID" not in config.values
+    assert len(config.disabled_vendors) == 4
+
+
+def test_function_environment_precedence() -> None:
+    template = load_template(FIXTURE_TEMPLATE)
+    spec = template.functions["StripeWebhookFunction"]
+    process = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/dev",
+        "AWS_PROFILE": "production",
+        "AWS_ENDPOINT_URL_SQS": "https://sqs.real",
+        "LOOPS_API_KEY": "shell-key",
+        "RANDOM_SHELL_VARIABLE": "x",
+        "LOG_LEVEL": "DEBUG",
+    }
+    config = resolve_configuration({}, SANDBOX_ENV)
+    env = function_environment(
+        spec,
+        template_env=template.environment("StripeWebhookFunction"),
+        configuration=config,
+        endpoint="http://127.0.0.1:5000",
+        region="us-east-1",
+        process_env=process,
+        use_process_env=False,
+        overrides={"STAGE": "test"},
+    )
+    assert env["PATH"] == "/usr/bin" and env["HOME"] == "/home/dev"
+    assert "AWS_PROFILE" not in env and "AWS_ENDPOINT_URL_SQS" not in env and "RANDOM_SHELL_VARIABLE" not in env
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+    assert env["AWS_ACCESS_KEY_ID"] == "testing" and env["AWS_REGION"] == "us-east-1"
+    assert env["LOOPS_API_KEY"] == "sandbox-loops-key"  # hermetic: the shell's key is not used
+    assert "LOG_LEVEL" not in env
+    assert "SECRET_ID" not in env  # secrets come from the environment locally
+    assert env["STRIPE_WEBHOOK_SECRET"] == DEV_WEBHOOK_SECRETS["STRIPE_WEBHOOK_SECRET"]
+    assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "WebhookBridge"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"  # from the template
+    assert env["STAGE"] == "test"  # overrides beat the template
+    assert env["ENABLED_VENDORS"] == "convertloop,loops,customerio,segmetrics"  # follows the local decision
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == spec.name
+    assert env["_HANDLER"] == "app.lambda_handler"
+    assert "127.0.0.1" in env["NO_PROXY"]
+
+
+def test_process_env_is_used_when_asked() -> None:
+    template = load_template(FIXTURE_TEMPLATE)
+    process = {"LOOPS_API_KEY": "shell-key", "LOG_LEVEL": "DEBUG"}
+    config = resolve_configuration(process, SANDBOX_ENV)
+    env = function_environment(
+        template.functions["LoopsDeliveryFunction"],
+        template_env=template.environment("LoopsDeliveryFunction"),
+        configuration=config,
+        endpoint="http://127.0.0.1:5000",
+        region="us-east-1",
+        process_env=process,
+        use_process_env=True,
+    )
+    assert env["LOOPS_API_KEY"] == "shell-key"
+    assert env["LOG_LEVEL"] == "DEBUG"
+    assert env["VENDOR"] == "loops"
+
+
+def test_process_base_keeps_only_what_programs_need() -> None:
+    base = process_base({"PATH": "/bin", "LC_ALL": "C", "AWS_SECRET_ACCESS_KEY": "real", "GITHUB_TOKEN": "t"})
+    assert base["PATH"] == "/bin" and base["LC_ALL"] == "C"
+    assert "AWS_SECRET_ACCESS_KEY" not in base and "GITHUB_TOKEN" not in base
+
+
+def test_mask() -> None:
+    assert mask("whsec_abcdefghijklmnopqrstuvwxyz1234") == "whsec_…1234"
+    assert mask("short") == "…"
+    assert "abcdefghijkl" not in mask("abcdefghijklmnopqrstuvwx")

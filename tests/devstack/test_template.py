@@ -1,0 +1,229 @@
+"""The template model: what the local stack reads from template.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devstack.intrinsics import NO_VALUE, PhysicalResource, Resolver, UnresolvableError
+from devstack.template import Template, TemplateError, load_template
+
+from .conftest import FIXTURE_TEMPLATE, REAL_TEMPLATE
+
+DELIVERY = {
+    "ConvertLoopDeliveryFunction": ("convertloop", "ConvertLoopQueue", "ConvertLoopDeadLetterQueue"),
+    "LoopsDeliveryFunction": ("loops", "LoopsQueue", "LoopsDeadLetterQueue"),
+    "CustomerIoDeliveryFunction": ("customerio", "CustomerIoQueue", "CustomerIoDeadLetterQueue"),
+    "SegMetricsDeliveryFunction": ("segmetrics", "SegMetricsQueue", "SegMetricsDeadLetterQueue"),
+}
+
+
+@pytest.fixture(scope="module")
+def fixture() -> Template:
+    return load_template(FIXTURE_TEMPLATE)
+
+
+def test_routes_come_from_http_api_events(fixture: Template) -> None:
+    routes = {r.route_key: r for r in fixture.routes}
+    assert set(routes) == {"POST /webhooks/stripe", "POST /webhooks/typeform"}  # "post" is upper-cased
+    assert routes["POST /webhooks/stripe"].function == "StripeWebhookFunction"
+    assert routes["POST /webhooks/stripe"].api == "WebhookApi"
+    assert routes["POST /webhooks/stripe"].timeout_ms == 30_000
+
+
+def test_functions_merge_globals(fixture: Template) -> None:
+    stripe = fixture.functions["StripeWebhookFunction"]
+    assert stripe.code_dir == FIXTURE_TEMPLATE.parent / "functions" / "stripe_webhook"
+    assert stripe.handler == "app.lambda_handler"
+    assert stripe.timeout_seconds == 10 and stripe.memory_mb == 256  # from Globals
+    assert fixture.functions["TypeformWebhookFunction"].timeout_seconds == 5  # function wins
+    assert stripe.layer_dirs == (FIXTURE_TEMPLATE.parent / "layers" / "shared",)
+    assert stripe.name == "webhook-bridge-dev-StripeWebhookFunction"
+    assert fixture.functions["LoopsDeliveryFunction"].reserved_concurrency == 3
+
+
+def test_environment_resolves_intrinsics(fixture: Template) -> None:
+    env = fixture.environment("StripeWebhookFunction")
+    assert env["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"  # Globals
+    assert env["IDEMPOTENCY_TABLE"] == "webhook-bridge-dev-IdempotencyTable"  # !Ref table → name
+    assert env["CONVERTLOOP_QUEUE_URL"].endswith(
+        "/123456789012/webhook-bridge-dev-ConvertLoopQueue"
+    )  # !Ref queue → URL
+    assert env["LOOPS_QUEUE_URL"].endswith("/webhook-bridge-dev-loops")  # QueueName: !Sub
+    assert env["SEGMETRICS_QUEUE_URL"].endswith("SegMetricsQueue")  # !If true branch
+    assert env["SECRET_ID"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-bridge-dev/webhooks"
+    loops = fixture.environment("LoopsDeliveryFunction")
+    assert loops["VENDOR_RATE_LIMIT"] == "10"  # Number parameter default, as a string
+    convertloop = fixture.environment("ConvertLoopDeliveryFunction")
+    assert convertloop["QUEUE_ARN"] == "arn:aws:sqs:us-east-1:123456789012:webhook-bridge-dev-ConvertLoopQueue"  # !Join
+
+
+def test_environment_uses_local_physical_values(fixture: Template) -> None:
+    local = PhysicalResource("http://127.0.0.1:5000/123456789012/q", {"Arn": "arn:aws:sqs:us-east-1:123456789012:q"})
+    api = PhysicalResource("abc", {"ApiEndpoint": "http://127.0.0.1:3000"})
+    env = fixture.environment(
+        "StripeWebhookFunction", fixture.physical_resources({"ConvertLoopQueue": local, "WebhookApi": api})
+    )
+    assert env["CONVERTLOOP_QUEUE_URL"] == "http://127.0.0.1:5000/123456789012/q"
+    assert env["API_URL"] == "http://127.0.0.1:3000"
+
+
+def test_conditions_remove_resources_and_values() -> None:
+    template = load_template(FIXTURE_TEMPLATE, parameter_overrides={"EnableSegMetrics": "false"})
+    assert "SegMetricsDeliveryFunction" not in template.functions
+    assert "SegMetricsQueue" not in template.queues
+    assert "SEGMETRICS_QUEUE_URL" not in template.environment("StripeWebhookFunction")  # !If → AWS::NoValue
+    assert all(s.queue != "SegMetricsQueue" for s in template.event_sources)
+
+
+def test_sqs_event_sources(fixture: Template) -> None:
+    sources = {s.function: s for s in fixture.event_sources}
+    convertloop = sources["ConvertLoopDeliveryFunction"]
+    assert convertloop.queue == "ConvertLoopQueue"
+    assert (convertloop.batch_size, convertloop.batching_window_seconds, convertloop.maximum_concurrency) == (5, 1, 2)
+    assert convertloop.report_batch_item_failures
+    segmetrics = sources["SegMetricsDeliveryFunction"]  # AWS defaults when left out
+    assert (segmetrics.batch_size, segmetrics.batching_window_seconds, segmetrics.maximum_concurrency) == (10, 0, None)
+    assert not segmetrics.report_batch_item_failures
+    assert any("Schedule" in note for note in fixture.notes)  # other event types are reported, not run
+
+
+def test_queues_and_redrive(fixture: Template) -> None:
+    queue = fixture.queues["ConvertLoopQueue"]
+    assert queue.visibility_timeout == 360
+    assert (queue.dead_letter_queue, queue.max_receive_count) == ("ConvertLoopDeadLetterQueue", 5)
+    assert fixture.queues["ConvertLoopDeadLetterQueue"].message_retention_seconds == 1_209_600
+    assert fixture.queues["LoopsQueue"].name == "webhook-bridge-dev-loops"
+    assert fixture.dead_letter_queues()["LoopsQueue"] == "LoopsDeadLetterQueue"
+
+
+def test_queue_overrides_for_fast_tests(fixture: Template) -> None:
+    fast = fixture.with_queue_overrides(visibility_timeout=1, max_receive_count=2)
+    assert fast.queues["ConvertLoopQueue"].visibility_timeout == 1
+    assert fast.queues["ConvertLoopQueue"].max_receive_count == 2
+    assert fast.queues["ConvertLoopDeadLetterQueue"].max_receive_count is None
+    assert fixture.queues["ConvertLoopQueue"].visibility_timeout == 360  # the original is untouched
+
+
+def test_tables(fixture: Template) -> None:
+    idempotency, state = fixture.tables["IdempotencyTable"], fixture.tables["StateTable"]
+    assert (idempotency.partition_key, idempotency.ttl_attribute) == ("id", "expiration")
+    assert (state.partition_key, state.ttl_attribute) == ("pk", "expires_at")
+    assert idempotency.billing_mode == "PAY_PER_REQUEST"
+
+
+def test_unknown_parameter_override_is_an_error() -> None:
+    with pytest.raises(TemplateError, match="Nope"):
+        load_template(FIXTURE_TEMPLATE, parameter_overrides={"Nope": "1"})
+
+
+def test_payload_format_1_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        """
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+      Handler: app.handler
+      Events:
+        Api:
+          Type: HttpApi
+          Properties: {Path: /x, Method: GET, PayloadFormatVersion: "1.0"}
+"""
+    )
+    with pytest.raises(TemplateError, match=r"2\.0 only"):
+        load_template(tmp_path / "template.yaml")
+
+
+def test_implicit_api_and_default_route(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        """
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+      Handler: app.handler
+      Events:
+        Everything:
+          Type: HttpApi
+"""
+    )
+    template = load_template(tmp_path / "template.yaml")
+    (route,) = template.routes
+    assert (route.route_key, route.api) == ("$default", "ServerlessHttpApi")
+    assert template.physical_resources()["ServerlessHttpApi"].ref  # !Ref ServerlessHttpApi resolves
+
+
+def test_resolver_functions() -> None:
+    resolver = Resolver(
+        parameters={"Env": "dev", "List": ["a", "b"]},
+        pseudo={"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"},
+        resources={"Q": PhysicalResource("https://q", {"Arn": "arn:q"})},
+        mappings={"M": {"dev": {"size": 3}}},
+        conditions={"IsDev": {"Fn::Equals": [{"Ref": "Env"}, "dev"]}, "NotDev": {"Fn::Not": [{"Condition": "IsDev"}]}},
+    )
+    assert resolver.resolve({"Fn::Sub": "${Env}-${Q.Arn}-${!Literal}"}) == "dev-arn:q-${Literal}"
+    assert resolver.resolve({"Fn::Sub": ["${X}/${AWS::Region}", {"X": {"Ref": "Q"}}]}) == "https://q/us-east-1"
+    assert resolver.resolve({"Fn::Select": [1, {"Ref": "List"}]}) == "b"
+    assert resolver.resolve({"Fn::Split": [",", "a,b"]}) == ["a", "b"]
+    assert resolver.resolve({"Fn::FindInMap": ["M", {"Ref": "Env"}, "size"]}) == 3
+    assert resolver.resolve({"Fn::If": ["NotDev", "x", {"Ref": "AWS::NoValue"}]}) is NO_VALUE
+    assert resolver.resolve([1, {"Ref": "AWS::NoValue"}, 2]) == [1, 2]
+    assert resolver.resolve({"Fn::Join": ["-", [True, 1, "a"]]}) == "true-1-a"
+    with pytest.raises(UnresolvableError):
+        resolver.resolve({"Fn::ImportValue": "other-stack-export"})
+
+
+# -- the project's template ---------------------------------------------------------------
+
+real = pytest.mark.skipif(not REAL_TEMPLATE.exists(), reason="template.yaml not written yet")
+
+
+@pytest.fixture(scope="module")
+def project_template() -> Template:
+    return load_template(REAL_TEMPLATE)
+
+
+@real
+def test_real_template_routes(project_template: Template) -> None:
+    routes = {r.route_key: r.function for r in project_template.routes}
+    assert routes["POST /webhooks/stripe"] == "StripeWebhookFunction"
+    assert routes["POST /webhooks/typeform"] == "TypeformWebhookFunction"
+    for function in routes.values():
+        spec = project_template.functions[function]
+        assert spec.handler == "app.lambda_handler"
+        assert (spec.code_dir / "app.py").parent.is_dir()
+
+
+@real
+def test_real_template_delivery_wiring(project_template: Template) -> None:
+    sources = {s.function: s for s in project_template.event_sources}
+    for function, (vendor, queue, dlq) in DELIVERY.items():
+        source = sources[function]
+        assert source.queue == queue
+        assert source.report_batch_item_failures
+        assert project_template.queues[queue].dead_letter_queue == dlq
+        assert project_template.queues[queue].max_receive_count
+        env = project_template.environment(function)
+        assert env["VENDOR"] == vendor
+        assert env["QUEUE_URL"].endswith("/" + project_template.queues[queue].name)
+        assert env["DLQ_URL"].endswith("/" + project_template.queues[dlq].name)
+
+
+@real
+def test_real_template_tables(project_template: Template) -> None:
+    assert project_template.tables["IdempotencyTable"].partition_key == "id"
+    assert project_template.tables["IdempotencyTable"].ttl_attribute == "expiration"
+    assert project_template.tables["StateTable"].partition_key == "pk"
+    assert project_template.tables["StateTable"].ttl_attribute == "expires_at"
+
+
+@real
+def test_real_template_environment_fully_resolves(project_template: Template) -> None:
+    for function in project_template.functions:
+        env = project_template.environment(function)
+        assert all(isinstance(value, str) for value in env.values())
+        assert not any(value.startswith("{") and "Ref" in value for value in env.values()), env

@@ -1,0 +1,178 @@
+"""The state stores: DynamoDB (moto) and in-memory twins keep the same promises."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.conftest import STATE_TABLE, FakeAws
+from tests.providers.conftest import CURRENT, EMAIL, OLD, stripe_event
+from webhook_bridge.actions import Invoice
+from webhook_bridge.mapping_config import MappingConfig, MappingContext
+from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.state import (
+    DynamoIdentityStore,
+    DynamoInvoiceMemory,
+    IdentityStore,
+    InMemoryIdentityStore,
+    InMemoryInvoiceMemory,
+    InvoiceMemory,
+    RememberedInvoice,
+    dynamodb_client,
+)
+
+
+class CountingClient:
+    """Passes calls through to the real (moto) client and counts them by operation."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(self._client, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return operation(**kwargs)
+
+        return call
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def stores(request: pytest.FixtureRequest) -> tuple[IdentityStore, InvoiceMemory]:
+    if request.param == "memory":
+        return InMemoryIdentityStore(), InMemoryInvoiceMemory()
+    aws: FakeAws = request.getfixturevalue("aws")
+    return DynamoIdentityStore(STATE_TABLE, aws.dynamodb), DynamoInvoiceMemory(STATE_TABLE, aws.dynamodb)
+
+
+def record(invoice_id: str = "in_1", **changes: Any) -> RememberedInvoice:
+    invoice = Invoice(
+        id=invoice_id, amount=8906, paid=8906, currency="eur", date_created=datetime(2025, 10, 28, tzinfo=UTC)
+    )
+    return RememberedInvoice(invoice=invoice, email="zoë@example.com", stripe_customer_id="cus_1").model_copy(
+        update=changes
+    )
+
+
+def test_identity_newest_fact_wins(stores: tuple[IdentityStore, InvoiceMemory]) -> None:
+    identities, _ = stores
+    assert identities.lookup("cus_1") is None
+    identities.remember("cus_1", "old@example.com", as_of=100)
+    identities.remember("cus_1", "new@example.com", as_of=200)
+    identities.remember("cus_1", "stale@example.com", as_of=150)  # arrives late
+    assert identities.lookup("cus_1") == "new@example.com"
+    identities.remember("cus_1", "same-second@example.com", as_of=200)  # ties: last writer wins
+    assert identities.lookup("cus_1") == "same-second@example.com"
+    assert identities.lookup("cus_2") is None
+
+
+def test_invoice_memory_by_id_and_payment_intent(stores: tuple[IdentityStore, InvoiceMemory]) -> None:
+    _, invoices = stores
+    invoices.remember(record("in_1"), payment_intent_id="pi_1")
+    invoices.remember(record("in_2"))
+    invoices.link_payment("pi_2", "in_2")
+    invoices.link_payment("pi_3", "in_unknown")
+    assert invoices.by_invoice_id("in_1") == record("in_1")
+    assert invoices.by_payment_intent("pi_1") == record("in_1")
+    assert invoices.by_payment_intent("pi_2") == record("in_2")
+    assert invoices.by_payment_intent("pi_3") is None
+    assert invoices.by_invoice_id("in_9") is None
+    assert invoices.by_payment_intent("pi_9") is None
+
+
+def test_items_expire_and_keep_to_their_prefix(aws: FakeAws) -> None:
+    before = int(time.time())
+    DynamoIdentityStore(STATE_TABLE, aws.dynamodb, ttl_seconds=3600).remember("cus_1", "a@example.com", 1)
+    DynamoInvoiceMemory(STATE_TABLE, aws.dynamodb, ttl_seconds=7200).remember(record("in_1"), "pi_1")
+    items = {item["pk"]["S"]: item for item in aws.dynamodb.scan(TableName=STATE_TABLE)["Items"]}
+    assert set(items) == {"identity#stripe-customer#cus_1", "invoice#stripe#in_1", "invoice-payment#stripe#pi_1"}
+    assert before + 3600 <= int(items["identity#stripe-customer#cus_1"]["expires_at"]["N"]) <= before + 3601 + 5
+    assert before + 7200 <= int(items["invoice#stripe#in_1"]["expires_at"]["N"]) <= before + 7201 + 5
+
+
+def test_mapping_through_dynamodb_costs_few_calls(aws: FakeAws) -> None:
+    client = CountingClient(aws.dynamodb)
+    ctx = MappingContext(
+        MappingConfig(), DynamoIdentityStore(STATE_TABLE, client), DynamoInvoiceMemory(STATE_TABLE, client)
+    )
+
+    def run(version: str, event_type: str) -> Counter[str]:
+        client.calls.clear()
+        map_stripe_event(stripe_event(version, event_type), ctx)
+        return Counter(client.calls)
+
+    assert run(CURRENT, "customer.created") == {"put_item": 1}  # one conditional write, no read
+    assert run(CURRENT, "customer.subscription.created") == {"get_item": 1}  # one read: no email in the event
+    assert run(CURRENT, "invoice.paid") == {"put_item": 1, "batch_write_item": 1}
+    assert run(CURRENT, "invoice_payment.paid") == {"put_item": 1}
+    assert run(OLD, "invoice.paid") == {"put_item": 1, "batch_write_item": 1}  # invoice and payment intent at once
+
+    [refund] = map_stripe_event(stripe_event(CURRENT, "charge.refunded"), ctx)
+    assert refund.invoice is not None and refund.invoice.is_refunded
+    assert refund.person.email == EMAIL
+    [subscription] = map_stripe_event(stripe_event(CURRENT, "customer.subscription.deleted"), ctx)
+    assert subscription.person.email == EMAIL
+
+
+class FlakyBatchClient:
+    """Leaves items unprocessed ``failures`` times, like a throttled table."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.batches: list[int] = []
+
+    def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:
+        [(table, requests)] = RequestItems.items()
+        self.batches.append(len(requests))
+        if self.failures:
+            self.failures -= 1
+            return {"UnprocessedItems": {table: requests[-1:]}}
+        return {"UnprocessedItems": {}}
+
+
+def test_unprocessed_invoice_writes_are_retried_then_raised() -> None:
+    client = FlakyBatchClient(failures=2)
+    DynamoInvoiceMemory(STATE_TABLE, client).remember(record(), "pi_1")
+    assert client.batches == [2, 1, 1]
+
+    stubborn = FlakyBatchClient(failures=99)
+    with pytest.raises(RuntimeError, match="unprocessed"):
+        DynamoInvoiceMemory(STATE_TABLE, stubborn).remember(record(), "pi_1")
+
+
+def test_client_region_comes_from_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # Lambda sets both; AWS_REGION is the function's own
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    dynamodb_client.cache_clear()
+    try:
+        assert dynamodb_client().meta.region_name == "eu-west-1"
+        assert dynamodb_client() is dynamodb_client()  # one per process
+    finally:
+        dynamodb_client.cache_clear()
+
+
+class EmptyTableClient:
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+
+def test_store_creates_its_client_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    created: list[EmptyTableClient] = []
+
+    def fake_client() -> EmptyTableClient:
+        created.append(EmptyTableClient())
+        return created[-1]
+
+    monkeypatch.setattr("webhook_bridge.state.dynamodb.dynamodb_client", fake_client)
+    store = DynamoIdentityStore(STATE_TABLE)
+    assert created == []  # constructing at cold start costs nothing
+    assert store.lookup("cus_1") is None
+    assert store.lookup("cus_2") is None
+    assert len(created) == 1

@@ -1,0 +1,231 @@
+"""The receiver's HTTP contract: what each kind of request gets back, and what ends in which queue."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import stripe
+
+from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
+from webhook_bridge.actions import Action, ActionKind, Person
+from webhook_bridge.receiver.dedupe import EventDeduplicator
+from webhook_bridge.receiver.errors import MalformedBodyError
+from webhook_bridge.receiver.http import build_app
+from webhook_bridge.receiver.logic import Receiver
+from webhook_bridge.receiver.providers import STRIPE
+from webhook_bridge.receiver.publisher import publish
+from webhook_bridge.vendors_enum import Vendor
+
+SECRET = "whsec_receiver_test"
+
+
+class IdentifyMapping:
+    """customer.created → one identify action; anything else ignored."""
+
+    def map(self, payload: dict[str, Any]) -> list[Action]:
+        if payload["type"] == "boom":
+            raise MalformedBodyError("stripe boom: data.object: Field required")
+        if payload["type"] != "customer.created":
+            return []
+        return [
+            Action(
+                id=Action.make_id("stripe", payload["id"], 0),
+                kind=ActionKind.IDENTIFY,
+                source="stripe",
+                source_event_id=payload["id"],
+                source_event_type=payload["type"],
+                occurred_at=datetime.now(UTC),
+                person=Person(email=payload["data"]["object"]["email"]),
+                identify=True,
+            )
+        ]
+
+    def vendors_for(self, action: Action) -> None:
+        return None
+
+
+def api_event(body: str | bytes, headers: dict[str, str], base64_encoded: bool = False) -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) else body.encode()
+    return {
+        "version": "2.0",
+        "routeKey": "POST /webhooks/stripe",
+        "rawPath": "/webhooks/stripe",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "http": {"method": "POST", "path": "/webhooks/stripe", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "routeKey": "POST /webhooks/stripe",
+            "stage": "$default",
+            "requestId": "req-1",
+        },
+        "body": base64.b64encode(raw).decode() if base64_encoded else raw.decode(),
+        "isBase64Encoded": base64_encoded,
+    }
+
+
+def signed(payload: dict[str, Any], secret: str = SECRET, timestamp: int | None = None) -> tuple[str, dict[str, str]]:
+    body = json.dumps(payload, ensure_ascii=False)
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp or int(time.time()))
+    return body, {"content-type": "application/json", "stripe-signature": header}
+
+
+def customer_created(event_id: str = "evt_1", email: str = "Zoë@Example.com") -> dict[str, Any]:
+    return {"id": event_id, "type": "customer.created", "data": {"object": {"id": "cus_1", "email": email}}}
+
+
+@pytest.fixture
+def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in Vendor}
+    receiver = Receiver(
+        spec=STRIPE,
+        mapping=IdentifyMapping(),
+        enabled_vendors=tuple(Vendor),
+        publish=lambda messages: publish(messages, queues.__getitem__, aws.sqs),
+        dedupe=EventDeduplicator(IDEMPOTENCY_TABLE, 3600, "stripe"),
+        max_body_bytes=4096,
+    )
+    app = build_app("/webhooks/stripe", lambda: receiver)
+    return app, queues, aws
+
+
+def call(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = app.resolve(event, None)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def depths(aws: FakeAws, queues: dict[Vendor, str]) -> dict[Vendor, int]:
+    return {vendor: aws.count(url) for vendor, url in queues.items()}
+
+
+def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
+    app, queues, aws = stack
+    status, body = call(app, api_event(*signed(customer_created())))
+    assert status == 200
+    assert body == {"event_id": "evt_1", "status": "accepted", "actions": 1, "messages": 4}
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+    (message,) = aws.receive_all(queues[Vendor.LOOPS])
+    sent = json.loads(message["Body"])
+    assert sent["vendor"] == "loops"
+    assert sent["action"]["person"]["email"] == "zoë@example.com"
+    assert "enqueued_at" in message["MessageAttributes"]
+
+
+def test_the_same_event_three_times_is_queued_once(stack):
+    app, queues, aws = stack
+    for _ in range(3):
+        status, _ = call(app, api_event(*signed(customer_created())))
+        assert status == 200
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+
+
+def test_base64_bodies_and_header_case_are_handled(stack):
+    app, queues, aws = stack
+    body, headers = signed(customer_created("evt_b64"))
+    headers = {"Stripe-Signature": headers["stripe-signature"]}
+    status, _ = call(app, api_event(body.encode(), headers, base64_encoded=True))
+    assert status == 200
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda body, headers: (body.replace("cus_1", "cus_2"), headers),
+        lambda body, headers: (body, {}),
+        lambda body, headers: (body, {"stripe-signature": "t=1,v1=abc"}),
+        lambda body, headers: signed(json.loads(body), secret="whsec_wrong"),
+        lambda body, headers: signed(json.loads(body), timestamp=int(time.time()) - 301),
+    ],
+    ids=["modified-body", "no-header", "garbage", "wrong-secret", "replayed-old"],
+)
+def test_forged_or_stale_requests_get_401_and_send_nothing(stack, tamper):
+    app, queues, aws = stack
+    body, headers = tamper(*signed(customer_created()))
+    status, answer = call(app, api_event(body, headers))
+    assert status == 401
+    assert answer["error"] == "invalid_signature"
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("not json", 400),
+        ("[1, 2]", 400),
+        ('{"type": "customer.created"}', 400),
+        (json.dumps({"id": "evt_x", "type": "boom"}), 400),
+        (json.dumps({"id": "evt_big", "type": "customer.created", "pad": "x" * 5000}), 413),
+    ],
+    ids=["not-json", "not-object", "no-id", "wrong-shape", "too-large"],
+)
+def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status):
+    app, queues, aws = stack
+    _, headers = signed({})
+    headers["stripe-signature"] = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+    got, answer = call(app, api_event(body, headers))
+    assert got == status
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+
+
+def test_invalid_base64_is_a_400(stack):
+    app, *_ = stack
+    event = api_event("x", {"stripe-signature": "t=1,v1=00"})
+    event["body"], event["isBase64Encoded"] = "***", True
+    assert call(app, event)[0] == 400
+
+
+def test_unknown_event_types_are_acknowledged_and_ignored(stack):
+    app, queues, aws = stack
+    status, body = call(app, api_event(*signed({"id": "evt_2", "type": "payout.paid", "data": {}})))
+    assert (status, body["status"]) == (200, "ignored")
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+
+
+def test_sqs_down_answers_503_and_the_retry_is_not_deduplicated_away(stack, monkeypatch):
+    app, queues, aws = stack
+    real = aws.sqs.send_message_batch
+
+    def unavailable(**kwargs: Any) -> Any:
+        raise aws.sqs.exceptions.QueueDoesNotExist({"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue"}}, "x")
+
+    monkeypatch.setattr(aws.sqs, "send_message_batch", unavailable)
+    status, body = call(app, api_event(*signed(customer_created("evt_503"))))
+    assert (status, body["error"]) == (503, "queue_unavailable")
+    monkeypatch.setattr(aws.sqs, "send_message_batch", real)
+    status, _ = call(app, api_event(*signed(customer_created("evt_503"))))
+    assert status == 200
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+
+
+def test_partially_refused_batches_are_retried_then_reported(stack, monkeypatch):
+    app, queues, aws = stack
+    real = aws.sqs.send_message_batch
+    calls: list[int] = []
+
+    def flaky(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["Entries"]))
+        if len(calls) == 1:
+            return {
+                "Successful": [],
+                "Failed": [{"Id": e["Id"], "Code": "InternalError", "SenderFault": False} for e in kwargs["Entries"]],
+            }
+        return real(**kwargs)
+
+    monkeypatch.setattr(aws.sqs, "send_message_batch", flaky)
+    status, _ = call(app, api_event(*signed(customer_created("evt_flaky"))))
+    assert status == 200
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+
+
+def test_an_unconfigured_secret_refuses_with_401_not_5xx(stack, monkeypatch):
+    app, queues, aws = stack
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")
+    status, answer = call(app, api_event(*signed(customer_created("evt_nosecret"))))
+    assert (status, answer["error"]) == (401, "invalid_signature")
+    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)

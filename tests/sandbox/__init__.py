@@ -1,0 +1,1 @@
+"""Tests of the local vendor sandbox (devstack.sandbox)."""

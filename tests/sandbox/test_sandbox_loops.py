@@ -1,0 +1,199 @@
+"""Loops: Bearer auth, contacts, events with Idempotency-Key, and the 10 req/s sliding window."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from devstack.sandbox import ManualClock, SandboxServer
+
+
+def test_requires_bearer_key(raw: httpx.Client, sandbox: SandboxServer) -> None:
+    url = sandbox.base_urls()["LOOPS_BASE_URL"] + "/contacts/find?email=a@example.com"
+    assert raw.get(url).status_code == 401
+    assert raw.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert raw.get(url, headers={"Authorization": "sandbox-loops-key"}).status_code == 401
+    response = raw.get(url, headers={"Authorization": "Bearer sandbox-loops-key"})
+    assert response.status_code == 200
+
+
+# --- contacts -------------------------------------------------------------------------
+
+
+def test_create_requires_email(loops: httpx.Client) -> None:
+    response = loops.post("/contacts/create", json={"firstName": "Ann"})
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert loops.post("/contacts/create", json={"email": "not-an-email"}).status_code == 400
+
+
+def test_create_then_duplicate_is_409(loops: httpx.Client) -> None:
+    first = loops.post("/contacts/create", json={"email": "ann@example.com", "firstName": "Ann"})
+    assert first.status_code == 200
+    assert first.json()["success"] is True
+    assert first.json()["id"]
+    again = loops.post("/contacts/create", json={"email": "ANN@example.com"})
+    assert again.status_code == 409
+
+
+def test_contact_properties_must_be_flat(loops: httpx.Client) -> None:
+    response = loops.post("/contacts/create", json={"email": "a@example.com", "plan": {"name": "pro"}})
+    assert response.status_code == 400
+
+
+def test_update_requires_email_or_user_id(loops: httpx.Client) -> None:
+    assert loops.put("/contacts/update", json={"firstName": "Ann"}).status_code == 400
+
+
+def test_update_upserts(loops: httpx.Client) -> None:
+    created = loops.put("/contacts/update", json={"email": "ann@example.com", "plan": "free"})
+    assert created.status_code == 200
+    updated = loops.put("/contacts/update", json={"email": "ann@example.com", "userId": "u1", "plan": "pro"})
+    assert updated.json() == {"success": True, "id": created.json()["id"]}
+    by_user = loops.put("/contacts/update", json={"userId": "u1", "email": "ann.new@example.com"})
+    assert by_user.json()["id"] == created.json()["id"]
+    found = loops.get("/contacts/find", params={"email": "ann.new@example.com"}).json()
+    assert found[0]["plan"] == "pro"
+    assert found[0]["userId"] == "u1"
+
+
+def test_find_always_returns_an_array(loops: httpx.Client) -> None:
+    assert loops.get("/contacts/find", params={"email": "nobody@example.com"}).json() == []
+    loops.post("/contacts/create", json={"email": "ann@example.com", "firstName": "Ann"})
+    found = loops.get("/contacts/find", params={"email": "ann@example.com"})
+    assert found.status_code == 200
+    assert [contact["firstName"] for contact in found.json()] == ["Ann"]
+    assert loops.get("/contacts/find").status_code == 400
+
+
+def test_delete_by_email_or_user_id_and_404_when_missing(loops: httpx.Client) -> None:
+    loops.post("/contacts/create", json={"email": "ann@example.com", "userId": "u1"})
+    loops.post("/contacts/create", json={"email": "bob@example.com"})
+    assert loops.post("/contacts/delete", json={"userId": "u1"}).status_code == 200
+    assert loops.post("/contacts/delete", json={"email": "bob@example.com"}).status_code == 200
+    missing = loops.post("/contacts/delete", json={"email": "bob@example.com"})
+    assert missing.status_code == 404
+    assert missing.json()["success"] is False
+    assert loops.post("/contacts/delete", json={}).status_code == 400
+
+
+# --- events -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"email": "ann@example.com"}, "eventName"),
+        ({"eventName": "signup"}, "email or userId"),
+        ({"eventName": "", "userId": "u1"}, "eventName"),
+    ],
+)
+def test_event_required_fields(loops: httpx.Client, body: dict[str, str], message: str) -> None:
+    response = loops.post("/events/send", json=body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+
+
+def test_event_with_user_id_only_is_accepted(sandbox: SandboxServer, loops: httpx.Client) -> None:
+    response = loops.post("/events/send", json={"eventName": "signup", "userId": "cus_123"})
+    assert response.status_code == 200
+    assert sandbox.state("loops")["events"][0]["userId"] == "cus_123"
+
+
+def test_event_creates_and_updates_the_contact(loops: httpx.Client) -> None:
+    body = {"email": "ann@example.com", "eventName": "conversion", "plan": "pro", "eventProperties": {"amount": 99}}
+    assert loops.post("/events/send", json=body).status_code == 200
+    assert loops.get("/contacts/find", params={"email": "ann@example.com"}).json()[0]["plan"] == "pro"
+
+
+def test_reused_idempotency_key_is_409_and_records_one_event(sandbox: SandboxServer, loops: httpx.Client) -> None:
+    body = {"email": "ann@example.com", "eventName": "invoice_paid"}
+    first = loops.post("/events/send", json=body, headers={"Idempotency-Key": "evt_1:loops"})
+    second = loops.post("/events/send", json=body, headers={"Idempotency-Key": "evt_1:loops"})
+    other = loops.post("/events/send", json=body, headers={"Idempotency-Key": "evt_2:loops"})
+    assert (first.status_code, second.status_code, other.status_code) == (200, 409, 200)
+    assert second.json()["success"] is False
+    assert [event["idempotencyKey"] for event in sandbox.state("loops")["events"]] == ["evt_1:loops", "evt_2:loops"]
+
+
+def test_idempotency_key_is_only_used_up_by_a_success(loops: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "k"}
+    assert loops.post("/events/send", json={"eventName": "x"}, headers=headers).status_code == 400
+    assert loops.post("/events/send", json={"eventName": "x", "userId": "u"}, headers=headers).status_code == 200
+
+
+def test_idempotency_key_length_limit(loops: httpx.Client) -> None:
+    body = {"email": "ann@example.com", "eventName": "x"}
+    assert loops.post("/events/send", json=body, headers={"Idempotency-Key": "k" * 101}).status_code == 400
+    assert loops.post("/events/send", json=body, headers={"Idempotency-Key": "k" * 100}).status_code == 200
+
+
+def test_idempotency_keys_expire_after_24_hours(clock: ManualClock, loops: httpx.Client) -> None:
+    body = {"email": "ann@example.com", "eventName": "x"}
+    assert loops.post("/events/send", json=body, headers={"Idempotency-Key": "k"}).status_code == 200
+    clock.advance(24 * 3600 - 1)
+    assert loops.post("/events/send", json=body, headers={"Idempotency-Key": "k"}).status_code == 409
+    clock.advance(1)
+    assert loops.post("/events/send", json=body, headers={"Idempotency-Key": "k"}).status_code == 200
+
+
+# --- rate limit ---------------------------------------------------------------------
+
+
+def _find(loops: httpx.Client) -> httpx.Response:
+    return loops.get("/contacts/find", params={"email": "ann@example.com"})
+
+
+def test_rate_limit_is_ten_per_second_with_headers(loops: httpx.Client) -> None:
+    answers = [_find(loops) for _ in range(10)]
+    assert [r.status_code for r in answers] == [200] * 10
+    assert [r.headers["x-ratelimit-remaining"] for r in answers] == [str(n) for n in range(9, -1, -1)]
+    assert answers[0].headers["x-ratelimit-limit"] == "10"
+    refused = _find(loops)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.headers["x-ratelimit-limit"] == "10"
+    assert refused.headers["x-ratelimit-remaining"] == "0"
+    assert refused.json()["success"] is False
+
+
+def test_rate_limit_window_slides_and_spans_all_endpoints(clock: ManualClock, loops: httpx.Client) -> None:
+    for _ in range(5):
+        assert _find(loops).status_code == 200
+    clock.advance(0.5)
+    for n in range(5):
+        assert loops.post("/events/send", json={"eventName": "e", "userId": f"u{n}"}).status_code == 200
+    clock.advance(0.25)
+    assert loops.put("/contacts/update", json={"email": "a@example.com"}).status_code == 429
+    # At t=1.0 the first five have left the window, the last five have not.
+    clock.advance(0.25)
+    assert [_find(loops).status_code for _ in range(6)] == [200] * 5 + [429]
+    clock.advance(0.5)
+    assert _find(loops).status_code == 200
+
+
+def test_refused_requests_do_not_count(clock: ManualClock, loops: httpx.Client) -> None:
+    for _ in range(10):
+        _find(loops)
+    for _ in range(20):
+        assert _find(loops).status_code == 429
+    clock.advance(1)
+    assert _find(loops).headers["x-ratelimit-remaining"] == "9"
+
+
+def test_bad_credentials_do_not_use_the_teams_budget(
+    raw: httpx.Client, sandbox: SandboxServer, loops: httpx.Client
+) -> None:
+    url = sandbox.base_urls()["LOOPS_BASE_URL"] + "/contacts/find?email=a@example.com"
+    for _ in range(15):
+        assert raw.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert _find(loops).status_code == 200
+
+
+def test_rate_limit_can_be_disabled(clock: ManualClock) -> None:
+    with SandboxServer(clock=clock, loops_rate_limit=None) as server:
+        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/find"
+        headers = {"Authorization": "Bearer sandbox-loops-key"}
+        with httpx.Client(headers=headers) as client:
+            codes = {client.get(url, params={"email": "a@example.com"}).status_code for _ in range(25)}
+    assert codes == {200}

@@ -1,0 +1,199 @@
+"""template.yaml as data, and the few intrinsics the wiring tests need to evaluate.
+
+Loaded with cfn-lint's decoder, so ``!Ref``/``!GetAtt``/``!Sub`` arrive as plain
+``{"Ref": ...}``/``{"Fn::GetAtt": [...]}``/``{"Fn::Sub": ...}`` mappings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+SAMCONFIG_PATH = ROOT / "samconfig.toml"
+
+# Logical id prefix -> VENDOR value (also the ENABLED_VENDORS token and the metric dimension).
+VENDORS = {"ConvertLoop": "convertloop", "Loops": "loops", "CustomerIo": "customerio", "SegMetrics": "segmetrics"}
+PROVIDERS = {"Stripe": "stripe", "Typeform": "typeform"}
+RECEIVERS = tuple(f"{p}WebhookFunction" for p in PROVIDERS)
+DELIVERIES = tuple(f"{v}DeliveryFunction" for v in VENDORS)
+FUNCTIONS = RECEIVERS + DELIVERIES
+
+# Vendor -> the credential parameters that must all be set to enable it, and the secret JSON names.
+CREDENTIALS = {
+    "ConvertLoop": {"ConvertLoopAppId": "CONVERTLOOP_APP_ID", "ConvertLoopApiKey": "CONVERTLOOP_API_KEY"},
+    "Loops": {"LoopsApiKey": "LOOPS_API_KEY"},
+    "CustomerIo": {"CustomerIoSiteId": "CUSTOMERIO_SITE_ID", "CustomerIoApiKey": "CUSTOMERIO_API_KEY"},
+    "SegMetrics": {
+        "SegMetricsAccountId": "SEGMETRICS_ACCOUNT_ID",
+        "SegMetricsIntegrationId": "SEGMETRICS_INTEGRATION_ID",
+        "SegMetricsApiKey": "SEGMETRICS_API_KEY",
+    },
+}
+WEBHOOK_SECRETS = {
+    "Stripe": {"StripeWebhookSecret": "STRIPE_WEBHOOK_SECRET"},
+    "Typeform": {"TypeformWebhookSecret": "TYPEFORM_WEBHOOK_SECRET"},
+}
+SECRET_PARAMETERS = tuple(name for group in (*CREDENTIALS.values(), *WEBHOOK_SECRETS.values()) for name in group)
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+@cache
+def load() -> dict[str, Any]:
+    template, problems = decode(str(TEMPLATE_PATH))
+    assert template is not None and not problems, problems
+    return template
+
+
+def resources(resource_type: str | None = None) -> dict[str, Any]:
+    items = load()["Resources"].items()
+    return {lid: r for lid, r in items if resource_type is None or r["Type"] == resource_type}
+
+
+def props(logical_id: str) -> dict[str, Any]:
+    return load()["Resources"][logical_id].get("Properties", {})
+
+
+def function_props(logical_id: str) -> dict[str, Any]:
+    """A function's properties with ``Globals.Function`` merged in, as SAM does."""
+    return _merge(load().get("Globals", {}).get("Function", {}), props(logical_id))
+
+
+def env(logical_id: str) -> dict[str, Any]:
+    return dict(function_props(logical_id).get("Environment", {}).get("Variables", {}))
+
+
+def _merge(global_value: Any, local_value: Any) -> Any:
+    if isinstance(global_value, Mapping) and isinstance(local_value, Mapping):
+        if _is_intrinsic(global_value) or _is_intrinsic(local_value):
+            return local_value
+        merged = dict(global_value)
+        for key, value in local_value.items():
+            merged[key] = _merge(merged[key], value) if key in merged else value
+        return merged
+    if isinstance(global_value, list) and isinstance(local_value, list):
+        return [*global_value, *local_value]
+    return local_value
+
+
+def _is_intrinsic(value: Mapping[str, Any]) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref", "Condition"))
+
+
+# -- references ------------------------------------------------------------------
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def get_att(logical_id: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def referenced(node: Any) -> set[str]:
+    """Every logical id or parameter named by Ref, GetAtt or a ${...} of Sub inside ``node``."""
+    found: set[str] = set()
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "Ref":
+                found.add(str(value))
+            elif key == "Fn::GetAtt":
+                found.add(str(value[0] if isinstance(value, list) else value.split(".")[0]))
+            elif key == "Fn::Sub":
+                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+                found |= {v.split(".")[0] for v in _SUB_VARIABLE.findall(text) if v not in variables}
+                found |= referenced(variables)
+            else:
+                found |= referenced(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= referenced(item)
+    return {name for name in found if not name.startswith("AWS::")}
+
+
+def walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    yield path, node
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from walk(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, (*path, index))
+
+
+def scalar(value: Any) -> Any:
+    """A literal as CloudFormation sees it (``2`` and ``"2"`` are the same), intrinsics unchanged."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float | str):
+        return str(value)
+    return value
+
+
+# -- evaluating conditions and rules for given parameter values --------------------
+
+
+class Evaluator:
+    """Fn::If/Join/Equals/Not/And/Or/Contains/Condition/Ref over parameters only."""
+
+    def __init__(self, parameters: Mapping[str, str]) -> None:
+        template = load()
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+        unknown = set(parameters) - set(self.parameters)
+        assert not unknown, f"not template parameters: {unknown}"
+        self.parameters.update(parameters)
+        self.conditions = template.get("Conditions", {})
+
+    def condition(self, name: str) -> bool:
+        return bool(self.eval(self.conditions[name]))
+
+    def eval(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.eval(item) for item in node]
+        if not isinstance(node, Mapping):
+            return node
+        ((key, value),) = node.items()
+        match key:
+            case "Ref":
+                return self.parameters[value]
+            case "Condition":
+                return self.condition(value)
+            case "Fn::If":
+                name, then, otherwise = value
+                return self.eval(then if self.condition(name) else otherwise)
+            case "Fn::Join":
+                separator, items = value
+                return separator.join(str(self.eval(item)) for item in items)
+            case "Fn::Equals":
+                left, right = (self.eval(item) for item in value)
+                return str(left) == str(right)
+            case "Fn::Not":
+                return not self.eval(value[0])
+            case "Fn::And":
+                return all(self.eval(item) for item in value)
+            case "Fn::Or":
+                return any(self.eval(item) for item in value)
+            case "Fn::Contains":
+                haystack, needle = (self.eval(item) for item in value)
+                return needle in haystack
+            case "Fn::Sub" if isinstance(value, str):
+                return _SUB_VARIABLE.sub(lambda m: self.parameters[m.group(1)], value)
+        raise AssertionError(f"cannot evaluate {key} here")
+
+    def failed_rules(self) -> list[str]:
+        failed = []
+        for name, rule in load().get("Rules", {}).items():
+            if "RuleCondition" in rule and not self.eval(rule["RuleCondition"]):
+                continue
+            failed += [
+                f"{name}: {a.get('AssertDescription')}" for a in rule["Assertions"] if not self.eval(a["Assert"])
+            ]
+        return failed

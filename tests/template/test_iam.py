@@ -1,0 +1,133 @@
+"""Least privilege: every function reaches only its own queues, secret, logs and the two tables."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from tests.template import cfn
+
+TABLES = {"IdempotencyTable", "StateTable"}
+TABLE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
+# X-Ray has no resource-level permissions; nothing else may use "*".
+WILDCARD_ALLOWED = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+SCOPED_SERVICES = ("sqs:", "dynamodb:", "secretsmanager:", "ssm:", "kms:", "logs:", "sns:")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _role_of(function: str) -> str:
+    role = cfn.props(function)["Role"]
+    assert role == cfn.get_att(role["Fn::GetAtt"][0], "Arn")
+    return role["Fn::GetAtt"][0]
+
+
+def _statements(role: str) -> list[dict[str, Any]]:
+    properties = cfn.props(role)
+    return [s for policy in properties.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _grants(function: str) -> dict[str, set[str]]:
+    """Action -> logical ids (or "*") it is allowed on."""
+    grants: dict[str, set[str]] = defaultdict(set)
+    for statement in _statements(_role_of(function)):
+        assert statement["Effect"] == "Allow"
+        assert not {"NotAction", "NotResource"} & set(statement)
+        targets = set()
+        for resource in _as_list(statement["Resource"]):
+            targets |= {"*"} if resource == "*" else cfn.referenced(resource)
+            assert resource == "*" or isinstance(resource, dict), f"{function}: literal resource {resource}"
+        for action in _as_list(statement["Action"]):
+            grants[action] |= targets
+    return grants
+
+
+def test_every_function_has_its_own_explicit_role() -> None:
+    """SAM would generate roles with AWSLambdaSQSQueueExecutionRole (sqs on "*") for SQS events."""
+    functions = cfn.resources("AWS::Serverless::Function")
+    assert set(functions) == set(cfn.FUNCTIONS)
+    roles = [_role_of(f) for f in functions]
+    assert len(set(roles)) == len(roles)
+    for function in functions:
+        assert "Policies" not in cfn.function_props(function)
+        assert "Role" not in cfn.load().get("Globals", {}).get("Function", {})
+    assert set(cfn.resources("AWS::IAM::Role")) == set(roles)
+    for role in roles:
+        properties = cfn.props(role)
+        assert "ManagedPolicyArns" not in properties
+        (statement,) = properties["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+@pytest.mark.parametrize("function", cfn.FUNCTIONS)
+def test_no_wildcard_actions_or_resources_on_data_services(function: str) -> None:
+    for action, targets in _grants(function).items():
+        assert "*" not in action, f"{function}: wildcard action {action}"
+        if "*" in targets:
+            assert action in WILDCARD_ALLOWED, f"{function}: {action} on '*'"
+        if action.startswith(SCOPED_SERVICES):
+            assert "*" not in targets
+
+
+@pytest.mark.parametrize("provider", cfn.PROVIDERS)
+def test_receiver_reaches_only_its_own_resources(provider: str) -> None:
+    function = f"{provider}WebhookFunction"
+    grants = _grants(function)
+    main_queues = {f"{v}Queue" for v in cfn.VENDORS}
+    assert {a for a in grants if a.startswith("sqs:")} == {"sqs:SendMessage"}
+    assert grants["sqs:SendMessage"] == main_queues
+    assert grants["secretsmanager:GetSecretValue"] == {f"{provider}Secret"}
+    assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
+    _assert_tables_and_logs(function, grants)
+    everything = set().union(*grants.values()) - {"*"}
+    assert everything == main_queues | TABLES | {f"{provider}Secret", f"{provider}WebhookLogGroup"}
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_delivery_reaches_only_its_own_resources(vendor: str) -> None:
+    function = f"{vendor}DeliveryFunction"
+    grants = _grants(function)
+    queue, dlq = f"{vendor}Queue", f"{vendor}DeadLetterQueue"
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"):
+        assert grants[action] == {queue}, action
+    assert grants["sqs:SendMessage"] == {queue, dlq}  # re-enqueue a retry, or dead-letter with a reason
+    sqs_actions = {a for a in grants if a.startswith("sqs:")}
+    assert sqs_actions == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+    }
+    assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret"}
+    assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
+    _assert_tables_and_logs(function, grants)
+    everything = set().union(*grants.values()) - {"*"}
+    assert everything == {queue, dlq, f"{vendor}Secret", f"{vendor}DeliveryLogGroup"} | TABLES
+
+
+def _assert_tables_and_logs(function: str, grants: dict[str, set[str]]) -> None:
+    dynamodb = {a for a in grants if a.startswith("dynamodb:")}
+    assert dynamodb <= TABLE_ACTIONS
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= dynamodb
+    for action in dynamodb:
+        assert grants[action] == TABLES, action
+    log_group = cfn.function_props(function)["LoggingConfig"]["LogGroup"]["Ref"]
+    assert {a for a in grants if a.startswith("logs:")} == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}
+    assert not {a for a in grants if a.startswith(("ssm:", "kms:", "iam:", "lambda:", "s3:"))}

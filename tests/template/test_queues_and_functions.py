@@ -1,0 +1,256 @@
+"""Queues, event sources, functions and tables are wired as the architecture says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.template import cfn
+from webhook_bridge.ops.queues import LOGICAL_IDS, discover
+from webhook_bridge.vendors_enum import Vendor
+
+FOURTEEN_DAYS = 1_209_600
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_every_main_queue_redrives_to_its_own_dead_letter_queue(vendor: str) -> None:
+    redrive = cfn.props(f"{vendor}Queue")["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == cfn.get_att(f"{vendor}DeadLetterQueue", "Arn")
+    # Normal retries are re-enqueued by the delivery code; this only catches crashes.
+    assert 3 <= int(redrive["maxReceiveCount"]) <= 10
+
+
+def test_queues_are_exactly_one_main_queue_and_one_dlq_per_vendor() -> None:
+    expected = {f"{v}{kind}" for v in cfn.VENDORS for kind in ("Queue", "DeadLetterQueue")}
+    assert set(cfn.resources("AWS::SQS::Queue")) == expected
+    for vendor in cfn.VENDORS:
+        assert "RedrivePolicy" not in cfn.props(f"{vendor}DeadLetterQueue")
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_dead_letter_queue_accepts_only_its_source_queue(vendor: str) -> None:
+    allow = cfn.props(f"{vendor}DeadLetterQueue")["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    (source,) = allow["sourceQueueArns"]
+    queue_name = cfn.props(f"{vendor}Queue")["QueueName"]["Fn::Sub"]
+    assert source == {"Fn::Sub": f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name}"}
+
+
+@pytest.mark.parametrize("queue", [f"{v}{k}" for v in cfn.VENDORS for k in ("Queue", "DeadLetterQueue")])
+def test_queues_keep_messages_fourteen_days_encrypted(queue: str) -> None:
+    properties = cfn.props(queue)
+    assert int(properties["MessageRetentionPeriod"]) == FOURTEEN_DAYS
+    assert properties["SqsManagedSseEnabled"] is True
+
+
+def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
+    stack = "webhook-bridge"
+    names = {
+        lid: cfn.props(lid)["QueueName"]["Fn::Sub"].replace("${AWS::StackName}", stack)
+        for lid in cfn.resources("AWS::SQS::Queue")
+    }
+    assert all(len(name) <= 80 for name in names.values())  # SQS limit; stack names up to ~50 fit
+
+    class ListQueues:
+        def get_paginator(self, _: str) -> ListQueues:
+            return self
+
+        def paginate(self, QueueNamePrefix: str) -> list[dict[str, list[str]]]:
+            urls = [f"https://sqs.eu-west-1.amazonaws.com/1/{n}" for n in names.values()]
+            return [{"QueueUrls": [u for u in urls if u.rsplit("/", 1)[1].startswith(QueueNamePrefix)]}]
+
+    found = discover(ListQueues(), stack)
+    assert set(found) == set(Vendor)
+    for vendor, queues in found.items():
+        logical = LOGICAL_IDS[vendor]
+        assert queues.queue_url.endswith("/" + names[f"{logical}Queue"])
+        assert queues.dlq_url.endswith("/" + names[f"{logical}DeadLetterQueue"])
+
+
+# -- delivery functions ----------------------------------------------------------
+
+
+def _sqs_events(function: str) -> list[dict]:
+    events = cfn.function_props(function).get("Events", {})
+    return [e["Properties"] for e in events.values() if e["Type"] == "SQS"]
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_delivery_function_consumes_exactly_its_own_queue(vendor: str) -> None:
+    function = f"{vendor}DeliveryFunction"
+    (source,) = _sqs_events(function)
+    assert source["Queue"] == cfn.get_att(f"{vendor}Queue", "Arn")
+    assert int(source["BatchSize"]) == 10
+    assert 0 < int(source["MaximumBatchingWindowInSeconds"]) <= 5
+    assert list(source["FunctionResponseTypes"]) == ["ReportBatchItemFailures"]
+    assert len(cfn.function_props(function)["Events"]) == 1
+
+
+def test_each_queue_has_exactly_one_consumer_and_receivers_consume_none() -> None:
+    consumed = [s["Queue"]["Fn::GetAtt"][0] for f in cfn.resources("AWS::Serverless::Function") for s in _sqs_events(f)]
+    assert sorted(consumed) == sorted(f"{v}Queue" for v in cfn.VENDORS)
+    for receiver in cfn.RECEIVERS:
+        assert not _sqs_events(receiver)
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_max_concurrency_matches_what_the_function_is_told(vendor: str) -> None:
+    function = f"{vendor}DeliveryFunction"
+    (source,) = _sqs_events(function)
+    maximum = source["ScalingConfig"]["MaximumConcurrency"]
+    assert cfn.scalar(maximum) == cfn.scalar(cfn.env(function)["VENDOR_MAX_CONCURRENCY"])
+    if isinstance(maximum, dict):  # a parameter: it cannot go below Lambda's minimum of 2
+        spec = cfn.load()["Parameters"][maximum["Ref"]]
+        assert spec["Type"] == "Number" and int(spec["MinValue"]) >= 2 and int(spec["Default"]) >= 2
+    else:
+        assert int(maximum) >= 2
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_visibility_timeout_covers_six_consumer_timeouts(vendor: str) -> None:
+    function = f"{vendor}DeliveryFunction"
+    (source,) = _sqs_events(function)
+    timeout = int(cfn.function_props(function)["Timeout"])
+    window = int(source.get("MaximumBatchingWindowInSeconds", 0))
+    assert int(cfn.props(f"{vendor}Queue")["VisibilityTimeout"]) >= 6 * timeout + window
+
+
+def test_loops_is_paced_at_its_documented_limit() -> None:
+    loops = cfn.env("LoopsDeliveryFunction")
+    assert cfn.scalar(loops["VENDOR_RATE_LIMIT"]) == "10"
+    assert cfn.scalar(loops["VENDOR_MAX_CONCURRENCY"]) == "2"
+
+
+@pytest.mark.parametrize("vendor", [v for v in cfn.VENDORS if v != "Loops"])
+def test_other_vendors_are_paced_by_parameters_with_defaults(vendor: str) -> None:
+    parameters = cfn.load()["Parameters"]
+    limit = cfn.env(f"{vendor}DeliveryFunction")["VENDOR_RATE_LIMIT"]
+    spec = parameters[limit["Ref"]]
+    assert spec["Type"] == "Number" and float(spec["Default"]) >= 1 and float(spec["MinValue"]) >= 1
+
+
+BASE_URLS = {
+    "ConvertLoop": ("CONVERTLOOP_BASE_URL", "https://api.convertloop.co/v1"),
+    "Loops": ("LOOPS_BASE_URL", "https://app.loops.so/api/v1"),
+    "SegMetrics": ("SEGMETRICS_BASE_URL", "https://import.segmetrics.io/api/v1"),
+}
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS)
+def test_delivery_function_environment(vendor: str) -> None:
+    function = f"{vendor}DeliveryFunction"
+    properties = cfn.function_props(function)
+    variables = cfn.env(function)
+    assert properties["CodeUri"] == "functions/delivery"
+    assert properties["Handler"] == "app.lambda_handler"
+    assert variables["VENDOR"] == cfn.VENDORS[vendor]
+    assert variables["QUEUE_URL"] == cfn.ref(f"{vendor}Queue")
+    assert variables["DLQ_URL"] == cfn.ref(f"{vendor}DeadLetterQueue")
+    assert variables["SECRET_ID"] == cfn.ref(f"{vendor}Secret")
+    assert variables["IDEMPOTENCY_TABLE"] == cfn.ref("IdempotencyTable")
+    assert variables["STATE_TABLE"] == cfn.ref("StateTable")
+    # Retries go back to the function's own queue for up to a day: Lambda must not cut that as a loop.
+    assert properties["RecursiveLoop"] == "Allow"
+    if vendor in BASE_URLS:
+        name, default = BASE_URLS[vendor]
+        assert cfn.load()["Parameters"][variables[name]["Ref"]]["Default"] == default
+
+
+def test_customerio_region_picks_the_documented_track_api_root() -> None:
+    assert cfn.env("CustomerIoDeliveryFunction")["CUSTOMERIO_BASE_URL"] == {
+        "Fn::FindInMap": ["CustomerIo", {"Ref": "CustomerIoRegion"}, "BaseUrl"]
+    }
+    regions = cfn.load()["Mappings"]["CustomerIo"]
+    assert regions["us"]["BaseUrl"] == "https://track.customer.io/api/v1"
+    assert regions["eu"]["BaseUrl"] == "https://track-eu.customer.io/api/v1"
+    assert set(cfn.load()["Parameters"]["CustomerIoRegion"]["AllowedValues"]) == {"us", "eu"}
+
+
+# -- receivers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("provider", "path"), [("Stripe", "/webhooks/stripe"), ("Typeform", "/webhooks/typeform")])
+def test_receiver_route(provider: str, path: str) -> None:
+    function = f"{provider}WebhookFunction"
+    properties = cfn.function_props(function)
+    ((_, event),) = properties["Events"].items()
+    assert event["Type"] == "HttpApi"
+    assert event["Properties"]["ApiId"] == cfn.ref("WebhookApi")
+    assert event["Properties"]["Method"] == "POST"
+    assert event["Properties"]["Path"] == path
+    assert str(event["Properties"]["PayloadFormatVersion"]) == "2.0"
+    assert properties["CodeUri"] == f"functions/{cfn.PROVIDERS[provider]}_webhook"
+    assert properties["Handler"] == "app.lambda_handler"
+    assert int(properties["Timeout"]) < 30  # inside the HTTP API's 30 s integration timeout
+
+
+def test_one_http_api_serves_both_routes() -> None:
+    assert list(cfn.resources("AWS::Serverless::HttpApi")) == ["WebhookApi"]
+    assert not cfn.resources("AWS::Serverless::Api")
+
+
+@pytest.mark.parametrize("provider", cfn.PROVIDERS)
+def test_receiver_environment(provider: str) -> None:
+    variables = cfn.env(f"{provider}WebhookFunction")
+    assert variables["SECRET_ID"] == cfn.ref(f"{provider}Secret")
+    for vendor in cfn.VENDORS:
+        assert variables[f"{cfn.VENDORS[vendor].upper()}_QUEUE_URL"] == cfn.ref(f"{vendor}Queue")
+    assert variables["IDEMPOTENCY_TABLE"] == cfn.ref("IdempotencyTable")
+    assert variables["STATE_TABLE"] == cfn.ref("StateTable")
+    assert variables["BRIDGE_MAPPING"] == cfn.ref("BridgeMapping")
+    assert cfn.load()["Parameters"]["BridgeMapping"]["Default"] == ""
+    assert int(variables["MAX_BODY_BYTES"]) > 0
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "WebhookBridge"
+    assert variables["LOG_LEVEL"] == cfn.ref("LogLevel")
+
+
+def test_both_receivers_are_configured_alike_but_for_their_secret() -> None:
+    stripe, typeform = (cfn.env(f) for f in cfn.RECEIVERS)
+    for own in ("SECRET_ID", "STRIPE_WEBHOOK_SECRET", "STRIPE_SIGNATURE_TOLERANCE_SECONDS"):
+        stripe.pop(own)
+    for own in ("SECRET_ID", "TYPEFORM_WEBHOOK_SECRET"):
+        typeform.pop(own)
+    assert stripe == typeform
+    assert cfn.env("StripeWebhookFunction")["STRIPE_SIGNATURE_TOLERANCE_SECONDS"] == "300"
+
+
+def test_functions_share_runtime_layer_and_tracing() -> None:
+    for function in cfn.FUNCTIONS:
+        properties = cfn.function_props(function)
+        assert properties["Runtime"] == "python3.12"
+        assert list(properties["Architectures"]) == ["arm64"]
+        assert properties["Tracing"] == "Active"
+        assert list(properties["Layers"]) == [cfn.ref("SharedLayer")]
+    layer = cfn.load()["Resources"]["SharedLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "layers/shared"
+    # python3.12 copies ContentUri under python/; a makefile build can copy python/ as it is.
+    # SAM's python builder would nest the package at python/python/; the layer's Makefile does not.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+
+
+# -- tables ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "ttl"), [("IdempotencyTable", "id", "expiration"), ("StateTable", "pk", "expires_at")]
+)
+def test_tables(table: str, key: str, ttl: str) -> None:
+    properties = cfn.props(table)
+    assert cfn.load()["Resources"][table]["Type"] == "AWS::DynamoDB::Table"
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert [dict(k) for k in properties["KeySchema"]] == [{"AttributeName": key, "KeyType": "HASH"}]
+    assert [dict(a) for a in properties["AttributeDefinitions"]] == [{"AttributeName": key, "AttributeType": "S"}]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_access_log_format_is_json_with_the_fields_operations_query() -> None:
+    settings = cfn.props("WebhookApi")["AccessLogSettings"]
+    assert settings["DestinationArn"] == cfn.get_att("ApiAccessLogGroup", "Arn")
+    fields = json.loads(settings["Format"])
+    assert {"requestId", "routeKey", "status", "latency"} <= set(fields)

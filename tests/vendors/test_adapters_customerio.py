@@ -1,0 +1,112 @@
+"""What Customer.io receives for each kind of action."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from webhook_bridge.vendors import customerio_adapter
+from webhook_bridge.vendors.customerio import CustomerIoClient, event_ulid
+from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
+
+from .conftest import API_KEY, EMAIL, OCCURRED_AT, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action
+from .fixtures_actions import identify_action, identify_and_track_action, track_action
+
+BASE = "https://track.customer.io/api/v1"
+ENCODED_EMAIL = "jane.doe%40example.com"
+OCCURRED_AT_UNIX = 1714566615
+
+
+@pytest.fixture
+def client() -> CustomerIoClient:
+    return CustomerIoClient(SITE_ID, API_KEY)
+
+
+def test_identify_puts_the_customer_keyed_by_email(http_mock, client):
+    answer(http_mock, 200)
+
+    result = customerio_adapter.deliver(identify_action(), client)
+
+    request = http_mock.calls.last.request
+    assert http_mock.calls.call_count == 1
+    assert (request.method, str(request.url)) == ("PUT", f"{BASE}/customers/{ENCODED_EMAIL}")
+    assert json_body(request) == {
+        "email": EMAIL,
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "stripe_customer_id": STRIPE_CUSTOMER,
+        "plan": "pro",
+        "answers": ["red", "blue"],
+        "signup_at": 1711958400,
+        "survey": {"score": 9},
+        "segment_Customers": True,
+        "segment_Leads": False,
+    }
+    assert result.calls == ["PUT /customers/{id}"]
+
+
+def test_created_at_trait_becomes_the_documented_created_at(http_mock, client):
+    answer(http_mock, 200)
+    action = make_action(identify=True, person={"traits": {"created_at": datetime(2024, 1, 1, tzinfo=UTC)}})
+    customerio_adapter.deliver(action, client)
+    body = json_body(http_mock.calls.last.request)
+    assert body["created_at"] == 1704067200
+
+
+def test_track_posts_the_event_with_a_deterministic_ulid(http_mock, client):
+    answer(http_mock, 200)
+    action = track_action()
+
+    result = customerio_adapter.deliver(action, client)
+
+    request = http_mock.calls.last.request
+    assert http_mock.calls.call_count == 1
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/customers/{ENCODED_EMAIL}/events")
+    assert json_body(request) == {
+        "name": "invoice_paid",
+        "data": {"invoice_id": "in_1", "amount_paid": 4500, "currency": "usd", "lines": [{"id": "il_1"}]},
+        "timestamp": OCCURRED_AT_UNIX,
+        "id": event_ulid(action.id, OCCURRED_AT),
+    }
+    assert result.calls == ["POST /customers/{id}/events"]
+
+
+def test_a_retry_sends_the_same_event_id(http_mock, client):
+    answer(http_mock, 200)
+    customerio_adapter.deliver(track_action(), client)
+    customerio_adapter.deliver(track_action(), client)
+    first, second = (json_body(call.request)["id"] for call in http_mock.calls)
+    assert first == second
+
+
+def test_identify_then_track_for_one_action(http_mock, client):
+    answer(http_mock, 200)
+    result = customerio_adapter.deliver(identify_and_track_action(), client)
+    methods = [(call.request.method, call.request.url.path) for call in http_mock.calls]
+    assert methods == [
+        ("PUT", "/api/v1/customers/jane.doe@example.com"),
+        ("POST", "/api/v1/customers/jane.doe@example.com/events"),
+    ]
+    assert result.calls == ["PUT /customers/{id}", "POST /customers/{id}/events"]
+
+
+def test_failed_identify_stops_before_the_event(http_mock, client):
+    answer(http_mock, 500)
+    with pytest.raises(InternalServerError):
+        customerio_adapter.deliver(identify_and_track_action(), client)
+    assert http_mock.calls.call_count == 1
+
+
+def test_without_email_the_stripe_customer_is_the_id(http_mock, client):
+    answer(http_mock, 200)
+    customerio_adapter.deliver(identify_action(email=None), client)
+    request = http_mock.calls.last.request
+    assert str(request.url) == f"{BASE}/customers/{STRIPE_CUSTOMER}"
+    assert "email" not in json_body(request)
+
+
+def test_unidentified_person_is_rejected_without_a_call(http_mock, client):
+    with pytest.raises(RequestValidationError):
+        customerio_adapter.deliver(track_action(email=None, stripe_customer_id=None), client)
+    assert http_mock.calls.call_count == 0

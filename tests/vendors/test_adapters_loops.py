@@ -1,0 +1,114 @@
+"""What Loops receives for each kind of action."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook_bridge.actions import VendorMessage
+from webhook_bridge.vendors import loops_adapter
+from webhook_bridge.vendors.errors import RateLimitError, RequestValidationError
+from webhook_bridge.vendors.loops import LoopsClient
+from webhook_bridge.vendors_enum import Vendor
+
+from .conftest import API_KEY, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
+from .fixtures_actions import identify_action, identify_and_track_action, invoice_action, track_action
+
+BASE = "https://app.loops.so/api/v1"
+
+
+@pytest.fixture
+def client() -> LoopsClient:
+    return LoopsClient(API_KEY)
+
+
+def test_track_sends_the_event_with_the_idempotency_key(http_mock, client):
+    answer(http_mock, 200, json={"success": True})
+
+    result = loops_adapter.deliver(track_action(), client, idempotency_key="msg-key-1")
+
+    request = only_request(http_mock)
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/events/send")
+    assert request.headers["idempotency-key"] == "msg-key-1"
+    assert json_body(request) == {
+        "email": EMAIL,
+        "userId": STRIPE_CUSTOMER,
+        "eventName": "invoice_paid",
+        # nested values are flattened: Loops properties are scalars
+        "eventProperties": {"invoice_id": "in_1", "amount_paid": 4500, "currency": "usd", "lines": '[{"id":"il_1"}]'},
+    }
+    assert result.calls == ["POST /events/send"] and not result.duplicate
+
+
+def test_track_with_identify_adds_contact_properties_to_the_event(http_mock, client):
+    answer(http_mock, 200)
+    loops_adapter.deliver(identify_and_track_action(), client, idempotency_key="k")
+    assert json_body(only_request(http_mock)) == {
+        "email": EMAIL,
+        "userId": STRIPE_CUSTOMER,
+        "eventName": "checkout_completed",
+        "eventProperties": {"amount_total": 4500, "mode": "payment"},
+        "firstName": "Jane",
+        "plan": "pro",
+    }
+
+
+def test_identify_updates_the_contact(http_mock, client):
+    answer(http_mock, 200)
+
+    result = loops_adapter.deliver(identify_action(), client, idempotency_key="k")
+
+    request = only_request(http_mock)
+    assert (request.method, str(request.url)) == ("PUT", f"{BASE}/contacts/update")
+    assert "idempotency-key" not in request.headers
+    assert json_body(request) == {
+        "email": EMAIL,
+        "userId": STRIPE_CUSTOMER,
+        "firstName": "Jane",
+        "lastName": "Doe",
+        "plan": "pro",
+        "answers": "red, blue",
+        "signup_at": "2024-04-01T08:00:00Z",
+        "survey": '{"score":9}',
+        # nickname (None) left out; segments are not sent to Loops
+    }
+    assert result.calls == ["PUT /contacts/update"]
+
+
+def test_without_email_the_user_id_identifies(http_mock, client):
+    answer(http_mock, 200)
+    loops_adapter.deliver(identify_action(email=None), client, idempotency_key="k")
+    body = json_body(only_request(http_mock))
+    assert body["userId"] == STRIPE_CUSTOMER and "email" not in body
+
+
+def test_a_409_on_resend_is_a_duplicate_not_an_error(http_mock, client):
+    answer(http_mock, 409, json={"success": False, "message": "Duplicate idempotency key"})
+    result = loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
+    assert result.duplicate
+
+
+def test_rate_limit_propagates_for_the_delivery_layer(http_mock, client):
+    answer(http_mock, 429, headers={"Retry-After": "1"})
+    with pytest.raises(RateLimitError):
+        loops_adapter.deliver(track_action(), client, idempotency_key="k")
+
+
+def test_default_idempotency_key_is_the_message_token(http_mock, client):
+    answer(http_mock, 200)
+    action = track_action()
+    loops_adapter.deliver(action, client)
+    expected = VendorMessage(vendor=Vendor.LOOPS, action=action).idempotency_token
+    assert only_request(http_mock).headers["idempotency-key"] == expected
+
+
+def test_traits_cannot_override_reserved_keys(http_mock, client):
+    answer(http_mock, 200)
+    action = make_action(identify=True, person={"traits": {"email": "x@example.com", "eventName": "x", "tier": 2}})
+    loops_adapter.deliver(action, client, idempotency_key="k")
+    assert json_body(only_request(http_mock)) == {"email": EMAIL, "userId": STRIPE_CUSTOMER, "tier": 2}
+
+
+def test_unidentified_person_is_rejected_without_a_call(http_mock, client):
+    with pytest.raises(RequestValidationError):
+        loops_adapter.deliver(track_action(email=None, stripe_customer_id=None), client, idempotency_key="k")
+    assert http_mock.calls.call_count == 0

@@ -1,0 +1,136 @@
+"""What SegMetrics receives for each kind of action."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook_bridge.actions import Invoice
+from webhook_bridge.vendors import segmetrics_adapter
+from webhook_bridge.vendors.errors import RequestValidationError
+from webhook_bridge.vendors.segmetrics import SegMetricsClient
+
+from .conftest import API_KEY, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
+from .fixtures_actions import INVOICE, identify_action, invoice_action, subscription_action, track_action
+
+BASE = "https://import.segmetrics.io/api/v1/acct1/integ1"
+
+
+@pytest.fixture
+def client() -> SegMetricsClient:
+    return SegMetricsClient("acct1", "integ1", API_KEY)
+
+
+def test_invoice_becomes_a_purchase(http_mock, client):
+    answer(http_mock, 200, json={"status": "success"})
+
+    result = segmetrics_adapter.deliver(invoice_action(), client)
+
+    request = only_request(http_mock)
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/invoice")
+    assert json_body(request) == {
+        "contact_id": STRIPE_CUSTOMER,
+        "email": EMAIL,
+        "id": "in_1",
+        "amount": 5000,
+        "paid": 4500,
+        "date_created": "2024-05-01 12:00:00",
+        "items": [
+            {"id": "il_1", "name": "Pro plan", "product_id": "prod_1", "amount": 4000, "subscription_id": "sub_1"},
+            {"name": "Setup fee", "product_id": "Setup fee", "amount": 1000, "subscription_id": "sub_1"},
+        ],
+        "discount": 500,
+        "tax": 0,
+        "is_refunded": 0,
+    }
+    assert result.calls == ["POST /invoice"]
+
+
+def test_invoice_without_lines_gets_one_item_and_refund_flag(http_mock, client):
+    answer(http_mock, 200)
+    invoice = Invoice(
+        id="in_2", amount=700, paid=700, currency="eur", date_created=INVOICE.date_created, is_refunded=True
+    )
+    segmetrics_adapter.deliver(invoice_action(invoice=invoice, email=None), client)
+    assert json_body(only_request(http_mock)) == {
+        "contact_id": STRIPE_CUSTOMER,
+        "id": "in_2",
+        "amount": 700,
+        "paid": 700,
+        "date_created": "2024-05-01 12:00:00",
+        "items": [{"name": "Invoice in_2", "product_id": "Invoice in_2", "amount": 700}],
+        "is_refunded": 1,
+    }
+
+
+def test_subscription_becomes_a_subscription(http_mock, client):
+    answer(http_mock, 200)
+
+    result = segmetrics_adapter.deliver(subscription_action(), client)
+
+    request = only_request(http_mock)
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/subscription")
+    assert json_body(request) == {
+        "contact_id": STRIPE_CUSTOMER,
+        "email": EMAIL,
+        "id": "sub_1",
+        "amount": 9000,
+        "product_id": "prod_1",
+        "name": "Pro plan",
+        "quantity": 3,
+        "start_date": "2024-01-01 00:00:00",
+        "last_bill_date": "2024-05-01 00:00:00",
+        "billing_cycle": "month",
+        "frequency": 1,
+        "trial_end_date": "2024-01-15 00:00:00",
+    }
+    assert result.calls == ["POST /subscription"]
+
+
+def test_identify_upserts_the_contact_then_tags(http_mock, client):
+    answer(http_mock, 200)
+
+    result = segmetrics_adapter.deliver(identify_action(), client)
+
+    calls = [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
+    reference = {"contact_id": STRIPE_CUSTOMER, "email": EMAIL}
+    assert calls == [
+        (
+            "POST",
+            f"{BASE}/contact",
+            {
+                **reference,
+                "first_name": "Jane",
+                "last_name": "Doe",
+                "custom_fields": {
+                    "plan": "pro",
+                    "answers": "red, blue",
+                    "signup_at": "2024-04-01 08:00:00",
+                    "survey": '{"score":9}',
+                    "nickname": None,  # null clears the field in SegMetrics
+                },
+            },
+        ),
+        ("POST", f"{BASE}/tags/add", {**reference, "tags": ["Customers"]}),
+        ("POST", f"{BASE}/tags/remove", {**reference, "tags": ["Leads"]}),
+    ]
+    assert result.calls == ["POST /contact", "POST /tags/add", "POST /tags/remove"]
+    assert all(c.request.headers["authorization"] == API_KEY for c in http_mock.calls)
+
+
+def test_identify_with_email_only_and_no_segments(http_mock, client):
+    answer(http_mock, 200)
+    action = make_action(identify=True, stripe_customer_id=None, person={"first_name": "Jane"})
+    segmetrics_adapter.deliver(action, client)
+    assert json_body(only_request(http_mock)) == {"email": EMAIL, "first_name": "Jane"}
+
+
+def test_track_only_actions_are_skipped(http_mock, client):
+    result = segmetrics_adapter.deliver(track_action(), client)
+    assert result.skipped and not result.calls
+    assert http_mock.calls.call_count == 0
+
+
+def test_unidentified_person_is_rejected_without_a_call(http_mock, client):
+    with pytest.raises(RequestValidationError):
+        segmetrics_adapter.deliver(invoice_action(email=None, stripe_customer_id=None), client)
+    assert http_mock.calls.call_count == 0

@@ -1,0 +1,261 @@
+"""The one place where responses become errors: status classes, reasons, Retry-After, transport failures."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from webhook_bridge.vendors import base
+from webhook_bridge.vendors.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+)
+from webhook_bridge.vendors.loops import LoopsClient
+from webhook_bridge.vendors.segmetrics import SegMetricsClient
+
+from .conftest import API_KEY, answer
+
+
+@pytest.fixture
+def loops() -> LoopsClient:
+    return LoopsClient(API_KEY)
+
+
+@pytest.fixture
+def segmetrics() -> SegMetricsClient:
+    return SegMetricsClient("acct1", "integ1", API_KEY)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "retryable"),
+    [
+        (400, BadRequestError, False),
+        (422, BadRequestError, False),
+        (401, AuthenticationError, False),
+        (403, AuthenticationError, False),
+        (404, NotFoundError, False),
+        (409, ConflictError, False),
+        (429, RateLimitError, True),
+        (408, InternalServerError, True),
+        (500, InternalServerError, True),
+        (502, InternalServerError, True),
+        (503, InternalServerError, True),
+        (504, InternalServerError, True),
+        (418, APIStatusError, False),
+        (302, APIStatusError, False),
+    ],
+)
+def test_status_codes_map_to_the_error_tree(http_mock, loops, status, error_class, retryable):
+    answer(http_mock, status, json={"message": "nope"})
+
+    with pytest.raises(error_class) as caught:
+        loops.update_contact({"email": "a@example.com"})
+
+    error = caught.value
+    assert type(error) is error_class
+    assert error.status_code == status
+    assert error.retryable is retryable
+    assert error.vendor == "loops"
+    assert error.errors == ["nope"]
+    assert f"HTTP {status}" in str(error)
+    assert "PUT /contacts/update" in str(error)
+
+
+def test_segmetrics_400_carries_its_errors_list(http_mock, segmetrics):
+    answer(http_mock, 400, json={"status": "error", "errors": ["missing 'id' field ", "amount is invalid"]})
+
+    with pytest.raises(BadRequestError) as caught:
+        segmetrics.add_product({"id": 1, "name": "Widget"})
+
+    assert caught.value.errors == ["missing 'id' field ", "amount is invalid"]
+    assert "missing 'id' field" in str(caught.value)
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"errors": {"email": ["is invalid"], "name": "blank"}}, ["email: is invalid", "name: blank"]),
+        ({"errors": [{"field": "email", "message": "is invalid"}]}, ["email: is invalid"]),
+        ({"error": {"message": "bad key"}}, ["bad key"]),
+        ({"detail": "not allowed"}, ["not allowed"]),
+        (["first", "second"], ["first", "second"]),
+        ({"success": False}, []),
+    ],
+)
+def test_other_json_error_shapes_become_messages(http_mock, loops, payload, expected):
+    answer(http_mock, 422, json=payload)
+
+    with pytest.raises(BadRequestError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+
+    assert caught.value.errors == expected
+
+
+def test_plain_text_error_body_is_kept_but_html_is_not(http_mock, loops):
+    answer(http_mock, 400, text="email   is\ninvalid")
+    with pytest.raises(BadRequestError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.errors == ["email is invalid"]
+
+    http_mock.routes.clear()
+    answer(http_mock, 502, text="<html><body>Bad gateway</body></html>")
+    with pytest.raises(InternalServerError) as caught_html:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught_html.value.errors == []
+    assert "Bad Gateway" in str(caught_html.value)
+
+
+def test_429_retry_after_in_seconds(http_mock, loops):
+    answer(http_mock, 429, headers={"Retry-After": "7"})
+    with pytest.raises(RateLimitError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retry_after == 7.0
+    assert caught.value.retryable
+
+
+def test_429_retry_after_as_http_date(http_mock, loops):
+    when = datetime.now(UTC) + timedelta(seconds=120)
+    answer(http_mock, 429, headers={"Retry-After": format_datetime(when, usegmt=True)})
+    with pytest.raises(RateLimitError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retry_after is not None
+    assert 110 <= caught.value.retry_after <= 120
+
+
+# Headers are built when the test runs (not at collection) so epoch-based values stay in the future.
+@pytest.mark.parametrize(
+    ("make_headers", "low", "high"),
+    [
+        (lambda now: {"x-ratelimit-reset": "3"}, 3, 3),  # a delay
+        (lambda now: {"ratelimit-reset": "12"}, 12, 12),
+        (lambda now: {"x-ratelimit-reset": str(int(now) + 30)}, 25, 31),  # an epoch in seconds
+        (lambda now: {"x-ratelimit-reset": str(int(now * 1000) + 30_000)}, 25, 31),  # an epoch in ms
+        (lambda now: {"ratelimit": "limit=10, remaining=0, reset=4"}, 4, 4),
+        (lambda now: {"ratelimit": '"default";r=0;t=6'}, 6, 6),
+        (lambda now: {"x-ratelimit-reset": str(int(now) - 100)}, 0, 0),  # already passed: now
+        (lambda now: {"retry-after": "2", "x-ratelimit-reset": "50"}, 2, 2),  # Retry-After wins
+    ],
+)
+def test_429_retry_after_from_rate_limit_headers(http_mock, loops, make_headers, low, high):
+    answer(http_mock, 429, headers=make_headers(time.time()))
+    with pytest.raises(RateLimitError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retry_after is not None
+    assert low <= caught.value.retry_after <= high
+
+
+def test_429_without_any_hint_has_no_retry_after(http_mock, loops):
+    answer(http_mock, 429, headers={"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"})
+    with pytest.raises(RateLimitError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retry_after is None
+
+
+def test_503_honours_retry_after_but_not_quota_headers(http_mock, loops):
+    answer(http_mock, 503, headers={"Retry-After": "30"})
+    with pytest.raises(InternalServerError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retry_after == 30.0
+
+    http_mock.routes.clear()
+    answer(http_mock, 500, headers={"x-ratelimit-reset": "30"})
+    with pytest.raises(InternalServerError) as caught_500:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught_500.value.retry_after is None
+
+
+def test_408_is_transient(http_mock, loops):
+    answer(http_mock, 408, headers={"Retry-After": "1"})
+    with pytest.raises(InternalServerError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retryable
+    assert caught.value.retry_after == 1.0
+
+
+def test_absurd_retry_after_is_capped_at_a_day(http_mock, loops):
+    answer(http_mock, 429, headers={"Retry-After": "99999999"})
+    with pytest.raises(RateLimitError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retry_after == 86400.0
+
+
+def test_timeout_becomes_api_timeout_error(http_mock, loops):
+    http_mock.route().mock(side_effect=httpx.ReadTimeout("The read operation timed out"))
+    with pytest.raises(APITimeoutError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.retryable
+    assert isinstance(caught.value, APIConnectionError)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_connect_timeout_is_a_timeout_too(http_mock, loops):
+    http_mock.route().mock(side_effect=httpx.ConnectTimeout("timed out"))
+    with pytest.raises(APITimeoutError):
+        loops.update_contact({"email": "a@example.com"})
+
+
+def test_connection_error_becomes_api_connection_error(http_mock, loops):
+    http_mock.route().mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(APIConnectionError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert type(caught.value) is APIConnectionError
+    assert caught.value.retryable
+    assert "Connection refused" in str(caught.value)
+
+
+def test_one_attempt_per_call_no_hidden_retries(http_mock, loops):
+    answer(http_mock, 503)
+    with pytest.raises(InternalServerError):
+        loops.update_contact({"email": "a@example.com"})
+    assert http_mock.calls.call_count == 1
+
+
+def test_shared_http_client_is_created_once_and_reused():
+    first = base.shared_http_client()
+    assert base.shared_http_client() is first
+    assert LoopsClient(API_KEY).http is first
+    assert first.timeout.connect == 3.0
+    assert first.timeout.read == 10.0
+    assert first.follow_redirects is False
+
+
+def test_shared_http_client_is_recreated_after_close():
+    first = base.shared_http_client()
+    base.close_shared_http_client()
+    second = base.shared_http_client()
+    assert second is not first and not second.is_closed
+
+
+def test_an_injected_http_client_is_used(http_mock):
+    answer(http_mock, 200, json={"success": True})
+    own = httpx.Client()
+    client = LoopsClient(API_KEY, http=own)
+    assert client.http is own
+    client.update_contact({"email": "a@example.com"})
+    assert http_mock.calls.call_count == 1
+
+
+def test_empty_or_non_json_success_bodies_are_none(http_mock, loops):
+    answer(http_mock, 200)
+    assert loops.update_contact({"email": "a@example.com"}) is None
+    http_mock.routes.clear()
+    answer(http_mock, 200, text="OK")
+    assert loops.update_contact({"email": "a@example.com"}) is None
+
+
+def test_repr_shows_no_credentials():
+    client = LoopsClient(API_KEY)
+    assert API_KEY not in repr(client)
+    assert "app.loops.so" in repr(client)

@@ -1,0 +1,183 @@
+"""Loops client: contacts create/update/find/delete and events/send with Idempotency-Key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from webhook_bridge.vendors.errors import ConflictError, RequestValidationError
+from webhook_bridge.vendors.loops import ContactCreateRequest, ContactUpdateRequest, EventRequest, LoopsClient
+
+from .conftest import API_KEY, EMAIL, answer, json_body, only_request
+
+BEARER = f"Bearer {API_KEY}"
+
+
+@pytest.fixture
+def client() -> LoopsClient:
+    return LoopsClient(API_KEY)
+
+
+def test_create_contact(http_mock, client):
+    answer(http_mock, 200, json={"success": True, "id": "c1"})
+
+    result = client.create_contact(
+        ContactCreateRequest(email=EMAIL, firstName="Adam", lastName="Kaczmarek", favoriteColor="blue", source="x")
+    )
+
+    request = only_request(http_mock)
+    assert request.method == "POST"
+    assert str(request.url) == "https://app.loops.so/api/v1/contacts/create"
+    assert request.headers["authorization"] == BEARER
+    assert json_body(request) == {
+        "email": EMAIL,
+        "firstName": "Adam",
+        "lastName": "Kaczmarek",
+        "favoriteColor": "blue",
+        "source": "x",
+    }
+    assert result == {"success": True, "id": "c1"}
+
+
+def test_update_contact_by_email(http_mock, client):
+    answer(http_mock, 200, json={"success": True})
+    client.update_contact(ContactUpdateRequest(email=EMAIL, first_name="Adam", userGroup="Founders", plan_rank=3))
+
+    request = only_request(http_mock)
+    assert request.method == "PUT"
+    assert str(request.url) == "https://app.loops.so/api/v1/contacts/update"
+    assert request.headers["authorization"] == BEARER
+    assert json_body(request) == {"email": EMAIL, "firstName": "Adam", "userGroup": "Founders", "plan_rank": 3}
+
+
+def test_update_contact_by_user_id_only(http_mock, client):
+    answer(http_mock, 200)
+    client.update_contact({"userId": "cus_1", "trialEndsAt": datetime(2024, 6, 1, tzinfo=UTC)})
+    assert json_body(only_request(http_mock)) == {"userId": "cus_1", "trialEndsAt": "2024-06-01T00:00:00Z"}
+
+
+def test_find_contact_by_email_uri_encodes_it_and_returns_a_list(http_mock, client):
+    answer(http_mock, 200, json=[{"id": "c1", "email": "adam+x@loops.so"}])
+
+    found = client.find_contact(email="adam+x@loops.so")
+
+    request = only_request(http_mock)
+    assert request.method == "GET"
+    assert str(request.url) == "https://app.loops.so/api/v1/contacts/find?email=adam%2Bx%40loops.so"
+    assert request.headers["authorization"] == BEARER
+    assert request.content == b""
+    assert found == [{"id": "c1", "email": "adam+x@loops.so"}]
+
+
+def test_find_contact_by_user_id_and_nothing_found(http_mock, client):
+    answer(http_mock, 200, json=[])
+    assert client.find_contact(user_id="cus_1") == []
+    assert str(only_request(http_mock).url) == "https://app.loops.so/api/v1/contacts/find?userId=cus_1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "body"), [({"email": EMAIL}, {"email": EMAIL}), ({"user_id": "u1"}, {"userId": "u1"})]
+)
+def test_delete_contact_by_email_or_user_id(http_mock, client, kwargs, body):
+    answer(http_mock, 200, json={"success": True, "message": "Contact deleted."})
+    client.delete_contact(**kwargs)
+    request = only_request(http_mock)
+    assert request.method == "POST"
+    assert str(request.url) == "https://app.loops.so/api/v1/contacts/delete"
+    assert request.headers["authorization"] == BEARER
+    assert json_body(request) == body
+
+
+def test_send_event_with_properties_and_idempotency_key(http_mock, client):
+    answer(http_mock, 200, json={"success": True})
+
+    result = client.send_event(
+        EventRequest(
+            email=EMAIL,
+            userId="cus_1",
+            eventName="conversion",
+            eventProperties={"amount": 99, "plan": "pro", "trial": False, "at": datetime(2024, 5, 1, tzinfo=UTC)},
+            plan="pro",
+            price=99,
+        ),
+        idempotency_key="loops-key-1",
+    )
+
+    request = only_request(http_mock)
+    assert request.method == "POST"
+    assert str(request.url) == "https://app.loops.so/api/v1/events/send"
+    assert request.headers["authorization"] == BEARER
+    assert request.headers["idempotency-key"] == "loops-key-1"
+    assert json_body(request) == {
+        "email": EMAIL,
+        "userId": "cus_1",
+        "eventName": "conversion",
+        "eventProperties": {"amount": 99, "plan": "pro", "trial": False, "at": "2024-05-01T00:00:00Z"},
+        "plan": "pro",
+        "price": 99,
+    }
+    assert result.duplicate is False
+    assert result.response == {"success": True}
+
+
+def test_send_event_409_means_already_sent(http_mock, client):
+    answer(http_mock, 409, json={"success": False, "message": "Idempotency key already used"})
+    result = client.send_event({"email": EMAIL, "eventName": "conversion"}, idempotency_key="k")
+    assert result.duplicate is True
+
+
+def test_409_elsewhere_is_still_an_error(http_mock, client):
+    answer(http_mock, 409, json={"success": False, "message": "Email already exists"})
+    with pytest.raises(ConflictError):
+        client.create_contact({"email": EMAIL})
+
+
+@pytest.mark.parametrize(
+    ("method", "payload"),
+    [
+        ("create_contact", {"firstName": "Adam"}),  # email is required
+        ("create_contact", {"userId": "u1"}),
+        ("create_contact", {"email": "nobody"}),
+        ("update_contact", {"firstName": "Adam"}),  # email or userId
+        ("update_contact", {"email": EMAIL, "nested": {"a": 1}}),  # properties are flat
+        ("update_contact", {"email": EMAIL, "tags": ["a"]}),
+    ],
+)
+def test_invalid_contacts_are_rejected_before_any_call(http_mock, client, method, payload):
+    with pytest.raises(RequestValidationError):
+        getattr(client, method)(payload)
+    assert http_mock.calls.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "key"),
+    [
+        ({"eventName": "x"}, "k"),  # no email or userId
+        ({"email": EMAIL}, "k"),  # no eventName
+        ({"email": EMAIL, "eventName": ""}, "k"),
+        ({"email": EMAIL, "eventName": "x", "eventProperties": {"nested": {"a": 1}}}, "k"),
+        ({"email": EMAIL, "eventName": "x"}, ""),  # idempotency key required
+        ({"email": EMAIL, "eventName": "x"}, "k" * 101),  # at most 100 characters
+        ({"email": EMAIL, "eventName": "x"}, "bad\nkey"),
+    ],
+)
+def test_invalid_events_are_rejected_before_any_call(http_mock, client, payload, key):
+    with pytest.raises(RequestValidationError):
+        client.send_event(payload, idempotency_key=key)
+    assert http_mock.calls.call_count == 0
+
+
+def test_idempotency_key_of_100_characters_is_accepted(http_mock, client):
+    answer(http_mock, 200)
+    client.send_event({"email": EMAIL, "eventName": "x"}, idempotency_key="k" * 100)
+    assert only_request(http_mock).headers["idempotency-key"] == "k" * 100
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"email": EMAIL, "user_id": "u1"}, {"email": ""}])
+def test_find_and_delete_need_exactly_one_identifier(http_mock, client, kwargs):
+    with pytest.raises(RequestValidationError, match="exactly one of email or userId"):
+        client.delete_contact(**kwargs)
+    with pytest.raises(RequestValidationError):
+        client.find_contact(**kwargs)
+    assert http_mock.calls.call_count == 0

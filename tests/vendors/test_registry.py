@@ -1,0 +1,134 @@
+"""Configuration names, one cached client per vendor, and the delivery entry point."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook_bridge.secrets import MissingSecretError
+from webhook_bridge.vendors import registry
+from webhook_bridge.vendors.convertloop import ConvertLoopClient
+from webhook_bridge.vendors.customerio import CustomerIoClient
+from webhook_bridge.vendors.errors import AuthenticationError
+from webhook_bridge.vendors.loops import LoopsClient
+from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors_enum import Vendor
+
+from .conftest import API_KEY, answer, json_body, only_request
+from .fixtures_actions import identify_action, invoice_action, track_action
+
+CONFIG = {
+    "CONVERTLOOP_APP_ID": "cl-app",
+    "CONVERTLOOP_API_KEY": API_KEY,
+    "LOOPS_API_KEY": API_KEY,
+    "CUSTOMERIO_SITE_ID": "cio-site",
+    "CUSTOMERIO_API_KEY": API_KEY,
+    "SEGMETRICS_ACCOUNT_ID": "acct1",
+    "SEGMETRICS_INTEGRATION_ID": "integ1",
+    "SEGMETRICS_API_KEY": API_KEY,
+}
+
+
+@pytest.fixture(autouse=True)
+def configured(monkeypatch):
+    monkeypatch.delenv("SECRET_ID", raising=False)
+    for name in registry.BASE_URL_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in CONFIG.items():
+        monkeypatch.setenv(name, value)
+    registry.forget_client()
+    yield
+    registry.forget_client()
+
+
+@pytest.mark.parametrize(
+    ("vendor", "client_class", "base_url"),
+    [
+        (Vendor.CONVERTLOOP, ConvertLoopClient, "https://api.convertloop.co/v1"),
+        (Vendor.LOOPS, LoopsClient, "https://app.loops.so/api/v1"),
+        (Vendor.CUSTOMERIO, CustomerIoClient, "https://track.customer.io/api/v1"),
+        (Vendor.SEGMETRICS, SegMetricsClient, "https://import.segmetrics.io/api/v1"),
+    ],
+)
+def test_build_client_with_documented_defaults(vendor, client_class, base_url):
+    client = registry.build_client(vendor)
+    assert type(client) is client_class
+    assert client.base_url == base_url
+
+
+def test_base_urls_come_from_the_environment(monkeypatch, http_mock):
+    monkeypatch.setenv("CONVERTLOOP_BASE_URL", "http://127.0.0.1:3001/convertloop/v1")
+    monkeypatch.setenv("LOOPS_BASE_URL", "http://127.0.0.1:3001/loops/api/v1")
+    monkeypatch.setenv("CUSTOMERIO_BASE_URL", "https://track-eu.customer.io/api/v1")
+    monkeypatch.setenv("SEGMETRICS_BASE_URL", "http://127.0.0.1:3001/segmetrics/api/v1")
+    monkeypatch.setenv("SEGMETRICS_REPORTING_BASE_URL", "http://127.0.0.1:3001/segmetrics-reporting")
+    assert registry.build_client(Vendor.CONVERTLOOP).base_url == "http://127.0.0.1:3001/convertloop/v1"
+    assert registry.build_client(Vendor.LOOPS).base_url == "http://127.0.0.1:3001/loops/api/v1"
+    assert registry.build_client(Vendor.CUSTOMERIO).base_url == "https://track-eu.customer.io/api/v1"
+    segmetrics = registry.build_client(Vendor.SEGMETRICS)
+    assert isinstance(segmetrics, SegMetricsClient)
+    assert segmetrics.base_url == "http://127.0.0.1:3001/segmetrics/api/v1"
+    assert segmetrics.reporting_base_url == "http://127.0.0.1:3001/segmetrics-reporting"
+
+
+def test_segmetrics_reporting_default():
+    client = registry.build_client(Vendor.SEGMETRICS)
+    assert isinstance(client, SegMetricsClient)
+    assert client.reporting_base_url == "https://api.segmetrics.io"
+
+
+def test_missing_credentials_raise_missing_secret(monkeypatch):
+    monkeypatch.delenv("LOOPS_API_KEY")
+    with pytest.raises(MissingSecretError) as caught:
+        registry.build_client(Vendor.LOOPS)
+    assert caught.value.name == "LOOPS_API_KEY"
+
+
+def test_one_client_per_vendor_per_process():
+    first = registry.get_client(Vendor.LOOPS)
+    assert registry.get_client(Vendor.LOOPS) is first
+    assert registry.get_client(Vendor.CUSTOMERIO) is not first
+
+
+@pytest.mark.parametrize(
+    ("vendor", "action", "method", "url"),
+    [
+        (Vendor.CONVERTLOOP, track_action(), "POST", "https://api.convertloop.co/v1/event_logs"),
+        (Vendor.LOOPS, identify_action(), "PUT", "https://app.loops.so/api/v1/contacts/update"),
+        (
+            Vendor.CUSTOMERIO,
+            track_action(),
+            "POST",
+            "https://track.customer.io/api/v1/customers/jane.doe%40example.com/events",
+        ),
+        (Vendor.SEGMETRICS, invoice_action(), "POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
+    ],
+)
+def test_deliver_routes_to_the_vendor_adapter(http_mock, vendor, action, method, url):
+    answer(http_mock, 200, json={"success": True})
+
+    result = registry.deliver(vendor, action, "idem-1")
+
+    request = only_request(http_mock)
+    assert (request.method, str(request.url)) == (method, url)
+    assert json_body(request)
+    assert result.vendor == vendor.value and result.calls
+
+
+def test_deliver_passes_the_idempotency_key_to_loops(http_mock):
+    answer(http_mock, 200)
+    registry.deliver(Vendor.LOOPS, track_action(), "idem-42")
+    assert only_request(http_mock).headers["idempotency-key"] == "idem-42"
+
+
+def test_an_auth_failure_drops_the_cached_client_so_rotated_keys_are_read(http_mock, monkeypatch):
+    answer(http_mock, 401, json={"message": "Invalid API key"})
+    first = registry.get_client(Vendor.LOOPS)
+    with pytest.raises(AuthenticationError):
+        registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+    monkeypatch.setenv("LOOPS_API_KEY", "rotated-key-123")
+    second = registry.get_client(Vendor.LOOPS)
+    assert second is not first
+    http_mock.routes.clear()
+    answer(http_mock, 200)
+    registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+    assert http_mock.calls.last.request.headers["authorization"] == "Bearer rotated-key-123"

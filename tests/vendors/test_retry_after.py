@@ -1,0 +1,63 @@
+"""Retry-After and rate-limit header semantics, with a fixed clock."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from webhook_bridge.vendors.retry_after import (
+    parse_rate_limit_reset,
+    parse_retry_after,
+    parse_structured_rate_limit,
+    retry_after_from_headers,
+)
+
+NOW = 1_714_566_615.0  # 2024-05-01T12:30:15Z
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", 0.0),
+        ("120", 120.0),
+        ("1.5", 1.5),
+        ("Wed, 01 May 2024 12:31:15 GMT", 60.0),
+        ("Wed, 01 May 2024 12:00:00 GMT", 0.0),  # in the past: now
+        ("-5", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_parse_retry_after(value, expected):
+    assert parse_retry_after(value, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5", 5.0),
+        (str(int(NOW) + 42), 42.0),  # an epoch in seconds
+        (str(int(NOW * 1000) + 42_000), 42.0),  # an epoch in milliseconds
+        ("5, 60", 60.0),  # several policies: the longest wait
+    ],
+)
+def test_parse_rate_limit_reset(value, expected):
+    assert parse_rate_limit_reset(value, now=NOW) == pytest.approx(expected)
+
+
+def test_unreadable_rate_limit_reset_is_none():
+    assert parse_rate_limit_reset("tomorrow", now=NOW) is None
+
+
+def test_parse_structured_rate_limit():
+    assert parse_structured_rate_limit("limit=100, remaining=0, reset=9") == 9.0
+    assert parse_structured_rate_limit('"burst";r=0;t=2, "day";r=10;t=300') == 300.0
+    assert parse_structured_rate_limit("limit=100") is None
+
+
+def test_headers_are_case_insensitive_and_ordered():
+    headers = httpx.Headers({"X-RateLimit-Reset": "8"})
+    assert retry_after_from_headers(headers, now=NOW) == 8.0
+    assert retry_after_from_headers(headers, now=NOW, rate_limit_headers=False) is None
+    assert retry_after_from_headers(httpx.Headers({"Retry-After": "bogus", "RateLimit-Reset": "3"}), now=NOW) == 3.0
+    assert retry_after_from_headers(httpx.Headers({}), now=NOW) is None
