@@ -66,7 +66,9 @@ def normalized(vendor: Vendor, request: httpx.Request) -> str:
 def vendors():
     with respx.mock(assert_all_called=False) as mock:
         for vendor, base in BASES.items():
-            mock.route(url__startswith=base, name=vendor.value).respond(200, json={"success": True, "status": "success"})
+            mock.route(url__startswith=base, name=vendor.value).respond(
+                200, json={"success": True, "status": "success"}
+            )
         yield mock
 
 
