@@ -27,7 +27,7 @@ typecheck: install
 	for app in functions/*/app.py; do $(BIN)/mypy "$$app" || exit 1; done
 
 unit: install
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 test: lint typecheck unit
 

@@ -23,7 +23,7 @@ from devstack.intrinsics import NO_VALUE, PhysicalResource, Resolver, Unresolvab
 
 log = logging.getLogger("devstack.template")
 
-DEFAULT_STACK_NAME = "webhook-bridge-dev"
+DEFAULT_STACK_NAME = "webhook-bridge"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 IMPLICIT_HTTP_API = "ServerlessHttpApi"  # SAM's name for the API of HttpApi events without ApiId

@@ -114,7 +114,7 @@ def test_stripe_cli_style_request_reaches_the_receiver_unchanged(stack: Stack) -
     assert env["SECRET_ID"] is None
     assert env["AWS_ENDPOINT_URL"] == stack.aws_endpoint
     assert env["API_URL"] == stack.api_url  # !GetAtt WebhookApi.ApiEndpoint is the local API
-    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "webhook-bridge-dev-StripeWebhookFunction"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "webhook-bridge-StripeWebhookFunction"
 
 
 def test_delivery_functions_are_fed_from_their_queues(stack: Stack, project_dir: Path) -> None:

@@ -39,24 +39,22 @@ def test_functions_merge_globals(fixture: Template) -> None:
     assert stripe.timeout_seconds == 10 and stripe.memory_mb == 256  # from Globals
     assert fixture.functions["TypeformWebhookFunction"].timeout_seconds == 5  # function wins
     assert stripe.layer_dirs == (FIXTURE_TEMPLATE.parent / "layers" / "shared",)
-    assert stripe.name == "webhook-bridge-dev-StripeWebhookFunction"
+    assert stripe.name == "webhook-bridge-StripeWebhookFunction"
     assert fixture.functions["LoopsDeliveryFunction"].reserved_concurrency == 3
 
 
 def test_environment_resolves_intrinsics(fixture: Template) -> None:
     env = fixture.environment("StripeWebhookFunction")
     assert env["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"  # Globals
-    assert env["IDEMPOTENCY_TABLE"] == "webhook-bridge-dev-IdempotencyTable"  # !Ref table → name
-    assert env["CONVERTLOOP_QUEUE_URL"].endswith(
-        "/123456789012/webhook-bridge-dev-ConvertLoopQueue"
-    )  # !Ref queue → URL
-    assert env["LOOPS_QUEUE_URL"].endswith("/webhook-bridge-dev-loops")  # QueueName: !Sub
+    assert env["IDEMPOTENCY_TABLE"] == "webhook-bridge-IdempotencyTable"  # !Ref table → name
+    assert env["CONVERTLOOP_QUEUE_URL"].endswith("/123456789012/webhook-bridge-ConvertLoopQueue")  # !Ref queue → URL
+    assert env["LOOPS_QUEUE_URL"].endswith("/webhook-bridge-loops")  # QueueName: !Sub
     assert env["SEGMETRICS_QUEUE_URL"].endswith("SegMetricsQueue")  # !If true branch
-    assert env["SECRET_ID"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-bridge-dev/webhooks"
+    assert env["SECRET_ID"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-bridge/webhooks"
     loops = fixture.environment("LoopsDeliveryFunction")
     assert loops["VENDOR_RATE_LIMIT"] == "10"  # Number parameter default, as a string
     convertloop = fixture.environment("ConvertLoopDeliveryFunction")
-    assert convertloop["QUEUE_ARN"] == "arn:aws:sqs:us-east-1:123456789012:webhook-bridge-dev-ConvertLoopQueue"  # !Join
+    assert convertloop["QUEUE_ARN"] == "arn:aws:sqs:us-east-1:123456789012:webhook-bridge-ConvertLoopQueue"  # !Join
 
 
 def test_environment_uses_local_physical_values(fixture: Template) -> None:
@@ -94,7 +92,7 @@ def test_queues_and_redrive(fixture: Template) -> None:
     assert queue.visibility_timeout == 360
     assert (queue.dead_letter_queue, queue.max_receive_count) == ("ConvertLoopDeadLetterQueue", 5)
     assert fixture.queues["ConvertLoopDeadLetterQueue"].message_retention_seconds == 1_209_600
-    assert fixture.queues["LoopsQueue"].name == "webhook-bridge-dev-loops"
+    assert fixture.queues["LoopsQueue"].name == "webhook-bridge-loops"
     assert fixture.dead_letter_queues()["LoopsQueue"] == "LoopsDeadLetterQueue"
 
 

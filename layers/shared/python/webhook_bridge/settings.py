@@ -52,6 +52,10 @@ class DeliverySettings(BaseSettings):
     rate_limit_per_second: float | None = Field(default=None, alias="VENDOR_RATE_LIMIT")
     max_concurrency: int = Field(default=2, alias="VENDOR_MAX_CONCURRENCY", ge=1)
     retry_window_seconds: int = Field(default=26 * 3600, alias="RETRY_WINDOW_SECONDS")
+    # The first backoff after a 5xx or timeout, doubling up to the maximum. Lower only in tests
+    # and `make dev` experiments: vendors need minutes, not seconds, to recover.
+    retry_base_delay_seconds: float = Field(default=30.0, alias="RETRY_BASE_DELAY_SECONDS", gt=0)
+    retry_max_delay_seconds: float = Field(default=3600.0, alias="RETRY_MAX_DELAY_SECONDS", gt=0)
     delivered_ttl_seconds: int = Field(default=4 * 24 * 3600, alias="DELIVERED_TTL_SECONDS")
 
 

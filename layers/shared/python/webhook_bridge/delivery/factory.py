@@ -31,6 +31,10 @@ def build_processor() -> DeliveryProcessor:
         queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
         ordering=OrderingGuard(settings.state_table, boto3.client("dynamodb")),
         pacer=Pacer(rate),
-        policy=RetryPolicy(window_seconds=settings.retry_window_seconds),
+        policy=RetryPolicy(
+            base_delay=settings.retry_base_delay_seconds,
+            max_delay=settings.retry_max_delay_seconds,
+            window_seconds=settings.retry_window_seconds,
+        ),
         resolve_identity=identity_resolver(settings.state_table),
     )

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 from webhook_bridge.ops import dlq
 from webhook_bridge.ops.queues import VendorQueues, discover
 from webhook_bridge.vendors_enum import Vendor
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,9 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
     args = _parser().parse_args(argv)
     if sqs is None:
-        import boto3
-
-        sqs = boto3.client("sqs")
+        sqs = _sqs_client()
     queues = discover(sqs, args.stack)
     if not queues:
         print(f"no queues found for stack {args.stack!r}", file=sys.stderr)
@@ -62,6 +64,20 @@ def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
     if args.action == "show":
         return _show(sqs, vendor_queues, args.limit, args.json)
     return _redrive(sqs, vendor_queues, set(args.ids or []), args.limit)
+
+
+def _sqs_client() -> Any:
+    import boto3
+
+    session = boto3.Session()
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    if urlparse(endpoint).hostname in LOOPBACK:
+        # The local stack (moto) accepts any credentials and region; don't make people invent them.
+        local: dict[str, Any] = {"region_name": session.region_name or "us-east-1"}
+        if session.get_credentials() is None:
+            local.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+        return session.client("sqs", **local)
+    return session.client("sqs")
 
 
 def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:

@@ -1,0 +1,82 @@
+"""The `make dev` stack, started once for these tests: moto, HTTP API, pollers, vendor sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack import Stack
+
+STRIPE_SECRET = "whsec_test_webhook_bridge"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    # Short retry delays so that outages of a few seconds play out within the test.
+    env = {"RETRY_BASE_DELAY_SECONDS": "0.5", "RETRY_MAX_DELAY_SECONDS": "2"}
+    with Stack(port=0, env_overrides=env, log_sink=None, poll_wait_seconds=1) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(stack: Stack) -> Any:
+    stack.sandbox.reset()
+    yield stack.sandbox
+    stack.sandbox.clear_faults()
+
+
+def customer_created(email: str | None = None) -> dict[str, Any]:
+    event_id = f"evt_{uuid.uuid4().hex[:24]}"
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2025-09-30.clover",
+        "created": int(time.time()),
+        "type": "customer.created",
+        "data": {
+            "object": {
+                "id": f"cus_{uuid.uuid4().hex[:14]}",
+                "object": "customer",
+                "email": email or f"{event_id}@example.com",
+                "name": "Zoë Núñez",
+                "created": int(time.time()),
+                "metadata": {},
+            }
+        },
+    }
+
+
+def post_stripe(stack: Stack, payload: dict[str, Any], secret: str = STRIPE_SECRET) -> httpx.Response:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    ts = int(time.time())
+    signature = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={ts},v1={signature}"}
+    return httpx.post(stack.route_url("StripeWebhookFunction"), content=body, headers=headers, timeout=30)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Poll until ``condition`` returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def successes(sandbox: Any, vendor: str, email: str) -> list[dict[str, Any]]:
+    """2xx requests the sandbox recorded for ``vendor`` that concern ``email``."""
+    return [
+        r
+        for r in sandbox.requests(vendor)
+        if 200 <= r["status"] < 300 and email in json.dumps(r.get("body"), ensure_ascii=False) + r["path"]
+    ]
