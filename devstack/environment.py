@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from devstack.sandbox import SandboxCredentials
 from devstack.template import FunctionSpec
 
 DEV_WEBHOOK_SECRETS = {
@@ -100,8 +101,14 @@ def resolve_configuration(source: Mapping[str, str], sandbox_env: Mapping[str, s
     live, sandboxed, disabled = [], [], []
     for vendor in VENDORS:
         present = [name for name in vendor.credentials if source.get(name)]
-        if len(present) == len(vendor.credentials):
+        own_urls = [name for name in vendor.base_urls if source.get(name)]
+        if len(present) == len(vendor.credentials) or own_urls:
+            # A base URL of the developer's own means "deliver there", even without credentials:
+            # any server that speaks the vendor's API gets the calls, signed with test credentials.
             live.append(vendor)
+            if len(present) < len(vendor.credentials):
+                values.update({k: v for k, v in SandboxCredentials().as_env().items() if k in vendor.credentials})
+                warnings.append(f"{vendor.name}: {', '.join(own_urls)} set without credentials; using test credentials")
             values.update({name: source[name] for name in (*vendor.credentials, *vendor.base_urls) if source.get(name)})
             continue
         if present:
@@ -110,9 +117,6 @@ def resolve_configuration(source: Mapping[str, str], sandbox_env: Mapping[str, s
         if sandbox_env is None:
             disabled.append(vendor)
             continue
-        ignored = [name for name in vendor.base_urls if source.get(name)]
-        if ignored:
-            warnings.append(f"{vendor.name}: no credentials, so {', '.join(ignored)} is replaced by the sandbox")
         sandboxed.append(vendor)
         values.update({name: value for name, value in sandbox_env.items() if vendor.owns(name)})
     return Configuration(

@@ -1,6 +1,7 @@
 """SQS → one vendor: each record delivered at most once, retried through SQS, or dead-lettered."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
@@ -13,11 +14,13 @@ from webhook_bridge.observability import logger, metrics, tracer
 from webhook_bridge.settings import delivery_settings
 
 batch = AsyncBatchProcessor(event_type=EventType.SQS)
+# One thread per record of the largest SQS batch (10): the vendor clients are synchronous,
+# and asyncio's default executor has only cpu_count + 4 threads.
+vendor_calls = ThreadPoolExecutor(max_workers=10, thread_name_prefix="delivery")
 
 
 async def handle_record(record: SQSRecord) -> str:
-    # The vendor clients are synchronous; threads let a batch's calls overlap.
-    return await asyncio.to_thread(build_processor().handle, record)
+    return await asyncio.get_running_loop().run_in_executor(vendor_calls, build_processor().handle, record)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -25,5 +28,6 @@ async def handle_record(record: SQSRecord) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_dimension(name="vendor", value=delivery_settings().vendor.value)
-    build_processor().start_invocation(context)  # built once, before the batch's threads share it
+    # Built once, before the batch's threads share it.
+    build_processor().start_invocation(context, event.get("Records", []))
     return async_process_partial_response(event=event, record_handler=handle_record, processor=batch, context=context)

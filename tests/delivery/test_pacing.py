@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from webhook_bridge.delivery.pacing import Pacer
 
 
@@ -20,13 +22,36 @@ class FakeTime:
             self.now += seconds
 
 
-def test_requests_are_spaced_at_the_rate():
+def sent_at(pacer: Pacer, time: FakeTime, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        pacer.acquire()
+        times.append(round(time.now, 6))
+    return times
+
+
+def test_a_batch_that_fits_the_window_goes_out_at_once_and_the_rest_follows():
     time = FakeTime()
-    pacer = Pacer(5.0, clock=time.clock, sleep=time.sleep)
-    waits = [pacer.acquire() for _ in range(11)]
-    assert waits[0] == 0.0
-    # 11 requests at 5/s: the first is free, the other ten take two seconds.
-    assert abs(time.now - 2.0) < 1e-9
+    pacer = Pacer(5.0, headroom=1.0, clock=time.clock, sleep=time.sleep)
+    assert sent_at(pacer, time, 11) == [0.0] * 5 + [1.0] * 5 + [2.0]
+
+
+@pytest.mark.parametrize("rate", [5.0, 4.5, 20.0, 2.5, 0.5])
+def test_no_window_ever_holds_more_than_the_rate(rate):
+    time = FakeTime()
+    pacer = Pacer(rate, clock=time.clock, sleep=time.sleep)
+    times = sent_at(pacer, time, 60)
+    allowed = max(1, int(rate))
+    for start in times:
+        assert sum(1 for t in times if start <= t < start + allowed / rate) <= allowed
+    # …and keeps up: within 5 % of the rate over the run.
+    assert (len(times) - allowed) / times[-1] >= rate / 1.05 - 1e-3
+
+
+def test_headroom_stretches_the_window():
+    time = FakeTime()
+    pacer = Pacer(5.0, headroom=1.05, clock=time.clock, sleep=time.sleep)
+    assert sent_at(pacer, time, 6)[-1] == 1.05
 
 
 def test_no_limit_means_no_waiting():
@@ -36,18 +61,17 @@ def test_no_limit_means_no_waiting():
     assert time.now == 0.0
 
 
-def test_idle_time_refills_only_up_to_the_burst():
+def test_idle_time_does_not_allow_a_bigger_burst():
     time = FakeTime()
-    pacer = Pacer(10.0, burst=1.0, clock=time.clock, sleep=time.sleep)
-    pacer.acquire()
-    time.now += 60  # a long idle period must not allow a burst of 600
-    assert pacer.acquire() == 0.0
-    assert pacer.acquire() > 0.0
+    pacer = Pacer(10.0, headroom=1.0, clock=time.clock, sleep=time.sleep)
+    sent_at(pacer, time, 10)
+    time.now += 60
+    assert sent_at(pacer, time, 11) == [60.0] * 10 + [61.0]
 
 
 def test_concurrent_callers_share_one_budget():
     time = FakeTime()
-    pacer = Pacer(10.0, clock=time.clock, sleep=lambda s: None)
+    pacer = Pacer(10.0, headroom=1.0, clock=time.clock, sleep=lambda s: None)
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -55,12 +79,12 @@ def test_concurrent_callers_share_one_budget():
         for _ in range(5):
             wait = pacer.acquire()
             with lock:
-                waits.append(wait)
+                waits.append(round(wait, 6))
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    # 20 reservations at 10/s with the clock standing still: waits 0, 0.1, …, 1.9 in some order.
-    assert sorted(round(w, 6) for w in waits) == [round(i / 10, 6) for i in range(20)]
+    # 20 requests at 10/s with the clock standing still: ten now, ten a second later.
+    assert sorted(waits) == [0.0] * 10 + [1.0] * 10

@@ -15,7 +15,6 @@ from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import OrderingGuard
-from webhook_bridge.delivery.pacing import Pacer
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
@@ -114,7 +113,6 @@ def setup(aws: FakeAws):
         deliver_once=IdempotentDelivery(vendor, IDEMPOTENCY_TABLE, 3600),
         queue=QueueOps(queue, dlq, spy),
         ordering=OrderingGuard(STATE_TABLE, aws.dynamodb),
-        pacer=Pacer(None),
         resolve_identity=resolve,
     )
     return processor, vendor, spy, queue, dlq, resolved
@@ -226,21 +224,60 @@ def test_a_crash_leaves_the_message_to_sqs_and_the_retry_delivers_once(setup):
     assert len(vendor.calls) == 2 and spy.sent == []
 
 
-def test_older_subscription_state_never_overwrites_a_newer_one(setup):
+def test_older_subscription_state_never_overwrites_a_newer_one_but_its_event_is_tracked(setup):
     processor, vendor, *_ = setup
     newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
     older = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", 1000, False))
     assert processor.handle(record(newer)) is Outcome.DELIVERED
-    assert processor.handle(record(older)) is Outcome.STALE
-    assert [m.action.id for m in vendor.calls] == ["stripe:evt_new:0"]
+    assert processor.handle(record(older)) is Outcome.DELIVERED
+    first, late = vendor.calls
+    assert (first.action.identify, first.action.ordering_key) == (True, "stripe-subscription:sub_1")
+    # The late one keeps its event and sets no state.
+    assert late.action.id == "stripe:evt_old:0"
+    assert late.action.event is not None and late.action.event.name == "subscription_updated"
+    assert (late.action.identify, late.action.subscription) == (False, None)
 
 
-def test_nothing_follows_a_deleted_subscription(setup):
+def test_a_state_without_an_event_is_skipped_when_stale(setup):
+    processor, vendor, *_ = setup
+    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
+    stale = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", 1000, False))
+    stale = stale.model_copy(update={"action": stale.action.model_copy(update={"event": None})})
+    processor.handle(record(newer))
+    assert processor.handle(record(stale)) is Outcome.STALE
+    assert len(vendor.calls) == 1
+
+
+def test_nothing_sets_state_after_a_deleted_subscription(setup):
     processor, vendor, *_ = setup
     deleted = make_message("stripe:evt_del:0", ordering=("stripe-subscription:sub_1", 1500, True))
     late_update = make_message("stripe:evt_upd:0", ordering=("stripe-subscription:sub_1", 1400, False))
     assert processor.handle(record(deleted)) is Outcome.DELIVERED
-    assert processor.handle(record(late_update)) is Outcome.STALE
+    processor.handle(record(late_update))
+    assert vendor.calls[-1].action.identify is False
+
+
+def test_a_retry_of_the_newest_state_still_sets_it(setup):
+    processor, vendor, *_ = setup
+    vendor.failures.append(InternalServerError("loops", "down", status_code=503))
+    newest = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
+    assert processor.handle(record(newest)) is Outcome.RETRIED
+    assert processor.handle(record(newest, RetryState(attempts=1))) is Outcome.DELIVERED
+    assert vendor.calls[-1].action.identify is True
+
+
+def test_within_one_batch_only_the_newest_state_is_set(setup):
+    processor, vendor, *_ = setup
+    created = make_message("stripe:evt_a:0", ordering=("stripe-subscription:sub_9", 1000, False))
+    updated = make_message("stripe:evt_b:0", ordering=("stripe-subscription:sub_9", 1001, False))
+    records = [record(created), record(updated)]
+    processor.start_invocation(None, [r.raw_event for r in records])
+    # Even when the older one is handled first, it must not set state.
+    for r in records:
+        assert processor.handle(r) is Outcome.DELIVERED
+    by_id = {m.action.id: m.action for m in vendor.calls}
+    assert by_id["stripe:evt_a:0"].identify is False
+    assert by_id["stripe:evt_b:0"].identify is True
 
 
 def test_an_unreadable_message_is_dead_lettered_not_retried(setup, aws):

@@ -58,10 +58,22 @@ def test_a_vendor_with_credentials_is_live_the_others_sandboxed() -> None:
 
 
 def test_partial_credentials_are_not_used() -> None:
-    config = resolve_configuration({"CUSTOMERIO_SITE_ID": "site", "CUSTOMERIO_BASE_URL": "https://x"}, SANDBOX_ENV)
+    config = resolve_configuration({"CUSTOMERIO_SITE_ID": "site"}, SANDBOX_ENV)
     assert config.values["CUSTOMERIO_SITE_ID"] == "sandbox-site"
     assert config.values["CUSTOMERIO_BASE_URL"] == SANDBOX_ENV["CUSTOMERIO_BASE_URL"]
     assert any("CUSTOMERIO_API_KEY" in w for w in config.warnings)
+
+
+def test_a_base_url_alone_sends_there_with_test_credentials() -> None:
+    """Any server that speaks the vendor's API gets the calls, even without real credentials."""
+    config = resolve_configuration({"CUSTOMERIO_SITE_ID": "site", "CUSTOMERIO_BASE_URL": "https://x"}, SANDBOX_ENV)
+    assert [v.prefix for v in config.live_vendors] == ["CUSTOMERIO"]
+    assert config.values["CUSTOMERIO_BASE_URL"] == "https://x"
+    assert config.values["CUSTOMERIO_SITE_ID"] == "site"
+    assert config.values["CUSTOMERIO_API_KEY"] == "sandbox-customerio-key"
+    config = resolve_configuration({"LOOPS_BASE_URL": "http://127.0.0.1:9/api/v1"}, SANDBOX_ENV)
+    assert config.values["LOOPS_API_KEY"] == "sandbox-loops-key"
+    assert "LOOPS" in [v.prefix for v in config.enabled_vendors]
 
 
 def test_without_sandbox_vendors_without_credentials_are_disabled() -> None:

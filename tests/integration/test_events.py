@@ -23,20 +23,20 @@ CL, LOOPS, CIO, SM = Vendor.CONVERTLOOP, Vendor.LOOPS, Vendor.CUSTOMERIO, Vendor
 
 IDENTIFY = {(CL, "POST /people"), (LOOPS, "PUT /contacts/update"), (CIO, "PUT /customers/{id}"), (SM, "POST /contact")}
 TRACK = {(CL, "POST /event_logs"), (LOOPS, "POST /events/send"), (CIO, "POST /customers/{id}/events")}
-IDENTIFY_AND_TRACK = TRACK | {(CIO, "PUT /customers/{id}")}
+IDENTIFY_AND_TRACK = TRACK | (IDENTIFY - {(SM, "POST /contact")})
 
 # The default mapping table of ARCHITECTURE.md, as vendor calls.
 EXPECTED: dict[str, set[tuple[Vendor, str]]] = {
     "customer.created": IDENTIFY,
     "customer.updated": IDENTIFY,
     "checkout.session.completed": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
-    "invoice.paid": IDENTIFY_AND_TRACK | {(SM, "POST /invoice")},
+    "invoice.paid": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /invoice")},
     "invoice.payment_failed": TRACK,
     "invoice_payment.paid": set(),
     "charge.refunded": TRACK | {(SM, "POST /invoice")},
-    "customer.subscription.created": IDENTIFY_AND_TRACK | {(SM, "POST /subscription")},
-    "customer.subscription.updated": IDENTIFY_AND_TRACK | {(SM, "POST /subscription")},
-    "customer.subscription.deleted": IDENTIFY_AND_TRACK | {(SM, "POST /subscription")},
+    "customer.subscription.created": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
+    "customer.subscription.updated": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
+    "customer.subscription.deleted": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
     "customer.subscription.trial_will_end": TRACK,
     "form_response": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
     "form_response_partial": set(),

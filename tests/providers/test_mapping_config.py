@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.providers.conftest import CURRENT, EMAIL, Story, context, stripe_event, typeform_payload
-from webhook_bridge.actions import ActionKind, TrackEvent
+from tests.providers.conftest import CURRENT, EMAIL, STORIES, Story, context, stripe_event, typeform_payload
+from webhook_bridge.actions import ActionKind, Person, TrackEvent
 from webhook_bridge.mapping_config import STRIPE_DEFAULT_EVENTS, MappingConfig, MappingConfigError, MappingContext
 from webhook_bridge.providers import map_stripe_event, map_typeform_event
 from webhook_bridge.providers.stripe import HANDLERS
@@ -76,16 +76,20 @@ def test_extend_with_a_type_outside_the_table() -> None:
         }
     )
     payload = stripe_event(CURRENT, "invoice_payment.paid")
-    [action] = map_stripe_event(payload, ctx)
     obj = payload["data"]["object"]
-    assert action.kind is ActionKind.TRACK
-    assert action.event == TrackEvent(
-        name="payment_settled", properties={"object_id": obj["id"], "amount": 8906, "invoice": obj["invoice"]}
-    )
+    # The object names no customer and its invoice is not known yet: nobody to send it for.
+    assert map_stripe_event(payload, ctx) == []
     # The link for refunds is still learnt.
     assert ctx.invoices.by_payment_intent(obj["payment"]["payment_intent"]) is None  # invoice itself not paid yet
     map_stripe_event(stripe_event(CURRENT, "invoice.paid"), ctx)
     assert ctx.invoices.by_payment_intent(obj["payment"]["payment_intent"]) is not None
+    # Once the invoice is known, its person stands in.
+    [action] = map_stripe_event(payload, ctx)
+    assert action.kind is ActionKind.TRACK
+    assert action.person == Person(email=EMAIL, stripe_customer_id=STORIES[CURRENT].customer)
+    assert action.event == TrackEvent(
+        name="payment_settled", properties={"object_id": obj["id"], "amount": 8906, "invoice": obj["invoice"]}
+    )
 
 
 def test_extension_resolves_the_person_like_the_table_does(story: Story) -> None:
@@ -134,13 +138,44 @@ def test_typeform_per_form_configuration() -> None:
     assert "full_name" not in action.person.traits
     assert action.person.traits["company_size"] == 12
     assert action.person.traits["source"] == "newsletter"  # default fields merge with the form's
+    # ConvertLoop segments and SegMetrics tags stay apart, each for its own vendors.
     assert action.person.segments_add == ("Onboarded", "Typeform lead")
+    assert action.person.tags_add == ("Typeform lead",)  # the default's, the form set none
     assert ctx.vendors_for(action) == {Vendor.CONVERTLOOP, Vendor.SEGMETRICS}
 
     [other] = map_typeform_event(typeform_payload("form_response_hidden_email"), ctx)
     assert other.event is not None and other.event.name == "form_submitted"
-    assert other.person.segments_add == ("Typeform lead",)
+    assert (other.person.segments_add, other.person.tags_add) == ((), ("Typeform lead",))
     assert ctx.vendors_for(other) is None
+
+
+@pytest.mark.parametrize(
+    ("form", "segments", "tags"),
+    [
+        ({"convertloop_segments": ["Onboarded"]}, ("Onboarded",), ()),
+        ({"segmetrics_tags": ["Lead", "Lead", "ES"]}, (), ("Lead", "ES")),
+        ({"convertloop_segments": ["A", "B", "A"], "segmetrics_tags": ["B"]}, ("A", "B"), ("B",)),
+        ({}, (), ()),
+    ],
+)
+def test_typeform_segments_and_tags_never_mix(
+    form: dict[str, object], segments: tuple[str, ...], tags: tuple[str, ...]
+) -> None:
+    ctx = context({"typeform": {"forms": {"Vq2mXo9L": form}}})
+    [action] = map_typeform_event(typeform_payload("form_response"), ctx)
+    assert (action.person.segments_add, action.person.tags_add) == (segments, tags)
+    assert (action.person.segments_remove, action.person.tags_remove) == ((), ())
+
+
+def test_a_form_overriding_tags_keeps_the_default_segments() -> None:
+    config = {
+        "typeform": {
+            "default": {"convertloop_segments": ["Leads"], "segmetrics_tags": ["Typeform"]},
+            "forms": {"Vq2mXo9L": {"segmetrics_tags": ["Onboarding"]}},
+        }
+    }
+    [action] = map_typeform_event(typeform_payload("form_response"), context(config))
+    assert (action.person.segments_add, action.person.tags_add) == (("Leads",), ("Onboarding",))
 
 
 def test_typeform_form_can_be_disabled() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.providers.conftest import CURRENT, EMAIL, OLD, Story, context, stripe_event
+from tests.providers.conftest import CURRENT, EMAIL, OLD, STORIES, Story, context, stripe_event
 from webhook_bridge.actions import Person
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import map_stripe_event
@@ -100,12 +100,75 @@ def test_refund_without_customer_uses_the_billing_email(ctx: MappingContext) -> 
     assert action.person == Person(email="guest@example.com")
 
 
-def test_refund_with_nothing_known_still_goes_out(ctx: MappingContext) -> None:
+def test_refund_with_nothing_known_maps_to_nothing(ctx: MappingContext) -> None:
     payload = stripe_event(OLD, "charge.refunded")
     payload["data"]["object"].update(customer=None, billing_details={"email": None}, receipt_email=None)
+    # No email and no customer id: every vendor would refuse it, so it is not an action.
+    assert map_stripe_event(payload, ctx) == []
+
+
+def test_refund_of_a_remembered_invoice_without_email_goes_out_with_its_customer(ctx: MappingContext) -> None:
+    paid = stripe_event(OLD, "invoice.paid")
+    paid["data"]["object"]["customer_email"] = None
+    map_stripe_event(paid, ctx)
+    refund = stripe_event(OLD, "charge.refunded")
+    refund["data"]["object"].update(customer=None, billing_details={"email": None}, receipt_email=None)
+    [action] = map_stripe_event(refund, ctx)
+    assert action.person == Person(stripe_customer_id=STORIES[OLD].customer)
+    assert action.invoice is not None and action.invoice.is_refunded
+
+
+ANONYMOUS = {
+    # event type → the change that leaves its object without an email and without a customer
+    "checkout.session.completed": {"customer": None, "customer_details": None, "customer_email": None},
+    "invoice.paid": {"customer": None, "customer_email": None},
+    "invoice.payment_failed": {"customer": None, "customer_email": None},
+    "charge.refunded": {"customer": None, "billing_details": {"email": None}, "receipt_email": None},
+    "customer.subscription.created": {"customer": None},
+    "customer.subscription.updated": {"customer": None},
+    "customer.subscription.deleted": {"customer": None},
+    "customer.subscription.trial_will_end": {"customer": None},
+}
+
+
+@pytest.mark.parametrize("event_type", sorted(ANONYMOUS))
+def test_events_naming_nobody_map_to_nothing(story: Story, event_type: str, ctx: MappingContext) -> None:
+    payload = stripe_event(story.version, event_type)
+    payload["data"]["object"].update(ANONYMOUS[event_type])
+    assert map_stripe_event(payload, ctx) == []
+
+
+def test_guest_checkout_with_an_email_still_goes_out(ctx: MappingContext) -> None:
+    payload = stripe_event(CURRENT, "checkout.session.completed")
+    payload["data"]["object"].update(customer=None, customer_details=None, customer_email="Guest@Example.com")
     [action] = map_stripe_event(payload, ctx)
-    assert action.person == Person()
-    assert action.event is not None
+    assert action.person == Person(email="guest@example.com")
+
+
+def test_anonymous_paid_invoice_is_still_remembered(ctx: MappingContext) -> None:
+    payload = stripe_event(OLD, "invoice.paid")
+    payload["data"]["object"].update(ANONYMOUS["invoice.paid"])
+    assert map_stripe_event(payload, ctx) == []
+    assert ctx.invoices.by_invoice_id(STORIES[OLD].invoice) is not None
+
+
+def test_extension_naming_nobody_maps_to_nothing() -> None:
+    ctx = context({"stripe": {"events": {"payment_intent.succeeded": {"event_name": "payment_succeeded"}}}})
+    payload = stripe_event(CURRENT, "invoice_payment.paid")
+    payload.update(type="payment_intent.succeeded")
+    payload["data"]["object"] = {"id": "pi_1", "object": "payment_intent", "customer": None, "receipt_email": None}
+    assert map_stripe_event(payload, ctx) == []
+
+
+def test_emails_keep_their_characters_and_are_lower_cased(story: Story, ctx: MappingContext) -> None:
+    payload = stripe_event(story.version, "customer.updated")
+    payload["data"]["object"]["email"] = " Straße@Example.DE "
+    [action] = map_stripe_event(payload, ctx)
+    # lower(), not casefold(): "strasse@…" would be another mailbox.
+    assert action.person.email == "straße@example.de"
+    assert ctx.identities.lookup(story.customer) == "straße@example.de"
+    [subscription] = map_stripe_event(stripe_event(story.version, "customer.subscription.created"), ctx)
+    assert subscription.person.email == "straße@example.de"
 
 
 def test_expanded_customer_objects_are_read(story: Story, ctx: MappingContext) -> None:

@@ -53,14 +53,16 @@ def paid_invoice(story: Story, **changes: Any) -> Invoice:
         items=(
             InvoiceItem(
                 id=story.lines[0],
-                name="3 × Pro (at €29.00 / month)",  # noqa: RUF001 (Stripe's multiplication sign)
+                # The price's nickname names the product (old lines carry the price); basil lines
+                # name only ids, so Stripe's description stands in.
+                name=PLAN if story.version == OLD else "3 × Pro (at €29.00 / month)",  # noqa: RUF001 (Stripe's sign)
                 product_id=story.pro_product,
                 amount=2900 * 3,
                 subscription_id=story.subscription,
             ),
             InvoiceItem(
                 id=story.lines[1],
-                name="1 × Soporte prioritario (at €5.00 / month)",  # noqa: RUF001
+                name="1 × Soporte prioritario (at €5.00 / month)",  # noqa: RUF001 (no nickname, product not expanded)
                 product_id=story.addon_product,
                 amount=500,
                 subscription_id=story.subscription,
@@ -221,6 +223,7 @@ def subscription(story: Story, status: str, **changes: Any) -> Subscription:
         amount=2900 * 3 + 500 * 1,
         currency="eur",
         product_id=story.pro_product,
+        product_name=PLAN,  # the price's nickname: the product is not expanded in webhooks
         quantity=3,
         start_date=at(story.trial_start),
         last_bill_date=at(story.trial_start),

@@ -8,7 +8,7 @@ import pytest
 
 from tests.providers.conftest import CURRENT, OLD, Story, stripe_event
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import MappingError, map_stripe_event
+from webhook_bridge.providers import map_stripe_event
 from webhook_bridge.providers.stripe.handlers import ordering_version
 
 
@@ -63,11 +63,45 @@ def test_yearly_every_two_and_scheduled_cancellation(ctx: MappingContext) -> Non
     assert action.subscription.canceled_date is None
 
 
-def test_subscription_item_without_recurring_price_is_a_mapping_error(ctx: MappingContext) -> None:
-    payload = stripe_event(CURRENT, "customer.subscription.created")
-    subscription_object(payload)["items"]["data"][0]["price"]["recurring"] = None
-    with pytest.raises(MappingError, match=r"items\.data\.0\.price\.recurring"):
-        map_stripe_event(payload, ctx)
+def test_one_off_items_are_not_the_plan_nor_in_the_amount(story: Story, ctx: MappingContext) -> None:
+    payload = stripe_event(story.version, "customer.subscription.created")
+    items = subscription_object(payload)["items"]["data"]
+    items[0]["price"].update(recurring=None, type="one_time")
+    [action] = map_stripe_event(payload, ctx)
+    assert action.subscription is not None
+    # The add-on (the first recurring item) is the plan now; the one-off price adds nothing.
+    assert (action.subscription.product_id, action.subscription.amount) == (story.addon_product, 500)
+    assert action.subscription.plan == items[1]["price"]["id"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda items: [item["price"].update(recurring=None) for item in items],
+        lambda items: [item.update(price=None) for item in items],
+        lambda items: items.clear(),
+    ],
+    ids=["only-one-off-prices", "no-prices", "no-items"],
+)
+def test_subscription_without_a_recurring_item_still_identifies_and_tracks(
+    change: Any, story: Story, ctx: MappingContext
+) -> None:
+    payload = stripe_event(story.version, "customer.subscription.updated")
+    change(subscription_object(payload)["items"]["data"])
+    [action] = map_stripe_event(payload, ctx)
+    assert action.subscription is None  # nothing SegMetrics could bill on a cycle
+    assert (action.identify, action.person.stripe_customer_id) == (True, story.customer)
+    assert action.event is not None and action.event.name == "subscription_updated"
+    assert action.event.properties["status"] == "active"
+    assert action.ordering_key == f"stripe-subscription:{story.subscription}"
+
+
+def test_subscription_without_items_object_is_accepted(ctx: MappingContext) -> None:
+    payload = stripe_event(OLD, "customer.subscription.deleted")
+    del subscription_object(payload)["items"]
+    [action] = map_stripe_event(payload, ctx)
+    assert action.subscription is None
+    assert action.person.traits == {"subscription_status": "canceled"}
 
 
 def test_invoice_line_names_and_products_fall_back(story: Story, ctx: MappingContext) -> None:
@@ -78,6 +112,50 @@ def test_invoice_line_names_and_products_fall_back(story: Story, ctx: MappingCon
     assert action.invoice is not None
     expected_name = "Pro — mensual por asiento" if story.version == OLD else story.pro_product
     assert action.invoice.items[0].name == expected_name
+
+
+def test_invoice_line_name_prefers_the_product_name_over_the_description(story: Story, ctx: MappingContext) -> None:
+    payload = stripe_event(story.version, "invoice.paid")
+    line = payload["data"]["object"]["lines"]["data"][0]
+    product = {"id": story.pro_product, "object": "product", "name": "Pro"}
+    if story.version == OLD:
+        line["price"]["product"] = product
+    else:
+        line["pricing"]["price_details"]["product"] = product
+    [action] = map_stripe_event(payload, ctx)
+    assert action.invoice is not None
+    assert (action.invoice.items[0].name, action.invoice.items[0].product_id) == ("Pro", story.pro_product)
+
+
+def test_current_invoice_line_with_an_expanded_price_is_named_by_its_nickname(ctx: MappingContext) -> None:
+    payload = stripe_event(CURRENT, "invoice.paid")
+    line = payload["data"]["object"]["lines"]["data"][1]
+    details = line["pricing"]["price_details"]
+    details["price"] = {"id": details["price"], "object": "price", "nickname": "Soporte", "product": details["product"]}
+    [action] = map_stripe_event(payload, ctx)
+    assert action.invoice is not None
+    assert action.invoice.items[1].name == "Soporte"
+    assert action.invoice.items[1].product_id == details["product"]
+
+
+@pytest.mark.parametrize("version", [OLD, CURRENT])
+def test_invoice_lines_without_a_price_use_the_description(version: str, ctx: MappingContext) -> None:
+    payload = stripe_event(version, "invoice.paid")
+    line = payload["data"]["object"]["lines"]["data"][0]
+    line.update(price=None, pricing=None, description="Ajuste manual")  # e.g. a one-off invoice item
+    [action] = map_stripe_event(payload, ctx)
+    assert action.invoice is not None
+    assert (action.invoice.items[0].name, action.invoice.items[0].product_id) == ("Ajuste manual", None)
+
+
+def test_invoice_without_lines_still_maps(ctx: MappingContext) -> None:
+    payload = stripe_event(CURRENT, "invoice.paid")
+    del payload["data"]["object"]["lines"]
+    [action] = map_stripe_event(payload, ctx)
+    assert action.invoice is not None and action.invoice.items == ()
+    failed = stripe_event(OLD, "invoice.payment_failed")
+    failed["data"]["object"]["lines"] = None
+    assert len(map_stripe_event(failed, ctx)) == 1
 
 
 def test_current_invoice_with_included_payments_links_the_payment_intent(ctx: MappingContext) -> None:

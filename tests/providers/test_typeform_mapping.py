@@ -22,7 +22,7 @@ def test_every_answer_type_becomes_a_trait_keyed_by_ref(ctx: MappingContext) -> 
             source_event_type="form_response",
             occurred_at=datetime(2025, 10, 14, 9, 15, 41, tzinfo=UTC),
             person=Person(
-                email="josé@example.com",  # "JOSÉ@Example.COM " trimmed and case-folded
+                email="josé@example.com",  # "JOSÉ@Example.COM " trimmed and lower-cased
                 traits={
                     "score": 12,
                     "user_id": "u_4812",
@@ -117,11 +117,71 @@ def test_answer_without_ref_is_keyed_by_field_id(ctx: MappingContext) -> None:
     assert action.person.traits["Ve9Uf0Tg1Sh2"] == "Volveré cuando crezca el equipo — ¡gracias!"
 
 
-def test_answer_missing_its_value_is_a_mapping_error(ctx: MappingContext) -> None:
+@pytest.mark.parametrize("index", [0, 3, 6, 9, 12, 18])  # text, number, boolean, choice, choices, payment
+@pytest.mark.parametrize("how", ["null", "absent"])
+def test_answer_without_a_value_is_skipped_not_refused(ctx: MappingContext, index: int, how: str) -> None:
     payload = typeform_payload("form_response")
-    del payload["form_response"]["answers"][3]["number"]
-    with pytest.raises(MappingError, match=r"typeform form_response: form_response\.answers\.3\.number: missing"):
-        map_typeform_event(payload, ctx)
+    answer = payload["form_response"]["answers"][index]
+    if how == "null":
+        answer[answer["type"]] = None
+    else:
+        del answer[answer["type"]]
+    [action] = map_typeform_event(payload, ctx)
+    assert answer["field"]["ref"] not in action.person.traits
+    assert action.person.traits["goals"]  # the rest of the response is kept
+
+
+def test_email_answer_without_value_falls_back_to_the_hidden_email(ctx: MappingContext) -> None:
+    payload = typeform_payload("form_response")
+    payload["form_response"]["answers"][1]["email"] = None
+    payload["form_response"]["hidden"]["email"] = "Hidden@Example.com"
+    [action] = map_typeform_event(payload, ctx)
+    assert action.person.email == "hidden@example.com"
+    assert "work_email" not in action.person.traits
+
+
+def test_empty_parts_of_choices_and_payments_are_left_out(ctx: MappingContext) -> None:
+    payload = typeform_payload("form_response")
+    answers = payload["form_response"]["answers"]
+    answers[12]["choices"] = {"labels": ["Analítica", None]}
+    answers[14]["choices"] = {"labels": [], "other": None}
+    answers[18]["payment"] = {"amount": "49.00", "last4": None, "name": None, "success": True}
+    [action] = map_typeform_event(payload, ctx)
+    assert action.person.traits["interests"] == ["Analítica"]
+    assert "priorities" not in action.person.traits
+    assert action.person.traits["deposit"] == {"amount": "49.00", "success": True}
+
+
+def test_hidden_values_that_are_not_text(ctx: MappingContext) -> None:
+    payload = typeform_payload("form_response")
+    payload["form_response"]["hidden"].update(
+        user_id=4812, ratio=0.5, beta=True, nested={"a": 1}, listed=["x"], nothing=None, empty=""
+    )
+    [action] = map_typeform_event(payload, ctx)
+    traits = action.person.traits
+    assert (traits["user_id"], traits["ratio"], traits["beta"]) == ("4812", "0.5", "true")  # scalars as text
+    assert not {"nested", "listed", "nothing", "empty"} & set(traits)  # nested and empty values skipped
+
+
+def test_a_numeric_hidden_email_is_not_an_email(ctx: MappingContext) -> None:
+    payload = typeform_payload("form_response_hidden_email")
+    payload["form_response"]["hidden"]["email"] = 12345
+    assert map_typeform_event(payload, ctx) == []
+
+
+def test_response_with_null_answers_and_hidden_email(ctx: MappingContext) -> None:
+    payload = typeform_payload("form_response_hidden_email")
+    payload["form_response"]["answers"] = None
+    [action] = map_typeform_event(payload, ctx)
+    assert action.person.traits == {"score": 0, "utm_source": "partner"}
+
+
+def test_email_keeps_its_characters(ctx: MappingContext) -> None:
+    payload = typeform_payload("form_response")
+    payload["form_response"]["answers"][1]["email"] = " Straße@Example.DE"
+    [action] = map_typeform_event(payload, ctx)
+    assert action.person.email == "straße@example.de"  # lower-cased, not case-folded to "strasse"
+    assert action.person.traits["work_email"] == "straße@example.de"
 
 
 def test_naive_and_offset_times_become_utc(ctx: MappingContext) -> None:

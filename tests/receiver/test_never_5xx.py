@@ -108,6 +108,21 @@ def test_forged_headers_are_never_a_5xx(
 
 
 @PROPERTY
+@given(provider=providers, value=st.text(max_size=80), timestamp_offset=st.integers(-1000, 1000))
+def test_well_shaped_forged_signatures_are_never_a_5xx(
+    monkeypatch_secrets: None, provider: str, value: str, timestamp_offset: int
+) -> None:
+    """Headers that look right (t=…,v1=… / sha256=…) but carry anything, unicode included."""
+    ts = int(time.time()) + timestamp_offset
+    header = (
+        {"stripe-signature": f"t={ts},v1={value}"}
+        if provider == "stripe"
+        else {"typeform-signature": f"sha256={value}"}
+    )
+    assert answer(provider, b'{"id": "evt_1", "type": "customer.created"}', header) == 401
+
+
+@PROPERTY
 @given(payload=mutated_stripe_events())
 def test_signed_mutated_stripe_events_are_never_a_5xx(monkeypatch_secrets: None, payload: dict[str, Any]) -> None:
     body = json.dumps(payload, ensure_ascii=False).encode()

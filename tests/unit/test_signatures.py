@@ -75,7 +75,9 @@ def test_within_tolerance_is_accepted(header_factory):
     verify_stripe_signature(BODY, header, [SECRET], now=now)
 
 
-@pytest.mark.parametrize("header", [None, "", "garbage", "t=abc,v1=00", "v1=00", "t=123"])
+@pytest.mark.parametrize(
+    "header", [None, "", "garbage", "t=abc,v1=00", "v1=00", "t=123", "t=123,v1=é", "t=123,v1=" + "g" * 64]
+)
 def test_missing_or_malformed_headers(header):
     with pytest.raises(MissingSignatureError):
         verify_stripe_signature(BODY, header, [SECRET])

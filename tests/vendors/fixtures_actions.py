@@ -22,8 +22,12 @@ def identify_action(**overrides):
         "first_name": "Jane",
         "last_name": "Doe",
         "traits": TRAITS,
+        # ConvertLoop segments (Customer.io segment_ attributes) ...
         "segments_add": ("Customers",),
         "segments_remove": ("Leads",),
+        # ... and SegMetrics tags: each vendor gets only its own.
+        "tags_add": ("Typeform lead",),
+        "tags_remove": ("Trial",),
     }
     return make_action(kind=ActionKind.IDENTIFY, identify=True, person=person, **overrides)
 
@@ -37,7 +41,7 @@ def track_action(**overrides):
 
 
 def identify_and_track_action(**overrides):
-    person = {"first_name": "Jane", "traits": {"plan": "pro"}, "segments_add": ("Customers",)}
+    person = {"first_name": "Jane", "traits": {"plan": "pro"}, "segments_add": ("Customers",), "tags_add": ("Buyer",)}
     event = TrackEvent(name="checkout_completed", properties={"amount_total": 4500, "mode": "payment"})
     return make_action(kind=ActionKind.TRACK, identify=True, event=event, person=person, **overrides)
 
@@ -59,8 +63,28 @@ INVOICE = Invoice(
 
 
 def invoice_action(invoice=INVOICE, **overrides):
-    event = TrackEvent(name="invoice_paid", properties={"invoice_id": invoice.id, "amount_paid": invoice.paid})
+    """As ``invoice.paid`` maps: an invoice action that identifies (customer_email, customer_name)."""
+    event = TrackEvent(
+        name="invoice_paid", properties={"invoice_id": invoice.id, "amount_paid": invoice.paid, "currency": "usd"}
+    )
+    overrides.setdefault("identify", True)
+    overrides.setdefault("person", {"first_name": "Jane", "last_name": "Doe"})
     return make_action(kind=ActionKind.INVOICE, invoice=invoice, event=event, **overrides)
+
+
+REFUNDED_INVOICE = INVOICE.model_copy(update={"is_refunded": True})
+
+
+def refund_action(**overrides):
+    """As ``charge.refunded`` maps when the invoice is known: no identify."""
+    event = TrackEvent(name="charge_refunded", properties={"amount_refunded": 4500, "currency": "usd"})
+    return make_action(
+        kind=ActionKind.REFUND,
+        invoice=REFUNDED_INVOICE,
+        event=event,
+        source_event_type="charge.refunded",
+        **overrides,
+    )
 
 
 SUBSCRIPTION = Subscription(
@@ -83,9 +107,9 @@ SUBSCRIPTION = Subscription(
 def subscription_action(**overrides):
     event = TrackEvent(name="subscription_updated", properties={"status": "active", "plan": "pro"})
     person = {"traits": {"subscription_status": "active", "plan": "pro"}}
+    overrides.setdefault("identify", True)
     return make_action(
         kind=ActionKind.SUBSCRIPTION,
-        identify=True,
         subscription=SUBSCRIPTION,
         event=event,
         person=person,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from webhook_bridge.vendors import convertloop_adapter
 from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.errors import RequestValidationError
+from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
 
 from .conftest import API_KEY, APP_ID, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
-from .fixtures_actions import identify_action, identify_and_track_action, invoice_action, track_action
+from .fixtures_actions import (
+    identify_action,
+    identify_and_track_action,
+    invoice_action,
+    refund_action,
+    subscription_action,
+    track_action,
+)
 
 BASE = "https://api.convertloop.co/v1"
 
@@ -37,6 +45,7 @@ def test_identify_posts_the_person_with_traits_and_segments(http_mock, client):
         "survey": '{"score":9}',
         "add_to_segments": "Customers",
         "remove_from_segments": "Leads",
+        # tags_add / tags_remove are SegMetrics tags, not ConvertLoop segments
     }
     assert result.calls == ["POST /people"]
 
@@ -50,32 +59,118 @@ def test_track_posts_an_event_log_for_the_person(http_mock, client):
     assert (request.method, str(request.url)) == ("POST", f"{BASE}/event_logs")
     assert json_body(request) == {
         "name": "invoice_paid",
-        "occured_at": "2024-05-01T12:30:15Z",
-        "ocurred_at": "2024-05-01T12:30:15Z",
+        "occured_at": "2024-05-01T12:30:15Z",  # the attribute table's spelling, and only it
         "person": {"email": EMAIL, "user_id": STRIPE_CUSTOMER},
         "metadata": {"invoice_id": "in_1", "amount_paid": 4500, "currency": "usd", "lines": [{"id": "il_1"}]},
     }
     assert result.calls == ["POST /event_logs"]
 
 
-def test_track_with_identify_updates_the_person_in_the_same_call(http_mock, client):
-    answer(http_mock, 200)
-    convertloop_adapter.deliver(identify_and_track_action(), client)
-    body = json_body(only_request(http_mock))
-    assert body["person"] == {
-        "email": EMAIL,
-        "user_id": STRIPE_CUSTOMER,
-        "first_name": "Jane",
-        "plan": "pro",
-        "add_to_segments": "Customers",
-    }
-    assert body["metadata"] == {"amount_total": 4500, "mode": "payment"}
+def sent(http_mock):
+    return [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
 
 
-def test_invoice_action_is_tracked(http_mock, client):
+def test_track_with_identify_posts_the_person_then_the_event_with_identifiers_only(http_mock, client):
     answer(http_mock, 200)
+
+    result = convertloop_adapter.deliver(identify_and_track_action(), client)
+
+    assert sent(http_mock) == [
+        (
+            "POST",
+            f"{BASE}/people",
+            {
+                "email": EMAIL,
+                "user_id": STRIPE_CUSTOMER,
+                "first_name": "Jane",
+                "plan": "pro",
+                "add_to_segments": "Customers",  # segments only: the SegMetrics tag "Buyer" is not sent
+            },
+        ),
+        (
+            "POST",
+            f"{BASE}/event_logs",
+            {
+                "name": "checkout_completed",
+                "occured_at": "2024-05-01T12:30:15Z",
+                "person": {"email": EMAIL, "user_id": STRIPE_CUSTOMER},
+                "metadata": {"amount_total": 4500, "mode": "payment"},
+            },
+        ),
+    ]
+    assert result.calls == ["POST /people", "POST /event_logs"]
+
+
+def test_invoice_action_identifies_then_tracks(http_mock, client):
+    answer(http_mock, 200)
+
+    result = convertloop_adapter.deliver(invoice_action(), client)
+
+    assert sent(http_mock) == [
+        (
+            "POST",
+            f"{BASE}/people",
+            {"email": EMAIL, "user_id": STRIPE_CUSTOMER, "first_name": "Jane", "last_name": "Doe"},
+        ),
+        (
+            "POST",
+            f"{BASE}/event_logs",
+            {
+                "name": "invoice_paid",
+                "occured_at": "2024-05-01T12:30:15Z",
+                "person": {"email": EMAIL, "user_id": STRIPE_CUSTOMER},
+                "metadata": {"invoice_id": "in_1", "amount_paid": 4500, "currency": "usd"},
+            },
+        ),
+    ]
+    assert result.calls == ["POST /people", "POST /event_logs"]
+
+
+def test_subscription_action_sets_the_status_then_tracks(http_mock, client):
+    answer(http_mock, 200)
+
+    result = convertloop_adapter.deliver(subscription_action(email=None), client)
+
+    assert sent(http_mock) == [
+        ("POST", f"{BASE}/people", {"user_id": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"}),
+        (
+            "POST",
+            f"{BASE}/event_logs",
+            {
+                "name": "subscription_updated",
+                "occured_at": "2024-05-01T12:30:15Z",
+                "person": {"user_id": STRIPE_CUSTOMER},
+                "metadata": {"status": "active", "plan": "pro"},
+            },
+        ),
+    ]
+    assert result.calls == ["POST /people", "POST /event_logs"]
+
+
+def test_refund_is_one_event_log(http_mock, client):
+    answer(http_mock, 200)
+    result = convertloop_adapter.deliver(refund_action(), client)
+    assert [(m, u) for m, u, _ in sent(http_mock)] == [("POST", f"{BASE}/event_logs")]
+    assert result.calls == ["POST /event_logs"]
+
+
+def test_failed_identify_stops_before_the_event(http_mock, client):
+    answer(http_mock, 500)
+    with pytest.raises(InternalServerError):
+        convertloop_adapter.deliver(invoice_action(), client)
+    assert [str(c.request.url) for c in http_mock.calls] == [f"{BASE}/people"]
+
+
+def test_a_retry_after_a_failed_event_repeats_the_upsert_then_the_event(http_mock, client):
+    http_mock.post(f"{BASE}/people").respond(200)
+    event_logs = http_mock.post(f"{BASE}/event_logs")
+    event_logs.side_effect = [httpx.Response(503), httpx.Response(200)]
+    with pytest.raises(InternalServerError):
+        convertloop_adapter.deliver(invoice_action(), client)
     convertloop_adapter.deliver(invoice_action(), client)
-    assert str(only_request(http_mock).url) == f"{BASE}/event_logs"
+    bodies = sent(http_mock)
+    assert [u for _, u, _ in bodies] == [f"{BASE}/people", f"{BASE}/event_logs"] * 2
+    assert bodies[:2] == bodies[2:]
 
 
 def test_without_email_the_stripe_customer_is_the_user_id(http_mock, client):

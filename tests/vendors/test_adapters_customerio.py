@@ -11,7 +11,14 @@ from webhook_bridge.vendors.customerio import CustomerIoClient, event_ulid
 from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
 
 from .conftest import API_KEY, EMAIL, OCCURRED_AT, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action
-from .fixtures_actions import identify_action, identify_and_track_action, track_action
+from .fixtures_actions import (
+    identify_action,
+    identify_and_track_action,
+    invoice_action,
+    refund_action,
+    subscription_action,
+    track_action,
+)
 
 BASE = "https://track.customer.io/api/v1"
 ENCODED_EMAIL = "jane.doe%40example.com"
@@ -42,6 +49,7 @@ def test_identify_puts_the_customer_keyed_by_email(http_mock, client):
         "survey": {"score": 9},
         "segment_Customers": True,
         "segment_Leads": False,
+        # tags_add / tags_remove are SegMetrics tags: no attribute here
     }
     assert result.calls == ["PUT /customers/{id}"]
 
@@ -89,6 +97,41 @@ def test_identify_then_track_for_one_action(http_mock, client):
         ("POST", "/api/v1/customers/jane.doe@example.com/events"),
     ]
     assert result.calls == ["PUT /customers/{id}", "POST /customers/{id}/events"]
+
+
+@pytest.mark.parametrize("make", [invoice_action, subscription_action], ids=["invoice", "subscription"])
+def test_invoice_and_subscription_actions_identify_then_track(http_mock, client, make):
+    answer(http_mock, 200)
+    action = make()
+
+    result = customerio_adapter.deliver(action, client)
+
+    calls = [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
+    assert [(method, url) for method, url, _ in calls] == [
+        ("PUT", f"{BASE}/customers/{ENCODED_EMAIL}"),
+        ("POST", f"{BASE}/customers/{ENCODED_EMAIL}/events"),
+    ]
+    assert calls[1][2]["id"] == event_ulid(action.id, OCCURRED_AT)
+    assert result.calls == ["PUT /customers/{id}", "POST /customers/{id}/events"]
+
+
+def test_refund_is_one_event(http_mock, client):
+    answer(http_mock, 200)
+    result = customerio_adapter.deliver(refund_action(), client)
+    assert [(c.request.method, str(c.request.url)) for c in http_mock.calls] == [
+        ("POST", f"{BASE}/customers/{ENCODED_EMAIL}/events")
+    ]
+    assert result.calls == ["POST /customers/{id}/events"]
+
+
+def test_email_is_trimmed_and_lower_cased_not_case_folded(http_mock, client):
+    answer(http_mock, 200)
+    # lower(), not casefold(): "ß" stays "ß" (case-folding would make it another address)
+    action = make_action(identify=True, email="  Straße.Doe@Example.COM ", stripe_customer_id=None)
+    customerio_adapter.deliver(action, client)
+    request = http_mock.calls.last.request
+    assert str(request.url) == f"{BASE}/customers/stra%C3%9Fe.doe%40example.com"
+    assert json_body(request) == {"email": "straße.doe@example.com"}
 
 
 def test_failed_identify_stops_before_the_event(http_mock, client):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.vendors import loops_adapter
-from webhook_bridge.vendors.errors import RateLimitError, RequestValidationError
+from webhook_bridge.vendors.errors import InternalServerError, RateLimitError, RequestValidationError
 from webhook_bridge.vendors.loops import LoopsClient
 from webhook_bridge.vendors_enum import Vendor
 
 from .conftest import API_KEY, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
-from .fixtures_actions import identify_action, identify_and_track_action, invoice_action, track_action
+from .fixtures_actions import (
+    identify_action,
+    identify_and_track_action,
+    invoice_action,
+    refund_action,
+    subscription_action,
+    track_action,
+)
 
 BASE = "https://app.loops.so/api/v1"
 
@@ -39,17 +47,125 @@ def test_track_sends_the_event_with_the_idempotency_key(http_mock, client):
     assert result.calls == ["POST /events/send"] and not result.duplicate
 
 
-def test_track_with_identify_adds_contact_properties_to_the_event(http_mock, client):
+def sent(http_mock):
+    return [
+        (c.request.method, str(c.request.url), c.request.headers.get("idempotency-key"), json_body(c.request))
+        for c in http_mock.calls
+    ]
+
+
+def test_track_with_identify_updates_the_contact_then_sends_the_event(http_mock, client):
+    answer(http_mock, 200, json={"success": True})
+
+    result = loops_adapter.deliver(identify_and_track_action(), client, idempotency_key="k")
+
+    assert sent(http_mock) == [
+        (
+            "PUT",
+            f"{BASE}/contacts/update",
+            None,
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},
+        ),
+        (
+            "POST",
+            f"{BASE}/events/send",
+            "k",
+            # identifiers + event only: the contact properties are not repeated
+            {
+                "email": EMAIL,
+                "userId": STRIPE_CUSTOMER,
+                "eventName": "checkout_completed",
+                "eventProperties": {"amount_total": 4500, "mode": "payment"},
+            },
+        ),
+    ]
+    assert result.calls == ["PUT /contacts/update", "POST /events/send"] and not result.duplicate
+
+
+def test_invoice_action_updates_the_contact_then_sends_the_event(http_mock, client):
     answer(http_mock, 200)
-    loops_adapter.deliver(identify_and_track_action(), client, idempotency_key="k")
-    assert json_body(only_request(http_mock)) == {
-        "email": EMAIL,
-        "userId": STRIPE_CUSTOMER,
-        "eventName": "checkout_completed",
-        "eventProperties": {"amount_total": 4500, "mode": "payment"},
-        "firstName": "Jane",
-        "plan": "pro",
-    }
+
+    result = loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
+
+    assert sent(http_mock) == [
+        (
+            "PUT",
+            f"{BASE}/contacts/update",
+            None,
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "lastName": "Doe"},
+        ),
+        (
+            "POST",
+            f"{BASE}/events/send",
+            "k",
+            {
+                "email": EMAIL,
+                "userId": STRIPE_CUSTOMER,
+                "eventName": "invoice_paid",
+                "eventProperties": {"invoice_id": "in_1", "amount_paid": 4500, "currency": "usd"},
+            },
+        ),
+    ]
+    assert result.calls == ["PUT /contacts/update", "POST /events/send"]
+
+
+def test_subscription_action_updates_the_contact_then_sends_the_event(http_mock, client):
+    answer(http_mock, 200)
+
+    result = loops_adapter.deliver(subscription_action(email=None), client, idempotency_key="k")
+
+    assert sent(http_mock) == [
+        (
+            "PUT",
+            f"{BASE}/contacts/update",
+            None,
+            {"userId": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
+        ),
+        (
+            "POST",
+            f"{BASE}/events/send",
+            "k",
+            {
+                "userId": STRIPE_CUSTOMER,
+                "eventName": "subscription_updated",
+                "eventProperties": {"status": "active", "plan": "pro"},
+            },
+        ),
+    ]
+    assert result.calls == ["PUT /contacts/update", "POST /events/send"]
+
+
+def test_refund_is_one_event(http_mock, client):
+    answer(http_mock, 200)
+    result = loops_adapter.deliver(refund_action(), client, idempotency_key="k")
+    assert [(m, u, key) for m, u, key, _ in sent(http_mock)] == [("POST", f"{BASE}/events/send", "k")]
+    assert result.calls == ["POST /events/send"]
+
+
+def test_a_retry_repeats_the_upsert_and_the_event_with_the_same_key(http_mock, client):
+    http_mock.put(f"{BASE}/contacts/update").respond(200)
+    events = http_mock.post(f"{BASE}/events/send")
+    events.side_effect = [httpx.Response(503), httpx.Response(409, json={"success": False})]
+    with pytest.raises(InternalServerError):
+        loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
+
+    result = loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
+
+    calls = sent(http_mock)
+    assert [(m, u, key) for m, u, key, _ in calls] == [
+        ("PUT", f"{BASE}/contacts/update", None),
+        ("POST", f"{BASE}/events/send", "k"),
+    ] * 2
+    assert calls[:2] == calls[2:]
+    assert result.duplicate  # the first attempt's event got through after all
+    assert result.calls == ["PUT /contacts/update", "POST /events/send"]
+
+
+def test_a_throttled_contact_update_stops_before_the_event(http_mock, client):
+    answer(http_mock, 429, headers={"Retry-After": "1"})
+    with pytest.raises(RateLimitError):
+        loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
+    assert [str(c.request.url) for c in http_mock.calls] == [f"{BASE}/contacts/update"]
 
 
 def test_identify_updates_the_contact(http_mock, client):
@@ -69,7 +185,7 @@ def test_identify_updates_the_contact(http_mock, client):
         "answers": "red, blue",
         "signup_at": "2024-04-01T08:00:00Z",
         "survey": '{"score":9}',
-        # nickname (None) left out; segments are not sent to Loops
+        # nickname (None) left out; neither segments nor tags are sent to Loops
     }
     assert result.calls == ["PUT /contacts/update"]
 
@@ -83,7 +199,7 @@ def test_without_email_the_user_id_identifies(http_mock, client):
 
 def test_a_409_on_resend_is_a_duplicate_not_an_error(http_mock, client):
     answer(http_mock, 409, json={"success": False, "message": "Duplicate idempotency key"})
-    result = loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
+    result = loops_adapter.deliver(track_action(), client, idempotency_key="k")
     assert result.duplicate
 
 

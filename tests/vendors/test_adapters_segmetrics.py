@@ -6,11 +6,19 @@ import pytest
 
 from webhook_bridge.actions import Invoice
 from webhook_bridge.vendors import segmetrics_adapter
-from webhook_bridge.vendors.errors import RequestValidationError
+from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
 from webhook_bridge.vendors.segmetrics import SegMetricsClient
 
 from .conftest import API_KEY, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
-from .fixtures_actions import INVOICE, identify_action, invoice_action, subscription_action, track_action
+from .fixtures_actions import (
+    INVOICE,
+    identify_action,
+    identify_and_track_action,
+    invoice_action,
+    refund_action,
+    subscription_action,
+    track_action,
+)
 
 BASE = "https://import.segmetrics.io/api/v1/acct1/integ1"
 
@@ -20,28 +28,58 @@ def client() -> SegMetricsClient:
     return SegMetricsClient("acct1", "integ1", API_KEY)
 
 
-def test_invoice_becomes_a_purchase(http_mock, client):
+REFERENCE = {"contact_id": STRIPE_CUSTOMER, "email": EMAIL}
+INVOICE_BODY = {
+    **REFERENCE,
+    "id": "in_1",
+    "amount": 5000,
+    "paid": 4500,
+    "date_created": "2024-05-01 12:00:00",
+    "items": [
+        {"id": "il_1", "name": "Pro plan", "product_id": "prod_1", "amount": 4000, "subscription_id": "sub_1"},
+        {"name": "Setup fee", "product_id": "Setup fee", "amount": 1000, "subscription_id": "sub_1"},
+    ],
+    "discount": 500,
+    "tax": 0,
+    "is_refunded": 0,
+}
+SUBSCRIPTION_BODY = {
+    **REFERENCE,
+    "id": "sub_1",
+    "amount": 9000,
+    "product_id": "prod_1",
+    "name": "Pro plan",
+    "quantity": 3,
+    "start_date": "2024-01-01 00:00:00",
+    "last_bill_date": "2024-05-01 00:00:00",
+    "billing_cycle": "month",
+    "frequency": 1,
+    "trial_end_date": "2024-01-15 00:00:00",
+}
+
+
+def sent(http_mock):
+    return [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
+
+
+def test_invoice_that_identifies_upserts_the_contact_then_the_invoice(http_mock, client):
     answer(http_mock, 200, json={"status": "success"})
 
     result = segmetrics_adapter.deliver(invoice_action(), client)
 
-    request = only_request(http_mock)
-    assert (request.method, str(request.url)) == ("POST", f"{BASE}/invoice")
-    assert json_body(request) == {
-        "contact_id": STRIPE_CUSTOMER,
-        "email": EMAIL,
-        "id": "in_1",
-        "amount": 5000,
-        "paid": 4500,
-        "date_created": "2024-05-01 12:00:00",
-        "items": [
-            {"id": "il_1", "name": "Pro plan", "product_id": "prod_1", "amount": 4000, "subscription_id": "sub_1"},
-            {"name": "Setup fee", "product_id": "Setup fee", "amount": 1000, "subscription_id": "sub_1"},
-        ],
-        "discount": 500,
-        "tax": 0,
-        "is_refunded": 0,
-    }
+    assert sent(http_mock) == [
+        ("POST", f"{BASE}/contact", {**REFERENCE, "first_name": "Jane", "last_name": "Doe"}),
+        ("POST", f"{BASE}/invoice", INVOICE_BODY),
+    ]
+    assert result.calls == ["POST /contact", "POST /invoice"]
+
+
+def test_refund_is_the_invoice_only(http_mock, client):
+    answer(http_mock, 200)
+
+    result = segmetrics_adapter.deliver(refund_action(), client)
+
+    assert sent(http_mock) == [("POST", f"{BASE}/invoice", {**INVOICE_BODY, "is_refunded": 1})]
     assert result.calls == ["POST /invoice"]
 
 
@@ -50,7 +88,7 @@ def test_invoice_without_lines_gets_one_item_and_refund_flag(http_mock, client):
     invoice = Invoice(
         id="in_2", amount=700, paid=700, currency="eur", date_created=INVOICE.date_created, is_refunded=True
     )
-    segmetrics_adapter.deliver(invoice_action(invoice=invoice, email=None), client)
+    segmetrics_adapter.deliver(invoice_action(invoice=invoice, email=None, identify=False), client)
     assert json_body(only_request(http_mock)) == {
         "contact_id": STRIPE_CUSTOMER,
         "id": "in_2",
@@ -62,28 +100,34 @@ def test_invoice_without_lines_gets_one_item_and_refund_flag(http_mock, client):
     }
 
 
-def test_subscription_becomes_a_subscription(http_mock, client):
+def test_subscription_upserts_the_contact_then_the_subscription(http_mock, client):
     answer(http_mock, 200)
 
     result = segmetrics_adapter.deliver(subscription_action(), client)
 
-    request = only_request(http_mock)
-    assert (request.method, str(request.url)) == ("POST", f"{BASE}/subscription")
-    assert json_body(request) == {
-        "contact_id": STRIPE_CUSTOMER,
-        "email": EMAIL,
-        "id": "sub_1",
-        "amount": 9000,
-        "product_id": "prod_1",
-        "name": "Pro plan",
-        "quantity": 3,
-        "start_date": "2024-01-01 00:00:00",
-        "last_bill_date": "2024-05-01 00:00:00",
-        "billing_cycle": "month",
-        "frequency": 1,
-        "trial_end_date": "2024-01-15 00:00:00",
-    }
+    assert sent(http_mock) == [
+        (
+            "POST",
+            f"{BASE}/contact",
+            {**REFERENCE, "custom_fields": {"subscription_status": "active", "plan": "pro"}},
+        ),
+        ("POST", f"{BASE}/subscription", SUBSCRIPTION_BODY),
+    ]
+    assert result.calls == ["POST /contact", "POST /subscription"]
+
+
+def test_subscription_without_identify_is_one_call(http_mock, client):
+    answer(http_mock, 200)
+    result = segmetrics_adapter.deliver(subscription_action(identify=False), client)
+    assert sent(http_mock) == [("POST", f"{BASE}/subscription", SUBSCRIPTION_BODY)]
     assert result.calls == ["POST /subscription"]
+
+
+def test_failed_contact_stops_before_the_purchase(http_mock, client):
+    answer(http_mock, 500, json={"status": "error", "errors": ["down"]})
+    with pytest.raises(InternalServerError):
+        segmetrics_adapter.deliver(subscription_action(), client)
+    assert [str(c.request.url) for c in http_mock.calls] == [f"{BASE}/contact"]
 
 
 def test_identify_upserts_the_contact_then_tags(http_mock, client):
@@ -91,14 +135,12 @@ def test_identify_upserts_the_contact_then_tags(http_mock, client):
 
     result = segmetrics_adapter.deliver(identify_action(), client)
 
-    calls = [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
-    reference = {"contact_id": STRIPE_CUSTOMER, "email": EMAIL}
-    assert calls == [
+    assert sent(http_mock) == [
         (
             "POST",
             f"{BASE}/contact",
             {
-                **reference,
+                **REFERENCE,
                 "first_name": "Jane",
                 "last_name": "Doe",
                 "custom_fields": {
@@ -110,14 +152,35 @@ def test_identify_upserts_the_contact_then_tags(http_mock, client):
                 },
             },
         ),
-        ("POST", f"{BASE}/tags/add", {**reference, "tags": ["Customers"]}),
-        ("POST", f"{BASE}/tags/remove", {**reference, "tags": ["Leads"]}),
+        # tags_add / tags_remove only: the ConvertLoop segments (Customers, Leads) are not tags
+        ("POST", f"{BASE}/tags/add", {**REFERENCE, "tags": ["Typeform lead"]}),
+        ("POST", f"{BASE}/tags/remove", {**REFERENCE, "tags": ["Trial"]}),
     ]
     assert result.calls == ["POST /contact", "POST /tags/add", "POST /tags/remove"]
     assert all(c.request.headers["authorization"] == API_KEY for c in http_mock.calls)
 
 
-def test_identify_with_email_only_and_no_segments(http_mock, client):
+def test_segments_alone_make_no_tag_calls(http_mock, client):
+    answer(http_mock, 200)
+    action = make_action(identify=True, person={"segments_add": ("Customers",), "segments_remove": ("Leads",)})
+    result = segmetrics_adapter.deliver(action, client)
+    assert sent(http_mock) == [("POST", f"{BASE}/contact", REFERENCE)]
+    assert result.calls == ["POST /contact"]
+
+
+def test_track_with_identify_is_the_contact_and_its_tags(http_mock, client):
+    answer(http_mock, 200)
+
+    result = segmetrics_adapter.deliver(identify_and_track_action(), client)
+
+    assert sent(http_mock) == [
+        ("POST", f"{BASE}/contact", {**REFERENCE, "first_name": "Jane", "custom_fields": {"plan": "pro"}}),
+        ("POST", f"{BASE}/tags/add", {**REFERENCE, "tags": ["Buyer"]}),
+    ]
+    assert result.calls == ["POST /contact", "POST /tags/add"]
+
+
+def test_identify_with_email_only_and_no_tags(http_mock, client):
     answer(http_mock, 200)
     action = make_action(identify=True, stripe_customer_id=None, person={"first_name": "Jane"})
     segmetrics_adapter.deliver(action, client)

@@ -79,9 +79,8 @@ def test_create_event_log_posts_name_time_person_and_metadata(http_mock, client)
     assert request.headers["authorization"] == BASIC
     assert json_body(request) == {
         "name": "invoice_paid",
-        # The document spells the key both ways; the same moment goes under both.
+        # The document spells the key two ways; only the attribute table's is sent.
         "occured_at": "2024-05-01T12:30:15.250Z",
-        "ocurred_at": "2024-05-01T12:30:15.250Z",
         "person": {"email": EMAIL, "add_to_segments": "Customers"},
         "metadata": {"amount": 4500, "currency": "usd", "paid_at": "2024-05-01T00:00:00Z"},
     }

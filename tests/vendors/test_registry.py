@@ -14,7 +14,7 @@ from webhook_bridge.vendors.segmetrics import SegMetricsClient
 from webhook_bridge.vendors_enum import Vendor
 
 from .conftest import API_KEY, answer, json_body, only_request
-from .fixtures_actions import identify_action, invoice_action, track_action
+from .fixtures_actions import identify_action, invoice_action, refund_action, track_action
 
 CONFIG = {
     "CONVERTLOOP_APP_ID": "cl-app",
@@ -38,6 +38,8 @@ def configured(monkeypatch):
     registry.forget_client()
     yield
     registry.forget_client()
+    for vendor in Vendor:
+        registry.set_request_hook(vendor, None)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +102,7 @@ def test_one_client_per_vendor_per_process():
             "POST",
             "https://track.customer.io/api/v1/customers/jane.doe%40example.com/events",
         ),
-        (Vendor.SEGMETRICS, invoice_action(), "POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
+        (Vendor.SEGMETRICS, refund_action(), "POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
     ],
 )
 def test_deliver_routes_to_the_vendor_adapter(http_mock, vendor, action, method, url):
@@ -132,3 +134,104 @@ def test_an_auth_failure_drops_the_cached_client_so_rotated_keys_are_read(http_m
     answer(http_mock, 200)
     registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
     assert http_mock.calls.last.request.headers["authorization"] == "Bearer rotated-key-123"
+
+
+INVOICE_PAID_CALLS = {
+    Vendor.CONVERTLOOP: [
+        ("POST", "https://api.convertloop.co/v1/people"),
+        ("POST", "https://api.convertloop.co/v1/event_logs"),
+    ],
+    Vendor.LOOPS: [
+        ("PUT", "https://app.loops.so/api/v1/contacts/update"),
+        ("POST", "https://app.loops.so/api/v1/events/send"),
+    ],
+    Vendor.CUSTOMERIO: [
+        ("PUT", "https://track.customer.io/api/v1/customers/jane.doe%40example.com"),
+        ("POST", "https://track.customer.io/api/v1/customers/jane.doe%40example.com/events"),
+    ],
+    Vendor.SEGMETRICS: [
+        ("POST", "https://import.segmetrics.io/api/v1/acct1/integ1/contact"),
+        ("POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
+    ],
+}
+
+
+@pytest.mark.parametrize("vendor", list(INVOICE_PAID_CALLS))
+def test_an_action_that_identifies_and_tracks_is_two_calls_identify_first(http_mock, vendor):
+    answer(http_mock, 200, json={"success": True})
+    result = registry.deliver(vendor, invoice_action(), "idem-1")
+    assert [(c.request.method, str(c.request.url)) for c in http_mock.calls] == INVOICE_PAID_CALLS[vendor]
+    assert len(result.calls) == 2
+
+
+# -- request hook (the delivery layer's pacer) ---------------------------------------------
+
+
+class CountingHook:
+    def __init__(self, router=None):
+        self.count = 0
+        self.router = router
+        self.requests_before: list[int] = []
+
+    def __call__(self) -> None:
+        self.count += 1
+        if self.router is not None:  # how many requests had been sent when the hook ran
+            self.requests_before.append(self.router.calls.call_count)
+
+
+def test_the_hook_runs_before_each_request_of_a_multi_call_delivery(http_mock):
+    answer(http_mock, 200)
+    hook = CountingHook(http_mock)
+    registry.set_request_hook(Vendor.LOOPS, hook)
+
+    registry.deliver(Vendor.LOOPS, invoice_action(), "idem-1")
+
+    assert http_mock.calls.call_count == 2
+    assert hook.requests_before == [0, 1]  # once per request, each time right before it
+
+
+def test_the_hook_applies_to_an_already_cached_client(http_mock):
+    answer(http_mock, 200)
+    cached = registry.get_client(Vendor.CONVERTLOOP)
+    hook = CountingHook()
+    registry.set_request_hook(Vendor.CONVERTLOOP, hook)
+    assert registry.get_client(Vendor.CONVERTLOOP) is cached
+    registry.deliver(Vendor.CONVERTLOOP, track_action(), "idem-1")
+    assert hook.count == 1
+
+
+def test_the_hook_is_per_vendor(http_mock):
+    answer(http_mock, 200)
+    hook = CountingHook()
+    registry.set_request_hook(Vendor.LOOPS, hook)
+    registry.deliver(Vendor.CUSTOMERIO, invoice_action(), "idem-1")
+    registry.deliver(Vendor.SEGMETRICS, invoice_action(), "idem-1")
+    assert http_mock.calls.call_count == 4 and hook.count == 0
+
+
+def test_the_hook_counts_failed_requests_and_survives_a_rebuilt_client(http_mock, monkeypatch):
+    answer(http_mock, 401, json={"message": "Invalid API key"})
+    hook = CountingHook()
+    registry.set_request_hook(Vendor.LOOPS, hook)
+    with pytest.raises(AuthenticationError):
+        registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+    assert hook.count == 1
+    # the auth failure dropped the cached client; the rebuilt one keeps the hook
+    monkeypatch.setenv("LOOPS_API_KEY", "rotated-key-123")
+    http_mock.routes.clear()
+    answer(http_mock, 200)
+    registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+    assert hook.count == 2
+
+
+def test_built_clients_get_the_hook_and_none_removes_it(http_mock):
+    answer(http_mock, 200)
+    hook = CountingHook()
+    registry.set_request_hook(Vendor.SEGMETRICS, hook)
+    assert registry.build_client(Vendor.SEGMETRICS).before_request is hook
+    cached = registry.get_client(Vendor.SEGMETRICS)
+    registry.set_request_hook(Vendor.SEGMETRICS, None)
+    assert cached.before_request is None
+    assert registry.build_client(Vendor.SEGMETRICS).before_request is None
+    registry.deliver(Vendor.SEGMETRICS, invoice_action(), "idem-1")
+    assert hook.count == 0

@@ -21,11 +21,20 @@ BillingCycle = Literal["year", "month", "week", "day"]
 
 
 def normalize_email(email: str | None) -> str | None:
-    """Emails identify a person across providers: compare them trimmed and case-folded."""
+    """The form sent to vendors: trimmed and lower-cased, so providers agree on one address.
+
+    ``lower()`` rather than ``casefold()``: case-folding rewrites characters (``ß`` → ``ss``),
+    which would turn a real address into another one. Use ``email_key`` to compare.
+    """
     if email is None:
         return None
-    cleaned = email.strip().casefold()
+    cleaned = email.strip().lower()
     return cleaned or None
+
+
+def email_key(email: str | None) -> str | None:
+    """How two emails are compared: trimmed and case-folded."""
+    return email.strip().casefold() or None if email is not None else None
 
 
 class ActionKind(StrEnum):
@@ -49,9 +58,11 @@ class Person(_Data):
     last_name: str | None = None
     # Contact attributes to set (snake_case keys), e.g. subscription_status, Typeform answers.
     traits: dict[str, Any] = Field(default_factory=dict)
-    # ConvertLoop segments / SegMetrics tags / Customer.io attribute, per configuration.
+    # Per configuration: ConvertLoop segments (also Customer.io attributes), SegMetrics tags.
     segments_add: tuple[str, ...] = ()
     segments_remove: tuple[str, ...] = ()
+    tags_add: tuple[str, ...] = ()
+    tags_remove: tuple[str, ...] = ()
 
     _normalize_email = field_validator("email")(lambda cls, v: normalize_email(v))
 

@@ -104,14 +104,21 @@ class TypeformFormConfig(_Config):
     # Field ref (or hidden field name, or "score") → attribute name. The attribute names
     # "first_name" and "last_name" fill the person's name instead of a trait.
     fields: dict[str, AttributeName] = {}
-    # Both land in Person.segments_add (the action is vendor-neutral); restrict with vendors.
+    # ConvertLoop segments (Person.segments_add; Customer.io shows them as attributes) and
+    # SegMetrics tags (Person.tags_add): two lists, so each reaches only its own vendors.
     convertloop_segments: tuple[Segment, ...] = ()
     segmetrics_tags: tuple[Segment, ...] = ()
     vendors: frozenset[Vendor] | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((*self.convertloop_segments, *self.segmetrics_tags)))
+        """``Person.segments_add``: the ConvertLoop segments, without repeats."""
+        return tuple(dict.fromkeys(self.convertloop_segments))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """``Person.tags_add``: the SegMetrics tags, without repeats."""
+        return tuple(dict.fromkeys(self.segmetrics_tags))
 
 
 class TypeformConfig(_Config):

@@ -26,11 +26,12 @@ def build_processor() -> DeliveryProcessor:
         registry.deliver(message.vendor, message.action, message.idempotency_token)
 
     rate = settings.rate_limit_per_second / settings.max_concurrency if settings.rate_limit_per_second else None
+    # Every HTTP request to the vendor takes a token, so multi-call actions are paced too.
+    registry.set_request_hook(settings.vendor, Pacer(rate).acquire)
     return DeliveryProcessor(
         deliver_once=IdempotentDelivery(call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds),
         queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
         ordering=OrderingGuard(settings.state_table, boto3.client("dynamodb")),
-        pacer=Pacer(rate),
         policy=RetryPolicy(
             base_delay=settings.retry_base_delay_seconds,
             max_delay=settings.retry_max_delay_seconds,

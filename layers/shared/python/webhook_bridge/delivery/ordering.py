@@ -1,13 +1,14 @@
-"""Stale-state protection: per vendor and ordering key, only newer versions are delivered.
+"""Stale-state protection: per vendor and ordering key, only newer versions set state.
 
 Stripe sends subscription events at least once and in no guaranteed order, and our own
-retries reorder them further. The newest delivered version per (vendor, key) lives in
-the state table; an older (or equal, after a terminal state) version is skipped.
+retries reorder them further. Before a vendor call, the action *claims* its version for
+(vendor, key) with a conditional write in the state table; the claim fails when a newer
+version (or a terminal one, e.g. a deleted subscription) is already there. A retry of the
+same action re-claims its own version and passes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -21,35 +22,23 @@ class OrderingGuard:
         self._ddb = client
         self._ttl = ttl_seconds
 
-    @staticmethod
-    def _key(vendor: Vendor, action: Action) -> dict[str, Any]:
-        return {"pk": {"S": f"order#{vendor.value}#{action.ordering_key}"}}
-
-    def is_stale(self, vendor: Vendor, action: Action) -> bool:
+    def claim(self, vendor: Vendor, action: Action) -> bool:
+        """True when this action's state may be sent; False when a newer state got there first."""
         if action.ordering_key is None or action.ordering_version is None:
-            return False
-        item = self._ddb.get_item(TableName=self._table, Key=self._key(vendor, action), ConsistentRead=True).get("Item")
-        if not item:
-            return False
-        newest = int(item["version"]["N"])
-        if item.get("terminal", {}).get("BOOL"):
             return True
-        return action.ordering_version < newest
-
-    def record(self, vendor: Vendor, action: Action) -> None:
-        """Remember this version unless a newer one got there first (conditional write)."""
-        if action.ordering_key is None or action.ordering_version is None:
-            return
-        # A failed condition means a newer state is already recorded; ours was delivered but is not the latest.
-        with contextlib.suppress(self._ddb.exceptions.ConditionalCheckFailedException):
+        version = {"N": str(action.ordering_version)}
+        try:
             self._ddb.put_item(
                 TableName=self._table,
                 Item={
-                    **self._key(vendor, action),
-                    "version": {"N": str(action.ordering_version)},
+                    "pk": {"S": f"order#{vendor.value}#{action.ordering_key}"},
+                    "version": version,
                     "terminal": {"BOOL": action.ordering_terminal},
                     "expires_at": {"N": str(int(time.time()) + self._ttl)},
                 },
-                ConditionExpression="attribute_not_exists(pk) OR (version < :v AND terminal = :f)",
-                ExpressionAttributeValues={":v": {"N": str(action.ordering_version)}, ":f": {"BOOL": False}},
+                ConditionExpression="attribute_not_exists(pk) OR version = :v OR (terminal = :f AND version < :v)",
+                ExpressionAttributeValues={":v": version, ":f": {"BOOL": False}},
             )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

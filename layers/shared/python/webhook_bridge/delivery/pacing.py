@@ -1,16 +1,26 @@
 """Client-side pacing so a deployment stays under a vendor's request rate.
 
-The vendor's limit is per team, i.e. for the whole deployment; each function instance
-gets ``limit / max_concurrency`` (the event source's maximum concurrency bounds the
-instances). A token bucket is a dozen lines and needs no shared store; the libraries
-that do this either pull in a backend (Redis) or are asyncio-only, hence by hand.
+A vendor's limit is per team, i.e. for the whole deployment; each function instance gets
+``limit / max_concurrency`` (the event source's maximum concurrency bounds the instances).
+Each instance allows at most ``n`` requests in any sliding window, scheduled ahead under a
+lock: a batch goes out at once while it fits, and the rest follows as the window slides,
+so throughput stays at the limit without bursts over it. The window is stretched by
+``headroom`` because requests reach the vendor with some jitter, and two instances' worst
+cases must not add up to a request over the limit.
+
+Written by hand: the rate-limit libraries either need a shared backend (Redis) or are
+asyncio-only, and this is a dozen lines.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+
+DEFAULT_HEADROOM = 1.05
 
 
 class Pacer:
@@ -18,28 +28,29 @@ class Pacer:
         self,
         rate_per_second: float | None,
         *,
-        burst: float = 1.0,
+        headroom: float = DEFAULT_HEADROOM,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._rate = rate_per_second
-        self._capacity = max(burst, 1.0)
-        self._tokens = self._capacity
+        self._per_window = max(1, math.floor(rate_per_second)) if rate_per_second else 0
+        self._window = self._per_window / rate_per_second * headroom if rate_per_second else 0.0
+        self._slots: deque[float] = deque(maxlen=self._per_window or None)
         self._clock = clock
         self._sleep = sleep
-        self._updated = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> float:
         """Block until a request may be sent; return the seconds waited."""
-        if not self._rate:
+        if not self._per_window:
             return 0.0
         with self._lock:
             now = self._clock()
-            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
-            self._updated = now
-            self._tokens -= 1.0
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
-        if wait:
+            slot = now
+            if len(self._slots) == self._per_window:
+                # The request n places earlier must have left the window.
+                slot = max(now, self._slots[0] + self._window)
+            self._slots.append(slot)
+        wait = slot - now
+        if wait > 0:
             self._sleep(wait)
         return wait

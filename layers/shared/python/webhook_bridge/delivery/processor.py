@@ -7,10 +7,12 @@ message to SQS, whose redrive policy then catches it.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -18,7 +20,6 @@ from pydantic import ValidationError
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.ordering import OrderingGuard
-from webhook_bridge.delivery.pacing import Pacer
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
@@ -42,6 +43,26 @@ class Outcome(StrEnum):
     WAITING_FOR_IDENTITY = "waiting_for_identity"
 
 
+def newest_versions(records: list[dict[str, Any]]) -> dict[str, int]:
+    """The highest ordering version per ordering key among a batch's records."""
+    newest: dict[str, int] = {}
+    for record in records:
+        try:
+            action = json.loads(record.get("body") or "{}").get("action") or {}
+        except (ValueError, AttributeError):
+            continue
+        key, version = action.get("ordering_key"), action.get("ordering_version")
+        if isinstance(key, str) and isinstance(version, int):
+            newest[key] = max(version, newest.get(key, version))
+    return newest
+
+
+def without_state(message: VendorMessage) -> VendorMessage:
+    """The action's event alone: no contact attributes, no subscription record."""
+    action = message.action.model_copy(update={"identify": False, "subscription": None, "ordering_key": None})
+    return message.model_copy(update={"action": action})
+
+
 class AlreadyInProgress(Exception):
     """Another copy of this message is being delivered right now."""
 
@@ -56,15 +77,19 @@ class DeliveryProcessor:
     deliver_once: DeliverOnce
     queue: QueueOps
     ordering: OrderingGuard
-    pacer: Pacer
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     resolve_identity: ResolveIdentity = lambda message: None
     clock: Callable[[], float] = time.time
 
-    def start_invocation(self, context: object) -> None:
+    _newest_in_batch: dict[str, int] = field(default_factory=dict, init=False)
+
+    def start_invocation(self, context: object, records: list[dict[str, Any]] | None = None) -> None:
         register = getattr(self.deliver_once, "register_lambda_context", None)
         if register is not None:
             register(context)
+        # A batch's records run concurrently, so two states of one subscription in the same
+        # batch would race: only the newest of them may set state.
+        self._newest_in_batch = newest_versions(records or [])
 
     def handle(self, record: SQSRecord) -> Outcome:
         body = record.body
@@ -82,14 +107,16 @@ class DeliveryProcessor:
         if state.not_before and now < state.not_before - 1:
             self.queue.requeue(body, state)  # a long delay hops through SQS's 15-minute maximum
             return Outcome.NOT_DUE
-        if self.ordering.is_stale(message.vendor, message.action):
-            logger.info("stale state skipped", extra={"ordering_key": message.action.ordering_key})
-            return self._count(Outcome.STALE)
         message, waiting = self._with_identity(message, state, now)
         if waiting:
             self.queue.requeue(body, state.waiting_for_identity(now, IDENTITY_WAIT_SECONDS))
             return self._count(Outcome.WAITING_FOR_IDENTITY)
-        self.pacer.acquire()
+        if self._superseded(message) or not self.ordering.claim(message.vendor, message.action):
+            logger.info("stale state not sent", extra={"ordering_key": message.action.ordering_key})
+            self._count(Outcome.STALE)
+            if message.action.event is None:
+                return Outcome.STALE
+            message = without_state(message)  # the event still happened: track it, set nothing
         try:
             called = self.deliver_once(message)
         except AlreadyInProgress:
@@ -97,10 +124,14 @@ class DeliveryProcessor:
             return Outcome.NOT_DUE
         except VendorError as error:
             return self._after_failure(body, state, error, now)
-        self.ordering.record(message.vendor, message.action)
         if state.enqueued_at:
             metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, (self.clock() - state.enqueued_at) * 1000)
         return self._count(Outcome.DELIVERED if called else Outcome.DUPLICATE)
+
+    def _superseded(self, message: VendorMessage) -> bool:
+        action = message.action
+        newest = self._newest_in_batch.get(action.ordering_key or "")
+        return newest is not None and action.ordering_version is not None and action.ordering_version < newest
 
     def _with_identity(self, message: VendorMessage, state: RetryState, now: float) -> tuple[VendorMessage, bool]:
         person = message.action.person

@@ -4,11 +4,14 @@ The person is the respondent's email: the first answer of type ``email``, else t
 field ``email``. Every answer becomes a trait keyed by its field ``ref`` (or the attribute
 name configured for that ref); hidden fields and the calculated score become traits too.
 ``form_response_partial``, other event types, disabled forms and responses without an
-email map to ``[]``. Malformed payloads raise ``MappingError``.
+email map to ``[]``. Malformed payloads raise ``MappingError``; within a well-formed
+response, answers without a value, answer types we do not know and nested hidden values
+are skipped rather than refused, so one odd field never loses the whole response.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -35,15 +38,15 @@ class Choice(Payload):
 
 
 class Choices(Payload):
-    labels: list[str] | None = None
+    labels: list[str | None] | None = None
     other: str | None = None
 
 
 class PaymentAnswer(Payload):
-    amount: str  # decimal text in the form's currency, e.g. "4.50"
-    last4: str
-    name: str
-    success: bool
+    amount: str | None = None  # decimal text in the form's currency, e.g. "4.50"
+    last4: str | None = None
+    name: str | None = None
+    success: bool | None = None
 
 
 class Answer(Payload):
@@ -77,9 +80,10 @@ class FormResponse(Payload):
     landed_at: str | None = None
     submitted_at: str | None = None
     calculated: Calculated | None = None
-    hidden: dict[str, str | None] | None = None
+    # Hidden fields are text from the form's URL; values of other JSON types are tolerated (see _hidden).
+    hidden: dict[str, Any] | None = None
     definition: Definition | None = None
-    answers: list[Answer] = []
+    answers: list[Answer] | None = None
 
 
 class Envelope(Payload):
@@ -95,28 +99,46 @@ _PLAIN = ("text", "email", "number", "boolean", "date", "phone_number", "url", "
 _NAME_ATTRIBUTES = ("first_name", "last_name")
 
 
-def _value(answer: Answer, index: int) -> tuple[bool, Any]:
-    """``(known, value)``; unknown answer types are skipped so new Typeform types never break us."""
+def _value(answer: Answer) -> Any:
+    """The answer's value, or ``None`` to skip it: unknown answer types (so new Typeform
+    types never break us) and answers without a value (null or absent) set nothing."""
     kind = answer.type
     if kind not in (*_PLAIN, "choice", "choices", "payment"):
-        return False, None
+        return None
     raw = getattr(answer, kind)
     if raw is None:
-        raise MappingError("typeform", "form_response", [f"form_response.answers.{index}.{kind}: missing"])
+        return None
     if isinstance(raw, Choice):
-        return True, raw.label if raw.label is not None else raw.other
+        return raw.label if raw.label is not None else raw.other
     if isinstance(raw, Choices):
-        return True, [*(raw.labels or []), *([raw.other] if raw.other else [])]
+        chosen = [label for label in raw.labels or [] if label is not None]
+        return [*chosen, *([raw.other] if raw.other else [])] or None
     if isinstance(raw, PaymentAnswer):
-        return True, raw.model_dump()
+        return {key: value for key, value in raw.model_dump().items() if value is not None} or None
     if kind == "email":
-        return True, normalize_email(raw)  # same spelling as Person.email, so vendors can match them
-    return True, raw
+        return normalize_email(raw)  # same spelling as Person.email, so vendors can match them
+    return raw
+
+
+def _hidden_text(value: Any) -> str | None:
+    """Hidden fields are meant to be text: scalars become text, empty and nested values are skipped."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return str(value)
+    if isinstance(value, str):
+        return value or None
+    return None  # null, NaN/Infinity, objects and lists
+
+
+def _hidden(response: FormResponse) -> dict[str, str]:
+    texts = {name: _hidden_text(value) for name, value in (response.hidden or {}).items()}
+    return {name: text for name, text in texts.items() if text is not None}
 
 
 def _email(response: FormResponse) -> str | None:
-    candidates = [answer.email for answer in response.answers if answer.type == "email"]
-    candidates.append((response.hidden or {}).get("email"))
+    candidates = [answer.email for answer in response.answers or [] if answer.type == "email"]
+    candidates.append(_hidden(response).get("email"))
     for candidate in candidates:
         email = normalize_email(candidate)
         if email and "@" in email:  # hidden fields are free text from the form's URL
@@ -138,10 +160,10 @@ def _traits(response: FormResponse, config: TypeformFormConfig) -> dict[str, Any
     traits: dict[str, Any] = {}
     if response.calculated and response.calculated.score is not None:
         traits["score"] = response.calculated.score
-    traits.update({name: value for name, value in (response.hidden or {}).items() if value})
-    for index, answer in enumerate(response.answers):
-        known, value = _value(answer, index)
-        if known and value is not None:
+    traits.update(_hidden(response))
+    for answer in response.answers or []:
+        value = _value(answer)
+        if value is not None:
             traits[answer.field.ref or answer.field.id] = value
     renamed = {config.fields.get(key, key): value for key, value in traits.items()}
     renamed.pop("email", None)  # the identity travels in Person.email; vendors reserve the name
@@ -172,6 +194,7 @@ def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Act
         last_name=names["last_name"] if isinstance(names["last_name"], str) else None,
         traits=traits,
         segments_add=config.segments,
+        tags_add=config.tags,
     )
     score = response.calculated.score if response.calculated else None
     properties = {

@@ -80,7 +80,8 @@ class Receiver:
         return payload
 
     def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
-        actions = self.mapping.map(payload)
+        # An action about nobody (no email, no customer id) would be refused by every vendor.
+        actions = [action for action in self.mapping.map(payload) if action.person.is_identified]
         messages = [
             VendorMessage(vendor=vendor, action=action)
             for action in actions

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Sequence
 
 from webhook_bridge.signatures.exceptions import InvalidSignatureError, MissingSignatureError, StaleTimestampError
 
 DEFAULT_TOLERANCE_SECONDS = 300
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _parse_header(header: str) -> tuple[int, list[str]]:
@@ -31,7 +33,9 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
                 timestamp = int(value)
             except ValueError as exc:
                 raise MissingSignatureError("Stripe-Signature has a malformed timestamp") from exc
-        elif key == "v1" and value:
+        elif key == "v1" and _HEX_SHA256.fullmatch(value.strip()):
+            # Anything else cannot be an HMAC-SHA256 digest; skipping it keeps forged
+            # headers (non-hex, non-ASCII) away from the comparison.
             signatures.append(value.strip().lower())
     if timestamp is None:
         raise MissingSignatureError("Stripe-Signature has no timestamp")
@@ -58,7 +62,7 @@ def verify_stripe_signature(
     matched = False
     for candidate in signatures:
         for digest in expected:
-            matched |= hmac.compare_digest(candidate, digest)
+            matched |= hmac.compare_digest(candidate.encode(), digest.encode())
     if not matched:
         raise InvalidSignatureError("no Stripe signature matches the payload")
     current = time.time() if now is None else now

@@ -5,6 +5,11 @@ the documented API root plus the documented path, sends one request, and turns a
 failure into one class of :mod:`webhook_bridge.vendors.errors`. Vendor clients only
 describe endpoints and bodies.
 
+Pacing is not decided here either, but it is applied here: ``before_request`` (optional,
+e.g. the delivery layer's rate-limit pacer) is called right before every HTTP request is
+sent, once per request, whatever its outcome. An adapter may make two requests for one
+action (identify, then track), and each one counts against the vendor's rate limit.
+
 There is deliberately NO retry loop here. Each message on a vendor's SQS queue is one
 attempt; the delivery layer decides, from ``retryable`` and ``retry_after``, when to try
 again (visibility timeout with backoff and jitter, then the DLQ). Retrying inside the
@@ -24,7 +29,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -150,6 +155,7 @@ class BaseClient:
         auth_header: str,
         secrets: Iterable[str] = (),
         http: httpx.Client | None = None,
+        before_request: Callable[[], object] | None = None,
     ) -> None:
         if not base_url:
             raise ValueError(f"{self.vendor}: base_url is empty")
@@ -158,6 +164,9 @@ class BaseClient:
         # Everything that must never appear in an error message, even if the vendor echoes it.
         self._secrets = tuple(s for s in (*secrets, auth_header, auth_header.partition(" ")[2]) if len(s) >= 4)
         self._http = http
+        # Called with no argument right before each request is sent (its result is ignored);
+        # may block (a pacer waiting for a token) or raise (nothing is sent then).
+        self.before_request = before_request
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -194,6 +203,8 @@ class BaseClient:
         request_headers.update(headers or {})
         query = {k: v for k, v in (params or {}).items() if v is not None}
 
+        if self.before_request is not None:
+            self.before_request()
         started = time.perf_counter()
         try:
             response = self.http.request(method, url, params=query, content=content, headers=request_headers)

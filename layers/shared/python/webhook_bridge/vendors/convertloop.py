@@ -6,7 +6,7 @@ JSON bodies, HTTP Basic auth with ``app_id:api_key``. Datetimes are sent as ISO 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -20,14 +20,12 @@ from webhook_bridge.vendors.wire_formats import iso_utc, jsonable
 DEFAULT_BASE_URL = "https://api.convertloop.co/v1"
 VENDOR = "convertloop"
 
-# The event_logs key table names the timestamp ``occured_at``; the sentence under it
-# says "if you don't specify the ``ocurred_at`` key", and ConvertLoop's own ruby/php
-# clients send ``ocurred_at``. The document contradicts itself and the table is the
-# list of keys "you can use", so the table spelling is sent, and the same value under
-# the prose spelling: a server reading either gets the real time instead of silently
-# falling back to "now" (which would reorder events), and event_logs is not documented
-# to reject other keys. Callers use the correctly spelled ``occurred_at``.
-OCCURRED_AT_WIRE_KEYS = ("occured_at", "ocurred_at")
+# The document spells this key two ways: the event_logs attribute table names it
+# ``occured_at``, the sentence in that same row says "if you don't specify the
+# ``ocurred_at`` key". The table is the list of keys "you can use", so only its spelling
+# is sent (one key, not both). Callers use the correctly spelled ``occurred_at``; this
+# constant is the one place the wire spelling lives.
+OCCURRED_AT_WIRE_KEY = "occured_at"
 IDENTIFIER_KEYS = ("pid", "user_id", "email")
 
 
@@ -102,8 +100,7 @@ class EventLogRequest(_ConvertLoopRequest):
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"name": self.name}
         if self.occurred_at is not None:
-            for key in OCCURRED_AT_WIRE_KEYS:
-                wire[key] = iso_utc(self.occurred_at)
+            wire[OCCURRED_AT_WIRE_KEY] = iso_utc(self.occurred_at)
         if self.person is not None:
             wire["person"] = self.person.to_wire()
         if self.metadata:
@@ -115,9 +112,21 @@ class ConvertLoopClient(BaseClient):
     vendor: ClassVar[str] = VENDOR
 
     def __init__(
-        self, app_id: str, api_key: str, base_url: str = DEFAULT_BASE_URL, http: httpx.Client | None = None
+        self,
+        app_id: str,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        http: httpx.Client | None = None,
+        *,
+        before_request: Callable[[], object] | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, auth_header=basic_auth(app_id, api_key), secrets=(api_key,), http=http)
+        super().__init__(
+            base_url=base_url,
+            auth_header=basic_auth(app_id, api_key),
+            secrets=(api_key,),
+            http=http,
+            before_request=before_request,
+        )
 
     def upsert_person(self, person: PersonRequest | Mapping[str, Any]) -> Any:
         """Create or update a person (and their segments). Returns the vendor's JSON, if any."""

@@ -1,12 +1,14 @@
 """An Action as ConvertLoop calls.
 
-- with an event: ``POST /event_logs`` {name, occurred_at, person, metadata}; the person
-  hash carries the identifiers, plus names, traits and segments when the action
-  identifies (ConvertLoop applies them to the contact with the event: one call, not two);
-- identify only: ``POST /people``.
+- identify only: ``POST /people`` {identifiers, first/last name, traits as custom
+  attributes, ``add_to_segments`` / ``remove_from_segments`` from ``segments_*``};
+- event only: ``POST /event_logs`` {name, occured_at, person = identifiers, metadata};
+- identify and event (checkout_completed, invoice_paid, subscription_*): ``POST /people``
+  as above, then ``POST /event_logs`` whose person hash carries the identifiers only.
 
 Identifiers: ``email`` when known and ``user_id`` = the Stripe customer id when known
-(both when both are, so ConvertLoop links the app user to the contact).
+(both when both are, so ConvertLoop links the app user to the contact). SegMetrics tags
+(``Person.tags_*``) are not ConvertLoop segments and are not sent.
 """
 
 from __future__ import annotations
@@ -21,40 +23,51 @@ from webhook_bridge.vendors.convertloop import VENDOR, ConvertLoopClient, EventL
 _RESERVED = frozenset(PersonRequest.model_fields)
 
 
-def person_request(person: Person, *, with_profile: bool) -> PersonRequest:
+def identifiers(person: Person) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    if with_profile:
-        fields.update(scalar_traits(person.traits, reserved=_RESERVED))
-        if person.first_name:
-            fields["first_name"] = person.first_name
-        if person.last_name:
-            fields["last_name"] = person.last_name
-        if person.segments_add:
-            fields["add_to_segments"] = person.segments_add
-        if person.segments_remove:
-            fields["remove_from_segments"] = person.segments_remove
     if person.email:
         fields["email"] = person.email
     if person.stripe_customer_id:
         fields["user_id"] = person.stripe_customer_id
+    return fields
+
+
+def person_request(person: Person) -> PersonRequest:
+    """The identify: names, traits and segments, plus the identifiers."""
+    fields: dict[str, Any] = scalar_traits(person.traits, reserved=_RESERVED)
+    if person.first_name:
+        fields["first_name"] = person.first_name
+    if person.last_name:
+        fields["last_name"] = person.last_name
+    if person.segments_add:
+        fields["add_to_segments"] = person.segments_add
+    if person.segments_remove:
+        fields["remove_from_segments"] = person.segments_remove
+    fields.update(identifiers(person))
     return PersonRequest.parse(fields)
 
 
 def deliver(action: Action, client: ConvertLoopClient, *, idempotency_key: str | None = None) -> DeliveryResult:
     result = DeliveryResult(vendor=VENDOR)
     person = require_identified(VENDOR, action)
+    # Identify first, so the event lands on an up-to-date contact. A failure stops the
+    # delivery (the exception propagates) and the whole message is retried: repeating
+    # ``POST /people`` is harmless (an upsert of the same attributes and segments). The
+    # event log has no documented idempotency key, so it is made last, after everything
+    # that can fail first; it is repeated only when that call itself failed in a way that
+    # hides whether ConvertLoop stored it (timeout, connection lost after sending).
+    if action.identify:
+        client.upsert_person(person_request(person))
+        result.record("POST /people")
     if action.event is not None:
         request = EventLogRequest(
             name=action.event.name,
             occurred_at=action.occurred_at,
-            person=person_request(person, with_profile=action.identify),
+            person=PersonRequest.parse(identifiers(person)),
             metadata=action.event.properties or None,
         )
         client.create_event_log(request)
         result.record("POST /event_logs")
-    elif action.identify:
-        client.upsert_person(person_request(person, with_profile=True))
-        result.record("POST /people")
-    else:
+    if not result.calls:
         result.skipped = "nothing to identify or track"
     return result

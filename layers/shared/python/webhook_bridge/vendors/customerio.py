@@ -10,7 +10,7 @@ Timestamps are unix seconds, as Customer.io stores them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -109,9 +109,21 @@ class CustomerIoClient(BaseClient):
     vendor: ClassVar[str] = VENDOR
 
     def __init__(
-        self, site_id: str, api_key: str, base_url: str = DEFAULT_BASE_URL, http: httpx.Client | None = None
+        self,
+        site_id: str,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        http: httpx.Client | None = None,
+        *,
+        before_request: Callable[[], object] | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, auth_header=basic_auth(site_id, api_key), secrets=(api_key,), http=http)
+        super().__init__(
+            base_url=base_url,
+            auth_header=basic_auth(site_id, api_key),
+            secrets=(api_key,),
+            http=http,
+            before_request=before_request,
+        )
 
     def identify(
         self, customer_id: str, attributes: Mapping[str, Any] | None = None, created_at: datetime | None = None

@@ -5,9 +5,13 @@
   and ``created_at`` only when a ``created_at`` trait gives it;
 - event: ``POST /customers/{id}/events`` {name, data, timestamp = occurred_at,
   id = a ULID derived from the action, so a retry is deduplicated by Customer.io}.
-Both can happen for one action; identify goes first so the event lands on a known person.
+Calls per action: identify only: ``PUT /customers/{id}``; event only:
+``POST /customers/{id}/events``; identify and event (checkout_completed, invoice_paid,
+subscription_*): ``PUT /customers/{id}`` then ``POST /customers/{id}/events``, so the
+event lands on a known, up-to-date person.
 
-The customer id is the email when known, else the Stripe customer id.
+The customer id is the email when known, else the Stripe customer id. Segments are
+``Person.segments_*``; SegMetrics tags (``Person.tags_*``) are not sent.
 
 Segments are boolean attributes rather than one ``segments`` list because Customer.io
 replaces an attribute's value on every identify: a list would forget the segments set
@@ -68,6 +72,9 @@ def deliver(action: Action, client: CustomerIoClient, *, idempotency_key: str | 
     result = DeliveryResult(vendor=VENDOR)
     person = require_identified(VENDOR, action)
     identifier = customer_id(person)
+    # A failure stops the delivery (the exception propagates) and the whole message is
+    # retried; both calls are idempotent on retry: the PUT is an upsert of the same
+    # attributes, and the event's id is the same ULID every time, which Customer.io dedupes.
     if action.identify:
         attributes, created_at = identify_attributes(person)
         client.identify(identifier, attributes, created_at=created_at)

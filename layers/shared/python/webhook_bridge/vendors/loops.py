@@ -7,7 +7,7 @@ surfaces here as :class:`RateLimitError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -133,8 +133,21 @@ def _one_identifier(email: str | None, user_id: str | None) -> tuple[str, str]:
 class LoopsClient(BaseClient):
     vendor: ClassVar[str] = VENDOR
 
-    def __init__(self, api_key: str, base_url: str = DEFAULT_BASE_URL, http: httpx.Client | None = None) -> None:
-        super().__init__(base_url=base_url, auth_header=f"Bearer {api_key}", secrets=(api_key,), http=http)
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        http: httpx.Client | None = None,
+        *,
+        before_request: Callable[[], object] | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            auth_header=f"Bearer {api_key}",
+            secrets=(api_key,),
+            http=http,
+            before_request=before_request,
+        )
 
     def create_contact(self, contact: ContactCreateRequest | Mapping[str, Any]) -> Any:
         request = ContactCreateRequest.parse(contact)

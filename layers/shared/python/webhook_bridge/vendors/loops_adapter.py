@@ -1,16 +1,21 @@
 """An Action as Loops calls.
 
-- with an event: ``POST /events/send`` {email and/or userId, eventName, eventProperties,
-  + contact properties when the action identifies}, with ``Idempotency-Key`` = the
-  message's key, stable across retries; a 409 means an earlier attempt got through;
-- identify only: ``PUT /contacts/update`` (creates the contact when missing).
+- identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits as
+  contact properties} (creates the contact when missing);
+- event only: ``POST /events/send`` {identifiers, eventName, eventProperties};
+- identify and event (checkout_completed, invoice_paid, subscription_*):
+  ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
+  eventName and eventProperties only (the contact properties are not repeated).
+
+Every ``POST /events/send`` carries ``Idempotency-Key`` = the message's key, stable
+across retries; a 409 means an earlier attempt got through (``duplicate``).
 
 Identifiers: ``email`` when known and ``userId`` = the Stripe customer id when known.
 
 Loops properties are flat (strings, numbers, booleans, dates): lists of plain values
 become ``"a, b"``, anything more nested compact JSON text, ``None`` is left out.
 
-Segments are not sent: Loops' equivalent is mailing lists, addressed by list *ids* that
+Segments (and SegMetrics tags) are not sent: Loops' equivalent is mailing lists, addressed by list *ids* that
 our segment *names* do not give us, and the documented API has no way to add a contact
 to a named group. A trait reaches Loops as a contact property instead, which Loops'
 audience filters can use.
@@ -62,9 +67,17 @@ def idempotency_key_for(action: Action) -> str:
 def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
     result = DeliveryResult(vendor=VENDOR)
     person = require_identified(VENDOR, action)
-    if action.event is not None:
-        fields = contact_properties(person) if action.identify else {}
+    # Contact first, so the event's workflows see up-to-date properties. A failure stops
+    # the delivery (the exception propagates) and the whole message is retried; both
+    # calls are idempotent on retry: contacts/update is an upsert of the same properties,
+    # and the event carries the same Idempotency-Key every time (409 = already sent).
+    if action.identify:
+        fields = contact_properties(person)
         fields.update(identity(person))
+        client.update_contact(ContactUpdateRequest.parse(fields))
+        result.record("PUT /contacts/update")
+    if action.event is not None:
+        fields = identity(person)
         fields["eventName"] = action.event.name
         properties = event_properties(action.event.properties)
         if properties:
@@ -72,11 +85,6 @@ def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None 
         sent = client.send_event(EventRequest.parse(fields), idempotency_key or idempotency_key_for(action))
         result.record("POST /events/send")
         result.duplicate = sent.duplicate
-    elif action.identify:
-        fields = contact_properties(person)
-        fields.update(identity(person))
-        client.update_contact(ContactUpdateRequest.parse(fields))
-        result.record("PUT /contacts/update")
-    else:
+    if not result.calls:
         result.skipped = "nothing to identify or track"
     return result

@@ -4,6 +4,10 @@ Configuration names are the ones in ARCHITECTURE.md: credentials and ids through
 :func:`webhook_bridge.secrets.get_secret_value` (environment locally, Secrets Manager on
 AWS), API roots from the environment with the documented defaults. Only the adapter of
 the vendor being delivered is imported, which keeps a delivery function's cold start small.
+
+:func:`set_request_hook` gives a vendor's clients a callable run right before each HTTP
+request (the delivery layer's rate-limit pacer): one action may need two requests, and
+each one must be paced.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 from webhook_bridge.actions import Action
@@ -35,7 +40,10 @@ _ADAPTERS = {
     Vendor.SEGMETRICS: "webhook_bridge.vendors.segmetrics_adapter",
 }
 
+RequestHook = Callable[[], object]
+
 _clients: dict[Vendor, BaseClient] = {}
+_request_hooks: dict[Vendor, RequestHook] = {}
 _clients_lock = threading.Lock()
 
 
@@ -54,7 +62,14 @@ def _secret(name: str) -> str:
 
 
 def build_client(vendor: Vendor) -> BaseClient:
-    """A new client for ``vendor`` from configuration (``MissingSecretError`` when unset)."""
+    """A new client for ``vendor`` from configuration (``MissingSecretError`` when unset),
+    with the vendor's request hook, if one is set."""
+    client = _build_client(vendor)
+    client.before_request = _request_hooks.get(vendor)
+    return client
+
+
+def _build_client(vendor: Vendor) -> BaseClient:
     if vendor is Vendor.CONVERTLOOP:
         from webhook_bridge.vendors.convertloop import ConvertLoopClient
 
@@ -95,8 +110,26 @@ def get_client(vendor: Vendor) -> BaseClient:
     return client
 
 
+def set_request_hook(vendor: Vendor, hook: RequestHook | None) -> None:
+    """Call ``hook()`` right before every HTTP request of ``vendor``'s registry clients.
+
+    Applies to the cached client, if any, and to every client built afterwards (also
+    after :func:`forget_client`). ``None`` removes the hook.
+    """
+    with _clients_lock:
+        if hook is None:
+            _request_hooks.pop(vendor, None)
+        else:
+            _request_hooks[vendor] = hook
+        client = _clients.get(vendor)
+        if client is not None:
+            client.before_request = hook
+
+
 def forget_client(vendor: Vendor | None = None) -> None:
-    """Drop cached clients (all when ``vendor`` is None) so configuration is read again."""
+    """Drop cached clients (all when ``vendor`` is None) so configuration is read again.
+
+    Request hooks are kept: they are the process's pacing, not configuration."""
     with _clients_lock:
         if vendor is None:
             _clients.clear()

@@ -10,7 +10,7 @@ the raw key in ``Authorization: <key>``. A 400 carries SegMetrics' ``errors`` li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any, ClassVar, Literal
 
@@ -82,8 +82,12 @@ class SegMetricsClient(BaseClient):
         base_url: str = DEFAULT_BASE_URL,
         reporting_base_url: str = DEFAULT_REPORTING_BASE_URL,
         http: httpx.Client | None = None,
+        *,
+        before_request: Callable[[], object] | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, auth_header=api_key, secrets=(api_key,), http=http)
+        super().__init__(
+            base_url=base_url, auth_header=api_key, secrets=(api_key,), http=http, before_request=before_request
+        )
         self.account_id = _identifier(account_id, "account_id")
         self.integration_id = _identifier(integration_id, "integration_id")
         self.reporting_base_url = reporting_base_url.rstrip("/")

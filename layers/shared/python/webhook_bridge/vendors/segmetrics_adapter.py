@@ -1,14 +1,20 @@
 """An Action as SegMetrics calls (SegMetrics keeps contacts, purchases and subscriptions;
 it has no event stream, so a track-only action has nothing to send).
 
+- identify (any action with ``identify``): ``POST /contact`` {identifiers, names,
+  custom_fields = traits}, then ``POST /tags/add`` with ``Person.tags_add`` and
+  ``POST /tags/remove`` with ``Person.tags_remove``, each only when non-empty. Tags go
+  through /tags/add because only that endpoint documents tag *names*; /contact takes tag
+  ids or objects. ConvertLoop segments (``Person.segments_*``) are not SegMetrics tags;
 - invoice: ``POST /invoice`` {id, amount = total, paid, date_created, items, discount,
   tax, is_refunded 1/0}; an invoice without lines gets one item named after it;
 - subscription: ``POST /subscription`` {id, amount, product_id, name = product name,
-  quantity, start/last bill/trial end/end/canceled dates, billing_cycle, frequency};
-- identify: ``POST /contact`` {names, custom_fields = traits}, then ``POST /tags/add``
-  with the segment names and ``POST /tags/remove`` for those removed. Tags are added
-  through /tags/add because only that endpoint documents tag *names*; /contact takes
-  tag ids or objects.
+  quantity, start/last bill/trial end/end/canceled dates, billing_cycle, frequency}.
+
+An invoice or subscription action that identifies (invoice_paid, subscription_*) makes
+the identify calls first, then ``POST /invoice`` / ``POST /subscription``: the document
+adds a subscription "to the existing contact". Without ``identify`` (a refund) it is the
+one purchase call. A track with ``identify`` (checkout_completed) is the identify calls.
 
 The contact is named by ``contact_id`` = the Stripe customer id and ``email``, each when
 known. Datetimes leave as ``YYYY-MM-DD HH:MM:SS`` UTC; amounts as given (cents).
@@ -109,21 +115,26 @@ def contact_request(person: Person) -> ContactRequest:
 def deliver(action: Action, client: SegMetricsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
     result = DeliveryResult(vendor=VENDOR)
     person = require_identified(VENDOR, action)
+    # Contact first, then the purchase. A failure stops the delivery (the exception
+    # propagates) and the whole message is retried; every call is idempotent on retry:
+    # /contact is "add or update", tags/add and tags/remove set membership, and invoices
+    # and subscriptions are keyed by their Stripe id ("if the subscription id already
+    # exist, it will be updated").
+    if action.identify:
+        client.upsert_contact(contact_request(person))
+        result.record("POST /contact")
+        if person.tags_add:
+            client.add_tags(TagsRequest(**contact_reference(person), tags=list(person.tags_add)))
+            result.record("POST /tags/add")
+        if person.tags_remove:
+            client.remove_tags(TagsRemoveRequest(**contact_reference(person), tags=list(person.tags_remove)))
+            result.record("POST /tags/remove")
     if action.invoice is not None:
         client.add_invoice(invoice_request(action.invoice, person))
         result.record("POST /invoice")
-    elif action.subscription is not None:
+    if action.subscription is not None:
         client.add_subscription(subscription_request(action.subscription, person))
         result.record("POST /subscription")
-    elif action.identify:
-        client.upsert_contact(contact_request(person))
-        result.record("POST /contact")
-        if person.segments_add:
-            client.add_tags(TagsRequest(**contact_reference(person), tags=list(person.segments_add)))
-            result.record("POST /tags/add")
-        if person.segments_remove:
-            client.remove_tags(TagsRemoveRequest(**contact_reference(person), tags=list(person.segments_remove)))
-            result.record("POST /tags/remove")
-    else:
+    if not result.calls:
         result.skipped = "SegMetrics has no event stream: nothing to send for a track-only action"
     return result

@@ -9,12 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from webhook_bridge.actions import Invoice, InvoiceItem, Subscription
 from webhook_bridge.providers._common import utc, utc_or_none
-from webhook_bridge.providers.exceptions import MappingError
 from webhook_bridge.providers.stripe.models import (
     Amount,
     InvoiceLine,
     Price,
     Product,
+    Recurring,
     StripeInvoice,
     StripeSubscription,
     SubscriptionItem,
@@ -54,28 +54,40 @@ def invoice_payment_intent_id(invoice: StripeInvoice) -> str | None:
     return None
 
 
-def _line_product(line: InvoiceLine) -> str | Product | None:
+def _line_price(line: InvoiceLine) -> Price | None:
+    """The line's price when the payload carries it as an object (always before basil, expanded after)."""
     if line.price is not None:
-        return line.price.product
+        return line.price
     details = line.pricing.price_details if line.pricing else None
-    if details is None:
-        return None
-    if details.product is not None:
+    return details.price if details is not None and isinstance(details.price, Price) else None
+
+
+def _line_product(line: InvoiceLine) -> str | Product | None:
+    details = line.pricing.price_details if line.pricing else None
+    if details is not None and details.product is not None:
         return details.product
-    return details.price.product if isinstance(details.price, Price) else None
+    price = _line_price(line)
+    return price.product if price is not None else None
+
+
+def product_name(price: Price | None, product: str | Product | None = None) -> str | None:
+    """What names the product: the expanded product's name, else the price's nickname."""
+    product = product if product is not None else (price.product if price is not None else None)
+    name = product.name if isinstance(product, Product) else None
+    return name or (price.nickname if price is not None else None) or None
 
 
 def _line_item(line: InvoiceLine) -> InvoiceItem:
     product = _line_product(line)
-    product_name = product.name if isinstance(product, Product) else None
-    nickname = line.price.nickname if line.price else None
     subscription = line.subscription
     if subscription is None and line.parent and line.parent.subscription_item_details:
         subscription = line.parent.subscription_item_details.subscription
+    # SegMetrics wants the product's name. Stripe's description ("3 x Pro (at €29.00 / month)")
+    # only stands in when the payload names nothing better.
+    name = product_name(_line_price(line), product) or line.description or ref_id(product) or line.id
     return InvoiceItem(
         id=line.id,
-        # Stripe describes a line as quantity, product and unit price; else fall back to what names the product.
-        name=line.description or nickname or product_name or ref_id(product) or line.id or "Invoice item",
+        name=name or "Invoice item",
         product_id=ref_id(product),
         amount=line.amount,
         subscription_id=ref_id(subscription),
@@ -91,7 +103,7 @@ def to_invoice(invoice: StripeInvoice) -> Invoice:
         currency=invoice.currency,
         # The purchase date is when the money came in; drafts are created up to an hour earlier.
         date_created=utc(paid_at if paid_at is not None else invoice.created),
-        items=tuple(_line_item(line) for line in invoice.lines.data),
+        items=tuple(_line_item(line) for line in invoice.lines.data) if invoice.lines else (),
         discount=_sum(invoice.total_discount_amounts),
         tax=invoice_tax(invoice),
         subscription_id=invoice_subscription_id(invoice),
@@ -115,29 +127,49 @@ def plan_name(price: Price) -> str:
     return price.nickname or (product.name if isinstance(product, Product) else None) or price.id
 
 
-def to_subscription(subscription: StripeSubscription, event_type: str) -> Subscription:
-    # The first item is the plan; multi-item subscriptions add their items to the amount.
-    primary = subscription.items.data[0]
-    price = primary.price
-    if price.recurring is None:
-        raise MappingError("stripe", event_type, ["items.data.0.price.recurring: required for a subscription item"])
+def _recurring_items(subscription: StripeSubscription) -> list[tuple[SubscriptionItem, Price, Recurring]]:
+    """Items billed on the cycle; items without a price or with a one-off price are left out."""
+    items = subscription.items.data if subscription.items else []
+    return [
+        (item, item.price, item.price.recurring)
+        for item in items
+        if item.price is not None and item.price.recurring is not None
+    ]
+
+
+def subscription_plan(subscription: StripeSubscription) -> str | None:
+    """The plan's name: the first recurring item's price, else any item's price, else none."""
+    recurring = _recurring_items(subscription)
+    if recurring:
+        return plan_name(recurring[0][1])
+    items = subscription.items.data if subscription.items else []
+    return next((plan_name(item.price) for item in items if item.price is not None), None)
+
+
+def to_subscription(subscription: StripeSubscription) -> Subscription | None:
+    """The SegMetrics subscription, or ``None`` when no item has a recurring price (nothing
+    to bill on a cycle): the action then goes out without it, as identify + track."""
+    recurring = _recurring_items(subscription)
+    if not recurring:
+        return None
+    # The first recurring item is the plan; the other recurring items add to the amount.
+    primary, price, cycle = recurring[0]
     start = _first(subscription.start_date, default=subscription.created)
     # Item-level in basil and later, subscription-level before.
     last_bill = _first(primary.current_period_start, subscription.current_period_start, default=start)
-    product = price.product
     return Subscription(
         id=subscription.id,
         status=subscription.status,
         plan=plan_name(price),
-        amount=sum(_unit_amount(item.price) * _quantity(item) for item in subscription.items.data),
+        amount=sum(_unit_amount(item_price) * _quantity(item) for item, item_price, _ in recurring),
         currency=subscription.currency or price.currency,
-        product_id=product if isinstance(product, str) else product.id,
-        product_name=product.name if isinstance(product, Product) else None,
+        product_id=ref_id(price.product) or price.id,
+        product_name=product_name(price),
         quantity=_quantity(primary),
         start_date=utc(start),
         last_bill_date=utc(last_bill),
-        billing_cycle=price.recurring.interval,
-        frequency=price.recurring.interval_count,
+        billing_cycle=cycle.interval,
+        frequency=cycle.interval_count,
         trial_end_date=utc_or_none(subscription.trial_end),
         canceled_date=utc_or_none(subscription.canceled_at),
         end_date=utc_or_none(subscription.cancel_at if subscription.cancel_at is not None else subscription.ended_at),

@@ -58,17 +58,28 @@ class Emitter:
         extra = {key: get_path(self.event.data.object, path) for key, path in self.config.properties.items()}
         return TrackEvent(name=name, properties={**properties, **{k: v for k, v in extra.items() if v is not None}})
 
-    def action(self, kind: ActionKind, person: Person, **fields: Any) -> Action:
-        return Action(
-            id=Action.make_id("stripe", self.event.id, 0),
-            kind=kind,
-            source="stripe",
-            source_event_id=self.event.id,
-            source_event_type=self.event.type,
-            occurred_at=utc(self.event.created),
-            person=person,
-            **fields,
-        )
+    def actions(self, kind: ActionKind, person: Person, **fields: Any) -> list[Action]:
+        """The event's action, or none when it names nobody.
+
+        Without an email and without a Stripe customer id (e.g. a guest checkout whose
+        ``customer_details`` is null) every vendor would refuse the action and it would
+        end in each DLQ: map it to nothing instead, so the receiver answers 2xx and counts
+        the event as ignored.
+        """
+        if not person.is_identified:
+            return []
+        return [
+            Action(
+                id=Action.make_id("stripe", self.event.id, 0),
+                kind=kind,
+                source="stripe",
+                source_event_id=self.event.id,
+                source_event_type=self.event.type,
+                occurred_at=utc(self.event.created),
+                person=person,
+                **fields,
+            )
+        ]
 
 
 def _expanded_email(customer: ExpandableCustomer) -> str | None:

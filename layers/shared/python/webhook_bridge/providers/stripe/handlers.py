@@ -2,7 +2,8 @@
 
 Each handler first learns what the event teaches (customer id → email, paid invoices),
 even when the type is disabled by configuration, so later events can still be resolved;
-then, if the type is enabled, it builds the event's action.
+then, if the type is enabled, it builds the event's action. An action that would name
+nobody (neither an email nor a Stripe customer id) is not built (``Emitter.actions``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEve
 from webhook_bridge.providers._common import Payload, iso, split_name, utc_or_none
 from webhook_bridge.providers.stripe.billing import (
     invoice_payment_intent_id,
+    subscription_plan,
     to_invoice,
     to_subscription,
 )
@@ -51,7 +53,7 @@ def customer(obj: Customer, em: Emitter) -> list[Action]:
         traits={"stripe_customer_id": obj.id},
     )
     kind, event = _kind_and_event(em, ActionKind.IDENTIFY, {})
-    return [em.action(kind, person, identify=True, event=event)]
+    return em.actions(kind, person, identify=True, event=event)
 
 
 def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
@@ -65,7 +67,7 @@ def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em, ActionKind.TRACK, {"amount_total": obj.amount_total, "currency": obj.currency, "mode": obj.mode}
     )
-    return [em.action(kind, person, identify=True, event=event)]
+    return em.actions(kind, person, identify=True, event=event)
 
 
 def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
@@ -82,7 +84,7 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
     )
-    return [em.action(kind, person, identify=True, event=event, invoice=invoice)]
+    return em.actions(kind, person, identify=True, event=event, invoice=invoice)
 
 
 def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
@@ -95,15 +97,20 @@ def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
         ActionKind.TRACK,
         {"invoice_id": obj.id, "amount_due": obj.amount_due, "attempt_count": obj.attempt_count},
     )
-    return [em.action(kind, person, event=event)]
+    return em.actions(kind, person, event=event)
 
 
 def invoice_payment_paid(obj: InvoicePayment, em: Emitter) -> list[Action]:
     """Basil and later: the invoice no longer names its payment intent, this event does."""
+    invoice_id = obj.invoice if isinstance(obj.invoice, str) else obj.invoice.id
     payment_intent = ref_id(obj.payment.payment_intent)
     if payment_intent:
-        em.ctx.invoices.link_payment(payment_intent, obj.invoice if isinstance(obj.invoice, str) else obj.invoice.id)
-    return generic(em.event.data.object, em) if em.enabled else []
+        em.ctx.invoices.link_payment(payment_intent, invoice_id)
+    if not em.enabled:  # tracked only when configuration extends the table with it
+        return []
+    # The object names no customer: the person is the paid invoice's, when it is known.
+    record = em.ctx.invoices.by_invoice_id(invoice_id)
+    return generic(em.event.data.object, em, known=record)
 
 
 def _refunded_invoice(obj: Charge, em: Emitter) -> RememberedInvoice | None:
@@ -138,7 +145,7 @@ def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
         em, ActionKind.REFUND, {"amount_refunded": obj.amount_refunded, "currency": obj.currency}
     )
     invoice = _after_refund(record.invoice, obj) if record else None
-    return [em.action(kind, person, event=event, invoice=invoice)]
+    return em.actions(kind, person, event=event, invoice=invoice)
 
 
 # Same-second subscription events (created → updated on first payment, several updates)
@@ -169,31 +176,32 @@ def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:
     em.learn_identity(obj.customer, None)  # only when the customer is expanded
     if not em.enabled:
         return []
-    subscription = to_subscription(obj, em.event.type)
-    person = em.person(obj.customer, None, traits={"subscription_status": obj.status, "plan": subscription.plan})
+    # None when no item has a recurring price: the action still identifies and tracks.
+    subscription = to_subscription(obj)
+    plan = subscription.plan if subscription else subscription_plan(obj)
+    traits = {"subscription_status": obj.status, **({"plan": plan} if plan is not None else {})}
+    person = em.person(obj.customer, None, traits=traits)
     kind, event = _kind_and_event(
         em,
         ActionKind.SUBSCRIPTION,
         {
             "subscription_id": obj.id,
             "status": obj.status,
-            "plan": subscription.plan,
-            "amount": subscription.amount,
-            "currency": subscription.currency,
+            "plan": plan,
+            "amount": subscription.amount if subscription else None,
+            "currency": subscription.currency if subscription else obj.currency,
         },
     )
-    return [
-        em.action(
-            kind,
-            person,
-            identify=True,
-            event=event,
-            subscription=subscription,
-            ordering_key=f"stripe-subscription:{obj.id}",
-            ordering_version=ordering_version(em.event.type, em.event.created, obj.status),
-            ordering_terminal=em.event.type == "customer.subscription.deleted",
-        )
-    ]
+    return em.actions(
+        kind,
+        person,
+        identify=True,
+        event=event,
+        subscription=subscription,
+        ordering_key=f"stripe-subscription:{obj.id}",
+        ordering_version=ordering_version(em.event.type, em.event.created, obj.status),
+        ordering_terminal=em.event.type == "customer.subscription.deleted",
+    )
 
 
 def trial_will_end(obj: StripeSubscription, em: Emitter) -> list[Action]:
@@ -202,14 +210,17 @@ def trial_will_end(obj: StripeSubscription, em: Emitter) -> list[Action]:
         return []
     trial_end = utc_or_none(obj.trial_end)
     kind, event = _kind_and_event(em, ActionKind.TRACK, {"trial_end": iso(trial_end) if trial_end else None})
-    return [em.action(kind, em.person(obj.customer, None), event=event)]
+    return em.actions(kind, em.person(obj.customer, None), event=event)
 
 
 _EMAIL_PATHS = ("email", "customer_email", "receipt_email")
 
 
-def generic(obj: dict[str, Any], em: Emitter) -> list[Action]:
-    """A type without a default mapping that configuration asked to track."""
+def generic(obj: dict[str, Any], em: Emitter, known: RememberedInvoice | None = None) -> list[Action]:
+    """A type without a default mapping that configuration asked to track.
+
+    ``known``: an invoice the object belongs to, whose person stands in for a missing one.
+    """
     customer = obj.get("customer")
     customer_id = customer if isinstance(customer, str) else None
     if isinstance(customer, dict) and isinstance(customer.get("id"), str):
@@ -221,11 +232,14 @@ def generic(obj: dict[str, Any], em: Emitter) -> list[Action]:
         if isinstance(obj.get(nested), dict):
             emails.append(obj[nested].get("email"))
     email = next((value for value in emails if isinstance(value, str) and normalize_email(value)), None)
+    if known is not None:
+        customer_id = customer_id or known.stripe_customer_id
+        email = email or known.email
     object_id = obj.get("id")
     kind, event = _kind_and_event(
         em, ActionKind.TRACK, {"object_id": object_id if isinstance(object_id, str) else None}
     )
-    return [em.action(kind, em.person(customer_id or None, email), event=event)]
+    return em.actions(kind, em.person(customer_id or None, email), event=event)
 
 
 Handler = tuple[type[Payload], Callable[[Any, Emitter], list[Action]]]

@@ -7,6 +7,12 @@ them to ``invoice.parent.subscription_details``, ``line.pricing.price_details``,
 ``line.parent.subscription_item_details`` and the subscription items, and dropped
 ``charge.invoice``. Fields of either shape are optional here; the mapping reads
 whichever is present. Expandable fields accept an id or the expanded object.
+
+Only what the mapping cannot do without is required, and only where Stripe documents it
+as always present in both shapes (ids, amounts, currencies, ``created``, ``status``).
+Everything Stripe may send as null or leave out (nested objects, prices on some line
+types or items, ``recurring`` on one-off prices, the invoice's ``lines``) is optional:
+refusing a legitimate payload with a 400 would lose the event for good.
 """
 
 from __future__ import annotations
@@ -125,7 +131,7 @@ class InvoiceLine(Payload):
 
 
 class InvoiceLines(Payload):
-    data: list[InvoiceLine]
+    data: list[InvoiceLine] = []
 
 
 class Amount(Payload):
@@ -167,7 +173,7 @@ class StripeInvoice(Payload):
     amount_paid: int
     amount_due: int
     attempt_count: Count
-    lines: InvoiceLines
+    lines: InvoiceLines | None = None
     status_transitions: StatusTransitions | None = None
     total_discount_amounts: list[Amount] | None = None
     total_taxes: list[Amount] | None = None  # basil and later
@@ -204,20 +210,20 @@ class Charge(Payload):
 
 
 class SubscriptionItem(Payload):
-    price: Price
+    price: Price | None = None
     quantity: Count | None = None  # absent for metered prices
     current_period_start: Epoch | None = None  # basil and later
 
 
 class SubscriptionItems(Payload):
-    data: Annotated[list[SubscriptionItem], Field(min_length=1)]
+    data: list[SubscriptionItem] = []
 
 
 class StripeSubscription(Payload):
     id: NonEmpty
     customer: ExpandableCustomer = None
     status: NonEmpty
-    items: SubscriptionItems
+    items: SubscriptionItems | None = None
     currency: str | None = None
     created: Epoch
     start_date: Epoch | None = None
