@@ -15,6 +15,7 @@ from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.settings import delivery_settings
+from webhook_bridge.state.dynamodb import dynamodb_client
 from webhook_bridge.vendors import registry
 
 
@@ -28,10 +29,13 @@ def build_processor() -> DeliveryProcessor:
     rate = settings.rate_limit_per_second / settings.max_concurrency if settings.rate_limit_per_second else None
     # Every HTTP request to the vendor takes a token, so multi-call actions are paced too.
     registry.set_request_hook(settings.vendor, Pacer(rate).acquire)
+    dynamodb = dynamodb_client()  # shared with the identity store: each client costs cold-start time
     return DeliveryProcessor(
-        deliver_once=IdempotentDelivery(call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds),
+        deliver_once=IdempotentDelivery(
+            call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds, dynamodb
+        ),
         queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
-        ordering=OrderingGuard(settings.state_table, boto3.client("dynamodb")),
+        ordering=OrderingGuard(settings.state_table, dynamodb),
         policy=RetryPolicy(
             base_delay=settings.retry_base_delay_seconds,
             max_delay=settings.retry_max_delay_seconds,

@@ -26,9 +26,9 @@ VendorCall = Callable[[VendorMessage], None]
 class IdempotentDelivery:
     """``deliver(message) -> bool``: True when the vendor was called, False for a replay."""
 
-    def __init__(self, call: VendorCall, table_name: str, ttl_seconds: int) -> None:
+    def __init__(self, call: VendorCall, table_name: str, ttl_seconds: int, client: Any | None = None) -> None:
         self._config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=ttl_seconds)
-        persistence = DynamoDBPersistenceLayer(table_name=table_name)
+        persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
         @idempotent_function(data_keyword_argument="key_data", config=self._config, persistence_store=persistence)
         def deliver(key_data: dict[str, str], message: VendorMessage, called: list[bool]) -> dict[str, Any]:

@@ -20,13 +20,13 @@ from webhook_bridge.receiver.errors import EventInProgressError
 
 
 class EventDeduplicator:
-    def __init__(self, table_name: str, ttl_seconds: int, provider: str) -> None:
+    def __init__(self, table_name: str, ttl_seconds: int, provider: str, client: Any | None = None) -> None:
         config = IdempotencyConfig(
             event_key_jmespath="event_id",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=ttl_seconds,
         )
-        persistence = DynamoDBPersistenceLayer(table_name=table_name)
+        persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
         # The provider name is part of the key so Stripe and Typeform ids can never collide.
         @idempotent_function(data_keyword_argument="key", config=config, persistence_store=persistence)

@@ -10,6 +10,7 @@ from webhook_bridge.receiver.mapping import provider_mapping
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.receiver.publisher import publish
 from webhook_bridge.settings import receiver_settings
+from webhook_bridge.state.dynamodb import dynamodb_client
 
 
 @cache
@@ -20,7 +21,8 @@ def build_receiver(spec: ProviderSpec) -> Receiver:
         mapping=provider_mapping(spec.name, settings),
         enabled_vendors=settings.enabled_vendors,
         publish=lambda messages: publish(messages, settings.queue_url),
-        dedupe=EventDeduplicator(settings.idempotency_table, settings.event_ttl_seconds, spec.name),
+        # One DynamoDB client for deduplication and the state stores: each client costs cold-start time.
+        dedupe=EventDeduplicator(settings.idempotency_table, settings.event_ttl_seconds, spec.name, dynamodb_client()),
         max_body_bytes=settings.max_body_bytes,
         signature_tolerance=settings.signature_tolerance_seconds,
     )
