@@ -8,8 +8,20 @@ powertools parameters and cached, so rotating it needs no deploy.
 from __future__ import annotations
 
 import os
+from functools import cache
+from typing import Any
 
 SECRET_CACHE_SECONDS = 300
+
+
+@cache
+def _secrets_provider() -> Any:
+    """Powertools' provider (with its cache) on boto3's default session, which the other
+    clients share: a second botocore session would parse the endpoint data again."""
+    import boto3
+    from aws_lambda_powertools.utilities import parameters  # lazy: only on AWS
+
+    return parameters.SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
 class MissingSecretError(LookupError):
@@ -23,9 +35,7 @@ def get_secret_value(name: str, *, required: bool = True) -> str | None:
     if not value:
         secret_id = os.environ.get("SECRET_ID")
         if secret_id:
-            from aws_lambda_powertools.utilities import parameters  # lazy: cold start
-
-            bundle = parameters.get_secret(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
+            bundle = _secrets_provider().get(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
             value = (bundle or {}).get(name) if isinstance(bundle, dict) else None
     if not value and required:
         raise MissingSecretError(name)

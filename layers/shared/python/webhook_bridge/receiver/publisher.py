@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -40,21 +41,33 @@ def publish(
     for message in messages:
         by_queue[queue_url(message.vendor)].append(message)
     now = time.time()
-    sent = 0
-    for url, queued in by_queue.items():
-        for start in range(0, len(queued), SQS_BATCH_LIMIT):
-            chunk = queued[start : start + SQS_BATCH_LIMIT]
-            entries = [
-                {
-                    "Id": str(index),
-                    "MessageBody": message.model_dump_json(),
-                    "MessageAttributes": message_attributes(message, now),
-                }
-                for index, message in enumerate(chunk)
-            ]
-            _send_all(sqs, url, entries)
-            sent += len(entries)
-    return sent
+    batches = [
+        (url, [_entry(index, message, now) for index, message in enumerate(queued[start : start + SQS_BATCH_LIMIT])])
+        for url, queued in by_queue.items()
+        for start in range(0, len(queued), SQS_BATCH_LIMIT)
+    ]
+    if len(batches) == 1:
+        _send_all(sqs, *batches[0])
+    else:
+        # One round trip instead of one per vendor queue: the webhook waits for all of them.
+        # Every batch is awaited, so a failure of any still makes the webhook answer 5xx.
+        futures = [_senders().submit(_send_all, sqs, url, entries) for url, entries in batches]
+        for future in futures:
+            future.result()
+    return sum(len(entries) for _, entries in batches)
+
+
+def _entry(index: int, message: VendorMessage, now: float) -> dict[str, Any]:
+    return {
+        "Id": str(index),
+        "MessageBody": message.model_dump_json(),
+        "MessageAttributes": message_attributes(message, now),
+    }
+
+
+@cache
+def _senders() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=len(Vendor), thread_name_prefix="enqueue")
 
 
 def _send_all(sqs: Any, url: str, entries: list[dict[str, Any]]) -> None:

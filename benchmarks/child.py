@@ -1,0 +1,285 @@
+"""A Lambda-like execution environment for the subprocess benchmarks: ``python child.py '<json>'``.
+
+Run by path, with the function's environment, like Lambda's runtime: only the standard
+library is imported before the handler; ``sys.path`` is the function's code directory
+and the layer's ``python/`` (then site-packages, standing in for the runtime's boto3).
+The protocol is one JSON line per report on a private copy of stdout; the handler's own
+stdout (its logs) goes to /dev/null, as it would go to CloudWatch.
+
+Modes (``mode`` in the JSON):
+
+- ``receiver``: load ``app.py``, answer ``events[0]`` (report ``cold``), then answer the
+  remaining events (report ``warm``);
+- ``baseline``: the floor: ``import boto3, hashlib, hmac, json``, check the HMAC, parse
+  the body, one ``SendMessageBatch``; report ``cold``;
+- ``delivery``: load the delivery ``app.py``, run ``batches[0]`` (report ``cold``), then
+  the remaining batches (report ``warm``);
+- ``delivery_worker``: a delivery instance fed like Lambda's SQS event source mapping
+  (batches of up to 10, what succeeded deleted); until stdin closes (report ``stats``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from typing import Any
+
+STARTED = time.perf_counter()
+
+
+def ru_maxrss_mb() -> float:
+    """ru_maxrss; on Linux it also keeps the RSS of the image before exec, i.e. of the parent that forked us."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set of this process image since exec (VmHWM), what the function itself used."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return ru_maxrss_mb()
+
+
+class Context:
+    def __init__(self) -> None:
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        self.aws_request_id = "00000000-0000-0000-0000-000000000000"
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_handler(code_dir: str, layer_dir: str) -> Any:
+    import importlib.util
+
+    sys.path[0:1] = [code_dir, layer_dir]  # drop this script's directory: Lambda has /var/task, /opt/python
+    spec = importlib.util.spec_from_file_location("app", os.path.join(code_dir, "app.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+def baseline(event: dict[str, Any], queue_url: str, secret: str) -> dict[str, Any]:
+    import hashlib
+    import hmac
+
+    import boto3
+
+    body = event["body"].encode("utf-8")
+    parts = dict(part.split("=", 1) for part in event["headers"]["stripe-signature"].split(","))
+    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, parts["v1"]):
+        return {"statusCode": 401}
+    payload = json.loads(body)
+    boto3.client("sqs").send_message_batch(
+        QueueUrl=queue_url, Entries=[{"Id": "0", "MessageBody": json.dumps({"event_id": payload["id"]})}]
+    )
+    return {"statusCode": 200, "body": json.dumps({"event_id": payload["id"], "status": "accepted"})}
+
+
+def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
+    """One delivery instance fed like Lambda's SQS event source mapping.
+
+    As with Lambda's pollers, receiving the next batch and deleting the last one happen
+    beside the function, not in it: a poller thread keeps one batch ready, a deleter
+    thread removes what succeeded, and the handler is invoked back to back.
+    """
+    import queue as queues
+    import threading
+
+    import boto3
+
+    stop = threading.Event()
+    sqs = boto3.client("sqs")
+    queue_url, queue_arn = config["queue_url"], config["queue_arn"]
+    ready: queues.Queue[list[dict[str, Any]]] = queues.Queue(maxsize=1)
+    done: queues.Queue[list[dict[str, Any]] | None] = queues.Queue()
+    slot = threading.Semaphore(1)  # at most one batch received ahead of the handler
+
+    def watch_stdin() -> None:
+        sys.stdin.read()
+        stop.set()
+
+    def poll() -> None:
+        while not stop.is_set():
+            if not slot.acquire(timeout=0.2):
+                continue
+            messages = sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
+            if messages:
+                ready.put(messages)
+            else:
+                slot.release()
+
+    def delete() -> None:
+        while (batch := done.get()) is not None:
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+            )
+
+    sends: list[float] = []  # when each vendor request left, to tell the pacer's bursts from the vendor's view
+    import httpx
+
+    original_send = httpx.Client.send
+
+    def timed_send(client: Any, request: Any, **kwargs: Any) -> Any:
+        sends.append(time.time())
+        return original_send(client, request, **kwargs)
+
+    httpx.Client.send = timed_send  # type: ignore[method-assign]
+    for target in (watch_stdin, poll, delete):
+        threading.Thread(target=target, daemon=True).start()
+    stats: dict[str, Any] = {"batches": 0, "messages": 0, "failures": 0, "handler_seconds": 0.0, "batch_times": []}
+    report(
+        {
+            "phase": "ready",
+            "init_ms": (time.perf_counter() - STARTED) * 1000,
+            "peak_rss_mb": peak_rss_mb(),
+            "ru_maxrss_mb": ru_maxrss_mb(),
+        }
+    )
+    while not stop.is_set():
+        try:
+            messages = ready.get(timeout=0.2)
+        except queues.Empty:
+            continue
+        slot.release()
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
+                    for k, v in (m.get("MessageAttributes") or {}).items()
+                },
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+        started, wall = time.perf_counter(), time.time()
+        response = handler({"Records": records}, Context())
+        stats["handler_seconds"] += time.perf_counter() - started
+        stats["batch_times"].append((wall, time.time(), len(records)))
+        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        succeeded = [m for m in messages if m["MessageId"] not in failed]
+        if succeeded:
+            done.put(succeeded)
+        stats["batches"] += 1
+        stats["messages"] += len(messages)
+        stats["failures"] += len(failed)
+    done.put(None)
+    report({"phase": "stats", **stats, "sends": sends, "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()})
+
+
+def count_clients(created: dict[str, list[str]]) -> None:
+    """Note every botocore Session and client the handler builds (wrapping botocore's own methods)."""
+    import botocore.session
+
+    session_init = botocore.session.Session.__init__
+    create_client = botocore.session.Session.create_client
+
+    def counted_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        created["sessions"].append(str(id(self)))
+        session_init(self, *args, **kwargs)
+
+    def counted_client(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        session = str(id(self))
+        index = created["sessions"].index(session) if session in created["sessions"] else len(created["sessions"])
+        created["clients"].append(f"{index}:{service_name}")
+        return create_client(self, service_name, *args, **kwargs)
+
+    botocore.session.Session.__init__ = counted_init  # type: ignore[method-assign]
+    botocore.session.Session.create_client = counted_client  # type: ignore[method-assign]
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    protocol = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # the handler's logs
+
+    def report(message: dict[str, Any]) -> None:
+        protocol.write(json.dumps(message) + "\n")
+        protocol.flush()
+
+    mode = config["mode"]
+    with open(config["input"], encoding="utf-8") as file:
+        inputs = json.load(file)
+    if mode == "baseline":
+        sys.path.pop(0)
+        result = baseline(inputs[0], config["queue_url"], config["secret"])
+        report(
+            {
+                "phase": "cold",
+                "status": result["statusCode"],
+                "peak_rss_mb": peak_rss_mb(),
+                "ru_maxrss_mb": ru_maxrss_mb(),
+            }
+        )
+        return
+    created: dict[str, list[str]] = {"sessions": [], "clients": []}
+    if config.get("count_clients"):  # memory runs only: which botocore sessions and clients get built
+        count_clients(created)
+    loaded = time.perf_counter()
+    handler = load_handler(config["code_dir"], config["layer_dir"])
+    init_ms = (time.perf_counter() - loaded) * 1000
+    if mode == "delivery_worker":
+        delivery_worker(handler, config, report)
+        return
+    started = time.perf_counter()
+    first = handler(inputs[0], Context())
+    report(
+        {
+            "phase": "cold",
+            "status": first.get("statusCode", 200) if isinstance(first, dict) else None,
+            "response": first,
+            "init_ms": init_ms,
+            "first_ms": (time.perf_counter() - started) * 1000,
+            "peak_rss_mb": peak_rss_mb(),
+            "ru_maxrss_mb": ru_maxrss_mb(),
+            "botocore_sessions": len(created["sessions"]),
+            "clients": list(created["clients"]),
+        }
+    )
+    durations = []
+    statuses = []
+    for event in inputs[1:]:
+        started = time.perf_counter()
+        response = handler(event, Context())
+        durations.append((time.perf_counter() - started) * 1000)
+        statuses.append(response.get("statusCode", 200) if isinstance(response, dict) else None)
+        if mode == "delivery" and response.get("batchItemFailures"):
+            statuses[-1] = 500
+    if len(inputs) > 1:
+        report({"phase": "warm", "n": len(durations), "durations_ms": durations, "statuses": statuses})
+        report({"phase": "memory", "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,588 @@
+"""The table on stdout and docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Figure
+
+RESULTS_MARKER = "bench-results"
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "$":
+        return f"${value:,.2f}"
+    if unit == "calls":
+        return f"{value:g}"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "req/s":
+        return f"{value:.2f} req/s"
+    if unit == "MB":
+        return f"{value:.1f} MB"
+    if unit == "ms":
+        return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+    return f"{value:g} {unit}"
+
+
+def ratio_text(figure: Figure) -> str:
+    ratio = figure.ratio
+    return "—" if ratio is None else f"{ratio:.2f}x"
+
+
+def rows(figures: list[Figure]) -> list[list[str]]:
+    return [
+        [
+            f.label,
+            fmt(f.value, f.unit),
+            fmt(f.baseline, f.unit),
+            ratio_text(f),
+            f.target or "—",
+            f.status if f.status != "info" else "info",
+        ]
+        for f in figures
+    ]
+
+
+HEADER = ["figure", "value", "baseline (same run)", "ratio", "target", "result"]
+
+
+def text_table(figures: list[Figure]) -> str:
+    table = [HEADER, *rows(figures)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
+    lines = []
+    for n, row in enumerate(table):
+        cells = [cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(figures: list[Figure]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join(["---", *["---:"] * 4, ":---:"]) + "|"]
+    for row in rows(figures):
+        row[-1] = {"PASS": "**PASS**", "GAP": "**GAP**"}.get(row[-1], row[-1])
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+# -- run-to-run comparison ---------------------------------------------------------------
+
+
+def previous_results(doc: Path) -> dict[str, Any] | None:
+    """The figures of the run that wrote ``doc`` last (kept in an HTML comment at its end)."""
+    try:
+        text = doc.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(rf"<!-- {RESULTS_MARKER}\n(.*?)\n-->", text, re.S)
+    if not match:
+        return None
+    try:
+        data: dict[str, Any] = json.loads(match[1])
+    except ValueError:
+        return None
+    return data
+
+
+def comparison(figures: list[Figure], previous: dict[str, Any] | None) -> tuple[list[str], list[float]]:
+    """Lines comparing this run with the previous one, and every relative difference (of value and ratio)."""
+    if not previous:
+        return ["No previous run recorded in this file: run `make bench` again to compare."], []
+    old = previous.get("figures", {})
+    lines = [
+        f"Compared with the previous run ({previous.get('date', '?')}, load {previous.get('load', '?')}):",
+        "",
+        "| figure | previous | this run | Δ value | previous ratio | this ratio | result (prev → now) |",
+        "|---|---:|---:|---:|---:|---:|:---:|",
+    ]
+    deltas: list[float] = []
+    for f in figures:
+        before = old.get(f.key)
+        if not before or before.get("value") in (None, 0) or f.value is None:
+            continue
+        delta = (f.value - before["value"]) / abs(before["value"]) * 100
+        deltas.append(abs(delta))
+        old_ratio = before.get("ratio")
+        lines.append(
+            f"| {f.label} | {fmt(before['value'], f.unit)} | {fmt(f.value, f.unit)} | {delta:+.0f} % | "
+            f"{'—' if old_ratio is None else f'{old_ratio:.2f}x'} | {ratio_text(f)} | "
+            f"{before.get('status', '?')} → {f.status} |"
+        )
+    return lines, deltas
+
+
+def results_comment(figures: list[Figure], date: str, load: str) -> str:
+    data = {
+        "date": date,
+        "load": load,
+        "figures": {f.key: {"value": f.value, "ratio": f.ratio, "status": f.status} for f in figures},
+    }
+    return f"<!-- {RESULTS_MARKER}\n{json.dumps(data, indent=None, sort_keys=True)}\n-->\n"
+
+
+# -- docs/benchmarks.md ------------------------------------------------------------------
+
+
+def ms(value: float | None) -> str:
+    return fmt(value, "ms")
+
+
+def write_doc(
+    path: Path,
+    figures: list[Figure],
+    results: dict[str, dict[str, Any]],
+    machine: dict[str, Any],
+    run_info: dict[str, Any],
+) -> None:
+    previous = previous_results(path)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    checked = [f for f in figures if f.status in ("PASS", "GAP")]
+    passed = [f for f in checked if f.status == "PASS"]
+    compare_lines, deltas = comparison(figures, previous)
+    details = {name: result.get("details", {}) for name, result in results.items()}
+    out: list[str] = []
+    add = out.append
+
+    add("# Benchmarks")
+    add("")
+    add(
+        f"Generated by `make bench` on {now} in {run_info['seconds']:.0f} s: **{len(passed)} of {len(checked)} "
+        f"targets met**. Every baseline was measured in the same run as its figure; ratios are value ÷ baseline."
+    )
+    add("")
+    add(markdown_table(figures))
+    add("")
+    add("## Machine")
+    add("")
+    add(f"- `nproc`: {machine['nproc']}; CPU: {machine['cpu_model']}; memory: {machine['memory']}")
+    add(f"- Python {machine['python']} ({machine['implementation']}), {machine['platform']}")
+    add("- " + ", ".join(f"{k} {v}" for k, v in machine["packages"].items()))
+    add(
+        f"- load average (1/5/15 min) at the start {run_info['load_start']}, at the end {run_info['load_end']}; "
+        "the machine is shared (other sessions run test suites on it), which is why every figure is compared "
+        "with a baseline taken at the same time, interleaved where possible"
+    )
+    add("")
+    add("## Reproduce")
+    add("")
+    add("```sh")
+    add("make bench                                  # = .venv/bin/python -m benchmarks (under 5 minutes)")
+    add(".venv/bin/python -m benchmarks --only receiver_warm,cold_start   # a subset; the doc is left alone")
+    add("```")
+    add("")
+    add(
+        "Each benchmark runs in a fresh interpreter (`python -m benchmarks --job NAME`), everything binds "
+        "127.0.0.1, nothing goes to the network, and durations are `time.perf_counter()` differences (waits only "
+        "schedule load, they never measure). Sources: `benchmarks/`."
+    )
+    add("")
+    add("## Run to run")
+    add("")
+    out.extend(compare_lines)
+    if deltas:
+        add("")
+        within = sum(1 for d in deltas if d <= 15)
+        add(
+            f"{within} of {len(deltas)} figures moved by 15 % or less (median |Δ| {statistics.median(deltas):.0f} %). "
+            "Targets are judged on ratios to a baseline measured alongside, which move much less than raw "
+            "durations on this shared machine; the verdicts above are the same in both runs unless the last "
+            "column says otherwise."
+        )
+    add("")
+    _gaps(add, figures)
+    _findings(add, details, figures)
+    _method_and_details(add, details)
+    add(results_comment(figures, now, run_info["load_end"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+def _gaps(add: Any, figures: list[Figure]) -> None:
+    gaps = [f for f in figures if f.status == "GAP"]
+    add("## Missed targets: the gap and its cause")
+    add("")
+    if not gaps:
+        add("None: every target is met.")
+        add("")
+        return
+    for f in gaps:
+        measured = f"ratio {ratio_text(f)}" if f.check.startswith("ratio") else fmt(f.value, f.unit)
+        add(f"- **{f.label}**: {measured} against {f.target}. {f.note[:1].upper() + f.note[1:] if f.note else ''}")
+    add("")
+    add("What the product code would change to close them is in *Findings* below.")
+    add("")
+
+
+def _method_and_details(add: Any, details: dict[str, dict[str, Any]]) -> None:
+    add("## What each figure measures, and what else the run found")
+    add("")
+    for provider in ("stripe", "typeform"):
+        warm = details.get(f"receiver_warm:{provider}")
+        if not warm:
+            continue
+        name = "Stripe customer.created" if provider == "stripe" else "Typeform form_response"
+        ops = ", ".join(f"{op} x {n:g}" for op, n in warm["calls_by_operation"].items())
+        per_call = ", ".join(f"{op} {v:.1f} ms" for op, v in warm["ms_per_call"].items())
+        add(f"### Receiver, warm: {name}")
+        add("")
+        add(
+            f"{warm['iterations']} webhooks (after {warm['warmup']} warm-up) through "
+            f"`functions/{provider}_webhook/app.py` against moto in-process, interleaved with the bare baseline. "
+            f"AWS calls per webhook: {ops}. "
+            f"Mean time per call in moto: {per_call}."
+        )
+        add("")
+        add(
+            f"- real handler: p50 {ms(warm['real_ms']['p50'])}, p99 {ms(warm['real_ms']['p99'])}, mean "
+            f"{ms(warm['real_ms']['mean'])}; baseline p50 {ms(warm['baseline_ms']['p50'])}, p99 "
+            f"{ms(warm['baseline_ms']['p99'])}"
+        )
+        add(
+            f"- time outside AWS calls: handler p50 {ms(warm['real_own_ms']['p50'])} vs baseline "
+            f"{ms(warm['baseline_own_ms']['p50'])}; with every AWS call stubbed the handler takes "
+            f"p50 {ms(warm['stubbed_aws_ms']['p50'])}"
+        )
+        add(
+            f"- per webhook: {warm['messages_per_webhook']} SQS messages, "
+            f"{warm['log_bytes_per_webhook']:.0f} bytes of logs (powertools logger + EMF metrics), "
+            f"body {warm['webhook_bytes']} bytes"
+        )
+        add("- the handler's own hottest functions (AWS stubbed, cProfile, ms per webhook):")
+        add("")
+        add("  | function | self ms | cumulative ms |")
+        add("  |---|---:|---:|")
+        for row in warm["profile_top"][:8]:
+            add(f"  | `{row['function']}` | {row['self_ms']:.3f} | {row['cum_ms']:.3f} |")
+        add("")
+    cold = details.get("cold_start")
+    if cold:
+        add("### Cold start and memory")
+        add("")
+        add(
+            f"Median of {cold['repeats']} interleaved rounds (plus one discarded warm-up round) against a moto server "
+            "on 127.0.0.1; samples (ms): "
+            + "; ".join(f"{v} {', '.join(f'{x:.0f}' for x in s)}" for v, s in cold["samples_wall_ms"].items())
+            + "."
+        )
+        add("")
+        add(
+            "- inside the child: loading `app.py` (imports, module-level setup) "
+            + ", ".join(f"{v} {ms(x)}" for v, x in cold["init_ms_median"].items())
+            + "; first invocation "
+            + ", ".join(f"{v} {ms(x)}" for v, x in cold["first_invocation_ms_median"].items())
+        )
+        built = cold.get("first_invocation_clients", {})
+        if built:
+            add(
+                "- botocore sessions / clients built up to the first answer: "
+                + "; ".join(
+                    f"{v} {b['botocore_sessions']} / {', '.join(b['clients']) or 'none'}" for v, b in built.items()
+                )
+            )
+        add(
+            "- `python -X importtime`, total self time: "
+            + ", ".join(f"{v} {x:.0f} ms" for v, x in cold["import_total_ms"].items())
+        )
+        add("")
+        add("Top import offenders of the Stripe receiver, beyond what the baseline imports (self time):")
+        add("")
+        add("| package | self ms | beyond baseline ms |")
+        add("|---|---:|---:|")
+        for row in cold["import_offenders_stripe"]:
+            add(f"| `{row['package']}` | {row['self_ms']:.1f} | {row['beyond_baseline_ms']:.1f} |")
+        add("")
+        add("Imports made by the receiver's own code, cumulative (what each pulls in):")
+        add("")
+        add("| module | cumulative ms | self ms |")
+        add("|---|---:|---:|")
+        for row in cold["import_first_party_stripe"]:
+            add(f"| `{row['module']}` | {row['cumulative_ms']:.1f} | {row['self_ms']:.1f} |")
+        add("")
+        add(
+            "Delivery function, third-party imports by cumulative ms: "
+            + ", ".join(f"`{r['module']}` {r['cumulative_ms']:.0f}" for r in cold["import_third_party_delivery"][:8])
+        )
+        add("")
+        add(
+            "Warm invocations in the same child processes, over HTTP to the moto server: median "
+            + ", ".join(f"{v} {ms(x)}" for v, x in cold["warm_over_http_ms"].items())
+            + f". The baseline process peaks at {cold['baseline_peak_rss_mb']:.1f} MB. Peak memory is VmHWM "
+            "(/proc/self/status): `ru_maxrss` of a child on Linux also carries the resident size of the "
+            "process that forked it, here "
+            + ", ".join(f"{k} {v:.0f} MB" for k, v in cold["ru_maxrss_mb"].items())
+            + " (the memory runs' parent holds moto and the sandbox)."
+        )
+        add("")
+    delivery = details.get("delivery")
+    if delivery:
+        batch = delivery["batch"]
+        unpaced = batch["unpaced"]
+        add("### Delivery")
+        add("")
+        add(
+            f"Real delivery handler in the benchmark process, moto's server, sandbox latency "
+            f"{batch['vendor_latency_ms']} ms. Unpaced: one "
+            f"call p50 {ms(unpaced['one_call_ms']['p50'])}, batch of 10 p50 {ms(unpaced['batch_ms']['p50'])}; at most "
+            f"{unpaced['peak_vendor_concurrency']} vendor calls in flight at once; DynamoDB calls took "
+            f"{unpaced['aws_ms_per_call']['one']:.1f} ms each for one record and "
+            f"{unpaced['aws_ms_per_call']['ten']:.1f} ms each within a batch (moto's server serialises them); "
+            f"{unpaced['aws_calls_per_record']:g} DynamoDB calls and {unpaced.get('log_bytes_per_record', 0):.0f} "
+            f"bytes of logs per record. With AWS answered at once: one call "
+            f"{ms(batch['aws_stubbed']['one_call_ms']['p50'])}, batch {ms(batch['aws_stubbed']['batch_ms']['p50'])}."
+        )
+        add("")
+        for vendor, d in batch["deployed"].items():
+            add(
+                f"- {vendor} as deployed (VENDOR_RATE_LIMIT {d['pacing'][0]}, VENDOR_MAX_CONCURRENCY "
+                f"{d['pacing'][1]}): one call {ms(d['one_ms'])}, batch of 10 {ms(d['batch_ms'])}, "
+                f"at most {d['peak_concurrency']} in flight"
+                + (
+                    f"; with AWS answered at once {ms(d['aws_stubbed_one_ms'])} and {ms(d['aws_stubbed_batch_ms'])}"
+                    if "aws_stubbed_batch_ms" in d
+                    else ""
+                )
+            )
+        burst = delivery["loops_burst"]
+        rss = ", ".join(f"{instance['peak_rss_mb']:.0f}" for instance in burst["instances"])
+        add("")
+        add(
+            f"Loops burst: {burst['requests']} requests for {burst['distinct_delivered']} actions "
+            f"({burst['throttled_429']} answered 429, {burst['other_errors']} other errors, {burst['dlq_messages']} in "
+            f"the DLQ); first to last success {burst['first_to_last_success_s']:.1f} s; at most "
+            f"{burst['max_requests_in_any_1s_window']} requests reached the sandbox in any 1 s window (limit 10); "
+            f"at most {burst.get('max_sends_per_instance_in_1s', '?')} left one instance in any 1 s "
+            f"(its pacing budget: 5); {burst['handler_seconds_per_message']:.3f} s of handler time per message; "
+            f"instances peaked at {rss} MB."
+        )
+        add("")
+    e2e = details.get("end_to_end")
+    if e2e:
+        add("### End to end (`make dev`)")
+        add("")
+        add(
+            f"`devstack.Stack` with template.yaml (started in {e2e['stack_startup_s']:.1f} s), {e2e['webhooks']} "
+            f"webhooks (half Stripe customer.created, half Typeform form_response) at {e2e['rate_per_second']:g}/s "
+            f"after 20 warm-up webhooks; latency = sandbox timestamp of the first successful request for the "
+            f"(webhook, vendor) pair minus the time the HTTP API's 200 reached the sender."
+        )
+        add("")
+        add("| vendor | n | p50 | p90 | p99 | max |")
+        add("|---|---:|---:|---:|---:|---:|")
+        for vendor, s in e2e["per_vendor_ms"].items():
+            add(f"| {vendor} | {s['n']} | {ms(s['p50'])} | {ms(s['p90'])} | {ms(s['p99'])} | {ms(s['max'])} |")
+        done = e2e["all_vendors_done_ms"]
+        add(
+            f"| all four called | {done['n']} | {ms(done['p50'])} | {ms(done['p90'])} | {ms(done['p99'])} | "
+            f"{ms(done['max'])} |"
+        )
+        add("")
+        add(
+            f"Webhook POST → 200 through the local HTTP API: p50 {ms(e2e['accept_round_trip_ms']['p50'])}, p99 "
+            f"{ms(e2e['accept_round_trip_ms']['p99'])}. SQS batches per vendor queue (batches / messages): "
+            + ", ".join(f"{q} {b['batches']}/{b['messages']}" for q, b in e2e["poller_batches"].items())
+            + f"; sandbox answers {e2e['sandbox_statuses']}; DLQs {e2e['dlq_messages']}."
+        )
+        add("")
+    cost = details.get("cost")
+    if cost and cost.get("scenarios"):
+        add("### Cost per million webhooks")
+        add("")
+        prices = cost["prices"]
+        add(
+            f"List prices {cost['price_date']}: API Gateway HTTP API ${prices['api_gateway_http_per_million']:.2f} per "
+            f"million requests; Lambda arm64 ${prices['lambda_gb_second_arm64']} per GB-s and "
+            f"${prices['lambda_per_million_requests']:.2f} per million requests; SQS standard "
+            f"${prices['sqs_standard_per_million_requests']:.2f} per million requests (64 KB chunks); DynamoDB "
+            f"on-demand ${prices['dynamodb_per_million_wru']} per million WRU, "
+            f"${prices['dynamodb_per_million_rru']} per million RRU; CloudWatch Logs "
+            f"${prices['cloudwatch_logs_per_gb_ingested']:.2f} per GB ingested (not in the issue's list, shown "
+            f"apart). Lambda is billed at the configured {cost['memory_mb']} MB."
+        )
+        add("")
+        add("| $ per million | " + " | ".join(cost["scenarios"]) + " |")
+        add("|---|" + "---:|" * len(cost["scenarios"]) + "")
+        keys = [
+            ("receiver", "api_gateway"),
+            ("receiver", "lambda_requests"),
+            ("receiver", "lambda_duration"),
+            ("receiver", "sqs_send"),
+            ("receiver", "dynamodb"),
+            ("delivery", "lambda_requests"),
+            ("delivery", "lambda_duration"),
+            ("delivery", "sqs_receive_delete"),
+            ("delivery", "dynamodb"),
+        ]
+        for side, key in keys:
+            cells = [f"{s['steady'][side][key]:.2f}" for s in cost["scenarios"].values()]
+            add(f"| {side}: {key.replace('_', ' ')} | " + " | ".join(cells) + " |")
+        for label, total in (
+            ("**total, steady traffic**", "steady"),
+            ("total with CloudWatch Logs", "steady_with_logs"),
+            ("total, bursts (paced as deployed)", "burst"),
+        ):
+            add(f"| {label} | " + " | ".join(f"{s['totals'][total]:.2f}" for s in cost["scenarios"].values()) + " |")
+        add("")
+        add(
+            "Steady traffic: every message is its own delivery invocation (one call at 100 ms), as at 1M webhooks a "
+            "month (≈0.4/s). Bursts: full batches of 10, each vendor paced as template.yaml deploys it, billed for "
+            "the measured handler seconds per message ("
+            + ", ".join(
+                f"{v} {s:.2f} s" for v, s in next(iter(cost["scenarios"].values()))["burst_seconds_per_message"].items()
+            )
+            + "). Not included: Lambda init billing of cold starts, X-Ray (Tracing: Active), idle SQS long polls of "
+            "the event source mappings (≈$1 a month for four queues, whatever the volume), Secrets Manager calls "
+            "(cached 5 min), DynamoDB storage and PITR. Durations come from moto on this machine; real AWS calls "
+            "take longer (several ms for DynamoDB, ~10-20 ms for SQS), which raises the Lambda duration lines."
+        )
+        add("")
+
+
+def _findings(add: Any, details: dict[str, dict[str, Any]], figures: list[Figure]) -> None:
+    """Performance problems in the product code this run points at, each with its measured cost and a fix.
+
+    Each one is reported only when the run's own data shows it (so a fixed problem drops out).
+    """
+    add("## Findings in the product code (not fixed here)")
+    add("")
+    status = {f.key: f.status for f in figures}
+    n = 0
+
+    def finding(title: str, text: str) -> None:
+        nonlocal n
+        n += 1
+        add(f"{n}. **{title}** {text}")
+        add("")
+
+    delivery = details.get("delivery", {})
+    batch = delivery.get("batch", {})
+    unpaced = batch.get("unpaced")
+    if unpaced and unpaced["peak_vendor_concurrency"] < 10:
+        finding(
+            "A delivery batch does not run its 10 vendor calls at once.",
+            f"At most {unpaced['peak_vendor_concurrency']} calls were in flight, so a batch of 10 to a vendor "
+            f"answering in 100 ms takes {ms(unpaced['batch_ms']['p50'])} against "
+            f"{ms(unpaced['one_call_ms']['p50'])} for one call. `asyncio.to_thread` runs on the loop's default "
+            "executor, min(32, os.cpu_count() + 4) threads (6 on a 2-vCPU Lambda). Fix "
+            "(`functions/delivery/app.py`): an executor of 10 threads for the batch.",
+        )
+    cio = batch.get("deployed", {}).get("customerio")
+    if cio and status.get("delivery.batch10.customerio_deployed") == "GAP" and cio["peak_concurrency"] < 10:
+        rate, instances = cio["pacing"]
+        finding(
+            "Pacing holds back a batch that the vendor's limit would allow at once.",
+            f"Customer.io, deployed at {rate:g} req/s over {instances} instances ({rate / instances:g} per second "
+            f"per instance), got at most {cio['peak_concurrency']} calls in flight; a batch of 10 takes "
+            f"{ms(cio['batch_ms'])} against {ms(cio['one_ms'])} for one call, and the wait is billed. Fix "
+            "(`delivery/pacing.py`): allow floor(limit / instances) requests per sliding second at once.",
+        )
+    burst = delivery.get("loops_burst")
+    loops_gap = "GAP" in (status.get("delivery.loops.throughput"), status.get("delivery.loops.throttled"))
+    if burst and loops_gap:
+        finding(
+            "Loops answers 429 to the paced deliveries.",
+            f"{burst['throttled_429']} of {burst['requests']} requests were refused; up to "
+            f"{burst['max_requests_in_any_1s_window']} reached Loops within one second (limit 10) and up to "
+            f"{burst.get('max_sends_per_instance_in_1s', '?')} left one instance within one second (its share: 5). "
+            "`delivery/pacing.py` computes each request's slot under its lock and then sleeps until it, so "
+            "threads that wake late (the process was descheduled) send together, and the two instances' "
+            "windows are independent. Every 429 also spends a slot and sends its message back to the queue "
+            "for a second. Fix: re-check the window after sleeping (take the slot when leaving, not ahead), "
+            "with the headroom large enough for the jitter measured here.",
+        )
+    elif burst and (burst.get("max_sends_per_instance_in_1s") or 0) > 5:
+        finding(
+            "The Loops targets are met, but an instance can still send more than its share within a second.",
+            f"Up to {burst['max_sends_per_instance_in_1s']} requests left one instance within one second (its "
+            f"share: 5) and up to {burst['max_requests_in_any_1s_window']} reached Loops within one second; "
+            f"{burst['throttled_429']} of {burst['requests']} were answered 429. `delivery/pacing.py` computes "
+            "each request's slot under its lock and then sleeps until it, so threads that wake late (the process "
+            "was descheduled, here by the other jobs on this 2-CPU machine) send together. Fix: re-check the "
+            "window after sleeping (take the slot when the request leaves, not ahead of time).",
+        )
+    cold = details.get("cold_start", {})
+    built = cold.get("first_invocation_clients", {}).get("stripe")
+    clients = cold.get("boto3_clients_ms")
+    if built and built["botocore_sessions"] > 1 and clients and len(clients.get("layout", [])) > 1:
+        layout = clients["layout"]
+        sources = {
+            "secretsmanager": "`secrets.py` (`parameters.get_secret` uses powertools' default SecretsProvider, "
+            "which makes its own `boto3.session.Session()`)",
+            "dynamodb": "a DynamoDB client outside the shared one (powertools' `DynamoDBPersistenceLayer` makes "
+            "its own session unless given `boto3_client=`)",
+            "ssm": "powertools' default SSMProvider",
+        }
+        main_session = max(layout, key=len)
+        extra = [service for services in layout if services is not main_session for service in services]
+        why = "; ".join(sources.get(service, f"a {service} client") for service in extra)
+        other = cold.get("first_invocation_clients", {}).get("delivery")
+        finding(
+            f"The first invocation builds its boto3 clients over {len(layout)} botocore sessions.",
+            "Stripe receiver: "
+            + "; ".join(f"session {i + 1}: {', '.join(services)}" for i, services in enumerate(layout))
+            + (
+                f" (the delivery function: {len(other['clients'])} clients over {other['botocore_sessions']} sessions)"
+                if other
+                else ""
+            )
+            + f". The extra session comes from {why}. Every botocore session loads and parses botocore's "
+            f"endpoint data again. Measured in fresh processes after `import boto3`: {ms(clients['as_built'])} to "
+            f"build these clients as the function does, {ms(clients['one_session'])} from one session. Fix: build "
+            "every client from one session (e.g. `parameters.SecretsProvider(boto3_client=...)` in `secrets.py`), "
+            "at import time, so that SnapStart or provisioned concurrency, which capture the init phase, take "
+            "them out of cold starts.",
+        )
+    cross = {k: v for k, v in (cold.get("cross_provider_import_ms") or {}).items() if v}
+    if cross:
+        finding(
+            "Each receiver imports the other provider's mapping and models.",
+            "`receiver/mapping.py` imports `webhook_bridge.providers.exceptions`, which runs "
+            "`webhook_bridge/providers/__init__.py`, which imports `map_stripe_event` and `map_typeform_event` "
+            "for `MAPPERS`, defeating `provider_mapping()`'s lazy imports. Measured under `-X importtime`: "
+            + "; ".join(f"{k} {v:.0f} ms" for k, v in cross.items())
+            + ". Fix: a lazy package `__init__` (module `__getattr__`), or `MappingError` outside the package.",
+        )
+    offenders = cold.get("import_offenders_stripe")
+    module_times = {k: v for k, v in (cold.get("module_ms") or {}).items() if v and v >= 5}
+    if offenders and "GAP" in (status.get("cold_start.stripe"), status.get("cold_start.typeform")):
+        top = ", ".join(f"{row['package']} {row['beyond_baseline_ms']:.0f} ms" for row in offenders[:6])
+        parts = ", ".join(f"`{k}` {v:.0f} ms" for k, v in module_times.items())
+        finding(
+            "Import time is most of the cold-start gap.",
+            f"Beyond what the baseline imports (self time under `-X importtime`): {top}. Cumulative, by "
+            f"function: {parts}. "
+            "pydantic model construction is charged to the modules that define models. In the delivery "
+            "function, `aws_lambda_powertools.utilities.batch` imports all of powertools' event data classes "
+            "(`utilities.data_classes`) although only SQS records are used. What to make lazy next: the other "
+            "provider (above); then consider `defer_build=True` on models that a function does not use on "
+            "every invocation. The rest is the price of powertools and pydantic against a bare boto3 script.",
+        )
+    for provider in ("stripe", "typeform"):
+        warm = details.get(f"receiver_warm:{provider}")
+        if not warm or warm.get("sqs_sends_in_flight_at_once", 1) > 1:
+            continue
+        sends = warm["calls_by_operation"].get("sqs:SendMessageBatch", 0)
+        if sends < 2:
+            continue
+        per_send = warm["ms_per_call"].get("sqs:SendMessageBatch", 0.0)
+        finding(
+            "The receiver sends to the four vendor queues one after the other.",
+            f"A {provider} webhook makes {warm['calls_per_webhook']:g} sequential AWS calls, {sends:g} of them "
+            f"`SendMessageBatch` ({per_send:.1f} ms each in moto here; ~10-20 ms each on AWS), never more than one "
+            "in flight; they dominate the receiver's latency and billed duration. Fix (`receiver/publisher.py`): "
+            "send the per-queue batches concurrently (a small thread pool; boto3 clients are thread-safe), "
+            "keeping the all-or-5xx rule: one SQS round trip instead of four.",
+        )
+        break
+    if n == 0:
+        add("None found in this run.")
+        add("")
