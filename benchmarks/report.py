@@ -253,6 +253,10 @@ def _method_and_details(add: Any, details: dict[str, dict[str, Any]]) -> None:
             f"p50 {ms(warm['stubbed_aws_ms']['p50'])}"
         )
         add(
+            f"- `SendMessageBatch` calls in flight at once: {warm.get('sqs_sends_in_flight_at_once', '?')} (the "
+            "baseline replays the calls one after the other)"
+        )
+        add(
             f"- per webhook: {warm['messages_per_webhook']} SQS messages, "
             f"{warm['log_bytes_per_webhook']:.0f} bytes of logs (powertools logger + EMF metrics), "
             f"body {warm['webhook_bytes']} bytes"
