@@ -175,6 +175,10 @@ def import_profile(stderr: str) -> dict[str, Any]:
     }
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def module_ms(profile: dict[str, Any], name: str) -> float | None:
     """Cumulative import ms of ``name`` in a profile (None when it was not imported)."""
     return next((cumulative for cumulative, _, _, module in profile["modules"] if module == name), None)
@@ -195,7 +199,9 @@ def heaviest_first_party(real: dict[str, Any], top: int = 12) -> list[dict[str, 
     """Imports made by the function's own code (webhook_bridge, app) and what each pulled in (cumulative ms)."""
     rows = []
     for cumulative, self_ms, indent, name in real["modules"]:
-        if name.split(".")[0] in ("webhook_bridge", "app") or indent <= 2:
+        root = name.split(".")[0]
+        interpreter = root in ("site", "encodings", "__future__") or root.startswith("_")
+        if root in ("webhook_bridge", "app") or (indent <= 2 and not interpreter):
             rows.append({"module": name, "cumulative_ms": round(cumulative, 1), "self_ms": round(self_ms, 1)})
     rows.sort(key=lambda row: row["cumulative_ms"], reverse=True)
     return rows[:top]
@@ -328,8 +334,9 @@ def run() -> BenchResult:
                 note=(
                     f"loading app.py takes {median(variant, 'init_ms'):.0f} ms and the first invocation "
                     f"{median(variant, 'first_ms'):.0f} ms (it builds "
-                    f"{len(memory[variant]['cold']['clients'])} boto3 clients over "
-                    f"{memory[variant]['cold']['botocore_sessions']} botocore sessions), against {floor:.0f} ms for "
+                    f"{len(memory[variant]['cold']['clients'])} boto3 clients from "
+                    f"{plural(memory[variant]['cold']['botocore_sessions'], 'botocore session')}), against "
+                    f"{floor:.0f} ms for "
                     f"the baseline's whole run; imports beyond the baseline's (self time): {top_offenders}"
                     if variant != "delivery"
                     else ""

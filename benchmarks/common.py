@@ -553,8 +553,12 @@ class AwsCallCounter:
         self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
         self.recorded: list[tuple[str, str, dict[str, Any]]] | None = None
         self.intervals: list[tuple[str, str, float, float]] = []  # (service, operation, start, end) while recording
+        self.track_intervals = False  # keep intervals outside ``recording()`` too
         self.seconds = 0.0  # spent inside API calls (moto included), for the own-time split
         self.seconds_by_operation: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.covered = 0.0  # wall time with at least one call in flight (calls may overlap)
+        self._in_flight = 0
+        self._busy_since = 0.0
         self.responses: dict[tuple[str, str], Any] | None = None  # first response per operation, when kept
         self.stub: dict[tuple[str, str], Any] | None = None  # canned responses: no AWS at all
         self._lock = threading.Lock()
@@ -576,14 +580,21 @@ class AwsCallCounter:
             if stub is not None:
                 return dict(stub[(service, operation_name)])  # handlers only read responses
             started = time.perf_counter()
+            with counter._lock:
+                if not counter._in_flight:
+                    counter._busy_since = started
+                counter._in_flight += 1
             try:
                 response = original(client, operation_name, api_params)
             finally:
                 ended = time.perf_counter()
                 with counter._lock:
+                    counter._in_flight -= 1
+                    if not counter._in_flight:
+                        counter.covered += ended - counter._busy_since
                     counter.seconds += ended - started
                     counter.seconds_by_operation[(service, operation_name)] += ended - started
-                    if counter.recorded is not None:
+                    if counter.recorded is not None or counter.track_intervals:
                         counter.intervals.append((service, operation_name, started, ended))
             if counter.responses is not None:
                 counter.responses.setdefault((service, operation_name), copy.deepcopy(response))
@@ -605,8 +616,14 @@ class AwsCallCounter:
             return sum(self.counts.values())
 
     def aws_seconds(self) -> float:
+        """Seconds inside API calls, summed over calls (overlapping calls count twice)."""
         with self._lock:
             return self.seconds
+
+    def aws_wall_seconds(self) -> float:
+        """Wall-clock seconds during which at least one API call was in flight."""
+        with self._lock:
+            return self.covered
 
     def snapshot(self) -> collections.Counter[tuple[str, str]]:
         with self._lock:

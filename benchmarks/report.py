@@ -566,9 +566,10 @@ def _findings(add: Any, details: dict[str, dict[str, Any]], figures: list[Figure
             f"function: {parts}. "
             "pydantic model construction is charged to the modules that define models. In the delivery "
             "function, `aws_lambda_powertools.utilities.batch` imports all of powertools' event data classes "
-            "(`utilities.data_classes`) although only SQS records are used. What to make lazy next: the other "
-            "provider (above); then consider `defer_build=True` on models that a function does not use on "
-            "every invocation. The rest is the price of powertools and pydantic against a bare boto3 script.",
+            "(`utilities.data_classes`) although only SQS records are used. What to make lazy next: "
+            + ("the other provider (above); then " if cross else "")
+            + "`defer_build=True` on models a function does not use on every invocation. The rest is the price "
+            "of powertools and pydantic against a bare boto3 script.",
         )
     for provider in ("stripe", "typeform"):
         warm = details.get(f"receiver_warm:{provider}")
