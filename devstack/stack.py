@@ -40,6 +40,8 @@ from devstack.template import Template, load_template
 
 log = logging.getLogger("devstack")
 
+# The optional Stripe EventBridge consumer runs locally too; `devstack.send eventbridge` feeds it.
+DEV_PARAMETERS = {"StripeEventSourceName": "aws.partner/stripe.com/ed_test_webhook_bridge"}
 DEFAULT_HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
 LOG_LINES_KEPT = 1000
 
@@ -248,7 +250,7 @@ class Stack:
         if isinstance(self._template_arg, Template):
             return self._template_arg
         path = Path(self._template_arg) if self._template_arg else find_template()
-        return load_template(path, parameter_overrides=self._parameter_overrides)
+        return load_template(path, parameter_overrides=self._parameter_overrides, parameter_defaults=DEV_PARAMETERS)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         assert self.template is not None and self.resources is not None and self._api is not None

@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from webhook_bridge.ops import dlq
-from webhook_bridge.ops.queues import VendorQueues, discover
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.ops.queues import QUEUE_NAMES, VendorQueues, discover
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -29,11 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     actions = dlq_parser.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every vendor's queue and DLQ depth")
     show = actions.add_parser("show", help="messages in a vendor's DLQ, with their failure reasons (masked)")
-    show.add_argument("vendor", choices=[v.value for v in Vendor])
+    show.add_argument("vendor", choices=list(QUEUE_NAMES))
     show.add_argument("--limit", type=int, default=20)
     show.add_argument("--json", action="store_true", help="one JSON object per line")
     again = actions.add_parser("redrive", help="send DLQ messages back to the vendor's queue")
-    again.add_argument("vendor", choices=[v.value for v in Vendor])
+    again.add_argument("vendor", choices=list(QUEUE_NAMES))
     selection = again.add_mutually_exclusive_group(required=True)
     selection.add_argument("--all", action="store_true")
     selection.add_argument("--id", dest="ids", action="append", help="message id (repeatable)")
@@ -50,14 +49,12 @@ def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
         print(f"no queues found for stack {args.stack!r}", file=sys.stderr)
         return 2
     if args.action == "list":
-        print(f"{'vendor':<12} {'queued':>7} {'delayed':>8} {'in flight':>10} {'dead-lettered':>14}")
-        for vendor, vq in queues.items():
+        print(f"{'queue':<13} {'queued':>7} {'delayed':>8} {'in flight':>10} {'dead-lettered':>14}")
+        for name, vq in queues.items():
             c = dlq.counts(sqs, vq)
-            print(
-                f"{vendor.value:<12} {c['queued']:>7} {c['delayed']:>8} {c['in_flight']:>10} {c['dead_lettered']:>14}"
-            )
+            print(f"{name:<13} {c['queued']:>7} {c['delayed']:>8} {c['in_flight']:>10} {c['dead_lettered']:>14}")
         return 0
-    vendor_queues = queues.get(Vendor(args.vendor))
+    vendor_queues = queues.get(args.vendor)
     if vendor_queues is None:
         print(f"no queues for {args.vendor}", file=sys.stderr)
         return 2
@@ -92,7 +89,7 @@ def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:
             print(f"    reason: {summary['reason']}")
             print(f"    action: {summary['action_id']}")
     if not as_json:
-        print(f"{len(letters)} message(s) in the {queues.vendor.value} DLQ")
+        print(f"{len(letters)} message(s) in the {queues.name} DLQ")
     return 0
 
 
@@ -105,7 +102,7 @@ def _redrive(sqs: Any, queues: VendorQueues, ids: set[str], limit: int) -> int:
         dlq.redrive(sqs, queues, letter)
         moved += 1
     dlq.release(sqs, queues.dlq_url, skipped)
-    print(f"redrove {moved} message(s) to the {queues.vendor.value} queue")
+    print(f"redrove {moved} message(s) to the {queues.name} queue")
     if ids and moved < len(ids):
         print(f"{len(ids) - moved} requested message id(s) were not found in the DLQ", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ from typing import Any
 
 from webhook_bridge.ops.queues import VendorQueues
 from webhook_bridge.privacy import mask_data
+from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope
 
 # Long enough to read and redrive a page; short enough that an interrupted run
 # leaves the messages visible again soon.
@@ -36,6 +37,8 @@ class DeadLetter:
         except ValueError:
             payload = self.body
         action = payload.get("action", {}) if isinstance(payload, dict) else {}
+        if is_eventbridge_envelope(payload):  # the Stripe events queue holds whole events, not actions
+            action = {"id": payload["detail"].get("id"), "source_event_type": payload["detail-type"]}
         return {
             "message_id": self.message_id,
             "action_id": action.get("id"),

@@ -47,7 +47,11 @@ class Receiver:
             self._count("WebhookRefused", "too_large")
             raise PayloadTooLargeError(f"body exceeds {self.max_body_bytes} bytes")
         self._verify(body, signature)
-        payload = self._parse(body)
+        return self.accept(self._parse(body))
+
+    def accept(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A verified event, from the webhook or a channel that needs no signature (EventBridge):
+        deduplicate on its id, map, enqueue one message per vendor and action."""
         event_id = self.spec.event_id(payload)
         event_type = self.spec.event_type(payload)
         if event_id is None or event_type is None:
