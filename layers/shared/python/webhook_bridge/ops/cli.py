@@ -1,7 +1,7 @@
-"""``bridgectl``: list the DLQs, show why messages failed, redrive them.
+"""``bridgectl``: operate Webhook Bridge - DLQs, vendors, and previews of events.
 
 Uses the standard AWS configuration (profile, ``AWS_REGION``, ``AWS_ENDPOINT_URL``),
-so the same commands work on AWS and against ``make dev``.
+so the same commands work on AWS and against ``make dev``; ``preview`` needs no AWS.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from webhook_bridge.ops import dlq
 from webhook_bridge.ops.queues import QUEUE_NAMES, VendorQueues, discover
+from webhook_bridge.vendors_enum import Vendor
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -37,11 +39,24 @@ def _parser() -> argparse.ArgumentParser:
     selection.add_argument("--all", action="store_true")
     selection.add_argument("--id", dest="ids", action="append", help="message id (repeatable)")
     again.add_argument("--limit", type=int, default=1000)
+    look = commands.add_parser(
+        "preview",
+        help="the actions and exact vendor requests an event file would produce (no AWS needed)",
+        description="For a Stripe or Typeform event, an EventBridge envelope or an API Gateway event "
+        "(events/...): the actions and the HTTP request each vendor would receive, with BRIDGE_MAPPING "
+        "applied and personal data masked. Nothing is sent.",
+    )
+    look.add_argument("file", type=Path, help="the event file (JSON)")
+    look.add_argument("--mapping", type=Path, help="a BRIDGE_MAPPING JSON file (default: $BRIDGE_MAPPING)")
+    look.add_argument("--vendor", dest="vendors", action="append", choices=[v.value for v in Vendor])
+    look.add_argument("--json", action="store_true", help="one JSON document")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "preview":
+        return _preview(args.file, args.mapping, args.vendors, args.json)
     if sqs is None:
         sqs = _sqs_client()
     queues = discover(sqs, args.stack)
@@ -61,6 +76,22 @@ def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
     if args.action == "show":
         return _show(sqs, vendor_queues, args.limit, args.json)
     return _redrive(sqs, vendor_queues, set(args.ids or []), args.limit)
+
+
+def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, as_json: bool) -> int:
+    from webhook_bridge.mapping_config import MappingConfigError
+    from webhook_bridge.ops.preview import PreviewError, preview, render
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+        mapping = mapping_file.read_text(encoding="utf-8") if mapping_file else os.environ.get("BRIDGE_MAPPING")
+        chosen = tuple(Vendor(v) for v in vendors) if vendors else tuple(Vendor)
+        result = preview(document, mapping, chosen)
+    except (OSError, ValueError, PreviewError, MappingConfigError) as error:
+        print(f"bridgectl preview: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if as_json else render(result))
+    return 0
 
 
 def _sqs_client() -> Any:

@@ -32,6 +32,20 @@ class Deduplicator(Protocol):
     def register_lambda_context(self, context: Any) -> None: ...
 
 
+def vendor_messages(
+    mapping: EventMapping, enabled_vendors: Iterable[Vendor], payload: dict[str, Any]
+) -> tuple[list[Action], list[VendorMessage]]:
+    """The actions of a verified event, and one message per vendor each goes to (``bridgectl preview`` too)."""
+    # An action about nobody (no email, no customer id) would be refused by every vendor.
+    actions = [action for action in mapping.map(payload) if action.person.is_identified]
+    messages = [
+        VendorMessage(vendor=vendor, action=action)
+        for action in actions
+        for vendor in route(action, enabled_vendors, mapping.vendors_for(action))
+    ]
+    return actions, messages
+
+
 @dataclass
 class Receiver:
     spec: ProviderSpec
@@ -84,13 +98,7 @@ class Receiver:
         return payload
 
     def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # An action about nobody (no email, no customer id) would be refused by every vendor.
-        actions = [action for action in self.mapping.map(payload) if action.person.is_identified]
-        messages = [
-            VendorMessage(vendor=vendor, action=action)
-            for action in actions
-            for vendor in route(action, self.enabled_vendors, self.mapping.vendors_for(action))
-        ]
+        actions, messages = vendor_messages(self.mapping, self.enabled_vendors, payload)
         if not messages:
             logger.info("event ignored", extra={"actions": len(actions)})
             return {"status": "ignored", "actions": len(actions), "messages": 0}
