@@ -25,6 +25,12 @@ def main(argv: list[str]) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.sqs.models import Queue
+
+    # The stack's pollers are the SQS event sources: moto keeps the mappings' state for the
+    # Lambda API, but must not receive messages and invoke functions itself (it would need
+    # Docker, and would race the pollers). Its queues then see no mapping at all.
+    Queue.lambda_event_source_mappings = property(lambda queue: {}, lambda queue, value: None)  # type: ignore[assignment]
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -33,6 +33,7 @@ MAX_MESSAGES_PER_RECEIVE = 10  # SQS's limit; larger batches are gathered over s
 LAMBDA_WAIT_TIME_SECONDS = 20  # Lambda's pollers long-poll with the maximum wait
 SHORT_POLL_INTERVAL = 0.05  # between short polls in the last fraction of a second of a batching window
 ERROR_BACKOFF_SECONDS = 1.0
+PAUSED_CHECK_SECONDS = 0.5
 DEFAULT_MAXIMUM_CONCURRENCY = 5  # Lambda starts with 5 pollers when ScalingConfig is not set
 
 Invoke = Callable[[dict[str, Any]], InvocationResult]
@@ -65,6 +66,7 @@ class SqsPoller:
         max_concurrency: int | None = None,
         report_batch_item_failures: bool = False,
         wait_time_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
+        enabled: Callable[[], bool] = lambda: True,
     ) -> None:
         self.function = function
         self.queue_url = queue_url
@@ -76,6 +78,7 @@ class SqsPoller:
         self.report_batch_item_failures = report_batch_item_failures
         self.wait_time_seconds = wait_time_seconds
         self.stats = PollerStats()
+        self._enabled = enabled  # the event source mapping's state (bridgectl vendor pause/resume)
         self._sqs = sqs
         self._invoke = invoke
         self._lock = threading.Condition()
@@ -109,6 +112,9 @@ class SqsPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._enabled():
+                self._stop.wait(PAUSED_CHECK_SECONDS)  # messages wait in the queue
+                continue
             try:
                 batch = self._gather()
             except Exception as error:
@@ -118,6 +124,9 @@ class SqsPoller:
                 self._stop.wait(ERROR_BACKOFF_SECONDS)
                 continue
             if not batch:
+                continue
+            if not self._enabled():  # paused during the long poll: put the batch back, untouched
+                self._release(batch)
                 continue
             with self._lock:
                 if self._stop.is_set():
@@ -200,6 +209,13 @@ class SqsPoller:
             len(done),
             len(batch) - len(done),
         )
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(messages)
+        ]
+        for chunk in _chunks(entries, MAX_MESSAGES_PER_RECEIVE):
+            self._sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=chunk)
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for chunk in _chunks(messages, MAX_MESSAGES_PER_RECEIVE):

@@ -22,7 +22,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, AwsResources, MotoServer, client, create_resources
+from devstack.aws import (
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    AwsResources,
+    MotoServer,
+    client,
+    create_resources,
+    register_event_source,
+)
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
     Configuration,
@@ -198,10 +206,18 @@ class Stack:
         for runtime in self.runtimes.values():
             runtime.wait_started()
 
+        lambda_client, iam = client("lambda", self._moto.endpoint, template.region), self.client("iam")
         for source_spec in template.event_sources:
-            if not source_spec.enabled:
-                continue
             queue = self.resources.queues[source_spec.queue]
+            # Registered even when disabled, so that `bridgectl vendor resume` can enable it.
+            mapping = register_event_source(
+                lambda_client,
+                iam,
+                template.functions[source_spec.function].name,
+                queue.arn,
+                source_spec.batch_size,
+                source_spec.enabled,
+            )
             function = self.runtimes[source_spec.function]
             self.pollers[source_spec.queue] = SqsPoller(
                 function=source_spec.function,
@@ -215,6 +231,7 @@ class Stack:
                 max_concurrency=self._poller_concurrency(source_spec.function, source_spec.maximum_concurrency),
                 report_batch_item_failures=source_spec.report_batch_item_failures,
                 wait_time_seconds=self._poll_wait_seconds,
+                enabled=mapping,
             ).start()
 
         self._api.start()

@@ -25,11 +25,18 @@ class DeadLetter:
     body: str
     attributes: dict[str, Any]
     receive_count: int
+    sent_at: float | None = None  # when it entered the DLQ (SentTimestamp), in seconds
 
     @property
     def reason(self) -> str:
         value = self.attributes.get("failure_reason", {}).get("StringValue")
         return value or "crashed repeatedly (redrive policy)"
+
+    @property
+    def failed_at(self) -> float | None:
+        """When the delivery dead-lettered it, else when it reached the DLQ."""
+        value = self.attributes.get("failed_at", {}).get("StringValue")
+        return float(value) if value else self.sent_at
 
     def summary(self) -> dict[str, Any]:
         try:
@@ -48,6 +55,7 @@ class DeadLetter:
             "status": self.attributes.get("failure_status", {}).get("StringValue"),
             "attempts": self.attributes.get("attempts", {}).get("StringValue", "0"),
             "receive_count": self.receive_count,
+            "failed_at": self.failed_at,
             "body": mask_data(payload),
         }
 
@@ -77,7 +85,7 @@ def read(sqs: Any, dlq_url: str, limit: int) -> Iterator[DeadLetter]:
             MaxNumberOfMessages=min(10, limit - len(seen)),
             VisibilityTimeout=PEEK_VISIBILITY_SECONDS,
             MessageAttributeNames=["All"],
-            AttributeNames=["ApproximateReceiveCount"],
+            AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             WaitTimeSeconds=1,
         )
         batch = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
@@ -85,12 +93,14 @@ def read(sqs: Any, dlq_url: str, limit: int) -> Iterator[DeadLetter]:
             return
         for message in batch:
             seen.add(message["MessageId"])
+            system = message.get("Attributes", {})
             yield DeadLetter(
                 message_id=message["MessageId"],
                 receipt_handle=message["ReceiptHandle"],
                 body=message["Body"],
                 attributes=message.get("MessageAttributes", {}),
-                receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+                receive_count=int(system.get("ApproximateReceiveCount", 0)),
+                sent_at=int(system["SentTimestamp"]) / 1000 if "SentTimestamp" in system else None,
             )
 
 
@@ -109,3 +119,16 @@ def redrive(sqs: Any, queues: VendorQueues, letter: DeadLetter) -> None:
     }
     sqs.send_message(QueueUrl=queues.queue_url, MessageBody=letter.body, MessageAttributes=attributes)
     sqs.delete_message(QueueUrl=queues.dlq_url, ReceiptHandle=letter.receipt_handle)
+
+
+def start_move_task(sqs: Any, queues: VendorQueues) -> str:
+    """Every DLQ message back to the queue with SQS's own StartMessageMoveTask; its task handle.
+
+    The messages keep their attributes; the delivery function gives a message that still
+    carries ``failed_at`` a fresh retry budget (``RetryState.from_attributes``)."""
+    arns = {
+        url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for url in (queues.dlq_url, queues.queue_url)
+    }
+    task = sqs.start_message_move_task(SourceArn=arns[queues.dlq_url], DestinationArn=arns[queues.queue_url])
+    return str(task["TaskHandle"])
