@@ -79,11 +79,18 @@ class SqsPoller:
         self.wait_time_seconds = wait_time_seconds
         self.stats = PollerStats()
         self._enabled = enabled  # the event source mapping's state (bridgectl vendor pause/resume)
+        self._paused_threads = 0
         self._sqs = sqs
         self._invoke = invoke
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    @property
+    def paused(self) -> bool:
+        """Every poller has seen its mapping disabled: nothing more is received until it is enabled."""
+        with self._lock:
+            return bool(self._threads) and self._paused_threads == len(self._threads)
 
     @property
     def queue_name(self) -> str:
@@ -113,7 +120,13 @@ class SqsPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self._enabled():
-                self._stop.wait(PAUSED_CHECK_SECONDS)  # messages wait in the queue
+                # Messages wait in the queue. A batch received before the pause was seen is still
+                # processed, as Lambda does while a mapping is Disabling: releasing it would count a receive.
+                with self._lock:
+                    self._paused_threads += 1
+                self._stop.wait(PAUSED_CHECK_SECONDS)
+                with self._lock:
+                    self._paused_threads -= 1
                 continue
             try:
                 batch = self._gather()
@@ -124,9 +137,6 @@ class SqsPoller:
                 self._stop.wait(ERROR_BACKOFF_SECONDS)
                 continue
             if not batch:
-                continue
-            if not self._enabled():  # paused during the long poll: put the batch back, untouched
-                self._release(batch)
                 continue
             with self._lock:
                 if self._stop.is_set():
@@ -209,13 +219,6 @@ class SqsPoller:
             len(done),
             len(batch) - len(done),
         )
-
-    def _release(self, messages: list[dict[str, Any]]) -> None:
-        entries = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(messages)
-        ]
-        for chunk in _chunks(entries, MAX_MESSAGES_PER_RECEIVE):
-            self._sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=chunk)
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for chunk in _chunks(messages, MAX_MESSAGES_PER_RECEIVE):

@@ -31,6 +31,8 @@ def test_a_paused_vendor_keeps_its_messages_and_gets_them_on_resume(stack, sandb
     assert "paused loops" in paused
     try:
         assert "Disabled" in bridgectl("vendor", "status")
+        # Like Lambda while Disabling, a long poll already under way may still deliver what it gets.
+        wait_for(lambda: stack.pollers["LoopsQueue"].paused)
         payload = customer_created()
         email = payload["data"]["object"]["email"]
         assert post_stripe(stack, payload).status_code == 200
