@@ -1,4 +1,4 @@
-"""bridgectl's operator controls through `make dev`: pause and resume a vendor, filtered redrive."""
+"""bridgectl's operator controls through `make dev`: pause and resume a vendor, filtered redrive, trace."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def bridgectl(stack, capsys):
 
     def run(*argv: str) -> str:
         capsys.readouterr()
-        code = main(["--stack", stack.template.stack_name, *argv], stack.client("sqs"), stack.client("lambda"))
+        clients = stack.client("sqs"), stack.client("lambda"), stack.client("dynamodb")
+        code = main(["--stack", stack.template.stack_name, *argv], *clients)
         out = capsys.readouterr().out
         assert code == 0, out
         return out
@@ -72,3 +73,22 @@ def test_redrive_selects_by_status_and_event_type_and_dry_run_moves_nothing(stac
     for payload in payloads:
         wait_for(lambda p=payload: successes(sandbox, "segmetrics", p["data"]["object"]["email"]))
     assert stack.queue_counts("SegMetricsDeadLetterQueue")["visible"] == 0
+
+
+def test_trace_follows_an_event_to_every_vendor(stack, sandbox, bridgectl):
+    payload = customer_created()
+    email = payload["data"]["object"]["email"]
+    for _ in range(2):
+        assert post_stripe(stack, payload).status_code == 200
+    for vendor in ("convertloop", "loops", "customerio", "segmetrics"):
+        wait_for(lambda v=vendor: successes(sandbox, v, email))
+    # The vendor answered before the log was written: wait for the last write, not for time.
+    traced = wait_for(lambda: _all_delivered(json.loads(bridgectl("trace", payload["id"], "--json"))))
+    assert traced["duplicates"] == 1
+    text = bridgectl("trace", payload["id"])
+    assert text.count(" delivered ") == 4 and email not in text
+
+
+def _all_delivered(trace: dict) -> dict | None:
+    states = [d["state"] for d in trace["deliveries"]]
+    return trace if states == ["delivered"] * 4 else None

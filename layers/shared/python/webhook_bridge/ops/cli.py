@@ -1,4 +1,4 @@
-"""``bridgectl``: operate Webhook Bridge - dead-letter queues, vendor consumers, event previews.
+"""``bridgectl``: operate Webhook Bridge - dead-letter queues, vendor consumers, previews and traces.
 
 Uses the standard AWS configuration (profile, ``AWS_REGION``, ``AWS_ENDPOINT_URL``),
 so the same commands work on AWS and against ``make dev``; ``preview`` needs no AWS.
@@ -31,6 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     _dlq_parser(commands)
     _vendor_parser(commands)
     _preview_parser(commands)
+    follow = commands.add_parser(
+        "trace",
+        help="where one event went: deduplicated or not, and per vendor delivered, retrying or dead-lettered",
+        description="Where one event went, from the delivery log the functions keep for 7 days beside their "
+        "idempotency records: its receipt and duplicates, and per vendor and action its latest state.",
+    )
+    follow.add_argument("event_id", help="the provider's event id (Stripe evt_..., Typeform event_id)")
+    follow.add_argument("--provider", choices=["stripe", "typeform"], help="default: stripe for evt_... ids")
+    follow.add_argument("--json", action="store_true", help="one JSON document")
     return parser
 
 
@@ -83,10 +92,17 @@ def _preview_parser(commands: Any) -> None:
     look.add_argument("--json", action="store_true", help="one JSON document")
 
 
-def main(argv: Sequence[str] | None = None, sqs: Any | None = None, lambda_client: Any | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    sqs: Any | None = None,
+    lambda_client: Any | None = None,
+    dynamodb: Any | None = None,
+) -> int:
     args = _parser().parse_args(argv)
     if args.command == "preview":
         return _preview(args.file, args.mapping, args.vendors, args.json)
+    if args.command == "trace":
+        return _trace(dynamodb or _aws_client("dynamodb"), args.stack, args.event_id, args.provider, args.json)
     sqs = sqs or _aws_client("sqs")
     queues = discover(sqs, args.stack)
     if not queues:
@@ -148,6 +164,22 @@ def _pause_or_resume(lambda_client: Any, sqs: Any, queues: VendorQueues, enabled
         print(f"{verb} {queues.name}: event source mapping {mapping['UUID']} is {mapping['State']}")
     if not enabled:
         print(f"messages wait in the {queues.name} queue; `bridgectl vendor resume {queues.name}` delivers them")
+    return 0
+
+
+def _trace(dynamodb: Any, stack: str, event_id: str, provider: str | None, as_json: bool) -> int:
+    from webhook_bridge.delivery_log import DeliveryLog
+    from webhook_bridge.ops.trace import guess_provider, idempotency_table, render, trace
+
+    table = idempotency_table(dynamodb, stack)
+    if table is None:
+        print(f"no idempotency table found for stack {stack!r}", file=sys.stderr)
+        return 2
+    result = trace(DeliveryLog(table, dynamodb), provider or guess_provider(event_id), event_id)
+    if result is None:
+        print(f"no trace of {event_id} (kept 7 days; is the provider right?)", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2) if as_json else render(result))
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from webhook_bridge.actions import Action, VendorMessage
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
 from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError
 from webhook_bridge.receiver.providers import ProviderSpec
@@ -55,6 +56,7 @@ class Receiver:
     dedupe: Deduplicator
     max_body_bytes: int
     signature_tolerance: int = 300
+    log: DeliveryLog | None = None  # for `bridgectl trace`
 
     def handle(self, body: bytes, signature: str | None) -> dict[str, Any]:
         if len(body) > self.max_body_bytes:
@@ -99,12 +101,17 @@ class Receiver:
 
     def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
         actions, messages = vendor_messages(self.mapping, self.enabled_vendors, payload)
-        if not messages:
+        if messages:
+            sent = self.publish(messages)
+            logger.info("event accepted", extra={"actions": len(actions), "messages": sent})
+        else:
             logger.info("event ignored", extra={"actions": len(actions)})
-            return {"status": "ignored", "actions": len(actions), "messages": 0}
-        sent = self.publish(messages)
-        logger.info("event accepted", extra={"actions": len(actions), "messages": sent})
-        return {"status": "accepted", "actions": len(actions), "messages": sent}
+        if self.log is not None:  # once SQS has them: `bridgectl trace` shows what is on its way
+            self.log.queued(
+                self.spec.name, str(self.spec.event_id(payload)), str(self.spec.event_type(payload)), messages
+            )
+        status = "accepted" if messages else "ignored"
+        return {"status": status, "actions": len(actions), "messages": len(messages)}
 
     def _count(self, name: str, detail: str) -> None:
         """Per provider (the dashboard's view) and per provider and event type or refusal reason."""
