@@ -17,6 +17,8 @@ from devstack.sandbox.wire import json_response, non_empty_string, present, secr
 
 BILLING_CYCLES = ("year", "month", "week", "day")
 CONTACT_STATUSES = ("active", "inactive")
+# The contact's attribution fields, as the document lists them (the sandbox knows the vendor
+# from its document, not from the bridge, so that it can catch the bridge's mistakes).
 ATTRIBUTION_FIELDS = (
     "utm_source",
     "utm_medium",

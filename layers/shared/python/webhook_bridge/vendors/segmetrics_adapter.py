@@ -2,7 +2,8 @@
 it has no event stream, so a track-only action has nothing to send).
 
 - identify (any action with ``identify``): ``POST /contact`` {identifiers, names,
-  custom_fields = traits}, then ``POST /tags/add`` with ``Person.tags_add`` and
+  custom_fields = traits, the known attribution fields (utm_*, referring_url, optin_url,
+  ip_address) as SegMetrics' own fields}, then ``POST /tags/add`` with ``Person.tags_add`` and
   ``POST /tags/remove`` with ``Person.tags_remove``, each only when non-empty. Tags go
   through /tags/add because only that endpoint documents tag *names*; /contact takes tag
   ids or objects. ConvertLoop segments (``Person.segments_*``) are not SegMetrics tags;
@@ -129,6 +130,8 @@ def contact_request(person: Person) -> ContactRequest:
     if person.traits:
         # keep_none: a null custom field is how SegMetrics clears it (the document's "field_to_remove").
         fields["custom_fields"] = scalar_traits(person.traits, keep_none=True, datetime_format=segmetrics_datetime)
+    # SegMetrics' own contact fields; only those known, so nothing known is ever blanked.
+    fields.update(person.attribution.known())
     return ContactRequest.parse(fields)
 
 

@@ -63,7 +63,8 @@ def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
     if not em.enabled:
         return []
     first, last = split_name(details.name if details else None)
-    person = em.person(obj.customer, email, first_name=first, last_name=last)
+    attribution, _ = em.ctx.config.attribution.split(obj.metadata or {})  # the session's utm_* metadata
+    person = em.person(obj.customer, email, first_name=first, last_name=last, attribution=attribution)
     kind, event = _kind_and_event(
         em, ActionKind.TRACK, {"amount_total": obj.amount_total, "currency": obj.currency, "mode": obj.mode}
     )

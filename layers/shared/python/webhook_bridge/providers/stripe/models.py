@@ -86,6 +86,8 @@ class CheckoutSession(Payload):
     amount_total: int | None = None
     currency: str | None = None
     mode: str | None = None
+    # Stripe metadata values are strings; anything else is left out by the attribution.
+    metadata: dict[str, Any] | None = None
 
 
 class Recurring(Payload):
