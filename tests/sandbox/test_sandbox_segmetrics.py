@@ -179,6 +179,14 @@ def test_amounts_are_integer_cents(sandbox: SandboxServer, segmetrics: httpx.Cli
     assert (state["invoices"], state["subscriptions"]) == ([], [])
 
 
+@pytest.mark.parametrize("flag", ["yes", "0", 2, 1.0])
+def test_refunded_flag_is_0_1_or_a_boolean(segmetrics: httpx.Client, flag: object) -> None:
+    response = segmetrics.post("/invoice", json={**INVOICE, "is_refunded": flag})
+    assert response.json()["errors"] == ["'is_refunded' must be one of 0, 1, false, true"]
+    for accepted in (0, 1, True, False):
+        assert segmetrics.post("/invoice", json={**INVOICE, "is_refunded": accepted}).status_code == 200
+
+
 @pytest.mark.parametrize("field", ["id", "amount", "paid", "date_created", "items"])
 def test_invoice_required_fields(segmetrics: httpx.Client, field: str) -> None:
     response = segmetrics.post("/invoice", json=_without(INVOICE, field))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from devstack.sandbox.wire import json_response, non_empty_string, present, secr
 
 BILLING_CYCLES = ("year", "month", "week", "day")
 CONTACT_STATUSES = ("active", "inactive")
+REFUNDED_FLAGS = (0, 1, False, True)  # "Invoice Refunded Flag": the example sends 0
 # The contact's attribution fields, as the document lists them (the sandbox knows the vendor
 # from its document, not from the bridge, so that it can catch the bridge's mistakes).
 ATTRIBUTION_FIELDS = (
@@ -85,10 +87,12 @@ class Checks:
             if value is not None and not non_empty_string(value):
                 self.errors.append(f"'{self._name(field)}' must be a non-empty string")
 
-    def one_of(self, field: str, options: tuple[str, ...]) -> None:
+    def one_of(self, field: str, options: tuple[Any, ...]) -> None:
         value = self.body.get(field)
-        if present(value) and value not in options:
-            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(options)}")
+        # Type and value: 1.0 == True == 1 in Python, not on the wire.
+        if present(value) and not any(type(value) is type(o) and value == o for o in options):
+            names = (o if isinstance(o, str) else json.dumps(o) for o in options)
+            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(names)}")
 
     def kind(self, field: str, expected: type, label: str) -> None:
         value = self.body.get(field)
@@ -238,6 +242,7 @@ class SegMetrics(VendorService):
         checks.require("amount", "paid", "date_created", "items")
         checks.cents("amount", "paid", "discount", "tax", "shipping")
         checks.date("date_created")
+        checks.one_of("is_refunded", REFUNDED_FLAGS)
         items = body.get("items")
         if present(items) and not isinstance(items, list):
             checks.errors.append("'items' must be a non-empty array of invoice items")
@@ -262,7 +267,7 @@ class SegMetrics(VendorService):
             "email": contact["email"],
             "amount": _number(body["amount"]),
             "paid": _number(body["paid"]),
-            "is_refunded": bool(refunded) and refunded not in ("0", "false"),
+            "is_refunded": bool(refunded),
             "discount": _number(body.get("discount")) or 0,
             "tax": _number(body.get("tax")) or 0,
             "shipping": _number(body.get("shipping")) or 0,
