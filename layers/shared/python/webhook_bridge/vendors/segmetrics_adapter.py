@@ -26,7 +26,7 @@ smallest unit, as Stripe sends them, and leave in cents (``currency.to_cents``):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webhook_bridge.actions import Action, Invoice, Person, Subscription
@@ -42,6 +42,9 @@ from webhook_bridge.vendors.segmetrics_models import (
     TagsRequest,
 )
 from webhook_bridge.vendors.wire_formats import segmetrics_datetime
+
+# Leaving out an end_date this close costs nothing: the cancellation itself follows.
+END_DATE_MARGIN = timedelta(minutes=5)
 
 
 def contact_reference(person: Person) -> dict[str, Any]:
@@ -97,10 +100,11 @@ def invoice_request(invoice: Invoice, person: Person) -> InvoiceRequest:
 def subscription_request(
     subscription: Subscription, person: Person, *, now: datetime | None = None
 ) -> SubscriptionRequest:
-    """``end_date`` only while it is still ahead of ``now`` (default: the moment of delivery):
-    SegMetrics takes "a date in the future", and a delivery may come after a scheduled end."""
+    """``end_date`` only while it is still ahead of ``now`` (default: the moment of delivery)
+    by ``END_DATE_MARGIN``: SegMetrics takes "a date in the future", a delivery may come
+    after a scheduled end, and a date seconds ahead could be past when the request lands."""
     end_date = subscription.end_date
-    if end_date is not None and end_date <= (now or datetime.now(UTC)):
+    if end_date is not None and end_date <= (now or datetime.now(UTC)) + END_DATE_MARGIN:
         end_date = None
     return SubscriptionRequest.parse(
         {
