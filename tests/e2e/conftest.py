@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from devstack import Stack
+from webhook_bridge.ops.cli import main
 
 STRIPE_SECRET = "whsec_test_webhook_bridge"
 
@@ -31,6 +32,21 @@ def sandbox(stack: Stack) -> Any:
     stack.sandbox.reset()
     yield stack.sandbox
     stack.sandbox.clear_faults()
+
+
+@pytest.fixture
+def bridgectl(stack: Stack, capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
+    """bridgectl's main with AWS clients of the stack (as AWS_ENDPOINT_URL would give it), output captured."""
+
+    def run(*argv: str) -> str:
+        capsys.readouterr()
+        clients = stack.client("sqs"), stack.client("lambda"), stack.client("dynamodb")
+        code = main(["--stack", stack.template.stack_name, *argv], *clients)
+        out = capsys.readouterr().out
+        assert code == 0, out
+        return out
+
+    return run
 
 
 def customer_created(email: str | None = None) -> dict[str, Any]:

@@ -7,24 +7,8 @@ import json
 import pytest
 
 from tests.e2e.conftest import customer_created, post_stripe, successes, wait_for
-from webhook_bridge.ops.cli import main
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
-
-
-@pytest.fixture
-def bridgectl(stack, capsys):
-    """bridgectl's main with AWS clients of the stack (as AWS_ENDPOINT_URL would give it), output captured."""
-
-    def run(*argv: str) -> str:
-        capsys.readouterr()
-        clients = stack.client("sqs"), stack.client("lambda"), stack.client("dynamodb")
-        code = main(["--stack", stack.template.stack_name, *argv], *clients)
-        out = capsys.readouterr().out
-        assert code == 0, out
-        return out
-
-    return run
 
 
 def test_a_paused_vendor_keeps_its_messages_and_gets_them_on_resume(stack, sandbox, bridgectl):

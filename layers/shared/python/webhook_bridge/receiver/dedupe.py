@@ -19,6 +19,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.receiver.errors import EventInProgressError
 
+KEY_PREFIX = "webhook_bridge.receiver"
+
 
 class EventDeduplicator:
     def __init__(
@@ -36,8 +38,12 @@ class EventDeduplicator:
         )
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
-        # The provider name is part of the key so Stripe and Typeform ids can never collide.
-        @idempotent_function(data_keyword_argument="key", config=config, persistence_store=persistence)
+        # The provider name is part of the key so Stripe and Typeform ids can never collide. The prefix
+        # is the same in every function (powertools' default names the function): an event is processed
+        # once whether the webhook, EventBridge or `bridgectl backfill` brought it.
+        @idempotent_function(
+            data_keyword_argument="key", config=config, persistence_store=persistence, key_prefix=KEY_PREFIX
+        )
         def run_once(key: dict[str, str], process: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             return process()
 
