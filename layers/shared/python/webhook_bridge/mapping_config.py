@@ -34,12 +34,16 @@ STRIPE_DEFAULT_EVENTS: Mapping[str, str | None] = {
     "customer.created": None,
     "customer.updated": None,
     "checkout.session.completed": "checkout_completed",
+    "checkout.session.async_payment_succeeded": "checkout_payment_succeeded",
+    "checkout.session.async_payment_failed": "checkout_payment_failed",
     "invoice.paid": "invoice_paid",
     "invoice.payment_failed": "invoice_payment_failed",
     "charge.refunded": "charge_refunded",
     "customer.subscription.created": "subscription_created",
     "customer.subscription.updated": "subscription_updated",
     "customer.subscription.deleted": "subscription_canceled",
+    "customer.subscription.paused": "subscription_paused",
+    "customer.subscription.resumed": "subscription_resumed",
     "customer.subscription.trial_will_end": "trial_will_end",
 }
 TYPEFORM_DEFAULT_EVENT = "form_submitted"

@@ -254,6 +254,9 @@ HANDLERS: dict[str, Handler] = {
     "customer.created": (Customer, customer),
     "customer.updated": (Customer, customer),
     "checkout.session.completed": (CheckoutSession, checkout_completed),
+    # Delayed payment methods (SEPA, bank transfers): the session completed unpaid, now settled either way.
+    "checkout.session.async_payment_succeeded": (CheckoutSession, checkout_completed),
+    "checkout.session.async_payment_failed": (CheckoutSession, checkout_completed),
     "invoice.paid": (StripeInvoice, invoice_paid),
     "invoice.payment_failed": (StripeInvoice, invoice_payment_failed),
     "invoice_payment.paid": (InvoicePayment, invoice_payment_paid),
@@ -261,5 +264,7 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.created": (StripeSubscription, subscription_changed),
     "customer.subscription.updated": (StripeSubscription, subscription_changed),
     "customer.subscription.deleted": (StripeSubscription, subscription_changed),
+    "customer.subscription.paused": (StripeSubscription, subscription_changed),
+    "customer.subscription.resumed": (StripeSubscription, subscription_changed),
     "customer.subscription.trial_will_end": (StripeSubscription, trial_will_end),
 }
