@@ -114,11 +114,11 @@ def test_delivery_reaches_only_its_own_resources(vendor: str) -> None:
         "sqs:GetQueueAttributes",
         "sqs:SendMessage",
     }
-    assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret"}
+    assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret", "StripeApiSecret"}
     assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
     _assert_tables_and_logs(function, grants)
     everything = set().union(*grants.values()) - {"*"}
-    assert everything == {queue, dlq, f"{vendor}Secret", f"{vendor}DeliveryLogGroup"} | TABLES
+    assert everything == {queue, dlq, f"{vendor}Secret", "StripeApiSecret", f"{vendor}DeliveryLogGroup"} | TABLES
 
 
 def _assert_tables_and_logs(function: str, grants: dict[str, set[str]]) -> None:

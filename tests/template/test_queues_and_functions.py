@@ -147,7 +147,8 @@ def test_delivery_function_environment(vendor: str) -> None:
     assert variables["VENDOR"] == cfn.VENDORS[vendor]
     assert variables["QUEUE_URL"] == cfn.ref(f"{vendor}Queue")
     assert variables["DLQ_URL"] == cfn.ref(f"{vendor}DeadLetterQueue")
-    assert variables["SECRET_ID"] == cfn.ref(f"{vendor}Secret")
+    # Its vendor's credentials, then the Stripe API key that resolves unknown emails.
+    assert variables["SECRET_ID"] == {"Fn::Sub": f"${{{vendor}Secret}},${{StripeApiSecret}}"}
     assert variables["IDEMPOTENCY_TABLE"] == cfn.ref("IdempotencyTable")
     assert variables["STATE_TABLE"] == cfn.ref("StateTable")
     # Retries go back to the function's own queue for up to a day: Lambda must not cut that as a loop.

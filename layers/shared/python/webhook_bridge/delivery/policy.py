@@ -36,6 +36,8 @@ class RetryPolicy:
     max_delay: float = 3600.0
     throttle_default: float = 5.0
     window_seconds: float = 26 * 3600.0
+    identity_wait_base: float = 10.0
+    identity_wait_window: float = 6 * 3600.0
 
     def backoff(self, attempts: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
@@ -57,3 +59,13 @@ class RetryPolicy:
         if now + delay - first > self.window_seconds:
             return DeadLetter(reason=f"retries exhausted after {attempts} attempts: {error.reason}: {error}")
         return Retry(delay=delay, throttled=isinstance(error, RateLimitError))
+
+    def identity_wait(self, waits: int) -> float | None:
+        """How long an action whose email is unknown waits after ``waits`` earlier waits;
+        ``None`` once the window is spent (the action is then dead-lettered).
+
+        Doubling from ``identity_wait_base``: the customer event usually lands within
+        seconds, and a missing one is retried by Stripe over hours."""
+        delay = min(self.max_delay, self.identity_wait_base * 2**waits)
+        waited = sum(min(self.max_delay, self.identity_wait_base * 2**n) for n in range(waits))
+        return delay if waited + delay <= self.identity_wait_window else None

@@ -60,19 +60,20 @@ class DynamoIdentityStore(_DynamoStore):
     def _pk(customer_id: str) -> str:
         return f"identity#stripe-customer#{customer_id}"
 
-    def remember(self, customer_id: str, email: str, as_of: int) -> None:
+    def remember(self, customer_id: str, email: str, version: str) -> None:
         # Events arrive out of order: an older event must not undo a newer email change.
+        # ``<=`` so that a redelivered event refreshes the TTL.
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # a newer one is known
             self.client.put_item(
                 TableName=self.table_name,
                 Item={
                     "pk": {"S": self._pk(customer_id)},
                     "email": {"S": email},
-                    "as_of": {"N": str(as_of)},
+                    "email_version": {"S": version},
                     "expires_at": self._expires_at(),
                 },
-                ConditionExpression="attribute_not_exists(pk) OR as_of <= :as_of",
-                ExpressionAttributeValues={":as_of": {"N": str(as_of)}},
+                ConditionExpression="attribute_not_exists(email_version) OR email_version <= :version",
+                ExpressionAttributeValues={":version": {"S": version}},
             )
 
     def lookup(self, customer_id: str) -> str | None:
