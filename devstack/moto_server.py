@@ -26,6 +26,9 @@ def main(argv: list[str]) -> int:
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+    from devstack.atomic_dynamodb import make_dynamodb_writes_atomic
+
+    make_dynamodb_writes_atomic()  # the server handles each request on its own thread
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, bound = server.get_host_and_port()

@@ -131,3 +131,13 @@ def test_when_stripe_does_not_know_either_the_action_is_dead_lettered_not_sent(w
     assert setup.handle_until_settled()[-1] is Outcome.DEAD_LETTERED
     assert setup.queue.dead[0][1].reason == "identity_unknown"
     assert setup.vendor.calls == []
+
+
+def test_identity_waits_double_up_to_an_hour_and_stop_at_the_window():
+    policy = RetryPolicy(identity_wait_base=10, identity_wait_window=6 * 3600)
+    waits = []
+    while (delay := policy.identity_wait(len(waits))) is not None:
+        waits.append(delay)
+    assert waits[:4] == [10, 20, 40, 80]
+    assert max(waits) == 3600
+    assert sum(waits) <= 6 * 3600 < sum(waits) + 3600

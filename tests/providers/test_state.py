@@ -24,6 +24,7 @@ from webhook_bridge.state import (
     RememberedInvoice,
     dynamodb_client,
 )
+from webhook_bridge.state.dynamodb import unless_condition_fails
 
 
 class CountingClient:
@@ -182,3 +183,16 @@ def test_store_creates_its_client_lazily(monkeypatch: pytest.MonkeyPatch) -> Non
     assert store.lookup("cus_1") is None
     assert store.lookup("cus_2") is None
     assert len(created) == 1
+
+
+def test_only_a_refused_condition_is_ignored_whichever_client_class_raised_it() -> None:
+    from botocore.exceptions import ClientError
+
+    def client_error(code: str) -> ClientError:
+        # Not the client's own class: threads racing at a client's first use can see others.
+        return ClientError({"Error": {"Code": code, "Message": "no"}}, "UpdateItem")
+
+    with unless_condition_fails():
+        raise client_error("ConditionalCheckFailedException")
+    with pytest.raises(ClientError), unless_condition_fails():
+        raise client_error("ProvisionedThroughputExceededException")

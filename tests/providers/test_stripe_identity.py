@@ -157,6 +157,14 @@ def test_guest_checkout_with_an_email_still_goes_out(ctx: MappingContext) -> Non
     assert action.person == Person(email="guest@example.com")
 
 
+def test_a_guest_checkout_names_its_guest(ctx: MappingContext) -> None:
+    payload = stripe_event(CURRENT, "checkout.session.completed")
+    payload["data"]["object"].update(customer=None)
+    payload["data"]["object"]["customer_details"].update(email="guest@example.com", name="Ada Lovelace")
+    [action] = map_stripe_event(payload, ctx)
+    assert (action.person.first_name, action.person.last_name) == ("Ada", "Lovelace")
+
+
 def test_anonymous_paid_invoice_is_still_remembered(ctx: MappingContext) -> None:
     payload = stripe_event(OLD, "invoice.paid")
     payload["data"]["object"].update(ANONYMOUS["invoice.paid"])

@@ -126,7 +126,8 @@ def test_checkout_completed_is_one_identifying_track(story: Story, ctx: MappingC
         expected(
             payload,
             ActionKind.TRACK,
-            Person(email=EMAIL, stripe_customer_id=story.customer, first_name="Zoë", last_name="Ñúñez García"),
+            # The name is the customer object's: the checkout's copy would undo a rename.
+            Person(email=EMAIL, stripe_customer_id=story.customer),
             identify=True,
             event=TrackEvent(
                 name="checkout_completed",
@@ -142,7 +143,7 @@ def test_invoice_paid_carries_the_segmetrics_invoice(story: Story, ctx: MappingC
         expected(
             payload,
             ActionKind.INVOICE,
-            Person(email=EMAIL, stripe_customer_id=story.customer, first_name="Zoë", last_name="Ñúñez García"),
+            Person(email=EMAIL, stripe_customer_id=story.customer),  # the name frozen on the invoice is not sent
             identify=True,
             event=TrackEvent(
                 name="invoice_paid", properties={"invoice_id": story.invoice, "amount_paid": TOTAL, "currency": "eur"}

@@ -21,7 +21,6 @@ last, its sender sees any newer state and sends it again. Versions are total str
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from webhook_bridge.actions import Person, Subscription, VendorMessage
+from webhook_bridge.state.dynamodb import unless_condition_fails
 from webhook_bridge.vendors_enum import Vendor
 
 LEDGER_TTL_SECONDS = 400 * 24 * 3600  # longer than any subscription's yearly renewal
@@ -102,7 +102,7 @@ class StateLedger:
             return
         snapshot = Snapshot(version=action.ordering_version, person=action.person, subscription=action.subscription)
         # Update, not Put: the per-vendor sent versions on the same item must survive.
-        with contextlib.suppress(self._ddb.exceptions.ConditionalCheckFailedException):  # a newer one is known
+        with unless_condition_fails():  # a newer one is known
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._pk(action.ordering_key),
@@ -125,7 +125,7 @@ class StateLedger:
 
     def mark_sent(self, vendor: Vendor, ordering_key: str, version: str) -> None:
         name = self._sent_attribute(vendor)
-        with contextlib.suppress(self._ddb.exceptions.ConditionalCheckFailedException):  # a newer one was sent
+        with unless_condition_fails():  # a newer one was sent
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._pk(ordering_key),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.vendors.errors import RateLimitError, VendorError
 
+IDENTITY_WAIT_MAX_SECONDS = 3600.0
+
 
 @dataclass(frozen=True)
 class Retry:
@@ -65,7 +67,11 @@ class RetryPolicy:
         ``None`` once the window is spent (the action is then dead-lettered).
 
         Doubling from ``identity_wait_base``: the customer event usually lands within
-        seconds, and a missing one is retried by Stripe over hours."""
-        delay = min(self.max_delay, self.identity_wait_base * 2**waits)
-        waited = sum(min(self.max_delay, self.identity_wait_base * 2**n) for n in range(waits))
-        return delay if waited + delay <= self.identity_wait_window else None
+        seconds, and a missing one is retried by Stripe over hours; at most an hour apart,
+        so an email learnt late is not left unused for long."""
+
+        def wait(n: int) -> float:
+            return min(IDENTITY_WAIT_MAX_SECONDS, self.identity_wait_base * 2**n)
+
+        waited = sum(wait(n) for n in range(waits))
+        return wait(waits) if waited + wait(waits) <= self.identity_wait_window else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,22 @@ def dynamodb_client() -> Any:
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     return boto3.client("dynamodb", region_name=region)
+
+
+@contextlib.contextmanager
+def unless_condition_fails() -> Iterator[None]:
+    """Ignore a refused ``ConditionExpression``, and nothing else.
+
+    Recognised by its error code, not by ``client.exceptions.ConditionalCheckFailedException``:
+    botocore builds that class lazily per client, and threads racing at its first use can
+    each get a class of their own, so the one raised would not be the one caught."""
+    try:
+        yield
+    except Exception as error:
+        response = getattr(error, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+        if code != "ConditionalCheckFailedException":
+            raise
 
 
 class _DynamoStore:
@@ -63,7 +80,7 @@ class DynamoIdentityStore(_DynamoStore):
     def remember(self, customer_id: str, email: str, version: str) -> None:
         # Events arrive out of order: an older event must not undo a newer email change.
         # ``<=`` so that a redelivered event refreshes the TTL.
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # a newer one is known
+        with unless_condition_fails():  # a newer one is known
             self.client.put_item(
                 TableName=self.table_name,
                 Item={

@@ -46,6 +46,12 @@ def _kind_and_event(
     return (ActionKind.TRACK if default is ActionKind.IDENTIFY and event else default), event
 
 
+def _guest_name(customer: object, name: str | None) -> tuple[str | None, str | None]:
+    """A name copied onto a checkout or an invoice counts only for a guest: a customer's name
+    is the customer object's, ordered with it; the copy, sent unordered, would undo a rename."""
+    return split_name(name) if customer is None else (None, None)
+
+
 def customer(obj: Customer, em: Emitter) -> list[Action]:
     em.learn_identity(obj.id, obj.email)
     if not em.enabled:
@@ -75,7 +81,7 @@ def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
     em.learn_identity(obj.customer, email)
     if not em.enabled:
         return []
-    first, last = split_name(details.name if details else None)
+    first, last = _guest_name(obj.customer, details.name if details else None)
     person = em.person(obj.customer, email, first_name=first, last_name=last)
     kind, event = _kind_and_event(
         em, ActionKind.TRACK, {"amount_total": obj.amount_total, "currency": obj.currency, "mode": obj.mode}
@@ -94,7 +100,7 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
     em.ctx.invoices.remember(record, invoice_payment_intent_id(obj))
     if not em.enabled:
         return []
-    first, last = split_name(obj.customer_name)
+    first, last = _guest_name(obj.customer, obj.customer_name)
     person = em.person(obj.customer, obj.customer_email, prefer_store=True, first_name=first, last_name=last)
     kind, event = _kind_and_event(
         em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
