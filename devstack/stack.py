@@ -203,7 +203,10 @@ class Stack:
             function = self.runtimes[source_spec.function]
             self.pollers[source_spec.queue] = SqsPoller(
                 function=source_spec.function,
-                sqs=client("sqs", self._moto.endpoint, template.region, max_pool_connections=50),
+                # No botocore retries: the poller backs off on its own, and once moto has stopped an
+                # idle poller ends at its first failed receive (botocore's jittered retries would
+                # keep it alive and drawing from the process's shared random state).
+                sqs=client("sqs", self._moto.endpoint, template.region, max_pool_connections=50, max_attempts=1),
                 queue_url=queue.url,
                 queue_arn=queue.arn,
                 region=template.region,
