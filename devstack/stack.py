@@ -22,15 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devstack.aws import (
-    ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
-    AwsResources,
-    MotoServer,
-    client,
-    create_resources,
-    register_event_source,
-)
+from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, AwsResources, MotoServer, client, create_resources
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
     Configuration,
@@ -39,6 +31,7 @@ from devstack.environment import (
     resolve_configuration,
     vendors_without_credentials,
 )
+from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
 from devstack.http_api import ApiStage, HttpApi
 from devstack.intrinsics import PhysicalResource
