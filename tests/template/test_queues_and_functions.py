@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.template import cfn
-from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS, discover
+from webhook_bridge.ops.queues import LOGICAL_IDS, discover
 from webhook_bridge.vendors_enum import Vendor
 
 FOURTEEN_DAYS = 1_209_600
@@ -45,6 +45,9 @@ def test_queues_keep_messages_fourteen_days_encrypted(queue: str) -> None:
 
 
 def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
+    from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS
+
+    assert {QUEUE_NAMES[vendor.value]: vendor for vendor in Vendor} == {v: k for k, v in LOGICAL_IDS.items()}
     stack = "webhook-bridge"
     names = {
         lid: cfn.props(lid)["QueueName"]["Fn::Sub"].replace("${AWS::StackName}", stack)
