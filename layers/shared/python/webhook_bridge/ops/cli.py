@@ -229,7 +229,10 @@ def _redrive(sqs: Any, queues: VendorQueues, args: argparse.Namespace) -> int:
         until=args.until,
     )
     if selection.is_everything and not args.all:
-        print("choose messages: --all, --id, or a filter (--reason, --status, --event-type, --since, --until)")
+        print(
+            "choose messages: --all, --id, or a filter (--reason, --status, --event-type, --since, --until)",
+            file=sys.stderr,
+        )
         return 2
     if selection.is_everything and not args.dry_run and _moved_natively(sqs, queues):
         return 0
