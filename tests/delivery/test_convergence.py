@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, LambdaContextStub
 from tests.delivery.test_processor import record
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
@@ -124,6 +124,7 @@ def build(vendor: VendorModel) -> tuple[DeliveryProcessor, ListQueue]:
         identities=IdentityResolver(InMemoryIdentityStore()),
         clock=Clock(),
     )
+    processor.start_invocation(LambdaContextStub())
     return processor, queue
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
@@ -108,6 +108,7 @@ def setup(aws: FakeAws):
         ordering=StateLedger(STATE_TABLE, aws.dynamodb),
         identities=IdentityResolver(identities),
     )
+    processor.start_invocation(LambdaContextStub())
     return processor, vendor, spy, queue, dlq, identities
 
 

@@ -14,6 +14,7 @@ from webhook_bridge.delivery.pacing import Pacer
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.secrets import get_secret_value
 from webhook_bridge.settings import DeliverySettings, delivery_settings
 from webhook_bridge.state.dynamodb import DynamoIdentityStore, dynamodb_client
@@ -36,7 +37,9 @@ def build_processor() -> DeliveryProcessor:
         deliver_once=IdempotentDelivery(
             call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds, dynamodb
         ),
-        queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
+        queue=QueueOps(
+            settings.queue_url, settings.dlq_url, boto3.client("sqs"), DeliveryLog(settings.idempotency_table, dynamodb)
+        ),
         ordering=StateLedger(settings.state_table, dynamodb),
         identities=IdentityResolver(
             DynamoIdentityStore(settings.state_table, dynamodb), lambda: stripe_customers(settings)
