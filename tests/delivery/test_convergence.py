@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -22,7 +23,12 @@ from webhook_bridge.delivery.ordering import StateLedger
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.queue_ops import FailureReport
 from webhook_bridge.delivery.retry_state import RetryState
-from webhook_bridge.providers.stripe.ordering import subscription_key, subscription_version
+from webhook_bridge.providers.stripe.ordering import (
+    customer_key,
+    customer_version,
+    subscription_key,
+    subscription_version,
+)
 from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.vendors_enum import Vendor
 
@@ -115,7 +121,7 @@ class Clock:
         return self.now
 
 
-def build(vendor: VendorModel) -> tuple[DeliveryProcessor, ListQueue]:
+def build(vendor: Callable[[VendorMessage], None]) -> tuple[DeliveryProcessor, ListQueue]:
     queue = ListQueue()
     processor = DeliveryProcessor(
         deliver_once=IdempotentDelivery(vendor, IDEMPOTENCY_TABLE, 3600),
@@ -204,3 +210,44 @@ def test_concurrent_deliveries_with_duplicates_converge(aws, seed):
     drain(processor, queue)
     assert_converged(vendor)
     assert queue.dead == []
+
+
+def customer_message(event_id: str, created: int, email: str, name: str) -> VendorMessage:
+    first, last = name.split(" ", 1)
+    action = Action(
+        id=f"stripe:{event_id}:0",
+        kind=ActionKind.IDENTIFY,
+        source="stripe",
+        source_event_id=event_id,
+        source_event_type="customer.updated",
+        occurred_at=datetime.fromtimestamp(created, tz=UTC),
+        person=Person(email=email, stripe_customer_id="cus_1", first_name=first, last_name=last),
+        identify=True,
+        ordering_key=customer_key("cus_1"),
+        ordering_version=customer_version(created, event_id),
+    )
+    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+
+
+class PeopleModel:
+    """A vendor's contacts by email, as the last identify left them."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, str | None] = {}
+
+    def __call__(self, message: VendorMessage) -> None:
+        person = message.action.person
+        if message.action.identify and person.email:
+            self.contacts[person.email] = person.last_name
+
+
+def test_a_customer_event_that_lands_late_does_not_undo_a_rename(aws):
+    people = PeopleModel()
+    processor, queue = build(people)
+    created = customer_message("evt_c", 1_700_000_000, EMAIL, "Ada Byron")
+    renamed = customer_message("evt_u", 1_700_000_100, EMAIL, "Ada Lovelace")
+    assert processor.handle(record(renamed)) is Outcome.DELIVERED
+    # The older event, late, has no event to track and nothing newer to set: skipped.
+    assert processor.handle(record(created)) is Outcome.STALE
+    assert people.contacts == {EMAIL: "Lovelace"}
+    assert queue.pending == []
