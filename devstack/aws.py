@@ -1,9 +1,7 @@
-"""Emulated AWS for the local stack: a moto server, the template's queues and tables, and
-its SQS event source mappings (their state only: the local pollers are the event source)."""
+"""Emulated AWS for the local stack: a moto server and the template's queues and tables."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -11,8 +9,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,12 +66,14 @@ class AwsResources:
         return physical
 
 
-def client(service: str, endpoint: str, region: str, *, max_pool_connections: int = 10) -> Any:
+def client(service: str, endpoint: str, region: str, *, max_pool_connections: int = 10, max_attempts: int = 3) -> Any:
     """A boto3 client for the emulator, independent of the user's AWS profile and environment."""
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
     )
-    config = Config(max_pool_connections=max_pool_connections, retries={"mode": "standard", "max_attempts": 3})
+    config = Config(
+        max_pool_connections=max_pool_connections, retries={"mode": "standard", "max_attempts": max_attempts}
+    )
     return session.client(service, endpoint_url=endpoint, config=config)
 
 
@@ -106,7 +104,9 @@ class MotoServer:
         )
         threading.Thread(target=self._pump_logs, name="moto:logs", daemon=True).start()
         ready: queue.Queue[bytes] = queue.Queue()
-        threading.Thread(target=lambda: ready.put(self._readline()), name="moto:ready", daemon=True).start()
+        stdout = self._process.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: ready.put(stdout.readline()), name="moto:ready", daemon=True).start()
         try:
             line = ready.get(timeout=START_TIMEOUT_SECONDS)
         except queue.Empty:
@@ -117,14 +117,11 @@ class MotoServer:
         self.port = int(json.loads(line)["port"])
         return self
 
-    def _readline(self) -> bytes:
-        assert self._process is not None and self._process.stdout is not None
-        return self._process.stdout.readline()
-
     def _pump_logs(self) -> None:
         assert self._process is not None and self._process.stderr is not None
-        for raw in self._process.stderr:
-            self._log_sink("moto", raw.decode("utf-8", "replace").rstrip("\r\n"))
+        with self._process.stderr as stderr:
+            for raw in stderr:
+                self._log_sink("moto", raw.decode("utf-8", "replace").rstrip("\r\n"))
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -137,6 +134,8 @@ class MotoServer:
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()  # read once, for the port; the log pump closes stderr
 
 
 def create_resources(template: Template, endpoint: str) -> AwsResources:
@@ -213,67 +212,3 @@ def _create_table(dynamodb: Any, spec: TableSpec) -> TableInfo:
         partition_key=spec.partition_key,
         ttl_attribute=spec.ttl_attribute,
     )
-
-
-# A mapping's state is read at most this often per poller: pause and resume act within it.
-MAPPING_STATE_TTL_SECONDS = 0.5
-LOCAL_FUNCTION_ROLE = "devstack-local-function"
-_RUNNING_STATES = ("Enabled", "Enabling", "Updating")
-
-
-class EventSourceMappingState:
-    """Whether an event source mapping is enabled, as ``bridgectl vendor pause/resume`` leave it."""
-
-    def __init__(self, lambda_client: Any, uuid: str) -> None:
-        self.uuid = uuid
-        self._lambda = lambda_client
-        self._lock = threading.Lock()
-        self._checked_at = 0.0
-        self._enabled = True
-
-    def __call__(self) -> bool:
-        with self._lock:
-            if time.monotonic() - self._checked_at >= MAPPING_STATE_TTL_SECONDS:
-                try:
-                    state = self._lambda.get_event_source_mapping(UUID=self.uuid)["State"]
-                    self._enabled = state in _RUNNING_STATES
-                except Exception as error:  # the emulator stopping: keep the last known state
-                    log.debug("event source mapping %s: %s", self.uuid, error)
-                self._checked_at = time.monotonic()
-            return self._enabled
-
-
-def register_event_source(
-    lambda_client: Any, iam: Any, function_name: str, queue_arn: str, batch_size: int, enabled: bool
-) -> EventSourceMappingState:
-    """The function (an empty package: moto never runs it) and its mapping, so that the Lambda
-    API answers ``list_event_source_mappings``/``update_event_source_mapping`` as on AWS."""
-    try:
-        lambda_client.get_function(FunctionName=function_name)
-    except lambda_client.exceptions.ResourceNotFoundException:
-        package = io.BytesIO()
-        with zipfile.ZipFile(package, "w") as archive:
-            archive.writestr("app.py", "")
-        lambda_client.create_function(
-            FunctionName=function_name,
-            Runtime="python3.12",
-            Role=_local_role(iam),
-            Handler="app.lambda_handler",
-            Code={"ZipFile": package.getvalue()},
-        )
-    mapping = lambda_client.create_event_source_mapping(
-        EventSourceArn=queue_arn, FunctionName=function_name, BatchSize=batch_size, Enabled=enabled
-    )
-    return EventSourceMappingState(lambda_client, mapping["UUID"])
-
-
-def _local_role(iam: Any) -> str:
-    trust = {
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    }
-    try:
-        return str(iam.get_role(RoleName=LOCAL_FUNCTION_ROLE)["Role"]["Arn"])
-    except iam.exceptions.NoSuchEntityException:
-        return str(
-            iam.create_role(RoleName=LOCAL_FUNCTION_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        )

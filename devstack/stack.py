@@ -22,15 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devstack.aws import (
-    ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
-    AwsResources,
-    MotoServer,
-    client,
-    create_resources,
-    register_event_source,
-)
+from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, AwsResources, MotoServer, client, create_resources
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
     Configuration,
@@ -39,6 +31,7 @@ from devstack.environment import (
     resolve_configuration,
     vendors_without_credentials,
 )
+from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
 from devstack.http_api import ApiStage, HttpApi
 from devstack.intrinsics import PhysicalResource
@@ -221,7 +214,10 @@ class Stack:
             function = self.runtimes[source_spec.function]
             self.pollers[source_spec.queue] = SqsPoller(
                 function=source_spec.function,
-                sqs=client("sqs", self._moto.endpoint, template.region, max_pool_connections=50),
+                # No botocore retries: the poller backs off on its own, and once moto has stopped an
+                # idle poller ends at its first failed receive (botocore's jittered retries would
+                # keep it alive and drawing from the process's shared random state).
+                sqs=client("sqs", self._moto.endpoint, template.region, max_pool_connections=50, max_attempts=1),
                 queue_url=queue.url,
                 queue_arn=queue.arn,
                 region=template.region,

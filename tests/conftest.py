@@ -11,10 +11,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devstack.atomic_dynamodb import make_dynamodb_writes_atomic
+
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WebhookBridge")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "webhook-bridge")
+
+make_dynamodb_writes_atomic()  # tests race deliveries on purpose, as DynamoDB would serve them
 
 IDEMPOTENCY_TABLE = "test-idempotency"
 STATE_TABLE = "test-state"
@@ -46,6 +50,22 @@ class FakeAws:
 
     def count(self, url: str, attribute: str = "ApproximateNumberOfMessages") -> int:
         return int(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[attribute])["Attributes"][attribute])
+
+
+class LambdaContextStub:
+    """What Lambda passes a handler. Idempotency needs it: an in-progress record expires with the
+    invocation's remaining time, which is what lets a retry run after a crash."""
+
+    function_name = "test-function"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id = "req"
+
+    def __init__(self, remaining_ms: int = 30_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 @pytest.fixture

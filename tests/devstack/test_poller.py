@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from devstack.aws import AwsResources, MotoServer, client, create_resources, register_event_source
+from devstack.aws import AwsResources, MotoServer, client, create_resources
+from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult
 from devstack.poller import SqsPoller, failed_message_ids, sqs_record
 from devstack.template import load_template

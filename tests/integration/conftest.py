@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import respx
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.ops.queues import LOGICAL_IDS
 from webhook_bridge.vendors_enum import Vendor
 
@@ -65,16 +65,6 @@ def load_function(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-class LambdaContextStub:
-    function_name = "test-function"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def api_event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:

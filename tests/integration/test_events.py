@@ -15,7 +15,8 @@ import httpx
 import pytest
 import respx
 
-from tests.integration.conftest import BASES, ROOT, Bridge, LambdaContextStub
+from tests.conftest import LambdaContextStub
+from tests.integration.conftest import BASES, ROOT, Bridge
 from webhook_bridge.vendors_enum import Vendor
 
 EVENTS = ROOT / "events"

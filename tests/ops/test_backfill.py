@@ -13,7 +13,7 @@ from tests.conftest import FakeAws
 from tests.stripe_api import API_KEY, StripeApi, stripe_api
 from webhook_bridge.ops.backfill import imported_event
 from webhook_bridge.ops.cli import main as bridgectl
-from webhook_bridge.stripe_lists import StripeLists
+from webhook_bridge.stripe_api import StripeLists
 from webhook_bridge.vendors.errors import AuthenticationError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "2025-09-30.clover"

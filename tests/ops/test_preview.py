@@ -124,3 +124,9 @@ def test_an_invalid_mapping_is_refused_with_exit_2(capsys, monkeypatch):
     monkeypatch.setenv("BRIDGE_MAPPING", json.dumps({"stripe": {"evnts": {}}}))
     assert bridgectl(["preview", str(EVENTS / "typeform/form_response.json")]) == 2
     assert "evnts" in capsys.readouterr().err
+
+
+def test_an_event_without_an_email_says_the_delivery_fills_it_in(capsys):
+    result = as_json(capsys, EVENTS / "eventbridge/2025-09-30.clover/customer.subscription.updated.json")
+    assert result["notes"] == ["cus_NsFdx4y0VO9Vps: no email in the event; the delivery uses the one it remembers"]
+    assert {r["body"]["email"] for r in result["requests"] if r["vendor"] == "loops"} == {"r***@e***.invalid"}

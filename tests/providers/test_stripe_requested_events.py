@@ -8,7 +8,7 @@ from tests.providers.conftest import VERSIONS, stripe_event
 from webhook_bridge.actions import ActionKind
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import map_stripe_event
-from webhook_bridge.providers.stripe.handlers import ordering_version
+from webhook_bridge.providers.stripe.ordering import subscription_key
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -31,15 +31,16 @@ def test_a_paused_or_resumed_subscription_sets_its_state_in_order(
         payload["data"]["object"]["id"],
         status,
     )
-    assert action.ordering_key == f"stripe-subscription:{payload['data']['object']['id']}"
+    assert action.ordering_key == subscription_key(payload["data"]["object"]["id"])
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_resumed_outranks_paused_so_a_late_paused_event_is_skipped(version):
-    paused, resumed = (stripe_event(version, f"customer.subscription.{t}") for t in ("paused", "resumed"))
-    assert ordering_version(paused["type"], paused["created"], "paused") < ordering_version(
-        resumed["type"], resumed["created"], "active"
+def test_resumed_outranks_paused_so_a_late_paused_event_is_skipped(ctx: MappingContext, version):
+    paused, resumed = (
+        map_stripe_event(stripe_event(version, f"customer.subscription.{t}"), ctx)[0] for t in ("paused", "resumed")
     )
+    assert paused.ordering_version is not None and resumed.ordering_version is not None
+    assert paused.ordering_version < resumed.ordering_version
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.template import cfn
-from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS, discover
+from webhook_bridge.ops.queues import LOGICAL_IDS, discover
 from webhook_bridge.vendors_enum import Vendor
 
 FOURTEEN_DAYS = 1_209_600
@@ -45,6 +45,9 @@ def test_queues_keep_messages_fourteen_days_encrypted(queue: str) -> None:
 
 
 def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
+    from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS
+
+    assert {QUEUE_NAMES[vendor.value]: vendor for vendor in Vendor} == {v: k for k, v in LOGICAL_IDS.items()}
     stack = "webhook-bridge"
     names = {
         lid: cfn.props(lid)["QueueName"]["Fn::Sub"].replace("${AWS::StackName}", stack)
@@ -147,7 +150,8 @@ def test_delivery_function_environment(vendor: str) -> None:
     assert variables["VENDOR"] == cfn.VENDORS[vendor]
     assert variables["QUEUE_URL"] == cfn.ref(f"{vendor}Queue")
     assert variables["DLQ_URL"] == cfn.ref(f"{vendor}DeadLetterQueue")
-    assert variables["SECRET_ID"] == cfn.ref(f"{vendor}Secret")
+    # Its vendor's credentials, then the Stripe API key that resolves unknown emails.
+    assert variables["SECRET_ID"] == {"Fn::Sub": f"${{{vendor}Secret}},${{StripeApiSecret}}"}
     assert variables["IDEMPOTENCY_TABLE"] == cfn.ref("IdempotencyTable")
     assert variables["STATE_TABLE"] == cfn.ref("StateTable")
     # Retries go back to the function's own queue for up to a day: Lambda must not cut that as a loop.

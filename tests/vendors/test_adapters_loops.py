@@ -191,7 +191,9 @@ def test_identify_updates_the_contact(http_mock, client):
     assert result.calls == ["PUT /contacts/update"]
 
 
-@pytest.mark.parametrize("action", [identify_action(email=None), subscription_action(email=None)])
+@pytest.mark.parametrize(
+    "action", [identify_action(email=None), track_action(email=None), subscription_action(email=None)]
+)
 def test_without_email_nothing_is_sent(http_mock, client, action):
     # Loops needs the email on every contact write and event: a userId alone is refused.
     with pytest.raises(RequestValidationError, match="email"):

@@ -158,11 +158,11 @@ class Action(_Data):
     event: TrackEvent | None = None
     invoice: Invoice | None = None
     subscription: Subscription | None = None
-    # Stale-state protection: for the same ordering_key, an action whose version is
-    # lower than one already delivered to a vendor is skipped (e.g. subscription state).
+    # Convergence (delivery/ordering.py): actions with the same ordering_key describe one
+    # object's state (a subscription, a customer); vendors are always sent the state of
+    # the highest version. Versions compare as strings and are total: no two events tie.
     ordering_key: str | None = None
-    ordering_version: int | None = None
-    ordering_terminal: bool = False  # e.g. subscription deleted: nothing older or equal may follow
+    ordering_version: str | None = None
 
     @staticmethod
     def make_id(source: str, source_event_id: str, index: int) -> str:
@@ -174,6 +174,9 @@ class VendorMessage(_Data):
 
     vendor: Vendor
     action: Action
+    # A sync (delivery/ordering.py): send the newest state even when the vendor is recorded
+    # as holding it, because an older state may have landed after it.
+    resend_state: bool = False
 
     @property
     def dedupe_key(self) -> str:

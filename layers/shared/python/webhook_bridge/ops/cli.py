@@ -227,7 +227,7 @@ def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, a
 
 def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
     from webhook_bridge.ops.progress import ProgressBar
-    from webhook_bridge.stripe_lists import DEFAULT_BASE_URL, StripeLists
+    from webhook_bridge.stripe_api import DEFAULT_BASE_URL, StripeLists
     from webhook_bridge.vendors.errors import VendorError
 
     queue = discover(sqs, args.stack).get(STRIPE_EVENTS)
@@ -296,7 +296,10 @@ def _redrive(sqs: Any, queues: VendorQueues, args: argparse.Namespace) -> int:
         until=args.until,
     )
     if selection.is_everything and not args.all:
-        print("choose messages: --all, --id, or a filter (--reason, --status, --event-type, --since, --until)")
+        print(
+            "choose messages: --all, --id, or a filter (--reason, --status, --event-type, --since, --until)",
+            file=sys.stderr,
+        )
         return 2
     if selection.is_everything and not args.dry_run and _moved_natively(sqs, queues):
         return 0

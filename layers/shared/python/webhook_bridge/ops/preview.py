@@ -31,6 +31,9 @@ SHOWN_HEADERS = ("content-type", "idempotency-key", "authorization")
 PERSONAL_KEY_PARTS = ("name", "email", "phone", "address", "street", "postal", "zip", "birth")
 NOT_PERSONAL_KEYS = {"eventname", "event_name", "form_name", "product_name"}
 SUCCESS = {"success": True, "status": "success"}  # enough for every adapter's success path
+# The delivery fills in an email the event lacks from what earlier events told it about the
+# Stripe customer (delivery.identity); a preview has no such memory, so it shows this instead.
+REMEMBERED_EMAIL = "remembered@email-known-at-delivery.invalid"
 
 
 class PreviewError(Exception):
@@ -58,6 +61,7 @@ class Preview:
     actions: list[Action] = field(default_factory=list)
     requests: list[VendorRequest] = field(default_factory=list)
     refusals: list[dict[str, str]] = field(default_factory=list)  # what the clients refuse before sending
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +71,7 @@ class Preview:
             "actions": [masked(a.model_dump(mode="json", exclude_defaults=True)) for a in self.actions],
             "requests": [r.as_dict() for r in self.requests],
             "refusals": self.refusals,
+            "notes": self.notes,
         }
 
 
@@ -101,6 +106,13 @@ def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendo
     except MalformedBodyError as exc:
         raise PreviewError(str(exc)) from exc
     for message in messages:
+        person = message.action.person
+        if not person.email and person.stripe_customer_id:
+            note = f"{person.stripe_customer_id}: no email in the event; the delivery uses the one it remembers"
+            if note not in result.notes:
+                result.notes.append(note)
+            action = message.action.model_copy(update={"person": person.model_copy(update={"email": REMEMBERED_EMAIL})})
+            message = message.model_copy(update={"action": action})
         try:
             result.requests.extend(_requests_for(message))
         except VendorError as exc:
@@ -197,4 +209,5 @@ def render(result: Preview) -> str:
             lines.append(f"  {refusal['vendor']}: refused before sending ({refusal['error']}): {refusal['message']}")
     if not result.actions:
         lines.append("nothing is sent for this event (ignored type, no one identified, or disabled by the mapping)")
+    lines.extend(f"note: {note}" for note in result.notes)
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from webhook_bridge.actions import Action, VendorMessage
 from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
-from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError
+from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError, ReceiverError
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.routing import route
 from webhook_bridge.secrets import get_secret_value
@@ -59,8 +59,15 @@ class Receiver:
     log: DeliveryLog | None = None  # for `bridgectl trace`
 
     def handle(self, body: bytes, signature: str | None) -> dict[str, Any]:
+        """Every answer is counted: refusals by their error code, so each invocation has a metric."""
+        try:
+            return self._accept(body, signature)
+        except ReceiverError as error:
+            self._count("WebhookRefused", error.code)
+            raise
+
+    def _accept(self, body: bytes, signature: str | None) -> dict[str, Any]:
         if len(body) > self.max_body_bytes:
-            self._count("WebhookRefused", "too_large")
             raise PayloadTooLargeError(f"body exceeds {self.max_body_bytes} bytes")
         self._verify(body, signature)
         return self.accept(self._parse(body))
@@ -71,7 +78,6 @@ class Receiver:
         event_id = self.spec.event_id(payload)
         event_type = self.spec.event_type(payload)
         if event_id is None or event_type is None:
-            self._count("WebhookRefused", "malformed")
             raise MalformedBodyError(f"{self.spec.name} event without {self.spec.id_field} or {self.spec.type_field}")
         logger.set_correlation_id(event_id)
         logger.append_keys(provider=self.spec.name, event_type=event_type)
@@ -80,9 +86,9 @@ class Receiver:
         return {"event_id": event_id, **result}
 
     def _verify(self, body: bytes, signature: str | None) -> None:
-        configured = get_secret_value(self.spec.secret_name) or ""
-        secrets = [part.strip() for part in configured.split(",") if part.strip()]
         try:
+            configured = get_secret_value(self.spec.secret_name) or ""
+            secrets = [part.strip() for part in configured.split(",") if part.strip()]
             self.spec.verify(body, signature, secrets, tolerance=self.signature_tolerance)
         except Exception:
             self._count("WebhookRefused", "signature")
@@ -92,10 +98,8 @@ class Receiver:
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, ValueError) as exc:
-            self._count("WebhookRefused", "malformed")
             raise MalformedBodyError("body is not valid JSON") from exc
         if not isinstance(payload, dict):
-            self._count("WebhookRefused", "malformed")
             raise MalformedBodyError("body is not a JSON object")
         return payload
 
@@ -114,8 +118,8 @@ class Receiver:
         return {"status": status, "actions": len(actions), "messages": len(messages)}
 
     def _count(self, name: str, detail: str) -> None:
-        """Per provider (the dashboard's view) and per provider and event type or refusal reason."""
-        metrics.add_dimension(name="provider", value=self.spec.name)
+        """Per provider (the dashboard's view; the handler sets that dimension once per invocation)
+        and per provider and event type or refusal reason."""
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         dimension = "reason" if name == "WebhookRefused" else "event_type"
         with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:

@@ -1,11 +1,11 @@
-"""Stripe's list endpoints, read-only, for ``bridgectl backfill`` and ``bridgectl import``.
+"""Stripe's API, read-only: a customer's email, and the lists ``bridgectl`` reads.
 
-Same conventions as the vendor clients (``vendors/base.py``): the shared connection pool,
-errors from the vendor error tree, nothing secret or personal in an error message. Unlike
-the delivery path, an operator's command has nobody else to retry for it, so a 429 is
-waited out here (``Retry-After``, else a short backoff) with an injected ``sleep``.
-``STRIPE_API_KEY`` should be a restricted key with read access to events, customers and
-subscriptions only.
+``StripeCustomers.email``: when an action names a Stripe customer whose email no webhook
+has taught yet (``delivery/identity.py``). ``StripeLists``: ``bridgectl backfill`` and
+``import`` (events, customers, subscriptions). ``STRIPE_API_KEY`` should be a restricted
+key with read access to those only. Same conventions as the vendor clients (``vendors/base.py``):
+the shared connection pool, no retries of its own, errors from the vendor error tree,
+nothing secret or personal in an error message.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx
 
+from webhook_bridge.actions import normalize_email
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.errors import RateLimitError
+from webhook_bridge.vendors.errors import NotFoundError, RateLimitError
 
 DEFAULT_BASE_URL = "https://api.stripe.com/v1"
 PAGE_SIZE = 100  # Stripe's maximum
@@ -25,7 +26,30 @@ RATE_LIMIT_ATTEMPTS = 8
 FALLBACK_WAIT_SECONDS = 1.0
 
 
+class StripeCustomers(BaseClient):
+    vendor = "stripe"
+
+    def __init__(self, api_key: str, base_url: str = DEFAULT_BASE_URL, http: httpx.Client | None = None) -> None:
+        super().__init__(base_url=base_url, auth_header=f"Bearer {api_key}", secrets=(api_key,), http=http)
+
+    def email(self, customer_id: str) -> str | None:
+        """The customer's email now; ``None`` when Stripe has none, or no such customer."""
+        try:
+            response = self._request("GET", "/customers/{id}", path_params={"id": customer_id})
+        except NotFoundError:
+            return None
+        customer = self._json(response)
+        if not isinstance(customer, dict) or customer.get("deleted"):
+            return None
+        email = customer.get("email")
+        return normalize_email(email) if isinstance(email, str) else None
+
+
 class StripeLists(BaseClient):
+    """Every object of a list. Unlike the delivery path, an operator's command has nobody else to
+    retry for it, so a 429 is waited out here (``Retry-After``, else a short backoff), with an
+    injected ``sleep``."""
+
     vendor = "stripe"
 
     def __init__(
