@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.providers.conftest import VERSIONS, stripe_event
+from tests.providers.conftest import CURRENT, FIXTURES, VERSIONS, context, stripe_event
 from webhook_bridge.actions import ActionKind
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import map_stripe_event
@@ -55,3 +57,48 @@ def test_a_delayed_checkout_payment_is_tracked_with_the_buyer(ctx: MappingContex
     assert action.person.email == session["customer_details"]["email"].lower()
     assert action.event is not None and action.event.name == name
     assert action.event.properties == {"amount_total": 5929, "currency": session["currency"], "mode": "payment"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_upcoming_renewal_is_tracked_for_the_customer_though_the_invoice_has_no_id(ctx: MappingContext, version):
+    payload = stripe_event(version, "invoice.upcoming")
+    upcoming = payload["data"]["object"]
+    assert "id" not in upcoming
+    [action] = map_stripe_event(payload, ctx)
+    assert (action.kind, action.identify, action.person.stripe_customer_id) == (
+        ActionKind.TRACK,
+        False,
+        upcoming["customer"],
+    )
+    assert action.event is not None and action.event.name == "invoice_upcoming"
+    attempt = datetime.fromtimestamp(upcoming["next_payment_attempt"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert action.event.properties == {
+        "amount_due": 8906,
+        "currency": upcoming["currency"],
+        "next_payment_attempt": attempt,
+    }
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_dispute_is_tracked_for_the_disputed_invoices_person(version):
+    ctx = context()
+    for event_type in ("invoice.paid", "invoice_payment.paid"):  # basil and later link the payment intent here
+        if (FIXTURES / "stripe" / version / f"{event_type}.json").exists():
+            map_stripe_event(stripe_event(version, event_type), ctx)
+    payload = stripe_event(version, "charge.dispute.created")
+    dispute = payload["data"]["object"]
+    [action] = map_stripe_event(payload, ctx)
+    paid = stripe_event(version, "invoice.paid")["data"]["object"]
+    assert (action.kind, action.person.email) == (ActionKind.TRACK, paid["customer_email"].lower())
+    assert action.event is not None and action.event.name == "charge_disputed"
+    assert action.event.properties == {
+        "dispute_id": dispute["id"],
+        "amount": 8906,
+        "currency": "eur",
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+
+
+def test_a_dispute_of_an_unknown_payment_names_nobody_and_is_ignored(ctx: MappingContext):
+    assert map_stripe_event(stripe_event(CURRENT, "charge.dispute.created"), ctx) == []
