@@ -49,6 +49,7 @@ STRIPE_DEFAULT_EVENTS: Mapping[str, str | None] = {
     "customer.subscription.trial_will_end": "trial_will_end",
 }
 TYPEFORM_DEFAULT_EVENT = "form_submitted"
+TYPEFORM_DEFAULT_PARTIAL_EVENT = "form_partially_submitted"
 
 EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 AttributeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -108,6 +109,9 @@ _DEFAULT_STRIPE_EVENT = StripeEventConfig()
 class TypeformFormConfig(_Config):
     enabled: bool = True
     event_name: EventName = TYPEFORM_DEFAULT_EVENT
+    # Typeform's form_response_partial (a respondent left before submitting): opt-in per form.
+    partial_responses: bool = False
+    partial_event_name: EventName = TYPEFORM_DEFAULT_PARTIAL_EVENT
     # Field ref (or hidden field name, or "score") → attribute name. The attribute names
     # "first_name" and "last_name" fill the person's name instead of a trait.
     fields: dict[str, AttributeName] = {}
