@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import FakeAws
 from tests.stripe_api import API_KEY, StripeApi, stripe_api
-from webhook_bridge.ops.backfill import imported_event
+from webhook_bridge.ops.backfill import imported_event, stripe_api_key
 from webhook_bridge.ops.cli import main as bridgectl
 from webhook_bridge.stripe_api import StripeLists
 from webhook_bridge.vendors.errors import AuthenticationError
@@ -146,3 +147,41 @@ def test_without_the_queue_the_command_says_so(aws, capsys):
     with stripe_api() as api:
         code, _, err = run(aws, api, capsys, "backfill", "stripe", "--since", "2025-11-01")
     assert code == 2 and "no Stripe events queue" in err
+
+
+class StackSecret:
+    """CloudFormation's answer for the stack's StripeApiSecret, and Secrets Manager's for its ARN."""
+
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:StripeApiSecret-AbCdEf"
+
+    def __init__(self, secret_string: str | None) -> None:
+        self.secret_string = secret_string
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, service: str) -> StackSecret:
+        return self
+
+    def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
+        self.asked.append((StackName, LogicalResourceId))
+        if self.secret_string is None:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": "no such resource"}}, "Describe")
+        return {"StackResourceDetail": {"PhysicalResourceId": self.arn}}
+
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
+        assert SecretId == self.arn
+        return {"SecretString": self.secret_string}
+
+
+def test_the_key_comes_from_the_environment_first(monkeypatch):
+    monkeypatch.setenv("STRIPE_API_KEY", "rk_test_from_env")
+    secret = StackSecret('{"STRIPE_API_KEY": "rk_test_from_secret"}')
+    assert stripe_api_key("bridge", secret) == "rk_test_from_env" and secret.asked == []
+
+
+def test_else_from_the_stacks_stripe_api_secret(monkeypatch):
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    secret = StackSecret('{"STRIPE_API_KEY": "rk_test_from_secret"}')
+    assert stripe_api_key("bridge", secret) == "rk_test_from_secret"
+    assert secret.asked == [("bridge", "StripeApiSecret")]
+    assert stripe_api_key("bridge", StackSecret('{"STRIPE_API_KEY": ""}')) is None
+    assert stripe_api_key("bridge", StackSecret(None)) is None
