@@ -120,7 +120,7 @@ def test_vendors_restrict_routing(story: Story) -> None:
 def test_typeform_per_form_configuration() -> None:
     config = {
         "typeform": {
-            "default": {"fields": {"utm_source": "source"}, "segmetrics_tags": ["Typeform lead"]},
+            "default": {"fields": {"utm_source": "source"}, "segmetrics_tags": ["Typeform lead"], "hidden_email": True},
             "forms": {
                 "Vq2mXo9L": {
                     "event_name": "onboarding_completed",

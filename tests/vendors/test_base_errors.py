@@ -42,8 +42,8 @@ def segmetrics() -> SegMetricsClient:
     [
         (400, BadRequestError, False),
         (422, BadRequestError, False),
-        (401, AuthenticationError, False),
-        (403, AuthenticationError, False),
+        (401, AuthenticationError, True),  # retried: keys get rotated
+        (403, AuthenticationError, True),
         (404, NotFoundError, False),
         (409, ConflictError, False),
         (429, RateLimitError, True),
@@ -259,3 +259,20 @@ def test_repr_shows_no_credentials():
     client = LoopsClient(API_KEY)
     assert API_KEY not in repr(client)
     assert "app.loops.so" in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"code": "invalid_api_key", "message": "Invalid key"}, "invalid_api_key"),
+        ({"error": {"type": "rate_limit", "message": "slow"}}, "rate_limit"),
+        ({"meta": {"error_code": 1042}}, "1042"),
+        ({"code": "jane@example.com is taken"}, None),  # free text is never a code
+        ({"message": "no code here"}, None),
+    ],
+)
+def test_the_vendors_error_code_is_kept_when_it_looks_like_one(http_mock, loops, body, code):
+    answer(http_mock, 400, json=body)
+    with pytest.raises(BadRequestError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.code == code

@@ -42,4 +42,5 @@ def build_processor() -> DeliveryProcessor:
             window_seconds=settings.retry_window_seconds,
         ),
         resolve_identity=identity_resolver(settings.state_table),
+        vendor=settings.vendor,
     )

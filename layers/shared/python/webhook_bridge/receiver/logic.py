@@ -14,8 +14,23 @@ from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
 from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.routing import route
-from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.secrets import MissingSecretError, get_secret_value
 from webhook_bridge.vendors_enum import Vendor
+
+# Stripe's and Typeform's payloads are a dozen levels deep at most.
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any) -> int:
+    """How deeply containers nest in parsed JSON, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 class EventMapping(Protocol):
@@ -60,7 +75,11 @@ class Receiver:
         return {"event_id": event_id, **result}
 
     def _verify(self, body: bytes, signature: str | None) -> None:
-        configured = get_secret_value(self.spec.secret_name) or ""
+        try:
+            configured = get_secret_value(self.spec.secret_name) or ""
+        except MissingSecretError:
+            self._count("WebhookRefused", "missing_secret")
+            raise
         secrets = [part.strip() for part in configured.split(",") if part.strip()]
         try:
             self.spec.verify(body, signature, secrets, tolerance=self.signature_tolerance)
@@ -74,9 +93,16 @@ class Receiver:
         except (UnicodeDecodeError, ValueError) as exc:
             self._count("WebhookRefused", "malformed")
             raise MalformedBodyError("body is not valid JSON") from exc
+        except RecursionError as exc:
+            self._count("WebhookRefused", "malformed")
+            raise MalformedBodyError(f"body is nested deeper than {MAX_JSON_DEPTH} levels") from exc
         if not isinstance(payload, dict):
             self._count("WebhookRefused", "malformed")
             raise MalformedBodyError("body is not a JSON object")
+        if json_depth(payload) > MAX_JSON_DEPTH:
+            # Mapping, validation and masking walk the payload recursively: refuse before they do.
+            self._count("WebhookRefused", "malformed")
+            raise MalformedBodyError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
         return payload
 
     def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
