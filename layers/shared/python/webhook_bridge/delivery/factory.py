@@ -32,7 +32,11 @@ def build_processor() -> DeliveryProcessor:
     dynamodb = dynamodb_client()  # shared with the identity store: each client costs cold-start time
     return DeliveryProcessor(
         deliver_once=IdempotentDelivery(
-            call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds, dynamodb
+            call_vendor,
+            settings.idempotency_table,
+            settings.delivered_ttl_seconds,
+            dynamodb,
+            key_prefix=f"delivery#{settings.vendor.value}",
         ),
         queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
         ordering=OrderingGuard(settings.state_table, dynamodb),
