@@ -169,14 +169,22 @@ def test_retry_after_beyond_an_hour_is_honoured(bridge, error):
     assert 7200 <= sent_state(sent).not_before - before <= 7202
 
 
-def test_retry_after_beyond_the_window_dead_letters_with_a_reason(bridge, aws):
+def test_retry_after_beyond_the_window_gets_a_last_attempt_when_the_window_ends(bridge, aws):
     processor, vendor, spy, *_, dlq = bridge
     vendor.failures.append(RateLimitError("loops", "quota", status_code=429, retry_after=20 * 3600))
-    started = RetryState(attempts=3, first_attempt_at=time.time() - 10 * 3600)
-    assert processor.handle(record(make_message(), started)) is Outcome.DEAD_LETTERED
+    now = time.time()
+    first = now - 10 * 3600
+    processor.clock = lambda: now
+    started = RetryState(attempts=3, first_attempt_at=first)
+    assert processor.handle(record(make_message(), started)) is Outcome.THROTTLED
+    last = sent_state(spy.sent[0])
+    assert last.not_before == pytest.approx(first + WINDOW, abs=0.01)
+    vendor.failures.append(RateLimitError("loops", "quota", status_code=429, retry_after=20 * 3600))
+    processor.clock = lambda: last.not_before
+    assert processor.handle(record(make_message(), last)) is Outcome.DEAD_LETTERED
     (letter,) = aws.receive_all(dlq)
     reason = letter["MessageAttributes"]["failure_reason"]["StringValue"]
-    assert reason == "retries exhausted after 4 attempts: RateLimitError (HTTP 429)"
+    assert reason == "retries exhausted after 5 attempts: RateLimitError (HTTP 429)"
 
 
 def test_a_message_for_another_vendor_is_dead_lettered_as_wrong_queue(bridge, aws):

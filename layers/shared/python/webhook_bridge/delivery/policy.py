@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from webhook_bridge.delivery.failures import Failure
 from webhook_bridge.delivery.retry_state import RetryState
 
+# The least window left for which a vendor's too long Retry-After still gets a last attempt.
+LAST_ATTEMPT_MIN_SECONDS = 60.0
+
 
 @dataclass(frozen=True)
 class Retry:
@@ -32,7 +35,8 @@ class RetryPolicy:
     attempt would fall outside ``window_seconds`` from the first failure (26 h by default:
     a vendor down for a full day still gets everything), never after a fixed count, so a
     long 429 storm cannot exhaust a message early. A vendor's ``Retry-After`` is honoured
-    as asked, longer than ``max_delay`` if need be, up to the window.
+    as asked, longer than ``max_delay`` if need be, up to the window: asked to wait past
+    it, the message gets one last attempt when the window ends.
     """
 
     base_delay: float = 30.0
@@ -55,6 +59,9 @@ class RetryPolicy:
         else:
             delay = max(self.backoff(attempts), failure.retry_after or 0.0)
         first = state.first_attempt_at or now
+        remaining = first + self.window_seconds - now
+        if failure.retry_after is not None and delay > remaining >= LAST_ATTEMPT_MIN_SECONDS:
+            delay = remaining
         if now + delay - first > self.window_seconds:
             return DeadLetter(reason=f"retries exhausted after {attempts} attempts: {failure.describe()}")
         return Retry(delay=delay, throttled=failure.throttled)
