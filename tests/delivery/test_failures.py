@@ -10,7 +10,7 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from tests.delivery.test_processor import SpySqs, VendorDouble, make_message, record
 from webhook_bridge.delivery import processor as processor_module
 from webhook_bridge.delivery.once import IdempotentDelivery
@@ -76,6 +76,7 @@ def bridge(aws: FakeAws):
         ordering=OrderingGuard(STATE_TABLE, aws.dynamodb),
         vendor=Vendor.LOOPS,
     )
+    processor.start_invocation(LambdaContextStub())
     return processor, vendor, spy, dynamodb, queue, dlq
 
 

@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from tests.integration.conftest import Bridge
-from tests.integration.test_events import EVENTS, load, run_in_order, vendors  # noqa: F401 - fixture
+from tests.integration.test_events import EVENTS, load, run_in_order
 from tests.template import cfn
 
 
@@ -33,7 +33,7 @@ def keys(bridge: Bridge, table: str, attribute: str) -> set[str]:
     return {item[attribute]["S"] for item in items}
 
 
-def test_every_key_written_is_allowed_to_the_function_that_writes_it(bridge: Bridge, vendors, monkeypatch):  # noqa: F811
+def test_every_key_written_is_allowed_to_the_function_that_writes_it(bridge: Bridge, vendors, monkeypatch):
     from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE
 
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_test_webhook_bridge")

@@ -39,3 +39,8 @@ def test_nothing_of_the_local_part_or_host_survives(email):
 def test_structures_are_masked_by_key_and_by_content():
     data = {"email": "jane@example.com", "name": "Jane Doe", "traits": ["jane%40example.com"], "plan": "pro"}
     assert mask_data(data) == {"email": "j***@e***.com", "name": "***", "traits": ["j***%40e***.com"], "plan": "pro"}
+
+
+def test_a_url_keeps_its_route_and_loses_the_address():
+    url = "https://track.customer.io/api/v1/customers/jane.doe%40example.com/events?email=jane@example.com&x=1"
+    assert mask_text(url) == "https://track.customer.io/api/v1/customers/j***%40e***.com/events?email=j***@e***.com&x=1"

@@ -3,8 +3,8 @@
 Vendors' error texts repeat requests, and an address in free text has no reliable end:
 trailing punctuation (``jane@example.com.``), quoted local parts (``"jane doe"@x``),
 hosts without a dot, URL encoding (``jane%40example.com``), unicode. So no pattern tries to
-find where an address ends: every whitespace-separated token holding ``@`` or ``%40`` is
-masked whole (a quoted local part with spaces counts as one token), keeping only its
+find where an address ends: every token (split at whitespace and URL delimiters) holding
+``@`` or ``%40`` is masked whole (a quoted local part with spaces counts as one token), keeping only its
 first character, the first character of the host and a top-level domain, to correlate.
 """
 
@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# A quoted local part may contain spaces, so it joins the token that follows it.
-_TOKEN = re.compile(r'\S*"[^"\r\n]*"(?:@|%40)\S*|\S+', re.IGNORECASE)
+# Tokens end at whitespace and at URL delimiters, so a URL keeps its route and only the
+# path segment or query value holding an address is masked. A quoted local part may
+# contain spaces, so it joins the token that follows it.
+_TOKEN_CHAR = r"[^\s/?&=#]"
+_TOKEN = re.compile(rf'{_TOKEN_CHAR}*"[^"\r\n]*"(?:@|%40){_TOKEN_CHAR}*|{_TOKEN_CHAR}+', re.IGNORECASE)
 _AT = re.compile(r"@|%40", re.IGNORECASE)
 _OPENING = "\"'<([{`"
 _CLOSING = "\"'>)]}`.,;:!?"

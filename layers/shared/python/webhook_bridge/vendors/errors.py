@@ -27,6 +27,11 @@ class VendorError(Exception):
     def retry_after(self) -> float | None:
         return None
 
+    @property
+    def reason(self) -> str:
+        """Short machine-friendly class of failure, e.g. for ``bridgectl preview``."""
+        return type(self).__name__
+
 
 class RequestValidationError(VendorError):
     """The request breaks the vendor's documented rules; rejected before any call."""
