@@ -76,6 +76,9 @@ VENDORS = (
         ("SEGMETRICS_BASE_URL", "SEGMETRICS_REPORTING_BASE_URL"),
     ),
 )
+# What the template keeps in Secrets Manager; locally in the environment unless the stack
+# is asked to keep them in (emulated) Secrets Manager too.
+SECRET_NAMES = (*DEV_WEBHOOK_SECRETS, *(name for vendor in VENDORS for name in vendor.credentials))
 CONFIGURATION_NAMES = (
     *DEV_WEBHOOK_SECRETS,
     *(name for vendor in VENDORS for name in (*vendor.credentials, *vendor.base_urls)),
