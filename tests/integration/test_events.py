@@ -26,7 +26,7 @@ IDENTIFY = {(CL, "POST /people"), (LOOPS, "PUT /contacts/update"), (CIO, "PUT /c
 TRACK = {(CL, "POST /event_logs"), (LOOPS, "POST /events/send"), (CIO, "POST /customers/{id}/events")}
 IDENTIFY_AND_TRACK = TRACK | (IDENTIFY - {(SM, "POST /contact")})
 
-# The default mapping table of ARCHITECTURE.md, as vendor calls.
+# The default mapping table of docs/mapping.md, as vendor calls.
 EXPECTED: dict[str, set[tuple[Vendor, str]]] = {
     "customer.created": IDENTIFY,
     "customer.updated": IDENTIFY,

@@ -3,7 +3,7 @@
 ``BRIDGE_MAPPING`` holds JSON (format and examples in docs/mapping.md). It is parsed and
 validated once at cold start by ``MappingConfig.from_json``; a mistake stops the function
 with a ``MappingConfigError`` naming the offending key, rather than mapping wrongly. An
-empty configuration reproduces the default mapping table of ARCHITECTURE.md.
+empty configuration reproduces the default mapping table of docs/mapping.md.
 """
 
 from __future__ import annotations
