@@ -34,40 +34,40 @@ def delivered(sandbox: Any, emails: list[str]) -> dict[str, list[int]]:
     return {vendor: [len(successes(sandbox, vendor, email)) for email in emails] for vendor in VENDORS}
 
 
-def test_backfill_delivers_missed_events_once_and_deduplicates_processed_ones(stack, sandbox, api, bridgectl):
+def test_backfill_delivers_missed_events_once_and_deduplicates_processed_ones(stack, sandbox, api, bridgectl_main):
     processed, *missed = [customer_created() for _ in range(3)]
     emails = [event["data"]["object"]["email"] for event in (processed, *missed)]
     assert post_stripe(stack, processed).json()["messages"] == 4
     api.objects["events"] = [processed, *missed]
 
-    out = bridgectl("backfill", "stripe", "--since", "2025-11-01")
+    out = bridgectl_main("backfill", "stripe", "--since", "2025-11-01")
     assert "3  customer.created" in out and "sent 3 event(s)" in out
     wait_for(lambda: all(n == 1 for counts in delivered(sandbox, emails).values() for n in counts))
     assert stack.wait_until_drained(timeout=30)
     assert delivered(sandbox, emails) == {vendor: [1, 1, 1] for vendor in VENDORS}
 
-    bridgectl("backfill", "stripe", "--since", "2025-11-01")  # again: every event already processed
+    bridgectl_main("backfill", "stripe", "--since", "2025-11-01")  # again: every event already processed
     assert stack.wait_until_drained(timeout=30)
     assert delivered(sandbox, emails) == {vendor: [1, 1, 1] for vendor in VENDORS}
     assert stack.queue_counts("StripeEventsDeadLetterQueue") == {"visible": 0, "in_flight": 0, "delayed": 0}
     assert [path for path, _ in api.requests].count("/v1/events") == 3  # a 429, then one page per run
 
 
-def test_dry_run_sends_nothing(stack, sandbox, api, bridgectl):
+def test_dry_run_sends_nothing(stack, sandbox, api, bridgectl_main):
     event = customer_created()
     api.objects["events"] = [event]
-    assert "would send 1 event(s)" in bridgectl("backfill", "stripe", "--since", "2025-11-01", "--dry-run")
+    assert "would send 1 event(s)" in bridgectl_main("backfill", "stripe", "--since", "2025-11-01", "--dry-run")
     assert stack.wait_until_drained(timeout=30)
     assert delivered(sandbox, [event["data"]["object"]["email"]]) == {vendor: [0] for vendor in VENDORS}
 
 
-def test_import_sends_customers_and_subscriptions_and_a_rerun_sends_nothing_more(stack, sandbox, api, bridgectl):
+def test_import_sends_customers_and_subscriptions_and_a_rerun_sends_nothing_more(stack, sandbox, api, bridgectl_main):
     customer = customer_created()["data"]["object"]
     subscription = json.loads(SUBSCRIPTION.read_text())["data"]["object"]
     subscription.update(id=f"sub_{uuid.uuid4().hex[:14]}", customer=customer["id"], status="active")
     api.objects.update(customers=[customer], subscriptions=[subscription])
 
-    out = bridgectl("import", "stripe")
+    out = bridgectl_main("import", "stripe")
     assert "1  customer.updated" in out and "1  customer.subscription.updated" in out
     email = customer["email"]
     for vendor in VENDORS:
@@ -78,7 +78,7 @@ def test_import_sends_customers_and_subscriptions_and_a_rerun_sends_nothing_more
     subscriptions = [r["body"] for r in sandbox.requests("segmetrics") if r["path"].endswith("/subscription")]
     assert [(s["id"], s["email"], s["amount"]) for s in subscriptions] == [(subscription["id"], email, 9200)]
 
-    bridgectl("import", "stripe")  # unchanged objects: the same event ids, deduplicated
+    bridgectl_main("import", "stripe")  # unchanged objects: the same event ids, deduplicated
     assert stack.wait_until_drained(timeout=30)
     assert delivered(sandbox, [email]) == after_first
     assert stack.queue_counts("StripeEventsDeadLetterQueue") == {"visible": 0, "in_flight": 0, "delayed": 0}

@@ -87,8 +87,8 @@ class Loops(VendorService):
     ) -> Response:
         return json_response({"success": False, "message": message}, status, headers)
 
-    def fault_response(self, fault: Fault) -> Response:
-        response = super().fault_response(fault)
+    def fault_response(self, fault: Fault, echoed: str | None = None) -> Response:
+        response = super().fault_response(fault, echoed)
         if fault.status == 429 and self.limiter is not None:
             # A throttling answer from Loops always carries its rate-limit headers.
             response.headers["x-ratelimit-limit"] = str(self.limiter.limit)

@@ -19,8 +19,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.receiver.errors import EventInProgressError
 
-KEY_PREFIX = "webhook_bridge.receiver"
-
 
 class EventDeduplicator:
     def __init__(
@@ -38,11 +36,13 @@ class EventDeduplicator:
         )
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
-        # The provider name is part of the key so Stripe and Typeform ids can never collide. The prefix
-        # is the same in every function (powertools' default names the function): an event is processed
-        # once whether the webhook, EventBridge or `bridgectl backfill` brought it.
+        # The provider name is part of the key so Stripe and Typeform ids can never collide; the
+        # fixed prefix is what the role's dynamodb:LeadingKeys condition allows (template.yaml).
         @idempotent_function(
-            data_keyword_argument="key", config=config, persistence_store=persistence, key_prefix=KEY_PREFIX
+            data_keyword_argument="key",
+            config=config,
+            persistence_store=persistence,
+            key_prefix=f"receiver#{provider}",
         )
         def run_once(key: dict[str, str], process: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             return process()
