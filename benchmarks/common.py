@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from webhook_bridge.vendors.catalog import spec_for, specs
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "layers" / "shared" / "python"
 FUNCTIONS_DIR = ROOT / "functions"
@@ -35,11 +37,10 @@ IDEMPOTENCY_TABLE = "bench-IdempotencyTable"
 STATE_TABLE = "bench-StateTable"
 STRIPE_SECRET = "whsec_bench_webhook_bridge"
 TYPEFORM_SECRET = "typeform_bench_webhook_bridge"
-VENDORS = ("convertloop", "loops", "customerio", "segmetrics")
-PREFIX = {"convertloop": "CONVERTLOOP", "loops": "LOOPS", "customerio": "CUSTOMERIO", "segmetrics": "SEGMETRICS"}
+VENDORS = tuple(spec.name for spec in specs())
 MEMORY_MB = 512  # template.yaml, Globals.Function.MemorySize: what Lambda bills
-# template.yaml's pacing per vendor: (VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY), defaults of the parameters.
-DEPLOYED_PACING = {"convertloop": (10, 5), "loops": (10, 2), "customerio": (100, 5), "segmetrics": (10, 5)}
+# The deployed pacing per vendor: (VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY), as each spec declares it.
+DEPLOYED_PACING = {spec.name: (spec.rate_limit_per_second, spec.max_concurrency) for spec in specs()}
 
 
 # -- figures ---------------------------------------------------------------------------
@@ -333,7 +334,7 @@ def function_env(
             BRIDGE_MAPPING="",
             MAX_BODY_BYTES="1048576",
         )
-        env.update({f"{PREFIX[v]}_QUEUE_URL": resources.queues[v] for v in VENDORS})
+        env.update({f"{spec_for(v).env_prefix}_QUEUE_URL": resources.queues[v] for v in VENDORS})
     else:
         assert vendor is not None
         env.update(
@@ -351,13 +352,7 @@ def function_env(
 
 def vendor_secret_values(vendor_env: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """Each vendor's Secrets Manager JSON, as template.yaml lays it out."""
-    keys = {
-        "convertloop": ("CONVERTLOOP_APP_ID", "CONVERTLOOP_API_KEY"),
-        "loops": ("LOOPS_API_KEY",),
-        "customerio": ("CUSTOMERIO_SITE_ID", "CUSTOMERIO_API_KEY"),
-        "segmetrics": ("SEGMETRICS_ACCOUNT_ID", "SEGMETRICS_INTEGRATION_ID", "SEGMETRICS_API_KEY"),
-    }
-    return {vendor: {k: vendor_env.get(k, "bench-" + k.lower()) for k in names} for vendor, names in keys.items()}
+    return {spec.name: {k: vendor_env.get(k, "bench-" + k.lower()) for k in spec.secret_keys} for spec in specs()}
 
 
 def create_resources(endpoint: str | None, vendor_env: Mapping[str, str] | None = None) -> Resources:
@@ -379,7 +374,7 @@ def create_resources(endpoint: str | None, vendor_env: Mapping[str, str] | None 
         )
     queues, dlqs = {}, {}
     for vendor in VENDORS:
-        logical = {"convertloop": "ConvertLoop", "loops": "Loops", "customerio": "CustomerIo"}.get(vendor, "SegMetrics")
+        logical = spec_for(vendor).logical_id
         dlq = sqs.create_queue(QueueName=f"bench-{logical}DeadLetterQueue")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})
@@ -529,7 +524,7 @@ def vendor_message_bodies(vendor: str, count: int, token: str, start: int = 0) -
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.mapping_config import MappingContext
     from webhook_bridge.providers import map_stripe_event
-    from webhook_bridge.vendors_enum import Vendor
+    from webhook_bridge.vendors.catalog import Vendor
 
     context = MappingContext.in_memory()
     bodies = []

@@ -33,11 +33,11 @@ from devstack.aws import (
 )
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
-    SECRET_NAMES,
     Configuration,
     function_environment,
     mask,
     resolve_configuration,
+    secret_names,
     vendors_without_credentials,
 )
 from devstack.event_sources import register_event_source
@@ -293,7 +293,7 @@ class Stack:
 
     def _move_secrets_to_secrets_manager(self, env: dict[str, str], secret_id: str) -> None:
         assert self._moto is not None and self.template is not None
-        values = {name: env.pop(name) for name in SECRET_NAMES if name in env}
+        values = {name: env.pop(name) for name in secret_names() if name in env}
         # The function's own secret (the first it lists) by its generated name; any shared
         # secret after it (a delivery function's Stripe API key) joins the own one here.
         name = secret_id.split(",")[0].rsplit(":", 1)[-1]
@@ -493,9 +493,9 @@ class Stack:
     def _vendor_mode(self, vendor: str) -> str:
         assert self.configuration is not None
         prefix = vendor.upper()
-        if any(v.prefix == prefix for v in self.configuration.live_vendors):
+        if any(v.env_prefix == prefix for v in self.configuration.live_vendors):
             return "live"
-        if any(v.prefix == prefix for v in self.configuration.sandboxed_vendors):
+        if any(v.env_prefix == prefix for v in self.configuration.sandboxed_vendors):
             return "sandbox"
         return "disabled"
 

@@ -21,6 +21,7 @@ from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.secrets import MissingSecretError
 from webhook_bridge.state import InMemoryIdentityStore
+from webhook_bridge.vendors.catalog import Vendor
 from webhook_bridge.vendors.errors import (
     APITimeoutError,
     AuthenticationError,
@@ -28,7 +29,6 @@ from webhook_bridge.vendors.errors import (
     InternalServerError,
     RateLimitError,
 )
-from webhook_bridge.vendors_enum import Vendor
 
 WINDOW = 26 * 3600
 
@@ -77,7 +77,7 @@ def bridge(aws: FakeAws):
         queue=QueueOps(queue, dlq, spy),
         ordering=StateLedger(STATE_TABLE, aws.dynamodb),
         identities=IdentityResolver(InMemoryIdentityStore()),
-        vendor=Vendor.LOOPS,
+        vendor=Vendor("loops"),
     )
     processor.start_invocation(LambdaContextStub())
     return processor, vendor, spy, dynamodb, queue, dlq
@@ -193,7 +193,7 @@ def test_retry_after_beyond_the_window_gets_a_last_attempt_when_the_window_ends(
 
 def test_a_message_for_another_vendor_is_dead_lettered_as_wrong_queue(bridge, aws):
     processor, vendor, spy, *_, dlq = bridge
-    message = make_message().model_copy(update={"vendor": Vendor.CUSTOMERIO})
+    message = make_message().model_copy(update={"vendor": Vendor("customerio")})
     assert processor.handle(record(message)) is Outcome.DEAD_LETTERED
     assert vendor.calls == []
     (letter,) = aws.receive_all(dlq)

@@ -24,7 +24,7 @@ from webhook_bridge.receiver.http import build_app
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.mapping import ProviderMapping
 from webhook_bridge.receiver.providers import STRIPE, TYPEFORM
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import vendors
 
 SECRETS = {"stripe": "whsec_property", "typeform": "typeform_property"}
 
@@ -44,7 +44,7 @@ def app_for(provider: str, published: list[Any], dedupe: Any = None) -> Any:
     receiver = Receiver(
         spec=spec,
         mapping=ProviderMapping(mapper, MappingContext.in_memory()),
-        enabled_vendors=tuple(Vendor),
+        enabled_vendors=vendors(),
         publish=lambda messages: published.extend(messages) or len(messages),
         dedupe=dedupe or RunAlways(),
         max_body_bytes=64 * 1024,

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from webhook_bridge.vendors.errors import BadRequestError, RequestValidationError
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
-from webhook_bridge.vendors.segmetrics_models import (
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
+from webhook_bridge.vendors.segmetrics.models import (
     AdPerformanceRequest,
     ContactRequest,
     InvoiceRequest,

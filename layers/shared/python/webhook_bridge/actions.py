@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 # Control, format (zero-width, bidi overrides), line and paragraph separators.
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -59,7 +59,7 @@ class ActionKind(StrEnum):
     INVOICE = "invoice"
     SUBSCRIPTION = "subscription"
     REFUND = "refund"
-    # Delete the person at every vendor that can (routing.ERASING_VENDORS); nothing else.
+    # Delete the person at every vendor that can (their specs say so); nothing else.
     ERASE = "erase"
 
 

@@ -24,7 +24,7 @@ from webhook_bridge.state import (
     identity_store,
     invoice_memory,
 )
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 if TYPE_CHECKING:
     from webhook_bridge.settings import ReceiverSettings

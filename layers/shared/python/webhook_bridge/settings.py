@@ -11,7 +11,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 
 class ReceiverSettings(BaseModel):
@@ -19,7 +19,7 @@ class ReceiverSettings(BaseModel):
 
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     state_table: str = Field(alias="STATE_TABLE")
-    enabled_vendors: tuple[Vendor, ...] = Field(default=tuple(Vendor), alias="ENABLED_VENDORS")
+    enabled_vendors: tuple[Vendor, ...] = Field(default_factory=vendors, alias="ENABLED_VENDORS")
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES")
     # Replay protection for Stripe's signed timestamp. 0 turns it off, which only makes sense
     # for replaying the fixed-time events in events/ with `sam local invoke`.

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from webhook_bridge.actions import Person, Subscription, VendorMessage
 from webhook_bridge.state.dynamodb import unless_condition_fails
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 LEDGER_TTL_SECONDS = 400 * 24 * 3600  # longer than any subscription's yearly renewal
 

@@ -23,8 +23,9 @@ from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope, stripe_
 from webhook_bridge.receiver.logic import vendor_messages
 from webhook_bridge.receiver.mapping import ProviderMapping
 from webhook_bridge.vendors import registry
+from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.catalog import vendors as all_vendors
 from webhook_bridge.vendors.errors import VendorError
-from webhook_bridge.vendors_enum import Vendor
 
 SHOWN_HEADERS = ("content-type", "idempotency-key", "authorization")
 # Stricter than the logs' masking (privacy.mask_data): form answers and traits use free keys.
@@ -94,7 +95,8 @@ def read_event(document: Any) -> tuple[str, dict[str, Any]]:
     raise PreviewError("not a Stripe or Typeform event, an EventBridge envelope or an API Gateway event")
 
 
-def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendor, ...] = tuple(Vendor)) -> Preview:
+def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendor, ...] | None = None) -> Preview:
+    """``vendors``: every known vendor when None."""
     from webhook_bridge.providers import MAPPERS
 
     provider, payload = read_event(document)
@@ -102,7 +104,7 @@ def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendo
     id_field, type_field = ("id", "type") if provider == "stripe" else ("event_id", "event_type")
     result = Preview(provider, payload.get(id_field), payload.get(type_field))
     try:
-        result.actions, messages = vendor_messages(mapping, vendors, payload)
+        result.actions, messages = vendor_messages(mapping, vendors or all_vendors(), payload)
     except MalformedBodyError as exc:
         raise PreviewError(str(exc)) from exc
     for message in messages:

@@ -16,7 +16,7 @@ from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeEr
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.routing import route
 from webhook_bridge.secrets import MissingSecretError, get_secret_value
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 # Stripe's and Typeform's payloads are a dozen levels deep at most.
 MAX_JSON_DEPTH = 64

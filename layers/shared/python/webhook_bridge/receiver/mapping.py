@@ -11,7 +11,7 @@ from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers.exceptions import MappingError
 from webhook_bridge.receiver.errors import MalformedBodyError
 from webhook_bridge.settings import ReceiverSettings
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 Mapper = Callable[[dict[str, Any], MappingContext], list[Action]]
 

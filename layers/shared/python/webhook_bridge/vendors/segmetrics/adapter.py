@@ -34,8 +34,8 @@ from typing import Any
 from webhook_bridge.actions import Action, ActionKind, Invoice, Person, Subscription
 from webhook_bridge.currency import to_cents
 from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_identified, scalar_traits
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
-from webhook_bridge.vendors.segmetrics_models import (
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
+from webhook_bridge.vendors.segmetrics.models import (
     VENDOR,
     ContactRequest,
     InvoiceRequest,

@@ -18,7 +18,7 @@ from typing import Any
 
 from webhook_bridge.actions import Action, Person
 from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
-from webhook_bridge.vendors.convertloop import VENDOR, ConvertLoopClient, EventLogRequest, PersonRequest
+from webhook_bridge.vendors.convertloop.client import VENDOR, ConvertLoopClient, EventLogRequest, PersonRequest
 from webhook_bridge.vendors.errors import VendorError
 
 # Keys of the person hash that mean something to ConvertLoop: a trait may not set them.
