@@ -160,7 +160,12 @@ def test_invoice_payment_failed_is_a_plain_track(story: Story, ctx: MappingConte
             Person(email=EMAIL, stripe_customer_id=story.customer),
             event=TrackEvent(
                 name="invoice_payment_failed",
-                properties={"invoice_id": story.failed_invoice, "amount_due": TOTAL, "attempt_count": 1},
+                properties={
+                    "invoice_id": story.failed_invoice,
+                    "amount_due": TOTAL,
+                    "currency": "eur",
+                    "attempt_count": 1,
+                },
             ),
         )
     ]
@@ -283,13 +288,9 @@ def test_subscription_updated_takes_the_period_from_the_right_level(
 
 def test_subscription_deleted_is_terminal_and_canceled(story: Story, known_customer: MappingContext) -> None:
     payload, actions = mapped(story.version, "customer.subscription.deleted", known_customer)
-    sub = subscription(
-        story,
-        "canceled",
-        last_bill_date=at(story.renewal),
-        canceled_date=at(story.canceled_at),
-        end_date=at(story.canceled_at),
-    )
+    # Ended: canceled_date is set; end_date ("a date in the future") is not, whatever
+    # ended_at / cancel_at say.
+    sub = subscription(story, "canceled", last_bill_date=at(story.renewal), canceled_date=at(story.canceled_at))
     assert actions == [subscription_action(payload, story, sub, "subscription_canceled", 2 * 100 + 7)]
     assert actions[0].ordering_terminal is True
 

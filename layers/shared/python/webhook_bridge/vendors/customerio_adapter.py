@@ -1,8 +1,9 @@
 """An Action as Customer.io calls.
 
 - identify: ``PUT /customers/{id}`` with email, first/last name, stripe_customer_id,
-  traits, one boolean ``segment_<name>`` per segment added (true) or removed (false),
-  and ``created_at`` only when a ``created_at`` trait gives it;
+  traits and known attribution (``Person.attributes``), one boolean ``segment_<name>``
+  per segment added (true) or removed (false), and ``created_at`` only when a
+  ``created_at`` trait gives it;
 - event: ``POST /customers/{id}/events`` {name, data, timestamp = occurred_at,
   id = a ULID derived from the action, so a retry is deduplicated by Customer.io}.
 Calls per action: identify only: ``PUT /customers/{id}``; event only:
@@ -49,7 +50,7 @@ def _created_at(value: Any) -> datetime | None:
 
 
 def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None]:
-    attributes = {key: value for key, value in person.traits.items() if value is not None}
+    attributes = {key: value for key, value in person.attributes.items() if value is not None}
     created_at = _created_at(attributes.get("created_at"))
     if created_at is not None:
         del attributes["created_at"]  # sent as the documented unix-seconds created_at instead

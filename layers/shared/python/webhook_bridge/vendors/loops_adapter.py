@@ -1,7 +1,7 @@
 """An Action as Loops calls.
 
-- identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits as
-  contact properties} (creates the contact when missing);
+- identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits and
+  known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
 - event only: ``POST /events/send`` {identifiers, eventName, eventProperties};
 - identify and event (checkout_completed, invoice_paid, subscription_*):
   ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
@@ -45,7 +45,7 @@ def identity(person: Person) -> dict[str, Any]:
 
 
 def contact_properties(person: Person) -> dict[str, Any]:
-    properties = scalar_traits(person.traits, reserved=_RESERVED)
+    properties = scalar_traits(person.attributes, reserved=_RESERVED)
     if person.first_name:
         properties["firstName"] = person.first_name
     if person.last_name:

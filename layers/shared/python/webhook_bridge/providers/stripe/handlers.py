@@ -63,7 +63,8 @@ def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
     if not em.enabled:
         return []
     first, last = split_name(details.name if details else None)
-    person = em.person(obj.customer, email, first_name=first, last_name=last)
+    attribution, _ = em.ctx.config.attribution.split(obj.metadata or {})  # the session's utm_* metadata
+    person = em.person(obj.customer, email, first_name=first, last_name=last, attribution=attribution)
     kind, event = _kind_and_event(
         em, ActionKind.TRACK, {"amount_total": obj.amount_total, "currency": obj.currency, "mode": obj.mode}
     )
@@ -95,7 +96,12 @@ def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em,
         ActionKind.TRACK,
-        {"invoice_id": obj.id, "amount_due": obj.amount_due, "attempt_count": obj.attempt_count},
+        {
+            "invoice_id": obj.id,
+            "amount_due": obj.amount_due,
+            "currency": obj.currency,
+            "attempt_count": obj.attempt_count,
+        },
     )
     return em.actions(kind, person, event=event)
 
@@ -177,7 +183,7 @@ def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:
     if not em.enabled:
         return []
     # None when no item has a recurring price: the action still identifies and tracks.
-    subscription = to_subscription(obj)
+    subscription = to_subscription(obj, as_of=em.event.created)
     plan = subscription.plan if subscription else subscription_plan(obj)
     traits = {"subscription_status": obj.status, **({"plan": plan} if plan is not None else {})}
     person = em.person(obj.customer, None, traits=traits)
