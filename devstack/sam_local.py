@@ -73,6 +73,8 @@ def docker(*args: str, timeout: float = DOCKER_TIMEOUT_SECONDS, check: bool = Tr
 
 def docker_unavailable() -> str | None:
     """Why Docker cannot be used here, or None when it can."""
+    if shutil.which("docker") is None:
+        return "the docker command is not installed"
     try:
         docker("info", "--format", "{{.ServerVersion}}", timeout=20)
     except DockerError as error:

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from devstack.aws import MotoServer, client, create_resources
-from devstack.sam_local import EVENTS_ENV_FILE, SamCli, SamLocalStack, local_configuration, sam_env_vars
+from devstack.sam_local import (
+    EVENTS_ENV_FILE,
+    SamCli,
+    SamLocalStack,
+    docker_unavailable,
+    local_configuration,
+    sam_env_vars,
+)
 from devstack.template import Template, load_template
 from tests.devstack.conftest import REAL_TEMPLATE, REPO_ROOT
 
@@ -103,3 +110,10 @@ def test_local_commands_use_the_stacks_network_env_file_and_architecture(tmp_pat
     assert options["--env-vars"] == str(tmp_path / "env.json")
     assert options["--parameter-overrides"] == "Architecture=arm64"
     assert options["--region"] == stack.region
+
+
+def test_without_docker_the_reason_is_given(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert docker_unavailable() == "the docker command is not installed"
+    stack = SamLocalStack(name="wb-none", template_path=REAL_TEMPLATE, env_file=tmp_path / "env.json")
+    stack.stop()  # teardown without docker is a no-op, not a second error

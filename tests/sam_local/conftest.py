@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from devstack.sam_local import (
     DEFAULT_MOTO_IMAGE,
@@ -32,6 +33,9 @@ from devstack.sam_local import (
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_SECONDS = 600
 INVOKE_TIMEOUT_SECONDS = 180
+# The receivers' Timeout (15 s) includes their cold start, which a busy two-core machine
+# running three Lambda containers at once can stretch; SAM would then stop them half-way.
+LOCAL_FUNCTION_TIMEOUT_SECONDS = 60
 # Invocations at once: each waits on Docker for much of its time, but every one costs about
 # two seconds of CPU (SAM, then the function's cold start) on CI's two cores.
 INVOKE_CONCURRENCY = 3
@@ -56,9 +60,15 @@ def why_not_runnable(sam: str | None) -> str | None:
 
 
 def sam_environment() -> dict[str, str]:
-    """Without the developer's AWS settings (SAM would hand them to the functions), or telemetry."""
+    """Without the developer's AWS settings (SAM would hand them to the functions) or telemetry,
+    and patient with containers that a busy machine starts slowly (SAM waits 20 s)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    return env | {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "SAM_CLI_TELEMETRY": "0"}
+    return env | {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "SAM_CLI_TELEMETRY": "0",
+        "SAM_CLI_CONTAINER_CONNECTION_TIMEOUT": "90",
+    }
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,11 @@ def sam_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamLocal]:
         check=False,
     )
     assert done.returncode == 0, f"sam build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    sam = SamCli(sam.executable, sam.architecture, template=workdir / "build" / "template.yaml", skip_pull_image=True)
+    built = workdir / "build" / "template.yaml"
+    document = yaml.safe_load(built.read_text(encoding="utf-8"))  # sam build writes plain YAML
+    document["Globals"]["Function"]["Timeout"] = LOCAL_FUNCTION_TIMEOUT_SECONDS
+    built.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    sam = SamCli(sam.executable, sam.architecture, template=built, skip_pull_image=True)
     name = f"wb-test-{uuid.uuid4().hex[:10]}"  # runs side by side never share containers
     with SamLocalStack(name=name, template_path=ROOT / "template.yaml", env_file=workdir / "env.json") as stack:
         yield SamLocal(stack=stack, sam=sam, workdir=workdir)
