@@ -82,12 +82,14 @@ class AwsResources:
         return replace(self, endpoint=endpoint, queues=queues)
 
 
-def client(service: str, endpoint: str, region: str, *, max_pool_connections: int = 10) -> Any:
+def client(service: str, endpoint: str, region: str, *, max_pool_connections: int = 10, max_attempts: int = 3) -> Any:
     """A boto3 client for the emulator, independent of the user's AWS profile and environment."""
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
     )
-    config = Config(max_pool_connections=max_pool_connections, retries={"mode": "standard", "max_attempts": 3})
+    config = Config(
+        max_pool_connections=max_pool_connections, retries={"mode": "standard", "max_attempts": max_attempts}
+    )
     return session.client(service, endpoint_url=endpoint, config=config)
 
 
@@ -118,7 +120,9 @@ class MotoServer:
         )
         threading.Thread(target=self._pump_logs, name="moto:logs", daemon=True).start()
         ready: queue.Queue[bytes] = queue.Queue()
-        threading.Thread(target=lambda: ready.put(self._readline()), name="moto:ready", daemon=True).start()
+        stdout = self._process.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: ready.put(stdout.readline()), name="moto:ready", daemon=True).start()
         try:
             line = ready.get(timeout=START_TIMEOUT_SECONDS)
         except queue.Empty:
@@ -129,14 +133,11 @@ class MotoServer:
         self.port = int(json.loads(line)["port"])
         return self
 
-    def _readline(self) -> bytes:
-        assert self._process is not None and self._process.stdout is not None
-        return self._process.stdout.readline()
-
     def _pump_logs(self) -> None:
         assert self._process is not None and self._process.stderr is not None
-        for raw in self._process.stderr:
-            self._log_sink("moto", raw.decode("utf-8", "replace").rstrip("\r\n"))
+        with self._process.stderr as stderr:
+            for raw in stderr:
+                self._log_sink("moto", raw.decode("utf-8", "replace").rstrip("\r\n"))
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -149,6 +150,8 @@ class MotoServer:
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()  # read once, for the port; the log pump closes stderr
 
 
 def create_resources(

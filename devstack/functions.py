@@ -173,17 +173,19 @@ class _Worker:
 
     def _read_protocol(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            try:
-                self._inbox.put(json.loads(line))
-            except ValueError:
-                self._log_sink(self.spec.logical_id, f"(devstack) unreadable worker message: {line[:200]!r}")
+        with self.process.stdout as stdout:
+            for line in stdout:
+                try:
+                    self._inbox.put(json.loads(line))
+                except ValueError:
+                    self._log_sink(self.spec.logical_id, f"(devstack) unreadable worker message: {line[:200]!r}")
         self._inbox.put(self._EOF)
 
     def _pump_logs(self) -> None:
         assert self.process.stderr is not None
-        for raw in self.process.stderr:
-            self._log_sink(self.spec.logical_id, raw.decode("utf-8", "replace").rstrip("\r\n"))
+        with self.process.stderr as stderr:
+            for raw in stderr:
+                self._log_sink(self.spec.logical_id, raw.decode("utf-8", "replace").rstrip("\r\n"))
 
     def wait_ready(self, timeout: float) -> float:
         """Init duration in ms; raises InitError when the module cannot be loaded."""
@@ -195,10 +197,10 @@ class _Worker:
                 {"errorType": "Runtime.InitTimeout", "errorMessage": f"init did not finish within {timeout:.0f} s"}
             ) from None
         if message is self._EOF:
-            code = self.process.wait()
+            code = self._reap()
             raise InitError({"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited during init: {code}"})
         if message.get("type") == "init_error":
-            self.process.wait()
+            self._reap()
             raise InitError(message["error"])
         return float(message.get("init_ms", 0))
 
@@ -247,7 +249,7 @@ class _Worker:
         return InvocationResult(request_id, ok=False, error=error, duration_ms=message.get("duration_ms", 0.0))
 
     def _exited(self, request_id: str) -> InvocationResult:
-        code = self.process.wait()
+        code = self._reap()
         status = f"signal: {-code}" if code < 0 else f"exit status {code}"
         text = f"RequestId: {request_id} Error: Runtime exited with error: {status}"
         self._log_sink(self.spec.logical_id, text)
@@ -259,11 +261,7 @@ class _Worker:
 
     def close(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Closing stdin ends the worker's loop; kill it if it does not go quietly."""
-        try:
-            if self.process.stdin is not None:
-                self.process.stdin.close()
-        except OSError:
-            pass
+        self._close_stdin()
         try:
             self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -272,7 +270,20 @@ class _Worker:
     def kill(self) -> None:
         if self.alive:
             self.process.kill()
-        self.process.wait()
+        self._reap()
+
+    def _reap(self) -> int:
+        """Wait for the worker's exit; the reader threads close stdout and stderr at their end."""
+        code = self.process.wait()
+        self._close_stdin()
+        return code
+
+    def _close_stdin(self) -> None:
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except OSError:
+            pass  # the worker is gone and the pipe broken: nothing left to flush
 
 
 class FunctionRuntime:

@@ -16,4 +16,5 @@ app = build_app("/webhooks/typeform", lambda: build_receiver(TYPEFORM))
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_dimension(name="provider", value=TYPEFORM.name)  # log_metrics clears it after the invocation
     return app.resolve(event, context)

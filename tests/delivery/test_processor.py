@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import OrderingGuard
@@ -115,6 +115,7 @@ def setup(aws: FakeAws):
         ordering=OrderingGuard(STATE_TABLE, aws.dynamodb),
         resolve_identity=resolve,
     )
+    processor.start_invocation(LambdaContextStub())
     return processor, vendor, spy, queue, dlq, resolved
 
 
@@ -271,7 +272,7 @@ def test_within_one_batch_only_the_newest_state_is_set(setup):
     created = make_message("stripe:evt_a:0", ordering=("stripe-subscription:sub_9", 1000, False))
     updated = make_message("stripe:evt_b:0", ordering=("stripe-subscription:sub_9", 1001, False))
     records = [record(created), record(updated)]
-    processor.start_invocation(None, [r.raw_event for r in records])
+    processor.start_invocation(LambdaContextStub(), [r.raw_event for r in records])
     # Even when the older one is handled first, it must not set state.
     for r in records:
         assert processor.handle(r) is Outcome.DELIVERED

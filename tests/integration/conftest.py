@@ -7,14 +7,15 @@ import importlib.util
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import respx
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.ops.queues import LOGICAL_IDS
 from webhook_bridge.vendors_enum import Vendor
 
@@ -36,6 +37,24 @@ VENDOR_ENV = {
     "SEGMETRICS_API_KEY": "sm-key",
     "SEGMETRICS_BASE_URL": "https://segmetrics.test/api/v1",
 }
+# Where the vendor clients are pointed (VENDOR_ENV), SegMetrics with its account and integration.
+BASES = {
+    Vendor.CONVERTLOOP: VENDOR_ENV["CONVERTLOOP_BASE_URL"],
+    Vendor.LOOPS: VENDOR_ENV["LOOPS_BASE_URL"],
+    Vendor.CUSTOMERIO: VENDOR_ENV["CUSTOMERIO_BASE_URL"],
+    Vendor.SEGMETRICS: f"{VENDOR_ENV['SEGMETRICS_BASE_URL']}/acct/integ",
+}
+
+
+@pytest.fixture
+def vendors() -> Iterator[respx.MockRouter]:
+    """Every vendor answering 200, every request recorded."""
+    with respx.mock(assert_all_called=False) as mock:
+        for vendor, base in BASES.items():
+            mock.route(url__startswith=base, name=vendor.value).respond(
+                200, json={"success": True, "status": "success"}
+            )
+        yield mock
 
 
 def load_function(name: str) -> ModuleType:
@@ -46,16 +65,6 @@ def load_function(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-class LambdaContextStub:
-    function_name = "test-function"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def api_event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:

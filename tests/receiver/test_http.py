@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
+from tests.conftest import IDEMPOTENCY_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.actions import Action, ActionKind, Person
 from webhook_bridge.receiver.dedupe import EventDeduplicator
 from webhook_bridge.receiver.errors import MalformedBodyError
@@ -95,7 +95,7 @@ def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
 
 
 def call(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = app.resolve(event, None)
+    response = app.resolve(event, LambdaContextStub())
     return response["statusCode"], json.loads(response["body"])
 
 

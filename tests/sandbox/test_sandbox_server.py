@@ -75,24 +75,24 @@ def test_unknown_top_level_path_lists_the_vendor_roots(http: httpx.Client) -> No
 
 
 def test_command_line_runs_and_prints_the_environment() -> None:
-    process = subprocess.Popen(
+    # As a context manager, Popen closes its pipe and waits for the process at the end.
+    with subprocess.Popen(
         [sys.executable, "-m", "devstack.sandbox", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        assert process.stdout is not None
-        exports = {}
-        # The server listens before it prints, so once the lines are read it is reachable.
-        while len(exports) < 13:
-            line = process.stdout.readline()
-            assert line, "sandbox exited early"
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exports[name] = value
-        assert exports["LOOPS_API_KEY"] == "sandbox-loops-key"
-        health = httpx.get(exports["LOOPS_BASE_URL"].removesuffix("/loops/api/v1") + "/_sandbox/health", timeout=5)
-        assert health.status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    ) as process:
+        try:
+            assert process.stdout is not None
+            exports = {}
+            # The server listens before it prints, so once the lines are read it is reachable.
+            while len(exports) < 13:
+                line = process.stdout.readline()
+                assert line, "sandbox exited early"
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                exports[name] = value
+            assert exports["LOOPS_API_KEY"] == "sandbox-loops-key"
+            health = httpx.get(exports["LOOPS_BASE_URL"].removesuffix("/loops/api/v1") + "/_sandbox/health", timeout=5)
+            assert health.status_code == 200
+        finally:
+            process.terminate()

@@ -24,6 +24,9 @@ PROVIDERS = {"Stripe": "stripe", "Typeform": "typeform"}
 RECEIVERS = tuple(f"{p}WebhookFunction" for p in PROVIDERS)
 DELIVERIES = tuple(f"{v}DeliveryFunction" for v in VENDORS)
 FUNCTIONS = RECEIVERS + DELIVERIES
+# Only deployed with StripeEventSourceName: absent from the dashboard, whose JSON cannot be conditional.
+EVENTBRIDGE_CONSUMER = "StripeEventBridgeFunction"
+EVENTBRIDGE_QUEUES = ("StripeEventsQueue", "StripeEventsDeadLetterQueue")
 
 # Vendor -> the credential parameters that must all be set to enable it, and the secret JSON names.
 CREDENTIALS = {

@@ -14,6 +14,7 @@ from webhook_bridge.delivery.pacing import Pacer
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.settings import delivery_settings
 from webhook_bridge.state.dynamodb import dynamodb_client
 from webhook_bridge.vendors import registry
@@ -34,7 +35,9 @@ def build_processor() -> DeliveryProcessor:
         deliver_once=IdempotentDelivery(
             call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds, dynamodb
         ),
-        queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
+        queue=QueueOps(
+            settings.queue_url, settings.dlq_url, boto3.client("sqs"), DeliveryLog(settings.idempotency_table, dynamodb)
+        ),
         ordering=OrderingGuard(settings.state_table, dynamodb),
         policy=RetryPolicy(
             base_delay=settings.retry_base_delay_seconds,

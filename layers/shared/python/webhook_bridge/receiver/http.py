@@ -45,8 +45,8 @@ def build_app(path: str, receiver: Callable[[], Receiver]) -> APIGatewayHttpReso
         handler = receiver()
         if app.lambda_context is not None:
             handler.dedupe.register_lambda_context(app.lambda_context)
-        # API Gateway lowercases header names, but direct invocations may not.
-        signature = event.get_header_value(handler.spec.signature_header, None, case_sensitive=False)
+        # Case-insensitive: API Gateway lowercases header names, but direct invocations may not.
+        signature = event.headers.get(handler.spec.signature_header)
         result = handler.handle(raw_body(event.body, bool(event.is_base64_encoded)), signature)
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=result)
 

@@ -1,0 +1,44 @@
+"""The receivers' metrics as CloudWatch reads them (EMF on stdout): the dashboard's dimensions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Bridge
+
+
+def emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    lines = (line for line in capsys.readouterr().out.splitlines() if line.startswith("{"))
+    return [blob for blob in map(json.loads, lines) if "_aws" in blob]
+
+
+def counted(blob: dict[str, Any]) -> tuple[list[set[str]], list[str]]:
+    (directive,) = blob["_aws"]["CloudWatchMetrics"]
+    return [set(names) for names in directive["Dimensions"]], [metric["Name"] for metric in directive["Metrics"]]
+
+
+def test_each_invocation_counts_under_its_own_provider(bridge: Bridge, capsys: pytest.CaptureFixture[str]) -> None:
+    ignored = {"id": "evt_m1", "type": "payout.paid", "created": 1, "data": {"object": {}}}
+    unmappable = {"id": "evt_m2", "type": "payout.paid", "data": {"object": {}}}  # no "created"
+    capsys.readouterr()
+    assert bridge.post("stripe", ignored)[0] == 200
+    forged = {"Typeform-Signature": "sha256=x"}
+    assert bridge.post("typeform", b'{"event_id": "e1"}', sign=lambda body: forged)[0] == 401
+    assert bridge.post("stripe", unmappable)[0] == 400
+
+    blobs = emitted(capsys)
+    by_dimensions = [
+        (counted(blob), blob.get("provider"), blob.get("event_type"), blob.get("reason")) for blob in blobs
+    ]
+    assert by_dimensions == [
+        # Per provider and event type or refusal reason, then the invocation's own flush per provider.
+        (([{"service", "provider", "event_type"}], ["WebhookIgnored"]), "stripe", "payout.paid", None),
+        (([{"service", "provider"}], ["WebhookIgnored"]), "stripe", None, None),
+        (([{"service", "provider", "reason"}], ["WebhookRefused"]), "typeform", None, "signature"),
+        (([{"service", "provider"}], ["WebhookRefused"]), "typeform", None, None),
+        (([{"service", "provider", "reason"}], ["WebhookRefused"]), "stripe", None, "malformed_body"),
+        (([{"service", "provider"}], ["WebhookRefused"]), "stripe", None, None),
+    ]
