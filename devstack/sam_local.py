@@ -33,7 +33,7 @@ from devstack.aws import AwsResources, client, create_resources
 from devstack.environment import VENDORS, Configuration, function_environment, resolve_configuration
 from devstack.poller import sqs_record
 from devstack.sandbox import Sandbox, SandboxCredentials
-from devstack.stack import find_template, wait_until
+from devstack.stack import DEV_PARAMETERS, find_template, wait_until
 from devstack.template import DEFAULT_REGION, Template, load_template
 
 DEFAULT_NAME = "webhook-bridge"
@@ -115,7 +115,9 @@ class SamCli:
         return [self.executable, "local", "start-api", *self._local_options(stack), "--port", str(port)]
 
     def _local_options(self, stack: SamLocalStack) -> list[str]:
-        options = ["--parameter-overrides", f"Architecture={self.architecture}"]
+        # make dev's parameters too: the optional Stripe EventBridge consumer runs as well.
+        parameters = {"Architecture": self.architecture, **DEV_PARAMETERS}
+        options = ["--parameter-overrides", *(f"{name}={value}" for name, value in parameters.items())]
         options += ["--docker-network", stack.name, "--env-vars", str(stack.env_file), "--region", stack.region]
         if self.template is not None:
             options += ["--template", str(self.template)]
@@ -242,7 +244,7 @@ class SamLocalStack:
         """This object for the containers running under its name (``start``, or ``sqs-event`` later)."""
         self.host_moto_endpoint = f"http://{self._host_address(self.moto_container, MOTO_PORT)}"
         self.host_sandbox_url = f"http://{self._host_address(self.sandbox_container, SANDBOX_PORT)}"
-        self.template = load_template(self.template_path, region=self.region)
+        self.template = load_template(self.template_path, parameter_defaults=DEV_PARAMETERS, region=self.region)
         return self
 
     def aws_client(self, service: str) -> Any:
@@ -253,7 +255,7 @@ class SamLocalStack:
         assert self.template is not None
         functions = self.template.functions
         source = next(
-            s for s in self.template.event_sources if functions[s.function].raw_environment["VENDOR"] == vendor
+            s for s in self.template.event_sources if functions[s.function].raw_environment.get("VENDOR") == vendor
         )
         sqs = self.aws_client("sqs")
         url = sqs.get_queue_url(QueueName=self.template.queues[source.queue].name)["QueueUrl"]

@@ -18,6 +18,7 @@ from devstack.sam_local import (
     local_configuration,
     sam_env_vars,
 )
+from devstack.stack import DEV_PARAMETERS
 from devstack.template import Template, load_template
 from tests.devstack.conftest import REAL_TEMPLATE, REPO_ROOT
 
@@ -28,7 +29,8 @@ VENDORS = ("convertloop", "loops", "customerio", "segmetrics")
 
 @pytest.fixture
 def template(unique: str) -> Template:
-    return load_template(REAL_TEMPLATE, stack_name=unique)  # names of its own in the shared moto
+    # As the stack loads it, under names of its own in the shared moto.
+    return load_template(REAL_TEMPLATE, parameter_defaults=DEV_PARAMETERS, stack_name=unique)
 
 
 @pytest.fixture
@@ -102,14 +104,14 @@ def test_build_gives_the_layer_makefile_the_architecture_of_the_template_paramet
     assert env["ARCHITECTURE"] == "x86_64"
 
 
-def test_local_commands_use_the_stacks_network_env_file_and_architecture(tmp_path: Path) -> None:
+def test_local_commands_use_the_stacks_network_env_file_architecture_and_dev_parameters(tmp_path: Path) -> None:
     stack = SamLocalStack(name="wb-x", template_path=REAL_TEMPLATE, env_file=tmp_path / "env.json")
     command = SamCli(architecture="arm64").invoke(stack, "StripeWebhookFunction", "events/e.json")
-    options = dict(zip(command[4::2], command[5::2], strict=False))
-    assert options["--docker-network"] == "wb-x"
-    assert options["--env-vars"] == str(tmp_path / "env.json")
-    assert options["--parameter-overrides"] == "Architecture=arm64"
-    assert options["--region"] == stack.region
+    parameters = command[command.index("--parameter-overrides") + 1 : command.index("--docker-network")]
+    assert parameters == ["Architecture=arm64", *(f"{k}={v}" for k, v in DEV_PARAMETERS.items())]
+    assert command[command.index("--docker-network") + 1] == "wb-x"
+    assert command[command.index("--env-vars") + 1] == str(tmp_path / "env.json")
+    assert command[command.index("--region") + 1] == stack.region
 
 
 def test_without_docker_the_reason_is_given(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
