@@ -9,6 +9,7 @@ import queue
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from devstack.aws_faults import FAULTS_PATH
 from devstack.functions import LogSink, stderr_sink
 from devstack.intrinsics import PhysicalResource
 from devstack.template import QueueSpec, TableSpec, Template
@@ -133,6 +135,19 @@ class MotoServer:
         self.port = int(json.loads(line)["port"])
         return self
 
+    def add_fault(self, target: str, code: str, *, status: int = 400, count: int = 1, body_contains: str = "") -> None:
+        """Fail the next ``count`` requests to ``target`` (X-Amz-Target) whose body holds ``body_contains``."""
+        spec = {"target": target, "code": code, "status": status, "count": count, "body_contains": body_contains}
+        self._control("POST", json.dumps(spec).encode())
+
+    def clear_faults(self) -> None:
+        self._control("DELETE")
+
+    def _control(self, method: str, body: bytes | None = None) -> None:
+        request = urllib.request.Request(f"{self.endpoint}{FAULTS_PATH}", data=body, method=method)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own local moto
+            response.read()
+
     def _pump_logs(self) -> None:
         assert self._process is not None and self._process.stderr is not None
         with self._process.stderr as stderr:
@@ -154,6 +169,13 @@ class MotoServer:
             process.stdout.close()  # read once, for the port; the log pump closes stderr
 
 
+def store_secret(endpoint: str, region: str, name: str, values: Mapping[str, str]) -> str:
+    """A Secrets Manager secret holding ``values`` as JSON, as the template's secrets do; its ARN."""
+    secrets = client("secretsmanager", endpoint, region)
+    arn: str = secrets.create_secret(Name=name, SecretString=json.dumps(dict(values)))["ARN"]
+    return arn
+
+
 def create_resources(
     template: Template, endpoint: str, *, secret_values: Mapping[str, str] | None = None
 ) -> AwsResources:
@@ -167,10 +189,9 @@ def create_resources(
     tables = {spec.logical_id: _create_table(dynamodb, spec) for spec in template.tables.values()}
     secrets: dict[str, SecretInfo] = {}
     if secret_values is not None:
-        secretsmanager = client("secretsmanager", endpoint, template.region)
         for secret in template.secrets.values():
-            value = json.dumps({key: secret_values.get(key, "") for key in secret.keys})
-            arn = secretsmanager.create_secret(Name=secret.name, SecretString=value)["ARN"]
+            values = {key: secret_values.get(key, "") for key in secret.keys}
+            arn = store_secret(endpoint, template.region, secret.name, values)
             secrets[secret.logical_id] = SecretInfo(logical_id=secret.logical_id, name=secret.name, arn=arn)
     return AwsResources(endpoint=endpoint, region=template.region, queues=queues, tables=tables, secrets=secrets)
 

@@ -13,11 +13,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
+from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
-from webhook_bridge.delivery.ordering import OrderingGuard
+from webhook_bridge.delivery.ordering import StateLedger
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.vendors.errors import (
     APITimeoutError,
     BadRequestError,
@@ -32,9 +34,9 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 def make_message(
     action_id: str = "stripe:evt_1:0",
     email: str | None = "jane@example.com",
-    ordering: tuple[str, int, bool] | None = None,
+    ordering: tuple[str, str] | None = None,
 ) -> VendorMessage:
-    key, version, terminal = ordering or (None, None, False)
+    key, version = ordering or (None, None)
     action = Action(
         id=action_id,
         kind=ActionKind.TRACK,
@@ -47,7 +49,6 @@ def make_message(
         event=TrackEvent(name="subscription_updated"),
         ordering_key=key,
         ordering_version=version,
-        ordering_terminal=terminal,
     )
     return VendorMessage(vendor=Vendor.LOOPS, action=action)
 
@@ -100,23 +101,15 @@ def setup(aws: FakeAws):
     queue, dlq = aws.create_queue_pair("loops")
     vendor = VendorDouble()
     spy = SpySqs(aws.sqs)
-    resolved: dict[str, str] = {}
-
-    def resolve(message: VendorMessage) -> VendorMessage | None:
-        email = resolved.get(message.action.person.stripe_customer_id or "")
-        if not email:
-            return None
-        person = message.action.person.model_copy(update={"email": email})
-        return message.model_copy(update={"action": message.action.model_copy(update={"person": person})})
-
+    identities = InMemoryIdentityStore()
     processor = DeliveryProcessor(
         deliver_once=IdempotentDelivery(vendor, IDEMPOTENCY_TABLE, 3600),
         queue=QueueOps(queue, dlq, spy),
-        ordering=OrderingGuard(STATE_TABLE, aws.dynamodb),
-        resolve_identity=resolve,
+        ordering=StateLedger(STATE_TABLE, aws.dynamodb),
+        identities=IdentityResolver(identities),
     )
     processor.start_invocation(LambdaContextStub())
-    return processor, vendor, spy, queue, dlq, resolved
+    return processor, vendor, spy, queue, dlq, identities
 
 
 def test_delivers_once_even_when_sqs_delivers_twice(setup):
@@ -181,7 +174,7 @@ def test_permanent_rejection_goes_straight_to_the_dlq_with_its_reason(setup, aws
     attrs = letter["MessageAttributes"]
     assert attrs["failure_class"]["StringValue"] == "BadRequestError"
     assert attrs["failure_status"]["StringValue"] == "400"
-    assert "eventName is required" in attrs["failure_reason"]["StringValue"]
+    assert attrs["failure_reason"]["StringValue"] == "BadRequestError (HTTP 400)"  # never the vendor's text
     assert json.loads(letter["Body"])["action"]["id"] == "stripe:evt_1:0"
     assert aws.count(queue) == 0 and len(vendor.calls) == 1
 
@@ -214,26 +207,40 @@ def test_a_retry_schedule_spans_at_least_24_hours(setup):
     assert elapsed >= 24 * 3600
 
 
-def test_a_crash_leaves_the_message_to_sqs_and_the_retry_delivers_once(setup):
-    processor, vendor, spy, *_ = setup
-    vendor.failures.append(RuntimeError("the function died mid-call"))
+def test_an_unexpected_error_takes_the_retry_path_and_the_retry_delivers_once(setup):
+    processor, vendor, spy, queue, *_ = setup
+    vendor.failures.append(RuntimeError("the adapter broke for jane@example.com"))
     message = make_message()
-    with pytest.raises(RuntimeError):
-        processor.handle(record(message))
+    assert processor.handle(record(message)) is Outcome.RETRIED
+    (sent,) = spy.sent
+    assert sent["QueueUrl"] == queue
+    assert sent["MessageAttributes"]["last_error"]["StringValue"] == "RuntimeError"
     assert processor.handle(record(message)) is Outcome.DELIVERED
     assert processor.handle(record(message)) is Outcome.DUPLICATE
-    assert len(vendor.calls) == 2 and spy.sent == []
+    assert len(vendor.calls) == 2
+
+
+def test_only_a_failure_to_requeue_is_left_to_sqs_and_its_redrive_policy(setup):
+    processor, vendor, spy, *_ = setup
+    vendor.failures.append(InternalServerError("loops", "down", status_code=503))
+
+    def sqs_down(**kwargs):
+        raise ConnectionError("SQS unreachable")
+
+    spy.send_message = sqs_down
+    with pytest.raises(ConnectionError):
+        processor.handle(record(make_message()))
 
 
 def test_older_subscription_state_never_overwrites_a_newer_one_but_its_event_is_tracked(setup):
     processor, vendor, *_ = setup
-    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
-    older = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", 1000, False))
+    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", "2000"))
+    older = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", "1000"))
     assert processor.handle(record(newer)) is Outcome.DELIVERED
     assert processor.handle(record(older)) is Outcome.DELIVERED
     first, late = vendor.calls
     assert (first.action.identify, first.action.ordering_key) == (True, "stripe-subscription:sub_1")
-    # The late one keeps its event and sets no state.
+    # The late one keeps its event and sets no state: the vendor holds the newest already.
     assert late.action.id == "stripe:evt_old:0"
     assert late.action.event is not None and late.action.event.name == "subscription_updated"
     assert (late.action.identify, late.action.subscription) == (False, None)
@@ -241,44 +248,21 @@ def test_older_subscription_state_never_overwrites_a_newer_one_but_its_event_is_
 
 def test_a_state_without_an_event_is_skipped_when_stale(setup):
     processor, vendor, *_ = setup
-    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
-    stale = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", 1000, False))
+    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", "2000"))
+    stale = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", "1000"))
     stale = stale.model_copy(update={"action": stale.action.model_copy(update={"event": None})})
     processor.handle(record(newer))
     assert processor.handle(record(stale)) is Outcome.STALE
     assert len(vendor.calls) == 1
 
 
-def test_nothing_sets_state_after_a_deleted_subscription(setup):
-    processor, vendor, *_ = setup
-    deleted = make_message("stripe:evt_del:0", ordering=("stripe-subscription:sub_1", 1500, True))
-    late_update = make_message("stripe:evt_upd:0", ordering=("stripe-subscription:sub_1", 1400, False))
-    assert processor.handle(record(deleted)) is Outcome.DELIVERED
-    processor.handle(record(late_update))
-    assert vendor.calls[-1].action.identify is False
-
-
 def test_a_retry_of_the_newest_state_still_sets_it(setup):
     processor, vendor, *_ = setup
     vendor.failures.append(InternalServerError("loops", "down", status_code=503))
-    newest = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
+    newest = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", "2000"))
     assert processor.handle(record(newest)) is Outcome.RETRIED
     assert processor.handle(record(newest, RetryState(attempts=1))) is Outcome.DELIVERED
     assert vendor.calls[-1].action.identify is True
-
-
-def test_within_one_batch_only_the_newest_state_is_set(setup):
-    processor, vendor, *_ = setup
-    created = make_message("stripe:evt_a:0", ordering=("stripe-subscription:sub_9", 1000, False))
-    updated = make_message("stripe:evt_b:0", ordering=("stripe-subscription:sub_9", 1001, False))
-    records = [record(created), record(updated)]
-    processor.start_invocation(LambdaContextStub(), [r.raw_event for r in records])
-    # Even when the older one is handled first, it must not set state.
-    for r in records:
-        assert processor.handle(r) is Outcome.DELIVERED
-    by_id = {m.action.id: m.action for m in vendor.calls}
-    assert by_id["stripe:evt_a:0"].identify is False
-    assert by_id["stripe:evt_b:0"].identify is True
 
 
 def test_an_unreadable_message_is_dead_lettered_not_retried(setup, aws):
@@ -289,19 +273,8 @@ def test_an_unreadable_message_is_dead_lettered_not_retried(setup, aws):
     assert letter["MessageAttributes"]["failure_class"]["StringValue"] == "Poison"
 
 
-def test_waits_for_an_unknown_email_then_delivers_with_ids(setup):
-    processor, vendor, spy, *_ = setup
-    message = make_message(email=None)
-    assert processor.handle(record(message)) is Outcome.WAITING_FOR_IDENTITY
-    assert spy.sent[-1]["DelaySeconds"] == 60
-    waited = RetryState(identity_waits=3)
-    assert processor.handle(record(message, waited)) is Outcome.DELIVERED
-    assert vendor.calls[0].action.person.email is None
-    assert vendor.calls[0].action.person.stripe_customer_id == "cus_1"
-
-
 def test_a_remembered_email_is_filled_in(setup):
-    processor, vendor, spy, *_, resolved = setup
-    resolved["cus_1"] = "jane@example.com"
+    processor, vendor, spy, *_, identities = setup
+    identities.remember("cus_1", "jane@example.com", "0.000000000100.0.0.evt_a")
     assert processor.handle(record(make_message(email=None))) is Outcome.DELIVERED
     assert vendor.calls[0].action.person.email == "jane@example.com"

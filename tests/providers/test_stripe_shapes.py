@@ -9,7 +9,7 @@ import pytest
 from tests.providers.conftest import CURRENT, OLD, Story, at, stripe_event
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import map_stripe_event
-from webhook_bridge.providers.stripe.handlers import ordering_version
+from webhook_bridge.providers.stripe.ordering import subscription_version
 
 
 def subscription_object(payload: dict[str, Any]) -> dict[str, Any]:
@@ -218,12 +218,12 @@ def test_invoice_without_tax_or_discount_information(ctx: MappingContext) -> Non
 
 def test_same_second_subscription_events_order_by_type_then_status() -> None:
     second = 1761640861
-    created = ordering_version("customer.subscription.created", second, "incomplete")
-    activated = ordering_version("customer.subscription.updated", second, "active")
-    past_due = ordering_version("customer.subscription.updated", second, "past_due")
-    deleted = ordering_version("customer.subscription.deleted", second, "canceled")
-    next_second = ordering_version("customer.subscription.created", second + 1, "incomplete")
-    assert created < activated < past_due < deleted < next_second
+    created = subscription_version("customer.subscription.created", second, "incomplete", "evt_z")
+    activated = subscription_version("customer.subscription.updated", second, "active", "evt_y")
+    past_due = subscription_version("customer.subscription.updated", second, "past_due", "evt_x")
+    next_second = subscription_version("customer.subscription.created", second + 1, "incomplete", "evt_w")
+    deleted = subscription_version("customer.subscription.deleted", second, "canceled", "evt_v")
+    assert created < activated < past_due < next_second < deleted  # deleted is terminal
 
 
 def test_same_second_created_and_updated_order_through_the_mapper(ctx: MappingContext) -> None:

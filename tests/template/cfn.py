@@ -43,7 +43,11 @@ WEBHOOK_SECRETS = {
     "Stripe": {"StripeWebhookSecret": "STRIPE_WEBHOOK_SECRET"},
     "Typeform": {"TypeformWebhookSecret": "TYPEFORM_WEBHOOK_SECRET"},
 }
-SECRET_PARAMETERS = tuple(name for group in (*CREDENTIALS.values(), *WEBHOOK_SECRETS.values()) for name in group)
+# Read by every delivery function besides its vendor's own secret.
+STRIPE_API = {"StripeApi": {"StripeApiKey": "STRIPE_API_KEY"}}
+SECRET_PARAMETERS = tuple(
+    name for group in (*CREDENTIALS.values(), *WEBHOOK_SECRETS.values(), *STRIPE_API.values()) for name in group
+)
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 

@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from tests.template import cfn
+from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.ops.queues import LOGICAL_IDS, discover
 from webhook_bridge.vendors_enum import Vendor
 
@@ -19,8 +20,10 @@ FOURTEEN_DAYS = 1_209_600
 def test_every_main_queue_redrives_to_its_own_dead_letter_queue(vendor: str) -> None:
     redrive = cfn.props(f"{vendor}Queue")["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == cfn.get_att(f"{vendor}DeadLetterQueue", "Arn")
-    # Normal retries are re-enqueued by the delivery code; this only catches crashes.
-    assert 3 <= int(redrive["maxReceiveCount"]) <= 10
+    # Every delivery failure is re-enqueued by the delivery code; the redrive only catches crashes,
+    # and gives them the retry policy's 26 h window: receives x visibility timeout.
+    visibility = cfn.props(f"{vendor}Queue")["VisibilityTimeout"]
+    assert int(redrive["maxReceiveCount"]) * int(visibility) >= RetryPolicy.window_seconds
 
 
 def test_queues_are_exactly_one_main_queue_and_one_dlq_per_vendor() -> None:
@@ -152,7 +155,8 @@ def test_delivery_function_environment(vendor: str) -> None:
     assert variables["VENDOR"] == cfn.VENDORS[vendor]
     assert variables["QUEUE_URL"] == cfn.ref(f"{vendor}Queue")
     assert variables["DLQ_URL"] == cfn.ref(f"{vendor}DeadLetterQueue")
-    assert variables["SECRET_ID"] == cfn.ref(f"{vendor}Secret")
+    # Its vendor's credentials, then the Stripe API key that resolves unknown emails.
+    assert variables["SECRET_ID"] == {"Fn::Sub": f"${{{vendor}Secret}},${{StripeApiSecret}}"}
     assert variables["IDEMPOTENCY_TABLE"] == cfn.ref("IdempotencyTable")
     assert variables["STATE_TABLE"] == cfn.ref("StateTable")
     # Retries go back to the function's own queue for up to a day: Lambda must not cut that as a loop.

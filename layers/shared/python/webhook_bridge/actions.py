@@ -9,6 +9,7 @@ the trip through SQS unchanged.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -17,8 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from webhook_bridge.vendors_enum import Vendor
 
+# Control, format (zero-width, bidi overrides), line and paragraph separators.
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
 BillingCycle = Literal["year", "month", "week", "day"]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class InvalidEmailError(ValueError):
+    """An email with whitespace or control characters: refused, never sent on (or logged)."""
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -26,10 +34,17 @@ def normalize_email(email: str | None) -> str | None:
 
     ``lower()`` rather than ``casefold()``: case-folding rewrites characters (``ß`` → ``ss``),
     which would turn a real address into another one. Use ``email_key`` to compare.
+    Control characters anywhere (a line break, a tab, a zero-width space) or whitespace
+    inside raise ``InvalidEmailError``: such a value is a forged header or a mangled field,
+    and vendors would refuse it. Spaces around it are only trimmed.
     """
     if email is None:
         return None
+    if any(unicodedata.category(char) in _CONTROL_CATEGORIES for char in email):
+        raise InvalidEmailError("an email contains control characters")
     cleaned = email.strip().lower()
+    if any(char.isspace() for char in cleaned):
+        raise InvalidEmailError("an email contains whitespace")
     return cleaned or None
 
 
@@ -158,11 +173,11 @@ class Action(_Data):
     event: TrackEvent | None = None
     invoice: Invoice | None = None
     subscription: Subscription | None = None
-    # Stale-state protection: for the same ordering_key, an action whose version is
-    # lower than one already delivered to a vendor is skipped (e.g. subscription state).
+    # Convergence (delivery/ordering.py): actions with the same ordering_key describe one
+    # object's state (a subscription, a customer); vendors are always sent the state of
+    # the highest version. Versions compare as strings and are total: no two events tie.
     ordering_key: str | None = None
-    ordering_version: int | None = None
-    ordering_terminal: bool = False  # e.g. subscription deleted: nothing older or equal may follow
+    ordering_version: str | None = None
 
     @staticmethod
     def make_id(source: str, source_event_id: str, index: int) -> str:
@@ -174,6 +189,9 @@ class VendorMessage(_Data):
 
     vendor: Vendor
     action: Action
+    # A sync (delivery/ordering.py): send the newest state even when the vendor is recorded
+    # as holding it, because an older state may have landed after it.
+    resend_state: bool = False
 
     @property
     def dedupe_key(self) -> str:

@@ -107,6 +107,9 @@ class TypeformFormConfig(_Config):
     fields: dict[str, AttributeName] = {}
     # ConvertLoop segments (Person.segments_add; Customer.io shows them as attributes) and
     # SegMetrics tags (Person.tags_add): two lists, so each reaches only its own vendors.
+    # Take the respondent's email from the hidden field "email" when no answer gives one.
+    # Off by default: a hidden field is whatever the form's URL said, anyone can set it.
+    hidden_email: bool = False
     convertloop_segments: tuple[Segment, ...] = ()
     segmetrics_tags: tuple[Segment, ...] = ()
     vendors: frozenset[Vendor] | None = None

@@ -2,15 +2,21 @@
 
 - identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits and
   known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
-- event only: ``POST /events/send`` {identifiers, eventName, eventProperties};
+- event only: ``POST /events/send`` {identifiers, eventName};
 - identify and event (checkout_completed, invoice_paid, subscription_*):
   ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
-  eventName and eventProperties only (the contact properties are not repeated).
+  eventName only (the contact properties are not repeated).
+
+No ``eventProperties``: the document defines an event as ``email`` and ``eventName``, and
+every other field of its body as a contact attribute, so a nested object there would be
+refused. The event's details (amounts, plan) reach Loops as the contact properties of the
+identify call that precedes it, where the mapping sets them.
 
 Every ``POST /events/send`` carries ``Idempotency-Key`` = the message's key, stable
 across retries; a 409 means an earlier attempt got through (``duplicate``).
 
-Identifiers: ``email`` when known and ``userId`` = the Stripe customer id when known.
+Identifiers: ``email``, always (the document: "The only required field is email";
+events: "Both fields are required"), and ``userId`` = the Stripe customer id when known.
 
 Loops properties are flat (strings, numbers, booleans, dates): lists of plain values
 become ``"a, b"``, anything more nested compact JSON text, ``None`` is left out.
@@ -26,13 +32,11 @@ from __future__ import annotations
 from typing import Any
 
 from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
+from webhook_bridge.vendors.adapter_support import DeliveryResult, require_email, scalar_traits
 from webhook_bridge.vendors.loops import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
 
 # Keys the adapter owns; a trait of the same name would silently override them.
-_RESERVED = frozenset(
-    {"email", "userId", "user_id", "firstName", "lastName", "eventName", "eventProperties", "mailingLists"}
-)
+_RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "eventName", "mailingLists"})
 
 
 def identity(person: Person) -> dict[str, Any]:
@@ -53,10 +57,6 @@ def contact_properties(person: Person) -> dict[str, Any]:
     return properties
 
 
-def event_properties(properties: dict[str, Any]) -> dict[str, Any]:
-    return scalar_traits(properties)
-
-
 def idempotency_key_for(action: Action) -> str:
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.vendors_enum import Vendor
@@ -66,7 +66,7 @@ def idempotency_key_for(action: Action) -> str:
 
 def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
     result = DeliveryResult(vendor=VENDOR)
-    person = require_identified(VENDOR, action)
+    person = require_email(VENDOR, action)
     # Contact first, so the event's workflows see up-to-date properties. A failure stops
     # the delivery (the exception propagates) and the whole message is retried; both
     # calls are idempotent on retry: contacts/update is an upsert of the same properties,
@@ -79,9 +79,6 @@ def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None 
     if action.event is not None:
         fields = identity(person)
         fields["eventName"] = action.event.name
-        properties = event_properties(action.event.properties)
-        if properties:
-            fields["eventProperties"] = properties
         sent = client.send_event(EventRequest.parse(fields), idempotency_key or idempotency_key_for(action))
         result.record("POST /events/send")
         result.duplicate = sent.duplicate

@@ -21,7 +21,7 @@ from typing import Any, Protocol, cast
 import httpx
 
 from webhook_bridge.actions import Action
-from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.secrets import forget_cached_secrets, get_secret_value
 from webhook_bridge.vendors.adapter_support import DeliveryResult
 from webhook_bridge.vendors.base import BaseClient
 from webhook_bridge.vendors.errors import AuthenticationError
@@ -163,6 +163,8 @@ def deliver(vendor: Vendor, action: Action, idempotency_key: str) -> DeliveryRes
     try:
         return adapter(vendor).deliver(action, client, idempotency_key=idempotency_key)
     except AuthenticationError:
-        # Keys may have been rotated in Secrets Manager: the next attempt re-reads them.
+        # Keys may have been rotated in Secrets Manager: the next attempt reads them afresh,
+        # past the 5-minute cache, and the delivery layer retries on its normal schedule.
         forget_client(vendor)
+        forget_cached_secrets()
         raise
