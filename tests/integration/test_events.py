@@ -26,18 +26,24 @@ IDENTIFY = {(CL, "POST /people"), (LOOPS, "PUT /contacts/update"), (CIO, "PUT /c
 TRACK = {(CL, "POST /event_logs"), (LOOPS, "POST /events/send"), (CIO, "POST /customers/{id}/events")}
 IDENTIFY_AND_TRACK = TRACK | (IDENTIFY - {(SM, "POST /contact")})
 
-# The default mapping table of ARCHITECTURE.md, as vendor calls.
+# The default mapping table of docs/mapping.md, as vendor calls.
 EXPECTED: dict[str, set[tuple[Vendor, str]]] = {
     "customer.created": IDENTIFY,
     "customer.updated": IDENTIFY,
     "checkout.session.completed": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
+    "checkout.session.async_payment_succeeded": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
+    "checkout.session.async_payment_failed": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
     "invoice.paid": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /invoice")},
     "invoice.payment_failed": TRACK,
+    "invoice.upcoming": TRACK,
     "invoice_payment.paid": set(),
     "charge.refunded": TRACK | {(SM, "POST /invoice")},
+    "charge.dispute.created": TRACK,
     "customer.subscription.created": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
     "customer.subscription.updated": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
     "customer.subscription.deleted": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
+    "customer.subscription.paused": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
+    "customer.subscription.resumed": IDENTIFY_AND_TRACK | {(SM, "POST /contact"), (SM, "POST /subscription")},
     "customer.subscription.trial_will_end": TRACK,
     "form_response": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
     "form_response_partial": set(),

@@ -1,6 +1,6 @@
 """One configured client per vendor per process, and the single entry point of delivery.
 
-Configuration names are the ones in ARCHITECTURE.md: credentials and ids through
+Configuration names are the ones in the README's configuration table: credentials and ids through
 :func:`webhook_bridge.secrets.get_secret_value` (environment locally, Secrets Manager on
 AWS), API roots from the environment with the documented defaults. Only the adapter of
 the vendor being delivered is imported, which keeps a delivery function's cold start small.
