@@ -118,7 +118,8 @@ def test_every_event_is_answered_2xx(invoked: dict[Path, dict[str, Any]], bridge
     for path, response in invoked.items():
         body = json.loads(response["body"])
         assert response["statusCode"] == 200, (path, body)
-        assert body["status"] == ("accepted" if documented_vendors(path) else "ignored"), (path, body)
+        # Unmapped events are ignored; some mapped ones need a person earlier deliveries stored.
+        assert body["status"] in (("accepted", "ignored") if documented_vendors(path) else ("ignored",)), path
     for path, response in answers.items():
         assert response == {"batchItemFailures": []}, path
 
