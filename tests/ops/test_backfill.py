@@ -185,3 +185,32 @@ def test_else_from_the_stacks_stripe_api_secret(monkeypatch):
     assert secret.asked == [("bridge", "StripeApiSecret")]
     assert stripe_api_key("bridge", StackSecret('{"STRIPE_API_KEY": ""}')) is None
     assert stripe_api_key("bridge", StackSecret(None)) is None
+
+
+def test_an_imported_subscription_sets_state_and_tracks_nothing() -> None:
+    from webhook_bridge.actions import ActionKind
+    from webhook_bridge.mapping_config import MappingContext
+    from webhook_bridge.providers import map_stripe_event
+
+    webhook = fixture("customer.subscription.updated")
+    imported = imported_event(webhook["data"]["object"], webhook["created"] + 60)
+    [from_webhook] = map_stripe_event(webhook, MappingContext.in_memory())
+    [from_import] = map_stripe_event(imported, MappingContext.in_memory())
+
+    assert from_webhook.event is not None  # the same object, as a webhook, is tracked
+    assert (from_import.kind, from_import.identify, from_import.event) == (ActionKind.SUBSCRIPTION, True, None)
+    assert from_import.subscription == from_webhook.subscription.model_copy(
+        update={"end_date": from_import.subscription.end_date, "canceled_date": from_import.subscription.canceled_date}
+    )
+    assert from_import.person.traits == from_webhook.person.traits
+
+
+def test_an_imported_customer_is_identified_without_an_event() -> None:
+    from webhook_bridge.actions import ActionKind
+    from webhook_bridge.mapping_config import MappingContext
+    from webhook_bridge.providers import map_stripe_event
+
+    customer = fixture("customer.created")["data"]["object"]
+    [action] = map_stripe_event(imported_event(customer, 1_800_000_000), MappingContext.in_memory())
+    assert (action.kind, action.identify, action.event) == (ActionKind.IDENTIFY, True, None)
+    assert action.person.email == customer["email"].lower()

@@ -25,10 +25,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from webhook_bridge.providers.stripe.emitter import IMPORTED_EVENT_PREFIX
 from webhook_bridge.receiver.eventbridge import envelope_for
 
 SQS_BATCH_LIMIT = 10
-IMPORT_EVENT_PREFIX = "evt_import_"
 IMPORTED_TYPES = {"customer": "customer.updated", "subscription": "customer.subscription.updated"}
 
 
@@ -42,7 +42,7 @@ def imported_event(obj: dict[str, Any], read_at: int, api_version: str | None = 
     content = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     digest = hashlib.sha256(content).hexdigest()[:24]
     return {
-        "id": f"{IMPORT_EVENT_PREFIX}{digest}",
+        "id": f"{IMPORTED_EVENT_PREFIX}{digest}",
         "object": "event",
         "api_version": api_version,
         "created": read_at,
