@@ -22,7 +22,7 @@ from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.secrets import MissingSecretError
 from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.vendors.catalog import Vendor
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,

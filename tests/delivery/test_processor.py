@@ -21,7 +21,7 @@ from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.vendors.catalog import Vendor
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.exceptions import (
     APITimeoutError,
     BadRequestError,
     InternalServerError,

@@ -15,7 +15,7 @@ from tests.stripe_api import API_KEY, StripeApi, stripe_api
 from webhook_bridge.ops.backfill import imported_event, stripe_api_key
 from webhook_bridge.ops.cli import main as bridgectl
 from webhook_bridge.stripe_api import StripeLists
-from webhook_bridge.vendors.errors import AuthenticationError
+from webhook_bridge.vendors.exceptions import AuthenticationError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "2025-09-30.clover"
 SINCE = 1_761_955_200  # 2025-11-01T00:00:00Z

@@ -14,7 +14,7 @@ import stripe
 from tests.conftest import IDEMPOTENCY_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.actions import Action, ActionKind, Person
 from webhook_bridge.receiver.dedupe import EventDeduplicator
-from webhook_bridge.receiver.errors import MalformedBodyError
+from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.http import build_app
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.providers import STRIPE

@@ -55,7 +55,7 @@ def test_a_vendor_refusing_our_keys_makes_the_next_read_skip_the_cache(secret_id
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.vendors import registry
     from webhook_bridge.vendors.catalog import Vendor
-    from webhook_bridge.vendors.errors import AuthenticationError
+    from webhook_bridge.vendors.exceptions import AuthenticationError
 
     client, arn = secret_id
     client.put_secret_value(SecretId=arn, SecretString=json.dumps({"LOOPS_API_KEY": "revoked-key"}))

@@ -11,7 +11,7 @@ from webhook_bridge.routing import route
 from webhook_bridge.vendors.catalog import Vendor, vendors
 from webhook_bridge.vendors.customerio import adapter as customerio_adapter
 from webhook_bridge.vendors.customerio.client import CustomerIoClient
-from webhook_bridge.vendors.errors import InternalServerError
+from webhook_bridge.vendors.exceptions import InternalServerError
 from webhook_bridge.vendors.loops import adapter as loops_adapter
 from webhook_bridge.vendors.loops.client import LoopsClient
 from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter

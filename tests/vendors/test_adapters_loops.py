@@ -7,7 +7,7 @@ import pytest
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.vendors.catalog import Vendor
-from webhook_bridge.vendors.errors import InternalServerError, RateLimitError, RequestValidationError
+from webhook_bridge.vendors.exceptions import InternalServerError, RateLimitError, RequestValidationError
 from webhook_bridge.vendors.loops import adapter as loops_adapter
 from webhook_bridge.vendors.loops.client import LoopsClient
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from webhook_bridge.actions import Invoice
-from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
+from webhook_bridge.vendors.exceptions import InternalServerError, RequestValidationError
 from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from webhook_bridge.vendors import base
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,

@@ -11,7 +11,7 @@ import pytest
 
 from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
 from webhook_bridge.vendors.customerio.client import CustomerIoClient
-from webhook_bridge.vendors.errors import VendorError
+from webhook_bridge.vendors.exceptions import VendorError
 from webhook_bridge.vendors.loops.client import LoopsClient
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 

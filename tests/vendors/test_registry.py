@@ -9,7 +9,7 @@ from webhook_bridge.vendors import registry
 from webhook_bridge.vendors.catalog import Vendor, specs, vendors
 from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
 from webhook_bridge.vendors.customerio.client import CustomerIoClient
-from webhook_bridge.vendors.errors import AuthenticationError
+from webhook_bridge.vendors.exceptions import AuthenticationError
 from webhook_bridge.vendors.loops.client import LoopsClient
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 

@@ -8,7 +8,7 @@ import respx
 
 from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
 from webhook_bridge.vendors.customerio.client import CustomerIoClient
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.exceptions import (
     APIConnectionError,
     APITimeoutError,
     InternalServerError,

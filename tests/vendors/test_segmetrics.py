@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from webhook_bridge.vendors.errors import BadRequestError, RequestValidationError
+from webhook_bridge.vendors.exceptions import BadRequestError, RequestValidationError
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 from webhook_bridge.vendors.segmetrics.models import (
     AdPerformanceRequest,

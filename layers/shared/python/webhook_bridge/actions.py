@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.vendors.catalog import Vendor
 
 # Control, format (zero-width, bidi overrides), line and paragraph separators.
@@ -25,7 +26,7 @@ BillingCycle = Literal["year", "month", "week", "day"]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class InvalidEmailError(ValueError):
+class InvalidEmailError(BridgeError, ValueError):
     """An email with whitespace or control characters: refused, never sent on (or logged)."""
 
 

@@ -12,6 +12,8 @@ import os
 from functools import cache
 from typing import Any
 
+from webhook_bridge.exceptions import BridgeError
+
 SECRET_CACHE_SECONDS = 300
 
 
@@ -31,7 +33,7 @@ def forget_cached_secrets() -> None:
         _secrets_provider().clear_cache()
 
 
-class MissingSecretError(LookupError):
+class MissingSecretError(BridgeError, LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(f"secret {name} is not configured")
         self.name = name

@@ -27,7 +27,7 @@ from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.observability import error_fields, logger, metrics
 from webhook_bridge.vendors.catalog import Vendor
-from webhook_bridge.vendors.errors import VendorError
+from webhook_bridge.vendors.exceptions import VendorError
 
 IN_PROGRESS_RETRY_SECONDS = 30.0
 IDENTITY_UNKNOWN = "identity_unknown"  # the DLQ reason: replay once the customer is known

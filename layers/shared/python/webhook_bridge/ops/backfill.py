@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.providers.stripe.emitter import IMPORTED_EVENT_PREFIX
 from webhook_bridge.receiver.eventbridge import envelope_for
 
@@ -32,7 +33,7 @@ SQS_BATCH_LIMIT = 10
 IMPORTED_TYPES = {"customer": "customer.updated", "subscription": "customer.subscription.updated"}
 
 
-class QueueRefusedError(RuntimeError):
+class QueueRefusedError(BridgeError, RuntimeError):
     pass
 
 

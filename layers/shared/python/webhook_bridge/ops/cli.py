@@ -228,7 +228,7 @@ def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, a
 def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
     from webhook_bridge.ops.progress import ProgressBar
     from webhook_bridge.stripe_api import DEFAULT_BASE_URL, StripeLists
-    from webhook_bridge.vendors.errors import VendorError
+    from webhook_bridge.vendors.exceptions import VendorError
 
     queue = discover(sqs, args.stack).get(STRIPE_EVENTS)
     if queue is None:

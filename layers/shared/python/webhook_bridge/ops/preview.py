@@ -16,16 +16,17 @@ from typing import Any
 import httpx
 
 from webhook_bridge.actions import Action, VendorMessage
+from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.mapping_config import MappingConfig, MappingContext
 from webhook_bridge.privacy import mask_data, mask_text
-from webhook_bridge.receiver.errors import MalformedBodyError
 from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope, stripe_event
+from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.logic import vendor_messages
 from webhook_bridge.receiver.mapping import ProviderMapping
 from webhook_bridge.vendors import registry
 from webhook_bridge.vendors.catalog import Vendor
 from webhook_bridge.vendors.catalog import vendors as all_vendors
-from webhook_bridge.vendors.errors import VendorError
+from webhook_bridge.vendors.exceptions import VendorError
 
 SHOWN_HEADERS = ("content-type", "idempotency-key", "authorization")
 # Stricter than the logs' masking (privacy.mask_data): form answers and traits use free keys.
@@ -37,7 +38,7 @@ SUCCESS = {"success": True, "status": "success"}  # enough for every adapter's s
 REMEMBERED_EMAIL = "remembered@email-known-at-delivery.invalid"
 
 
-class PreviewError(Exception):
+class PreviewError(BridgeError):
     """The file is not an event the bridge receives."""
 
 

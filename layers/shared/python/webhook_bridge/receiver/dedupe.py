@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from webhook_bridge.delivery_log import DeliveryLog
-from webhook_bridge.receiver.errors import EventInProgressError
+from webhook_bridge.receiver.exceptions import EventInProgressError
 
 
 class EventDeduplicator:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from webhook_bridge.actions import Action, VendorMessage
 from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
-from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError, ReceiverError
+from webhook_bridge.receiver.exceptions import MalformedBodyError, PayloadTooLargeError, ReceiverError
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.routing import route
 from webhook_bridge.secrets import MissingSecretError, get_secret_value

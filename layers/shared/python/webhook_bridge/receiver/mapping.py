@@ -9,7 +9,7 @@ from typing import Any
 from webhook_bridge.actions import Action, InvalidEmailError
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers.exceptions import MappingError
-from webhook_bridge.receiver.errors import MalformedBodyError
+from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.settings import ReceiverSettings
 from webhook_bridge.vendors.catalog import Vendor
 

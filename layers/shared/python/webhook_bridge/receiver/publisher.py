@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from webhook_bridge.actions import VendorMessage
-from webhook_bridge.receiver.errors import QueueUnavailableError
+from webhook_bridge.receiver.exceptions import QueueUnavailableError
 from webhook_bridge.vendors.catalog import Vendor, vendors
 
 SQS_BATCH_LIMIT = 10

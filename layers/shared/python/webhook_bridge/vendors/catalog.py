@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import core_schema
 
+from webhook_bridge.exceptions import BridgeError
+
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
 
@@ -64,7 +66,7 @@ class VendorSpec:
         return importlib.import_module(f"{self.package}.{name}")
 
 
-class UnknownVendorError(ValueError):
+class UnknownVendorError(BridgeError, ValueError):
     """A vendor name no spec declares (a ``ValueError``, as pydantic and argparse expect)."""
 
 

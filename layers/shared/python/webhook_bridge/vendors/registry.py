@@ -22,10 +22,10 @@ import httpx
 
 from webhook_bridge.actions import Action
 from webhook_bridge.secrets import forget_cached_secrets, get_secret_value
-from webhook_bridge.vendors.adapter_support import DeliveryResult
 from webhook_bridge.vendors.base import BaseClient
 from webhook_bridge.vendors.catalog import Vendor, VendorSpec
-from webhook_bridge.vendors.errors import AuthenticationError
+from webhook_bridge.vendors.exceptions import AuthenticationError
+from webhook_bridge.vendors.results import DeliveryResult
 
 RequestHook = Callable[[], object]
 

@@ -15,7 +15,8 @@ from pydantic import ConfigDict, field_validator, model_validator
 
 from webhook_bridge.vendors.base import BaseClient, basic_auth
 from webhook_bridge.vendors.convertloop.spec import SPEC
-from webhook_bridge.vendors.request_model import Email, NonEmptyStr, VendorRequest
+from webhook_bridge.vendors.fields import Email, NonEmptyStr
+from webhook_bridge.vendors.requests import VendorRequest
 from webhook_bridge.vendors.wire_formats import iso_utc, jsonable
 
 DEFAULT_BASE_URL = SPEC.base_urls["CONVERTLOOP_BASE_URL"]

@@ -20,7 +20,8 @@ from ulid import ULID
 
 from webhook_bridge.vendors.base import BaseClient, basic_auth
 from webhook_bridge.vendors.customerio.spec import SPEC
-from webhook_bridge.vendors.request_model import NonEmptyStr, VendorRequest
+from webhook_bridge.vendors.fields import NonEmptyStr
+from webhook_bridge.vendors.requests import VendorRequest
 from webhook_bridge.vendors.wire_formats import jsonable, unix_millis, unix_seconds
 
 DEFAULT_BASE_URL = SPEC.base_urls["CUSTOMERIO_BASE_URL"]

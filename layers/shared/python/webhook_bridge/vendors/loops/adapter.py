@@ -33,8 +33,10 @@ from __future__ import annotations
 from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_email, scalar_traits
+from webhook_bridge.vendors.identifiers import require_email
 from webhook_bridge.vendors.loops.client import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
+from webhook_bridge.vendors.results import DeliveryResult, erase
+from webhook_bridge.vendors.wire_formats import scalar_traits
 
 # Keys the adapter owns; a trait of the same name would silently override them.
 _RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "eventName", "mailingLists"})

@@ -16,9 +16,10 @@ import httpx
 from pydantic import ConfigDict, Field, model_validator
 
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.errors import ConflictError
+from webhook_bridge.vendors.exceptions import ConflictError
+from webhook_bridge.vendors.fields import Email, NonEmptyStr
 from webhook_bridge.vendors.loops.spec import SPEC
-from webhook_bridge.vendors.request_model import Email, NonEmptyStr, VendorRequest, invalid
+from webhook_bridge.vendors.requests import VendorRequest, invalid
 from webhook_bridge.vendors.wire_formats import iso_utc
 
 DEFAULT_BASE_URL = SPEC.base_urls["LOOPS_BASE_URL"]

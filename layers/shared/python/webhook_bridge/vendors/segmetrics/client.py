@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.request_model import invalid
+from webhook_bridge.vendors.requests import invalid
 from webhook_bridge.vendors.segmetrics.models import (
     VENDOR,
     AdPerformanceRequest,
