@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -20,8 +21,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.processor import AlreadyInProgress
 from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.observability import metrics
+from webhook_bridge.vendors.results import DeliveryResult
 
-VendorCall = Callable[[VendorMessage], None]
+# What the adapter reports (None from a call that reports nothing, e.g. a test double).
+VendorCall = Callable[[VendorMessage], DeliveryResult | None]
 
 
 class IdempotentDelivery:
@@ -46,7 +50,7 @@ class IdempotentDelivery:
             key_prefix=key_prefix,
         )
         def deliver(key_data: dict[str, str], message: VendorMessage, called: list[bool]) -> dict[str, Any]:
-            call(message)
+            count_result(call(message))
             called.append(True)
             return {"delivered": True}
 
@@ -66,3 +70,14 @@ class IdempotentDelivery:
         if called:
             self._log.delivered(message)
         return bool(called)
+
+
+def count_result(result: DeliveryResult | None) -> None:
+    """What the vendor said beyond success: it had already done it (Loops' 409 on a reused
+    Idempotency-Key, a 404 on erase), or the adapter found nothing to send."""
+    if result is None:
+        return
+    if result.duplicate:
+        metrics.add_metric(name="VendorDuplicate", unit=MetricUnit.Count, value=1)
+    if result.skipped:
+        metrics.add_metric(name="NothingToSend", unit=MetricUnit.Count, value=1)

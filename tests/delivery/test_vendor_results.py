@@ -1,0 +1,43 @@
+"""What an adapter reports beyond success reaches the metrics: the vendor had already done
+it (Loops' 409 on a reused Idempotency-Key), or there was nothing to send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import IDEMPOTENCY_TABLE, FakeAws, LambdaContextStub
+from tests.delivery.test_processor import make_message
+from webhook_bridge.delivery import once as once_module
+from webhook_bridge.delivery.once import IdempotentDelivery
+from webhook_bridge.vendors.results import DeliveryResult
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    names: list[str] = []
+
+    def add_metric(name: str, *args: Any, **kwargs: Any) -> None:
+        names.append(name)
+
+    monkeypatch.setattr(once_module.metrics, "add_metric", add_metric)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (DeliveryResult("loops", calls=["POST /events/send"], duplicate=True), ["VendorDuplicate"]),
+        (DeliveryResult("loops", skipped="nothing to identify or track"), ["NothingToSend"]),
+        (DeliveryResult("loops", calls=["PUT /contacts/update"]), []),
+    ],
+    ids=["vendor-duplicate", "nothing-to-send", "plain-delivery"],
+)
+def test_the_adapters_result_is_counted_once(aws: FakeAws, counted: list[str], result, expected) -> None:
+    deliver = IdempotentDelivery(lambda message: result, IDEMPOTENCY_TABLE, 3600, aws.dynamodb)
+    deliver.register_lambda_context(LambdaContextStub())
+    message = make_message()
+    assert deliver(message) is True
+    assert deliver(message) is False  # a replay of our own record: the vendor is not asked again
+    assert counted == expected
