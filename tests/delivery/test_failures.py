@@ -12,7 +12,6 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from tests.delivery.test_processor import SpySqs, VendorDouble, make_message, record
-from webhook_bridge.delivery import processor as processor_module
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import StateLedger
@@ -53,17 +52,6 @@ class ThrottledDynamoDB:
             return call(**kwargs)
 
         return throttled
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    names: list[str] = []
-
-    def add_metric(name: str, *args: Any, **kwargs: Any) -> None:
-        names.append(name)
-
-    monkeypatch.setattr(processor_module.metrics, "add_metric", add_metric)
-    return names
 
 
 @pytest.fixture

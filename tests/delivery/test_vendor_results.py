@@ -3,26 +3,12 @@ it (Loops' 409 on a reused Idempotency-Key), or there was nothing to send."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.conftest import IDEMPOTENCY_TABLE, FakeAws, LambdaContextStub
 from tests.delivery.test_processor import make_message
-from webhook_bridge.delivery import once as once_module
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.vendors.results import DeliveryResult
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    names: list[str] = []
-
-    def add_metric(name: str, *args: Any, **kwargs: Any) -> None:
-        names.append(name)
-
-    monkeypatch.setattr(once_module.metrics, "add_metric", add_metric)
-    return names
 
 
 @pytest.mark.parametrize(
