@@ -14,7 +14,7 @@ import pytest
 from devstack.sandbox import SandboxServer
 from tests.providers.conftest import context, typeform_payload
 from webhook_bridge.actions import Action, Attribution
-from webhook_bridge.providers import map_typeform_event
+from webhook_bridge.providers.typeform import map_typeform_event
 from webhook_bridge.vendors import registry
 from webhook_bridge.vendors.catalog import vendors
 

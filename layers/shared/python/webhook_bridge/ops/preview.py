@@ -98,12 +98,12 @@ def read_event(document: Any) -> tuple[str, dict[str, Any]]:
 
 def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendor, ...] | None = None) -> Preview:
     """``vendors``: every known vendor when None."""
-    from webhook_bridge.providers import MAPPERS
+    from webhook_bridge.receiver.providers import PROVIDERS
 
     provider, payload = read_event(document)
-    mapping = ProviderMapping(MAPPERS[provider], MappingContext.in_memory(MappingConfig.from_json(mapping_json)))
-    id_field, type_field = ("id", "type") if provider == "stripe" else ("event_id", "event_type")
-    result = Preview(provider, payload.get(id_field), payload.get(type_field))
+    spec = PROVIDERS[provider]
+    mapping = ProviderMapping(spec.mapper(), MappingContext.in_memory(MappingConfig.from_json(mapping_json)))
+    result = Preview(provider, payload.get(spec.id_field), payload.get(spec.type_field))
     try:
         result.actions, messages = vendor_messages(mapping, vendors or all_vendors(), payload)
     except MalformedBodyError as exc:
