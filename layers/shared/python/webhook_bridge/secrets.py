@@ -8,11 +8,11 @@ no deploy. A delivery function reads its vendor's secret and the Stripe API key'
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
 from webhook_bridge.exceptions import BridgeError
+from webhook_bridge.settings import environment_value, secret_ids
 
 SECRET_CACHE_SECONDS = 300
 
@@ -40,9 +40,7 @@ class MissingSecretError(BridgeError, LookupError):
 
 
 def _from_secrets_manager(name: str) -> str | None:
-    for secret_id in (part.strip() for part in os.environ.get("SECRET_ID", "").split(",")):
-        if not secret_id:
-            continue
+    for secret_id in secret_ids():
         bundle = _secrets_provider().get(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
         value = bundle.get(name) if isinstance(bundle, dict) else None
         if value:
@@ -51,7 +49,7 @@ def _from_secrets_manager(name: str) -> str | None:
 
 
 def get_secret_value(name: str, *, required: bool = True) -> str | None:
-    value = os.environ.get(name) or _from_secrets_manager(name)
+    value = environment_value(name) or _from_secrets_manager(name)
     if not value and required:
         raise MissingSecretError(name)
     return value or None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from urllib.parse import urlparse
 from webhook_bridge.ops import backfill, controls, dlq
 from webhook_bridge.ops.queues import STRIPE_EVENTS, VendorQueues, discover, queue_names
 from webhook_bridge.ops.selection import Selection, parse_when
+from webhook_bridge.settings import environment_value
 from webhook_bridge.vendors.catalog import Vendor, vendors
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -152,7 +152,7 @@ def _aws_client(service: str) -> Any:
 
     session = boto3.Session()
     variable = f"AWS_ENDPOINT_URL_{service.upper()}"
-    endpoint = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL") or ""
+    endpoint = environment_value(variable) or environment_value("AWS_ENDPOINT_URL") or ""
     if urlparse(endpoint).hostname in LOOPBACK:
         # The local stack (moto) accepts any credentials and region; don't make people invent them.
         local: dict[str, Any] = {"region_name": session.region_name or "us-east-1"}
@@ -215,7 +215,7 @@ def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, a
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
-        mapping = mapping_file.read_text(encoding="utf-8") if mapping_file else os.environ.get("BRIDGE_MAPPING")
+        mapping = mapping_file.read_text(encoding="utf-8") if mapping_file else environment_value("BRIDGE_MAPPING")
         chosen = tuple(Vendor(v) for v in vendors) if vendors else None
         result = preview(document, mapping, chosen)
     except (OSError, ValueError, PreviewError, MappingConfigError) as error:
@@ -239,7 +239,7 @@ def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
         if key is None:
             print("set STRIPE_API_KEY (a restricted key that reads events, customers, subscriptions)", file=sys.stderr)
             return 2
-        stripe = StripeLists(key, os.environ.get("STRIPE_API_BASE_URL") or DEFAULT_BASE_URL)
+        stripe = StripeLists(key, environment_value("STRIPE_API_BASE_URL") or DEFAULT_BASE_URL)
     try:
         events = _stripe_events(args, stripe)
     except VendorError as error:  # its message names the route and Stripe's reason, masked

@@ -13,7 +13,6 @@ each one must be paced.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, cast
@@ -22,6 +21,7 @@ import httpx
 
 from webhook_bridge.actions import Action
 from webhook_bridge.secrets import forget_cached_secrets, get_secret_value
+from webhook_bridge.settings import environment_value
 from webhook_bridge.vendors.base import BaseClient
 from webhook_bridge.vendors.catalog import Vendor, VendorSpec
 from webhook_bridge.vendors.exceptions import AuthenticationError
@@ -47,7 +47,7 @@ def _secret(name: str) -> str:
 def configuration(spec: VendorSpec, secret: Callable[[str], str] = _secret) -> dict[str, str]:
     """The vendor's credentials (``secret``) and API roots (environment, else the documented default)."""
     values = {name: secret(name) for name in spec.secret_keys}
-    values.update({name: os.environ.get(name) or default for name, default in spec.base_urls.items()})
+    values.update({name: environment_value(name) or default for name, default in spec.base_urls.items()})
     return values
 
 
