@@ -83,8 +83,9 @@ def test_a_forgotten_email_is_gone_and_no_older_fact_brings_it_back(
 ) -> None:
     identities, _ = stores
     identities.remember("cus_1", "ada@example.com", "0.000000000200.0.0.evt_b")
+    assert not identities.forgotten("cus_1") and not identities.forgotten("cus_2")
     identities.forget("cus_1", customer_erasure_version(150, "evt_del"))  # erasure outranks any date
-    assert identities.lookup("cus_1") is None
+    assert (identities.lookup("cus_1"), identities.forgotten("cus_1")) == (None, True)
     identities.remember("cus_1", "ada@example.com", "0.000000000300.0.0.evt_late")  # even a later-dated one
     identities.remember("cus_1", "ada@example.com", "0.000000000900.0.0.api")  # nor Stripe's API answer
     identities.forget("cus_1", customer_erasure_version(150, "evt_del"))  # deleted twice

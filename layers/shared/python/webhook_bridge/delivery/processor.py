@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.failures import Failure, classify
-from webhook_bridge.delivery.identity import IdentityResolver
+from webhook_bridge.delivery.identity import CustomerErased, IdentityResolver
 from webhook_bridge.delivery.ordering import Plan, StateLedger
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
@@ -136,7 +136,11 @@ class DeliveryProcessor:
         person = message.action.person
         if person.email or not person.stripe_customer_id:
             return message
-        email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        try:
+            email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        except CustomerErased:
+            # Erased before its erase reached the ledger: nothing about them is sent.
+            return self._count(Outcome.STALE)
         if email:
             action = message.action.model_copy(update={"person": person.model_copy(update={"email": email})})
             return message.model_copy(update={"action": action})

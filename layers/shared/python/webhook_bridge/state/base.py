@@ -44,6 +44,9 @@ class IdentityStore(Protocol):
         """Drop the customer's email (erasure), keeping only ``version``: an event older
         than it can no longer teach the email again. Erasure versions are terminal."""
 
+    def forgotten(self, customer_id: str) -> bool:
+        """The customer's email was dropped by ``forget``: there is none to look for."""
+
 
 class InvoiceMemory(Protocol):
     def remember(self, record: RememberedInvoice, payment_intent_id: str | None = None) -> None:

@@ -104,6 +104,10 @@ class DynamoIdentityStore(_DynamoStore):
         item = self._get(self._pk(customer_id))
         return item["email"]["S"] if item and "email" in item else None
 
+    def forgotten(self, customer_id: str) -> bool:
+        item = self._get(self._pk(customer_id))
+        return item is not None and "email" not in item
+
 
 class DynamoInvoiceMemory(_DynamoStore):
     @staticmethod

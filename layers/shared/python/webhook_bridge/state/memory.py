@@ -15,6 +15,10 @@ class InMemoryIdentityStore:
     def forget(self, customer_id: str, version: str) -> None:
         self._set(customer_id, None, version)
 
+    def forgotten(self, customer_id: str) -> bool:
+        known = self.emails.get(customer_id)
+        return known is not None and known[0] is None
+
     def _set(self, customer_id: str, email: str | None, version: str) -> None:
         known = self.emails.get(customer_id)
         if known is None or known[1] <= version:  # same rule as the DynamoDB condition
