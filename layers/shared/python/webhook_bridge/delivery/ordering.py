@@ -176,25 +176,29 @@ class StateLedger:
                 ExpressionAttributeValues={":v": {"S": version}},
             )
 
-    def _entries(self, message: VendorMessage) -> tuple[LedgerEntry | None, LedgerEntry | None]:
-        """The entries of the Stripe customer the action names and of its own ordering key
-        (``None`` where there is none), read once when they are the same."""
+    def _customer_entry(self, message: VendorMessage) -> LedgerEntry | None:
+        """The entry of the Stripe customer the action names, if it names one."""
         customer_id = message.action.person.stripe_customer_id
-        customer = customer_key(customer_id) if customer_id else None
+        return self.read(message.vendor, customer_key(customer_id)) if customer_id else None
+
+    def _own_entry(self, message: VendorMessage, customer: LedgerEntry | None) -> LedgerEntry | None:
+        """The entry of the action's own ordering key: the customer's, read once, when it is that key."""
         key = message.action.ordering_key
-        customer_entry = self.read(message.vendor, customer) if customer else None
-        if key is None or key == customer:
-            return customer_entry, customer_entry
-        return customer_entry, self.read(message.vendor, key)
+        if key is None:
+            return None
+        customer_id = message.action.person.stripe_customer_id
+        if customer is not None and customer_id and key == customer_key(customer_id):
+            return customer
+        return self.read(message.vendor, key)
 
     def plan(self, message: VendorMessage) -> Plan:
-        customer, entry = self._entries(message)
+        customer = self._customer_entry(message)
         if customer is not None and customer.erased and message.action.kind is not ActionKind.ERASE:
             # Nothing more about an erased person, to any vendor: its own erase message
             # comes (or came) to every vendor that can erase.
             return Plan(None)
-        key = message.action.ordering_key
-        if key is None or entry is None:
+        entry = self._own_entry(message, customer)
+        if entry is None:
             return Plan(message)
         newest = entry.newest
         if newest is None or (message.action.ordering_version or "") > newest.version:
@@ -212,7 +216,7 @@ class StateLedger:
         key = message.action.ordering_key
         if key is not None and plan.sends_version is not None and called:
             self.mark_sent(message.vendor, key, plan.sends_version)
-        customer, entry = self._entries(message)
+        customer = self._customer_entry(message)
         if customer is not None and customer.newest is not None and customer.newest.erased:
             if message.action.kind is ActionKind.ERASE:
                 return None
@@ -220,8 +224,11 @@ class StateLedger:
             # again, under the email it was sent with (maybe older than the one erased).
             erase = erase_again(plan.message or message, customer.newest.version)
             return erase if vendor_handles(message.vendor, erase.action) else None
-        if entry is None or entry.newest is None or (called and plan.sends_version is None):
+        if key is None or (called and plan.sends_version is None):
             return None  # unordered, or the event alone was sent: no state that could be stale
+        entry = self._own_entry(message, customer)
+        if entry is None or entry.newest is None:
+            return None
         # A replayed delivery (not called) does not know which state went out: compare with
         # what the vendor is known to hold.
         sent = plan.sends_version if called else entry.sent
