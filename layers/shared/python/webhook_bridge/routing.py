@@ -12,9 +12,16 @@ from webhook_bridge.actions import Action
 from webhook_bridge.vendors.catalog import Vendor
 
 
+def vendor_handles(vendor: Vendor, action: Action) -> bool:
+    """True when the vendor's spec says its adapter has something to do for this action."""
+    return vendor.spec.handles(action)
+
+
 def route(action: Action, enabled: Iterable[Vendor], allowed: Iterable[Vendor] | None = None) -> list[Vendor]:
     """Vendors to send ``action`` to: enabled, allowed by configuration, and with work to do."""
     allowed_set = set(allowed) if allowed is not None else None
     return [
-        vendor for vendor in enabled if (allowed_set is None or vendor in allowed_set) and vendor.spec.handles(action)
+        vendor
+        for vendor in enabled
+        if (allowed_set is None or vendor in allowed_set) and vendor_handles(vendor, action)
     ]
