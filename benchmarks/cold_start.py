@@ -374,8 +374,8 @@ def run() -> BenchResult:
             "stripe imports webhook_bridge.providers.typeform": module_ms(
                 imports["stripe"], "webhook_bridge.providers.typeform"
             ),
-            "typeform imports webhook_bridge.providers.stripe": module_ms(
-                imports["typeform"], "webhook_bridge.providers.stripe"
+            "typeform imports webhook_bridge.providers.stripe.mapper": module_ms(
+                imports["typeform"], "webhook_bridge.providers.stripe.mapper"
             ),
         },
         "module_ms": {
