@@ -370,6 +370,14 @@ def run() -> BenchResult:
         "first_invocation_ms_median": {v: median(v, "first_ms") for v in VARIANTS if v != "baseline"},
         "import_total_ms": {v: round(p["total_ms"], 1) for v, p in imports.items()},
         "import_offenders_stripe": offenders,
+        # Kept in docs/benchmarks.md's results comment, so the next run shows what moved.
+        "import_beyond_baseline_ms": {
+            variant: {
+                row["package"]: row["beyond_baseline_ms"]
+                for row in import_offenders(imports[variant], imports["baseline"], top=12)
+            }
+            for variant in ("stripe", "typeform", "delivery")
+        },
         "cross_provider_import_ms": {
             "stripe imports webhook_bridge.providers.typeform": module_ms(
                 imports["stripe"], "webhook_bridge.providers.typeform"
