@@ -63,8 +63,22 @@ def receiver_side(warm: dict[str, Any], mean_ms: float) -> dict[str, float]:
     }
 
 
+DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
+
+
+def dynamodb_per_record(unpaced: dict[str, Any]) -> tuple[float, float]:
+    """(writes, reads) per delivered record; items are small (1 WRU, 1 RRU each). Runs that did
+    not record the operations price every call as a write."""
+    operations = unpaced.get("calls_by_operation_per_record")
+    if not operations:
+        return unpaced["aws_calls_per_record"], 0.0
+    dynamodb = {name.split(":", 1)[1]: n for name, n in operations.items() if name.startswith("dynamodb:")}
+    reads = sum(n for operation, n in dynamodb.items() if operation in DYNAMODB_READS)
+    return sum(dynamodb.values()) - reads, reads
+
+
 def delivery_side(
-    messages: int, invocation_ms: float, per_invocation: float, calls_per_message: float, log_bytes: float
+    messages: int, invocation_ms: float, per_invocation: float, per_record: tuple[float, float], log_bytes: float
 ):
     """Cost per webhook of delivering ``messages`` (one per vendor): Lambda, SQS receive/delete, DynamoDB, logs.
 
@@ -76,7 +90,9 @@ def delivery_side(
         "lambda_requests": invocations * PRICES["lambda_per_million_requests"] / 1e6,
         "lambda_duration": invocations * math.ceil(invocation_ms) / 1000 * gb * PRICES["lambda_gb_second_arm64"],
         "sqs_receive_delete": 2 * invocations * PRICES["sqs_standard_per_million_requests"] / 1e6,
-        "dynamodb": messages * calls_per_message * PRICES["dynamodb_per_million_wru"] / 1e6,
+        "dynamodb": messages
+        * (per_record[0] * PRICES["dynamodb_per_million_wru"] + per_record[1] * PRICES["dynamodb_per_million_rru"])
+        / 1e6,
         "logs": (messages * log_bytes + invocations * LAMBDA_REPORT_LINE_BYTES)
         / 1024**3
         * PRICES["cloudwatch_logs_per_gb_ingested"],
@@ -102,7 +118,7 @@ def candidates(
     Only what each option changes is recomputed; everything else is the steady-traffic figure.
     None of these is deployed; ``docs/benchmarks.md`` says which would keep the guarantees."""
     one_call_ms, batch10_ms = unpaced["one_call_ms"]["mean"], unpaced["batch_ms"]["mean"]
-    calls, log_bytes = unpaced["aws_calls_per_record"], unpaced.get("log_bytes_per_record", 0.0)
+    calls, log_bytes = dynamodb_per_record(unpaced), unpaced.get("log_bytes_per_record", 0.0)
     messages = warm["messages_per_webhook"]
     receiver = receiver_side(warm, warm["real_ms"]["mean"])
 
@@ -153,7 +169,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         if not warm or not unpaced:
             continue
         one_call_ms = unpaced["one_call_ms"]["mean"]
-        calls_per_message = unpaced["aws_calls_per_record"]
+        calls_per_message = dynamodb_per_record(unpaced)
         log_per_message = unpaced.get("log_bytes_per_record", 0.0)
         messages = warm["messages_per_webhook"]
         steady = {
@@ -196,7 +212,8 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
                 "delivery_one_call_mean_ms": one_call_ms,
                 "messages_per_webhook": messages,
                 "aws_calls_per_webhook": warm["calls_per_webhook"],
-                "dynamodb_calls_per_message": calls_per_message,
+                "dynamodb_writes_reads_per_message": calls_per_message,
+                "delivery_calls_by_operation_per_record": unpaced.get("calls_by_operation_per_record", {}),
             },
         }
         label = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}[provider]

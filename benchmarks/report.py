@@ -499,6 +499,14 @@ def _cost_candidates(add: Any, scenarios: dict[str, dict[str, Any]]) -> None:
         totals = " | ".join(f"{s['candidates'][name]['total']:.2f}" for s in scenarios.values())
         add(f"| {name} | {row['records_per_invocation']:.1f} | {totals} | {row['dynamodb']:.2f} |")
     add("")
+    operations = scenarios[first_name]["inputs"].get("delivery_calls_by_operation_per_record")
+    if operations:
+        add(
+            "What the delivery DynamoDB line prices, per delivered record (writes at 1 WRU, reads at 1 RRU): "
+            + ", ".join(f"{name} x {n:g}" for name, n in operations.items())
+            + ". No batching window or fan-out changes these; only fewer writes per delivered action would."
+        )
+        add("")
 
 
 def _findings(add: Any, details: dict[str, dict[str, Any]], figures: list[Figure]) -> None:
@@ -604,6 +612,20 @@ def _findings(add: Any, details: dict[str, dict[str, Any]], figures: list[Figure
             "for `MAPPERS`, defeating `provider_mapping()`'s lazy imports. Measured under `-X importtime`: "
             + "; ".join(f"{k} {v:.0f} ms" for k, v in cross.items())
             + ". Fix: a lazy package `__init__` (module `__getattr__`), or `MappingError` outside the package.",
+        )
+    by_key = {f.key: f for f in figures}
+    bare, receiver = by_key.get("cold_start.floor"), by_key.get("cold_start.stripe")
+    if bare and receiver and bare.ratio and receiver.baseline and receiver.status == "GAP":
+        finding(
+            "Most of the 1.3x budget goes to the receiver's own AWS calls.",
+            f"Bare boto3 making the Stripe receiver's calls (three clients, a secret read, four DynamoDB writes, "
+            f"four sends) takes {fmt(bare.value, 'ms')}, {bare.ratio:.2f}x the baseline, which builds one client "
+            f"and sends once. Of the 1.3x budget ({fmt(receiver.baseline * 1.3, 'ms')}) that leaves "
+            f"{fmt(max(receiver.baseline * 1.3 - (bare.value or 0), 0), 'ms')} for importing powertools, pydantic "
+            "and the bridge and building its models, which take more than that on their own (the table under "
+            "*Cold start and memory*). Closing the rest takes fewer calls on the "
+            "request path (one SNS publish instead of four sends) or SnapStart, whose emulated restore is in "
+            "the table above.",
         )
     offenders = cold.get("import_offenders_stripe")
     module_times = {k: v for k, v in (cold.get("module_ms") or {}).items() if v and v >= 5}
