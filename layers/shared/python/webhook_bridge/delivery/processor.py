@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,11 +20,12 @@ from pydantic import ValidationError
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.failures import Failure, classify
-from webhook_bridge.delivery.identity import IdentityResolver
-from webhook_bridge.delivery.ordering import Plan, StateLedger
+from webhook_bridge.delivery.identity import CustomerErased, IdentityResolver
+from webhook_bridge.delivery.ordering import Plan, SkipReason, StateLedger
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import error_fields, logger, metrics
 from webhook_bridge.vendors.errors import VendorError
 from webhook_bridge.vendors_enum import Vendor
@@ -61,6 +62,7 @@ class DeliveryProcessor:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.time
     vendor: Vendor | None = None  # the vendor whose queue this function reads
+    log: DeliveryLog | None = None  # for `bridgectl trace`
 
     def start_invocation(self, context: object) -> None:
         register = getattr(self.deliver_once, "register_lambda_context", None)
@@ -98,15 +100,17 @@ class DeliveryProcessor:
             return Outcome.NOT_DUE
         # First, so that the newest state is known even while this action waits.
         self.ordering.record(message)
-        identified = self._with_identity(message, body, state, now)
-        if isinstance(identified, Outcome):
-            return identified
-        message = identified
+        # Before the email is looked for: nothing is left to send for a stale state or an
+        # erased person, whose email is forgotten.
         plan = self.ordering.plan(message)
         if plan.message is None:
-            return self._count(Outcome.STALE)
+            return self._skip(message, plan.skipped or SkipReason.NEWER_STATE_SENT)
+        identified = self._with_identity(plan.message, body, state, now)
+        if isinstance(identified, Outcome):
+            return identified
+        plan = replace(plan, message=identified)
         try:
-            called = self.deliver_once(plan.message)
+            called = self.deliver_once(identified)
         except AlreadyInProgress:
             self.queue.requeue(body, state.deferred(now, IN_PROGRESS_RETRY_SECONDS))
             return Outcome.NOT_DUE
@@ -134,7 +138,11 @@ class DeliveryProcessor:
         person = message.action.person
         if person.email or not person.stripe_customer_id:
             return message
-        email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        try:
+            email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        except CustomerErased:
+            # Erased before its erase reached the ledger: nothing about them is sent.
+            return self._skip(message, SkipReason.ERASED)
         if email:
             action = message.action.model_copy(update={"person": person.model_copy(update={"email": email})})
             return message.model_copy(update={"action": action})
@@ -145,6 +153,11 @@ class DeliveryProcessor:
         logger.warning("dead-lettered", extra={"reason": IDENTITY_UNKNOWN})
         self.queue.dead_letter(body, state, FailureReport(IDENTITY_UNKNOWN, "IdentityUnknown"))
         return self._count(Outcome.DEAD_LETTERED)
+
+    def _skip(self, message: VendorMessage, reason: SkipReason) -> Outcome:
+        if self.log is not None:
+            self.log.skipped(message, reason.value)
+        return self._count(Outcome.STALE)
 
     def _after_failure(self, body: str, state: RetryState, failure: Failure, now: float) -> Outcome:
         if failure.auth:
