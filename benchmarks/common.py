@@ -523,7 +523,7 @@ def vendor_message_bodies(vendor: str, count: int, token: str, start: int = 0) -
     """SQS bodies for ``vendor``: customer.created of distinct customers, mapped by the real Stripe mapping."""
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers.stripe import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
     from webhook_bridge.vendors.catalog import Vendor
 
     context = MappingContext.in_memory()

@@ -190,7 +190,7 @@ def test_else_from_the_stacks_stripe_api_secret(monkeypatch):
 def test_an_imported_subscription_sets_state_and_tracks_nothing() -> None:
     from webhook_bridge.actions import ActionKind
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers.stripe import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
     webhook = fixture("customer.subscription.updated")
     imported = imported_event(webhook["data"]["object"], webhook["created"] + 60)
@@ -208,7 +208,7 @@ def test_an_imported_subscription_sets_state_and_tracks_nothing() -> None:
 def test_an_imported_customer_is_identified_without_an_event() -> None:
     from webhook_bridge.actions import ActionKind
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers.stripe import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
     customer = fixture("customer.created")["data"]["object"]
     [action] = map_stripe_event(imported_event(customer, 1_800_000_000), MappingContext.in_memory())

@@ -9,7 +9,8 @@ import pytest
 from tests.providers.conftest import CURRENT, EMAIL, STORIES, Story, context, stripe_event, typeform_payload
 from webhook_bridge.actions import ActionKind, Person, TrackEvent
 from webhook_bridge.mapping_config import STRIPE_DEFAULT_EVENTS, MappingConfig, MappingConfigError, MappingContext
-from webhook_bridge.providers.stripe import HANDLERS, map_stripe_event
+from webhook_bridge.providers.stripe.handlers import HANDLERS
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.typeform import map_typeform_event
 from webhook_bridge.routing import route
 from webhook_bridge.settings import ReceiverSettings

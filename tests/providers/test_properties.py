@@ -13,7 +13,8 @@ from tests.providers.conftest import CURRENT, OLD, context, stripe_event, typefo
 from webhook_bridge.actions import Action
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers.exceptions import MappingError
-from webhook_bridge.providers.stripe import HANDLERS, map_stripe_event
+from webhook_bridge.providers.stripe.handlers import HANDLERS
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.typeform import map_typeform_event
 
 Mapper = Callable[[dict[str, Any], MappingContext], list[Action]]

@@ -10,7 +10,7 @@ import pytest
 from tests.providers.conftest import EMAIL, STORIES, VERSIONS, context, stripe_event
 from webhook_bridge.actions import ActionKind, Person
 from webhook_bridge.mapping_config import MappingConfig, MappingConfigError
-from webhook_bridge.providers.stripe import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.stripe.ordering import customer_key
 from webhook_bridge.routing import route
 from webhook_bridge.vendors.catalog import Vendor, vendors

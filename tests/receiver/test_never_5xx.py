@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.providers.test_properties import json_values, mutated_stripe_events, mutated_typeform_payloads
 from tests.receiver.test_http import api_event
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers.stripe import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.typeform import map_typeform_event
 from webhook_bridge.receiver.http import build_app
 from webhook_bridge.receiver.logic import Receiver

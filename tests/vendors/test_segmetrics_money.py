@@ -15,7 +15,7 @@ import pytest
 from tests.providers.conftest import STORIES, VERSIONS, context, stripe_event
 from webhook_bridge.actions import Action
 from webhook_bridge.currency import to_cents
-from webhook_bridge.providers.stripe import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 

@@ -43,7 +43,7 @@ STRIPE = ProviderSpec(
     verify=verify_stripe_signature,
     id_field="id",
     type_field="type",
-    mapper_path="webhook_bridge.providers.stripe:map_stripe_event",
+    mapper_path="webhook_bridge.providers.stripe.mapper:map_stripe_event",
 )
 
 TYPEFORM = ProviderSpec(
