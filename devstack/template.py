@@ -20,6 +20,7 @@ from typing import Any
 from cfnlint.decode import decode
 
 from devstack.intrinsics import NO_VALUE, PhysicalResource, Resolver, UnresolvableError, to_env_value
+from devstack.language_extensions import ForEachError, expand
 
 log = logging.getLogger("devstack.template")
 
@@ -270,6 +271,10 @@ def load_template(
     if document is None or problems:
         details = "; ".join(str(p) for p in problems) or "empty template"
         raise TemplateError(f"cannot parse {path}: {details}")
+    try:
+        document = expand(document)
+    except ForEachError as error:
+        raise TemplateError(f"{path}: {error}") from error
     # Defaults the local stack picks for itself, for the parameters this template declares.
     declared = document.get("Parameters") or {}
     overrides = {k: v for k, v in (parameter_defaults or {}).items() if k in declared}

@@ -14,6 +14,8 @@ from typing import Any
 
 from cfnlint.decode import decode
 
+from devstack.language_extensions import expand
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 SAMCONFIG_PATH = ROOT / "samconfig.toml"
@@ -53,10 +55,17 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 @cache
-def load() -> dict[str, Any]:
+def source() -> dict[str, Any]:
+    """template.yaml as written, with its Fn::ForEach loops."""
     template, problems = decode(str(TEMPLATE_PATH))
     assert template is not None and not problems, problems
     return template
+
+
+@cache
+def load() -> dict[str, Any]:
+    """template.yaml as CloudFormation sees it once the loops are expanded."""
+    return expand(source())
 
 
 def resources(resource_type: str | None = None) -> dict[str, Any]:
