@@ -91,6 +91,10 @@ def host_architecture() -> str:
     return "x86_64" if os.uname().machine in ("x86_64", "amd64") else "arm64"
 
 
+# SAM expands template.yaml's Fn::ForEach loops itself only when asked (samconfig.toml asks too).
+LANGUAGE_EXTENSIONS = "--language-extensions"
+
+
 @dataclass(frozen=True)
 class SamCli:
     """The ``sam`` command lines for this project; one place for the flags they all need."""
@@ -103,7 +107,13 @@ class SamCli:
     def build(self, build_dir: Path | None = None) -> tuple[list[str], dict[str, str]]:
         """The command, and what it adds to the environment: SAM hands the parameter to the
         template only, so the layer's Makefile reads the same architecture from ARCHITECTURE."""
-        command = [self.executable, "build", "--parameter-overrides", f"Architecture={self.architecture}"]
+        command = [
+            self.executable,
+            "build",
+            LANGUAGE_EXTENSIONS,
+            "--parameter-overrides",
+            f"Architecture={self.architecture}",
+        ]
         if build_dir is not None:
             command += ["--build-dir", str(build_dir), "--cache-dir", str(build_dir / "cache")]
         # With pyenv, SAM finds python3.12 only when a 3.12 is selected; without pyenv this is ignored.
@@ -118,7 +128,11 @@ class SamCli:
     def _local_options(self, stack: SamLocalStack) -> list[str]:
         # make dev's parameters too: the optional Stripe EventBridge consumer runs as well.
         parameters = {"Architecture": self.architecture, **DEV_PARAMETERS}
-        options = ["--parameter-overrides", *(f"{name}={value}" for name, value in parameters.items())]
+        options = [
+            LANGUAGE_EXTENSIONS,
+            "--parameter-overrides",
+            *(f"{name}={value}" for name, value in parameters.items()),
+        ]
         options += ["--docker-network", stack.name, "--env-vars", str(stack.env_file), "--region", stack.region]
         if self.template is not None:
             options += ["--template", str(self.template)]

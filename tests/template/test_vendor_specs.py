@@ -22,6 +22,29 @@ def test_the_template_deploys_exactly_the_vendors_with_a_spec() -> None:
     assert {spec.logical_id: spec.name for spec in specs()} == cfn.VENDORS
 
 
+def _vendor_loops() -> dict[str, list[Any]]:
+    """Every Fn::ForEach over the vendors, as written: loop name -> its collection."""
+    template = cfn.source()
+    return {
+        key: value[1]
+        for section in ("Resources", "Outputs")
+        for key, value in template[section].items()
+        if key.startswith("Fn::ForEach::") and value[0] == "Vendor"
+    }
+
+
+def test_the_vendor_loops_go_over_the_specs_in_their_order() -> None:
+    loops = _vendor_loops()
+    assert set(loops) == {"Fn::ForEach::Vendor", "Fn::ForEach::VendorOutputs"}
+    for collection in loops.values():
+        assert collection == [spec.logical_id for spec in specs()]
+
+
+@pytest.mark.parametrize("spec", specs(), ids=lambda spec: spec.name)
+def test_the_vendors_mapping_holds_the_names_of_the_spec(spec: VendorSpec) -> None:
+    assert cfn.load()["Mappings"]["Vendors"][spec.logical_id] == {"Name": [spec.name], "Title": [spec.display_name]}
+
+
 @pytest.mark.parametrize("spec", specs(), ids=lambda spec: spec.name)
 def test_each_delivery_function_is_configured_as_its_spec_declares(spec: VendorSpec) -> None:
     function = f"{spec.logical_id}DeliveryFunction"
@@ -29,6 +52,9 @@ def test_each_delivery_function_is_configured_as_its_spec_declares(spec: VendorS
     assert env["VENDOR"] == spec.name
     assert float(_value(env["VENDOR_RATE_LIMIT"])) == spec.rate_limit_per_second
     assert int(_value(env["VENDOR_MAX_CONCURRENCY"])) == spec.max_concurrency
+    # The function paces itself with the very value that caps its event source.
+    (source,) = cfn.function_props(function)["Events"].values()
+    assert source["Properties"]["ScalingConfig"]["MaximumConcurrency"] == env["VENDOR_MAX_CONCURRENCY"]
 
 
 @pytest.mark.parametrize("spec", specs(), ids=lambda spec: spec.name)
