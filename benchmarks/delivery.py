@@ -66,7 +66,7 @@ LOOPS_LIMIT = 10.0
 THROUGHPUT_TARGET = 0.9
 THROTTLED_TARGET = 5.0
 BURST_TIMEOUT_SECONDS = 150.0
-LOOPS_PACING = (10, 2)  # template.yaml: VENDOR_RATE_LIMIT "10", VENDOR_MAX_CONCURRENCY "2"
+LOOPS_PACING = (10, 2)  # template.yaml: LoopsRateLimit and LoopsMaxConcurrency defaults
 
 
 def _at(record: dict[str, Any]) -> float:

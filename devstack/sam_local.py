@@ -218,6 +218,8 @@ class SamLocalStack:
                 self.sandbox_container,
                 SANDBOX_PORT,
                 "--volume", f"{ROOT}:/src:ro", "--workdir", "/src", "--env", "PYTHONDONTWRITEBYTECODE=1",
+                # The sandbox knows the vendors from their specs, in the layer's package.
+                "--env", "PYTHONPATH=/src/layers/shared/python",
                 "--entrypoint", "python3",
                 # All of the container's interfaces; published on the host's 127.0.0.1 only.
                 args=("-m", "devstack.sandbox", "--host", "0.0.0.0", "--port", str(SANDBOX_PORT)),  # noqa: S104

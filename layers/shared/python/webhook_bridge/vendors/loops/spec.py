@@ -19,7 +19,7 @@ SPEC = VendorSpec(
     base_urls={"LOOPS_BASE_URL": "https://app.loops.so/api/v1"},
     rate_limit_per_second=10,
     rate_limit_source="documented: 10 requests per second per team",
-    # Fixed, not a parameter: two instances share the team's 10 requests per second.
+    # Two instances share the team's 10 requests per second (template.yaml: LoopsMaxConcurrency).
     max_concurrency=2,
     handles=handles,
 )
