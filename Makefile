@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: install test lint typecheck unit dev bench build clean events
+.PHONY: install test lint typecheck unit dev bench build clean events mutate
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ dev: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# Mutation testing of the correctness core (docs/quality.md); slow, so not part of `make test`.
+# MUTANTS narrows the run, e.g. make mutate MUTANTS='webhook_bridge.privacy*'
+mutate: install
+	$(BIN)/pip install --quiet -r requirements-mutate.txt
+	$(BIN)/python scripts/mutate.py $(MUTANTS)
 
 events: install
 	$(BIN)/python scripts/make_events.py

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -249,19 +251,24 @@ def test_a_state_without_an_event_is_skipped_when_stale(setup):
     assert len(vendor.calls) == 1
 
 
-def test_nothing_sets_state_after_a_deleted_subscription(setup):
+@pytest.mark.parametrize("version", [1400, 1600], ids=["older", "newer"])
+def test_nothing_sets_state_after_a_deleted_subscription(setup, version):
     processor, vendor, *_ = setup
     deleted = make_message("stripe:evt_del:0", ordering=("stripe-subscription:sub_1", 1500, True))
-    late_update = make_message("stripe:evt_upd:0", ordering=("stripe-subscription:sub_1", 1400, False))
+    late_update = make_message("stripe:evt_upd:0", ordering=("stripe-subscription:sub_1", version, False))
     assert processor.handle(record(deleted)) is Outcome.DELIVERED
-    processor.handle(record(late_update))
-    assert vendor.calls[-1].action.identify is False
+    assert processor.handle(record(late_update)) is Outcome.DELIVERED
+    assert [(c.action.id, c.action.identify) for c in vendor.calls] == [
+        ("stripe:evt_del:0", True),
+        ("stripe:evt_upd:0", False),  # its event is tracked, its state is not set
+    ]
 
 
-def test_a_retry_of_the_newest_state_still_sets_it(setup):
+@pytest.mark.parametrize("terminal", [False, True], ids=["update", "deletion"])
+def test_a_retry_of_the_newest_state_still_sets_it(setup, terminal):
     processor, vendor, *_ = setup
     vendor.failures.append(InternalServerError("loops", "down", status_code=503))
-    newest = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, False))
+    newest = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", 2000, terminal))
     assert processor.handle(record(newest)) is Outcome.RETRIED
     assert processor.handle(record(newest, RetryState(attempts=1))) is Outcome.DELIVERED
     assert vendor.calls[-1].action.identify is True
@@ -305,3 +312,74 @@ def test_a_remembered_email_is_filled_in(setup):
     resolved["cus_1"] = "jane@example.com"
     assert processor.handle(record(make_message(email=None))) is Outcome.DELIVERED
     assert vendor.calls[0].action.person.email == "jane@example.com"
+
+
+def test_a_copy_arriving_while_the_first_is_with_the_vendor_is_deferred_30_s_without_a_failed_attempt(setup):
+    processor, vendor, spy, queue, *_ = setup
+    message = make_message()
+    with_vendor, release = threading.Event(), threading.Event()
+    calls = vendor.calls
+
+    def slow_vendor(sent: VendorMessage) -> None:
+        with_vendor.set()
+        assert release.wait(timeout=30)
+        calls.append(sent)
+
+    processor.deliver_once = IdempotentDelivery(slow_vendor, IDEMPOTENCY_TABLE, 3600)
+    processor.start_invocation(LambdaContextStub())
+    state = RetryState(attempts=2, first_attempt_at=time.time() - 60)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(processor.handle, record(message))
+        assert with_vendor.wait(timeout=30)
+        before = time.time()
+        assert processor.handle(record(message, state)) is Outcome.NOT_DUE
+        release.set()
+        assert first.result() is Outcome.DELIVERED
+    (deferred,) = spy.sent
+    assert (deferred["QueueUrl"], deferred["DelaySeconds"]) == (queue, 30)
+    requeued = RetryState.from_attributes(
+        {k: {"stringValue": v["StringValue"]} for k, v in deferred["MessageAttributes"].items()}
+    )
+    assert requeued.attempts == 2 and requeued.not_before is not None and requeued.not_before >= before + 30
+    assert len(calls) == 1
+    # When the deferred copy comes back and is due, the delivery is already recorded.
+    processor.clock = lambda: requeued.not_before
+    assert processor.handle(record(message, requeued)) is Outcome.DUPLICATE
+    assert len(calls) == 1
+
+
+def test_the_dlq_reason_never_holds_the_email_the_vendor_echoed(setup, aws):
+    processor, vendor, spy, queue, dlq, _ = setup
+    echoed = "contact Jane.Doe@Example.com: firstName too long"
+    vendor.failures.append(BadRequestError("loops", echoed, status_code=400))
+    assert processor.handle(record(make_message(email="Jane.Doe@Example.com"))) is Outcome.DEAD_LETTERED
+    (letter,) = aws.receive_all(dlq)
+    reason = letter["MessageAttributes"]["failure_reason"]["StringValue"]
+    assert "jane.doe" not in reason.casefold() and "firstName too long" in reason
+    for name, attribute in letter["MessageAttributes"].items():
+        if name != "failure_reason":
+            assert "jane.doe" not in attribute.get("StringValue", "").casefold(), name
+
+
+def test_two_states_racing_on_dynamodb_let_only_the_newest_through(setup):
+    """An update and the deletion that follows it, handled at the same moment by two instances."""
+    processor, vendor, *_ = setup
+    rounds = 8
+    for n in range(rounds):
+        key = f"stripe-subscription:sub_race{n}"
+        update = make_message(f"stripe:evt_u{n}:0", ordering=(key, 1400, False))
+        deletion = make_message(f"stripe:evt_d{n}:0", ordering=(key, 1500, True))
+        start = threading.Barrier(2)
+
+        def handle(message: VendorMessage, start: threading.Barrier = start) -> Outcome:
+            start.wait(timeout=30)
+            return processor.handle(record(message))
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = list(pool.map(handle, [update, deletion] if n % 2 else [deletion, update]))
+        assert outcomes == [Outcome.DELIVERED, Outcome.DELIVERED]
+    set_state = {c.action.id for c in vendor.calls if c.action.identify}
+    assert {f"stripe:evt_d{n}:0" for n in range(rounds)} <= set_state  # the deletion always wins
+    late = make_message("stripe:evt_late:0", ordering=("stripe-subscription:sub_race0", 1450, False))
+    processor.handle(record(late))
+    assert vendor.calls[-1].action.identify is False
