@@ -94,7 +94,8 @@ def test_typeform_signature_roundtrip():
 
 @pytest.mark.parametrize("header", [None, "", "abc", "sha1=abc"])
 def test_typeform_missing_header(header):
-    with pytest.raises(MissingSignatureError):
+    # The message is the 401's answer to the caller.
+    with pytest.raises(MissingSignatureError, match=r"^missing or malformed Typeform-Signature header$"):
         verify_typeform_signature(BODY, header, ["tf_secret"])
 
 
@@ -152,7 +153,7 @@ def typeform_header(payload: bytes, secret: str) -> str:
 @pytest.mark.parametrize("signer", ["tf_old", "tf_new"])
 def test_typeform_rotation_accepts_either_configured_secret_in_either_order(order, signer):
     verify_typeform_signature(BODY, typeform_header(BODY, signer), order)
-    with pytest.raises(InvalidSignatureError):
+    with pytest.raises(InvalidSignatureError, match=r"^no Typeform signature matches the payload$"):
         verify_typeform_signature(BODY, typeform_header(BODY, "tf_retired"), order)
 
 
