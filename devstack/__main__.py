@@ -89,6 +89,8 @@ def banner(stack: Stack, state_file: Path) -> str:
         lines.append("  Stripe CLI      stripe listen --forward-to " + stack.route_url(stripe_route.function))
         lines.append("                  (start with STRIPE_WEBHOOK_SECRET=$(stripe listen --print-secret) make dev)")
     lines.append("  Send a webhook  .venv/bin/python -m devstack.send stripe customer.created")
+    if "StripeEventsQueue" in stack.resources.queues:
+        lines.append("  Via EventBridge .venv/bin/python -m devstack.send eventbridge customer.created")
     lines.append(f"  DLQs            AWS_ENDPOINT_URL={stack.aws_endpoint} .venv/bin/bridgectl dlq list")
     lines.append(f"  State file      {state_file}")
     for note in (*template.notes, *config.warnings):

@@ -32,8 +32,18 @@ DEV_WEBHOOK_SECRETS = {
 POWERTOOLS_DEFAULTS = {"POWERTOOLS_METRICS_NAMESPACE": "WebhookBridge"}
 # Read by devstack or needed for correctness locally: always win over the template.
 FORCED = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
-# A developer may raise log levels from the shell without editing the template.
-PASSTHROUGH = ("LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_DEV", "POWERTOOLS_LOGGER_LOG_EVENT")
+# A developer may set these from the shell without editing the template: log levels, and
+# the Stripe API key (with its root and the identity waits) that resolves unknown emails.
+PASSTHROUGH = (
+    "LOG_LEVEL",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_DEV",
+    "POWERTOOLS_LOGGER_LOG_EVENT",
+    "STRIPE_API_KEY",
+    "STRIPE_API_BASE_URL",
+    "IDENTITY_WAIT_BASE_SECONDS",
+    "IDENTITY_WAIT_WINDOW_SECONDS",
+)
 _PROCESS_KEEP = {
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TMPDIR", "TEMP", "TMP",
     "SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT", "VIRTUAL_ENV",

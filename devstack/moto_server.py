@@ -20,12 +20,16 @@ import sys
 
 def main(argv: list[str]) -> int:
     port = int(argv[1]) if len(argv) > 1 else 0
+    _detach_sqs_event_sources()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us by closing stdin
     # Werkzeug logs every request at INFO when nothing is configured; the stack has its own log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+    from devstack.atomic_dynamodb import make_dynamodb_writes_atomic
+
+    make_dynamodb_writes_atomic()  # the server handles each request on its own thread
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, bound = server.get_host_and_port()
@@ -34,6 +38,15 @@ def main(argv: list[str]) -> int:
     sys.stdin.read()
     # Long polls still waiting inside moto would delay a normal shutdown; nothing needs saving.
     os._exit(0)
+
+
+def _detach_sqs_event_sources() -> None:
+    """The stack's pollers are the SQS event sources: moto keeps the mappings' state for the
+    Lambda API, but must not receive messages and invoke functions itself (it would need
+    Docker, and would race the pollers). Its queues then see no mapping at all."""
+    from moto.sqs.models import Queue
+
+    Queue.lambda_event_source_mappings = property(lambda queue: {}, lambda queue, value: None)  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

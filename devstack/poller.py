@@ -33,6 +33,7 @@ MAX_MESSAGES_PER_RECEIVE = 10  # SQS's limit; larger batches are gathered over s
 LAMBDA_WAIT_TIME_SECONDS = 20  # Lambda's pollers long-poll with the maximum wait
 SHORT_POLL_INTERVAL = 0.05  # between short polls in the last fraction of a second of a batching window
 ERROR_BACKOFF_SECONDS = 1.0
+PAUSED_CHECK_SECONDS = 0.5
 DEFAULT_MAXIMUM_CONCURRENCY = 5  # Lambda starts with 5 pollers when ScalingConfig is not set
 
 Invoke = Callable[[dict[str, Any]], InvocationResult]
@@ -65,6 +66,7 @@ class SqsPoller:
         max_concurrency: int | None = None,
         report_batch_item_failures: bool = False,
         wait_time_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
+        enabled: Callable[[], bool] = lambda: True,
     ) -> None:
         self.function = function
         self.queue_url = queue_url
@@ -76,11 +78,19 @@ class SqsPoller:
         self.report_batch_item_failures = report_batch_item_failures
         self.wait_time_seconds = wait_time_seconds
         self.stats = PollerStats()
+        self._enabled = enabled  # the event source mapping's state (bridgectl vendor pause/resume)
+        self._paused_threads = 0
         self._sqs = sqs
         self._invoke = invoke
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    @property
+    def paused(self) -> bool:
+        """Every poller has seen its mapping disabled: nothing more is received until it is enabled."""
+        with self._lock:
+            return bool(self._threads) and self._paused_threads == len(self._threads)
 
     @property
     def queue_name(self) -> str:
@@ -109,6 +119,15 @@ class SqsPoller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._enabled():
+                # Messages wait in the queue. A batch received before the pause was seen is still
+                # processed, as Lambda does while a mapping is Disabling: releasing it would count a receive.
+                with self._lock:
+                    self._paused_threads += 1
+                self._stop.wait(PAUSED_CHECK_SECONDS)
+                with self._lock:
+                    self._paused_threads -= 1
+                continue
             try:
                 batch = self._gather()
             except Exception as error:

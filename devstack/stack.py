@@ -31,6 +31,7 @@ from devstack.environment import (
     resolve_configuration,
     vendors_without_credentials,
 )
+from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
 from devstack.http_api import ApiStage, HttpApi
 from devstack.intrinsics import PhysicalResource
@@ -40,6 +41,8 @@ from devstack.template import Template, load_template
 
 log = logging.getLogger("devstack")
 
+# The optional Stripe EventBridge consumer runs locally too; `devstack.send eventbridge` feeds it.
+DEV_PARAMETERS = {"StripeEventSourceName": "aws.partner/stripe.com/ed_test_webhook_bridge"}
 DEFAULT_HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
 LOG_LINES_KEPT = 1000
 
@@ -196,10 +199,18 @@ class Stack:
         for runtime in self.runtimes.values():
             runtime.wait_started()
 
+        lambda_client, iam = client("lambda", self._moto.endpoint, template.region), self.client("iam")
         for source_spec in template.event_sources:
-            if not source_spec.enabled:
-                continue
             queue = self.resources.queues[source_spec.queue]
+            # Registered even when disabled, so that `bridgectl vendor resume` can enable it.
+            mapping = register_event_source(
+                lambda_client,
+                iam,
+                template.functions[source_spec.function].name,
+                queue.arn,
+                source_spec.batch_size,
+                source_spec.enabled,
+            )
             function = self.runtimes[source_spec.function]
             self.pollers[source_spec.queue] = SqsPoller(
                 function=source_spec.function,
@@ -216,6 +227,7 @@ class Stack:
                 max_concurrency=self._poller_concurrency(source_spec.function, source_spec.maximum_concurrency),
                 report_batch_item_failures=source_spec.report_batch_item_failures,
                 wait_time_seconds=self._poll_wait_seconds,
+                enabled=mapping,
             ).start()
 
         self._api.start()
@@ -251,7 +263,7 @@ class Stack:
         if isinstance(self._template_arg, Template):
             return self._template_arg
         path = Path(self._template_arg) if self._template_arg else find_template()
-        return load_template(path, parameter_overrides=self._parameter_overrides)
+        return load_template(path, parameter_overrides=self._parameter_overrides, parameter_defaults=DEV_PARAMETERS)
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         assert self.template is not None and self.resources is not None and self._api is not None

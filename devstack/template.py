@@ -252,6 +252,7 @@ def load_template(
     path: str | Path,
     *,
     parameter_overrides: Mapping[str, Any] | None = None,
+    parameter_defaults: Mapping[str, Any] | None = None,
     stack_name: str = DEFAULT_STACK_NAME,
     region: str = DEFAULT_REGION,
     account_id: str = DEFAULT_ACCOUNT_ID,
@@ -261,7 +262,11 @@ def load_template(
     if document is None or problems:
         details = "; ".join(str(p) for p in problems) or "empty template"
         raise TemplateError(f"cannot parse {path}: {details}")
-    return _Loader(document, path, dict(parameter_overrides or {}), stack_name, region, account_id).load()
+    # Defaults the local stack picks for itself, for the parameters this template declares.
+    declared = document.get("Parameters") or {}
+    overrides = {k: v for k, v in (parameter_defaults or {}).items() if k in declared}
+    overrides.update(parameter_overrides or {})
+    return _Loader(document, path, overrides, stack_name, region, account_id).load()
 
 
 class _Loader:

@@ -2,7 +2,9 @@
 """Write ``events/``: API Gateway HTTP API (payload 2.0) events with validly signed bodies.
 
 One event per fixture in ``tests/fixtures/stripe/<api version>/`` and
-``tests/fixtures/typeform/``, for ``sam local invoke -e events/...`` and handler tests.
+``tests/fixtures/typeform/``, for ``sam local invoke -e events/...`` and handler tests; and
+each Stripe fixture in the Amazon EventBridge envelope under ``events/eventbridge/``, as
+Stripe's event destination puts it on the partner event bus (``devstack.send eventbridge``).
 Bodies are signed with the documented TEST secrets (docs/mapping.md):
 
 - Stripe:   ``stripe-signature: t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">``, secret ``whsec_test_webhook_bridge``
@@ -26,9 +28,12 @@ import hmac
 import json
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from webhook_bridge.receiver.eventbridge import envelope_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -127,9 +132,18 @@ def typeform_events(now: int | None) -> dict[str, dict[str, Any]]:
     return events
 
 
+def eventbridge_events() -> dict[str, dict[str, Any]]:
+    events = {}
+    for fixture in sorted((FIXTURES / "stripe").glob("*/*.json")):
+        payload = json.loads(fixture.read_text())
+        envelope_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"eventbridge/{payload['id']}"))
+        events[f"eventbridge/{fixture.parent.name}/{fixture.name}"] = envelope_for(payload, envelope_id=envelope_id)
+    return events
+
+
 def build_events(now: int | None = None) -> dict[str, str]:
     """Relative path → file content."""
-    events = {**stripe_events(now), **typeform_events(now)}
+    events = {**stripe_events(now), **typeform_events(now), **eventbridge_events()}
     return {path: json.dumps(event, indent=2, ensure_ascii=False) + "\n" for path, event in sorted(events.items())}
 
 

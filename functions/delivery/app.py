@@ -29,5 +29,5 @@ async def handle_record(record: SQSRecord) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     metrics.add_dimension(name="vendor", value=delivery_settings().vendor.value)
     # Built once, before the batch's threads share it.
-    build_processor().start_invocation(context, event.get("Records", []))
+    build_processor().start_invocation(context)
     return async_process_partial_response(event=event, record_handler=handle_record, processor=batch, context=context)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from devstack.aws import AwsResources, MotoServer, create_resources
+from devstack.aws import AwsResources, MotoServer, client, create_resources
+from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult
 from devstack.poller import SqsPoller, failed_message_ids, sqs_record
 from devstack.template import load_template
@@ -322,3 +323,31 @@ def test_failed_message_ids_rules() -> None:
     assert failed_message_ids({"batchItemFailures": [{"id": "a"}]}, ids) is None
     assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, ids) is None
     assert failed_message_ids("not an object", ids) is None
+
+
+def test_a_disabled_event_source_mapping_leaves_messages_in_the_queue_until_enabled(
+    sqs: Any,
+    moto: MotoServer,
+    queues: Callable[..., AwsResources],
+    pollers: list[SqsPoller],
+    handler: tuple[FunctionRuntime, Path],
+) -> None:
+    resources = queues()
+    queue = resources.queues["WorkQueue"]
+    lambda_client = client("lambda", moto.endpoint, "us-east-1")
+    mapping = register_event_source(
+        lambda_client, client("iam", moto.endpoint, "us-east-1"), "work", queue.arn, 10, True
+    )
+    runtime, out = handler
+    poller = start_poller(pollers, sqs, resources, runtime.invoke, enabled=mapping)
+    lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=False)  # bridgectl vendor pause
+    assert wait_until(lambda: poller.paused, timeout=5)
+    send(sqs, queue.url, "waits-1", "waits-2")
+    # Neither the poller nor moto itself (it would invoke the function for a mapping) takes them.
+    assert not wait_until(lambda: poller.stats.batches > 0, timeout=2.5)
+    assert counts(sqs, queue.url) == (2, 0)
+    (listed,) = lambda_client.list_event_source_mappings(EventSourceArn=queue.arn)["EventSourceMappings"]
+    assert listed["State"] == "Disabled"
+    lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=True)  # bridgectl vendor resume
+    assert wait_until(lambda: poller.stats.deleted == 2, timeout=20)
+    assert sorted(body for batch in read_jsonl(out) for body in batch) == ["waits-1", "waits-2"]

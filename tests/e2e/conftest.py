@@ -18,11 +18,29 @@ from devstack import Stack
 STRIPE_SECRET = "whsec_test_webhook_bridge"
 
 
+# Short delays, so that outages of a few seconds and actions waiting for their customer's
+# email (0.5 s, doubling) play out within a test.
+FAST_DELAYS = {
+    "RETRY_BASE_DELAY_SECONDS": "0.5",
+    "RETRY_MAX_DELAY_SECONDS": "2",
+    "IDENTITY_WAIT_BASE_SECONDS": "0.5",
+}
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    # Short retry delays so that outages of a few seconds play out within the test.
-    env = {"RETRY_BASE_DELAY_SECONDS": "0.5", "RETRY_MAX_DELAY_SECONDS": "2"}
+    # The identity window outlasts the slowest posting of a test's webhooks on a busy machine.
+    env = {**FAST_DELAYS, "IDENTITY_WAIT_WINDOW_SECONDS": "60"}
     with Stack(port=0, env_overrides=env, log_sink=None, poll_wait_seconds=1) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def impatient_stack() -> Iterator[Stack]:
+    """A second stack that gives up on an unknown email after two short waits (1.5 s)."""
+    env = {**FAST_DELAYS, "IDENTITY_WAIT_WINDOW_SECONDS": "3"}
+    with Stack(port=0, env_overrides=env, log_sink=None, poll_wait_seconds=1) as running:
+        running.sandbox.reset()
         yield running
 
 

@@ -7,12 +7,13 @@ import importlib.util
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import respx
 
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
 from webhook_bridge.ops.queues import LOGICAL_IDS
@@ -36,6 +37,24 @@ VENDOR_ENV = {
     "SEGMETRICS_API_KEY": "sm-key",
     "SEGMETRICS_BASE_URL": "https://segmetrics.test/api/v1",
 }
+# Where the vendor clients are pointed (VENDOR_ENV), SegMetrics with its account and integration.
+BASES = {
+    Vendor.CONVERTLOOP: VENDOR_ENV["CONVERTLOOP_BASE_URL"],
+    Vendor.LOOPS: VENDOR_ENV["LOOPS_BASE_URL"],
+    Vendor.CUSTOMERIO: VENDOR_ENV["CUSTOMERIO_BASE_URL"],
+    Vendor.SEGMETRICS: f"{VENDOR_ENV['SEGMETRICS_BASE_URL']}/acct/integ",
+}
+
+
+@pytest.fixture
+def vendors() -> Iterator[respx.MockRouter]:
+    """Every vendor answering 200, every request recorded."""
+    with respx.mock(assert_all_called=False) as mock:
+        for vendor, base in BASES.items():
+            mock.route(url__startswith=base, name=vendor.value).respond(
+                200, json={"success": True, "status": "success"}
+            )
+        yield mock
 
 
 def load_function(name: str) -> ModuleType:

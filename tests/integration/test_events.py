@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from tests.conftest import LambdaContextStub
-from tests.integration.conftest import ROOT, Bridge
+from tests.integration.conftest import BASES, ROOT, Bridge
 from webhook_bridge.vendors_enum import Vendor
 
 EVENTS = ROOT / "events"
@@ -65,13 +65,6 @@ EXPECTED: dict[str, tuple[list[tuple[Vendor, str]], str | None]] = {
 STRIPE_EMAIL = "zoe.nunez+billing@example.com"
 TYPEFORM_EMAIL = "josé@example.com"
 
-BASES = {
-    CL: "https://convertloop.test/v1",
-    LOOPS: "https://loops.test/api/v1",
-    CIO: "https://cio.test/api/v1",
-    SM: "https://segmetrics.test/api/v1/acct/integ",
-}
-
 
 def load(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     event = json.loads(path.read_text(encoding="utf-8"))
@@ -83,16 +76,6 @@ def normalized(vendor: Vendor, request: httpx.Request) -> str:
     if vendor is CIO:
         path = re.sub(r"^/customers/[^/]+", "/customers/{id}", path)
     return f"{request.method} {path}"
-
-
-@pytest.fixture
-def vendors():
-    with respx.mock(assert_all_called=False) as mock:
-        for vendor, base in BASES.items():
-            mock.route(url__startswith=base, name=vendor.value).respond(
-                200, json={"success": True, "status": "success"}
-            )
-        yield mock
 
 
 Call = tuple[Vendor, str, Any, str]

@@ -120,7 +120,7 @@ def test_vendors_restrict_routing(story: Story) -> None:
 def test_typeform_per_form_configuration() -> None:
     config = {
         "typeform": {
-            "default": {"fields": {"utm_source": "source"}, "segmetrics_tags": ["Typeform lead"]},
+            "default": {"fields": {"user_id": "app_user_id"}, "segmetrics_tags": ["Typeform lead"]},
             "forms": {
                 "Vq2mXo9L": {
                     "event_name": "onboarding_completed",
@@ -137,7 +137,7 @@ def test_typeform_per_form_configuration() -> None:
     assert action.person.first_name == "Zoë Ñúñez"  # the whole answer: configuration chose the attribute
     assert "full_name" not in action.person.traits
     assert action.person.traits["company_size"] == 12
-    assert action.person.traits["source"] == "newsletter"  # default fields merge with the form's
+    assert action.person.traits["app_user_id"] == "u_4812"  # default fields merge with the form's
     # ConvertLoop segments and SegMetrics tags stay apart, each for its own vendors.
     assert action.person.segments_add == ("Onboarded", "Typeform lead")
     assert action.person.tags_add == ("Typeform lead",)  # the default's, the form set none

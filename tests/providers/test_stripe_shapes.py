@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.providers.conftest import CURRENT, OLD, Story, stripe_event
+from tests.providers.conftest import CURRENT, OLD, Story, at, stripe_event
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import map_stripe_event
-from webhook_bridge.providers.stripe.handlers import ordering_version
+from webhook_bridge.providers.stripe.ordering import subscription_version
 
 
 def subscription_object(payload: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +61,33 @@ def test_yearly_every_two_and_scheduled_cancellation(ctx: MappingContext) -> Non
     assert action.subscription.end_date is not None
     assert action.subscription.end_date.isoformat() == "2026-10-28T08:41:01+00:00"
     assert action.subscription.canceled_date is None
+
+
+def test_cancel_at_period_end_alone_ends_at_the_period_end(story: Story, ctx: MappingContext) -> None:
+    payload = stripe_event(story.version, "customer.subscription.updated")
+    subscription_object(payload).update(cancel_at=None, cancel_at_period_end=True, canceled_at=story.trial_end)
+    [action] = map_stripe_event(payload, ctx)
+    assert action.subscription is not None
+    # Still active: scheduled to end (item-level period on basil+, subscription-level before), not canceled.
+    assert action.subscription.end_date == at(story.renewal)
+    assert action.subscription.canceled_date is None
+
+
+@pytest.mark.parametrize("status", ["canceled", "incomplete_expired"])
+def test_an_ended_subscription_is_dated_by_canceled_at_then_ended_at_then_the_event(
+    story: Story, ctx: MappingContext, status: str
+) -> None:
+    payload = stripe_event(story.version, "customer.subscription.deleted")
+    obj = subscription_object(payload)
+    obj.update(status=status, cancel_at=story.renewal)
+    dates = []
+    for fields in ({}, {"canceled_at": None}, {"canceled_at": None, "ended_at": None}):
+        obj.update(fields)
+        [action] = map_stripe_event(payload, ctx)
+        assert action.subscription is not None
+        assert action.subscription.end_date is None  # never a date in the past
+        dates.append(action.subscription.canceled_date)
+    assert dates == [at(story.canceled_at), at(story.canceled_at), at(payload["created"])]
 
 
 def test_one_off_items_are_not_the_plan_nor_in_the_amount(story: Story, ctx: MappingContext) -> None:
@@ -191,12 +218,12 @@ def test_invoice_without_tax_or_discount_information(ctx: MappingContext) -> Non
 
 def test_same_second_subscription_events_order_by_type_then_status() -> None:
     second = 1761640861
-    created = ordering_version("customer.subscription.created", second, "incomplete")
-    activated = ordering_version("customer.subscription.updated", second, "active")
-    past_due = ordering_version("customer.subscription.updated", second, "past_due")
-    deleted = ordering_version("customer.subscription.deleted", second, "canceled")
-    next_second = ordering_version("customer.subscription.created", second + 1, "incomplete")
-    assert created < activated < past_due < deleted < next_second
+    created = subscription_version("customer.subscription.created", second, "incomplete", "evt_z")
+    activated = subscription_version("customer.subscription.updated", second, "active", "evt_y")
+    past_due = subscription_version("customer.subscription.updated", second, "past_due", "evt_x")
+    next_second = subscription_version("customer.subscription.created", second + 1, "incomplete", "evt_w")
+    deleted = subscription_version("customer.subscription.deleted", second, "canceled", "evt_v")
+    assert created < activated < past_due < next_second < deleted  # deleted is terminal
 
 
 def test_same_second_created_and_updated_order_through_the_mapper(ctx: MappingContext) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.providers.conftest import typeform_payload
-from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent
+from webhook_bridge.actions import Action, ActionKind, Attribution, Person, TrackEvent
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import MappingError, map_typeform_event
 
@@ -26,8 +26,6 @@ def test_every_answer_type_becomes_a_trait_keyed_by_ref(ctx: MappingContext) -> 
                 traits={
                     "score": 12,
                     "user_id": "u_4812",
-                    "utm_campaign": "otoño-2025",
-                    "utm_source": "newsletter",
                     "full_name": "Zoë Ñúñez",
                     "work_email": "josé@example.com",
                     "goals": "Quiero automatizar la facturación 🚀\nY reducir el churn.",
@@ -49,6 +47,8 @@ def test_every_answer_type_becomes_a_trait_keyed_by_ref(ctx: MappingContext) -> 
                     "/fields/iJ7kL8mN9oP0/files/9c1f2e7a0b3d-logo_acme.png",
                     "deposit": {"amount": "49.00", "last4": "4242", "name": "Zoë Ñúñez", "success": True},
                 },
+                # the UTM hidden fields are attribution, not traits
+                attribution=Attribution(utm_campaign="otoño-2025", utm_source="newsletter"),
             ),
             identify=True,
             event=TrackEvent(
@@ -71,10 +71,10 @@ def test_hidden_email_identifies_when_no_email_answer(ctx: MappingContext) -> No
         # the hidden email is the identity, not a trait; the empty hidden "plan" sets nothing
         traits={
             "score": 0,
-            "utm_source": "partner",
             "cancel_reason": "Es demasiado caro",
             "comments": "Volveré cuando crezca el equipo — ¡gracias!",
         },
+        attribution=Attribution(utm_source="partner"),
     )
     assert action.event is not None
     assert action.event.properties["score"] == 0
@@ -173,7 +173,8 @@ def test_response_with_null_answers_and_hidden_email(ctx: MappingContext) -> Non
     payload = typeform_payload("form_response_hidden_email")
     payload["form_response"]["answers"] = None
     [action] = map_typeform_event(payload, ctx)
-    assert action.person.traits == {"score": 0, "utm_source": "partner"}
+    assert action.person.traits == {"score": 0}
+    assert action.person.attribution == Attribution(utm_source="partner")
 
 
 def test_email_keeps_its_characters(ctx: MappingContext) -> None:

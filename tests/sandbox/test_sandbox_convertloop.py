@@ -69,6 +69,21 @@ def test_event_logs_validate_person_and_metadata(convertloop: httpx.Client) -> N
     assert convertloop.post("/event_logs", json={"name": "paid", "metadata": [1]}).status_code == 400
 
 
+def test_datetimes_are_iso_8601_or_epoch_seconds(sandbox: SandboxServer, convertloop: httpx.Client) -> None:
+    bad = convertloop.post("/event_logs", json={"name": "paid", "occured_at": "yesterday"})
+    assert bad.json()["errors"] == ["occured_at must be a datetime"]
+    person = {"email": "ann@example.com", "first_seen_at": "2024-13-01", "last_seen_at": True}
+    assert convertloop.post("/people", json=person).json()["errors"] == [
+        "first_seen_at must be a datetime",
+        "last_seen_at must be a datetime",
+    ]
+    assert sandbox.state("convertloop") == {"people": [], "event_logs": []}
+    good = {"name": "paid", "occured_at": "2024-05-01T12:30:15Z", "person": {"email": "ann@example.com"}}
+    assert convertloop.post("/event_logs", json=good).status_code == 200
+    seen = {"email": "ann@example.com", "first_seen_at": 1714566615, "last_seen_at": "2024-05-01T12:30:15+00:00"}
+    assert convertloop.post("/people", json=seen).status_code == 200
+
+
 def test_event_log_is_recorded_with_its_person(sandbox: SandboxServer, convertloop: httpx.Client) -> None:
     response = convertloop.post(
         "/event_logs",

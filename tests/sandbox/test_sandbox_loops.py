@@ -41,8 +41,16 @@ def test_contact_properties_must_be_flat(loops: httpx.Client) -> None:
     assert response.status_code == 400
 
 
-def test_update_requires_email_or_user_id(loops: httpx.Client) -> None:
-    assert loops.put("/contacts/update", json={"firstName": "Ann"}).status_code == 400
+@pytest.mark.parametrize(
+    "body", [{"firstName": "Ann"}, {"userId": "u1", "plan": "pro"}, {"email": " ", "userId": "u1"}]
+)
+def test_update_requires_an_email_even_with_a_user_id(
+    sandbox: SandboxServer, loops: httpx.Client, body: dict[str, str]
+) -> None:
+    # "The only required field is 'email'."
+    response = loops.put("/contacts/update", json=body)
+    assert (response.status_code, response.json()["message"]) == (400, "email is required.")
+    assert sandbox.state("loops")["contacts"] == []
 
 
 def test_update_upserts(loops: httpx.Client) -> None:
@@ -66,6 +74,12 @@ def test_find_always_returns_an_array(loops: httpx.Client) -> None:
     assert loops.get("/contacts/find").status_code == 400
 
 
+def test_find_is_by_email_only(loops: httpx.Client) -> None:
+    loops.post("/contacts/create", json={"email": "ann@example.com", "userId": "u1"})
+    assert loops.get("/contacts/find", params={"userId": "u1"}).status_code == 400
+    assert loops.get("/contacts/find", params={"email": "ann@example.com", "userId": "u1"}).status_code == 400
+
+
 def test_delete_by_email_or_user_id_and_404_when_missing(loops: httpx.Client) -> None:
     loops.post("/contacts/create", json={"email": "ann@example.com", "userId": "u1"})
     loops.post("/contacts/create", json={"email": "bob@example.com"})
@@ -84,8 +98,9 @@ def test_delete_by_email_or_user_id_and_404_when_missing(loops: httpx.Client) ->
     ("body", "message"),
     [
         ({"email": "ann@example.com"}, "eventName"),
-        ({"eventName": "signup"}, "email or userId"),
-        ({"eventName": "", "userId": "u1"}, "eventName"),
+        ({"eventName": "signup"}, "email is required"),
+        ({"eventName": "signup", "userId": "cus_123"}, "email is required"),  # "Both fields are required"
+        ({"eventName": "", "email": "ann@example.com"}, "eventName"),
     ],
 )
 def test_event_required_fields(loops: httpx.Client, body: dict[str, str], message: str) -> None:
@@ -94,9 +109,9 @@ def test_event_required_fields(loops: httpx.Client, body: dict[str, str], messag
     assert message in response.json()["message"]
 
 
-def test_event_with_user_id_only_is_accepted(sandbox: SandboxServer, loops: httpx.Client) -> None:
-    response = loops.post("/events/send", json={"eventName": "signup", "userId": "cus_123"})
-    assert response.status_code == 200
+def test_event_with_a_user_id_beside_the_email_links_it(sandbox: SandboxServer, loops: httpx.Client) -> None:
+    body = {"eventName": "signup", "email": "ann@example.com", "userId": "cus_123"}
+    assert loops.post("/events/send", json=body).status_code == 200
     assert sandbox.state("loops")["events"][0]["userId"] == "cus_123"
 
 
@@ -119,7 +134,8 @@ def test_reused_idempotency_key_is_409_and_records_one_event(sandbox: SandboxSer
 def test_idempotency_key_is_only_used_up_by_a_success(loops: httpx.Client) -> None:
     headers = {"Idempotency-Key": "k"}
     assert loops.post("/events/send", json={"eventName": "x"}, headers=headers).status_code == 400
-    assert loops.post("/events/send", json={"eventName": "x", "userId": "u"}, headers=headers).status_code == 200
+    body = {"eventName": "x", "email": "ann@example.com"}
+    assert loops.post("/events/send", json=body, headers=headers).status_code == 200
 
 
 def test_idempotency_key_length_limit(loops: httpx.Client) -> None:
@@ -162,7 +178,7 @@ def test_rate_limit_window_slides_and_spans_all_endpoints(clock: ManualClock, lo
         assert _find(loops).status_code == 200
     clock.advance(0.5)
     for n in range(5):
-        assert loops.post("/events/send", json={"eventName": "e", "userId": f"u{n}"}).status_code == 200
+        assert loops.post("/events/send", json={"eventName": "e", "email": f"u{n}@example.com"}).status_code == 200
     clock.advance(0.25)
     assert loops.put("/contacts/update", json={"email": "a@example.com"}).status_code == 429
     # At t=1.0 the first five have left the window, the last five have not.

@@ -96,6 +96,30 @@ def test_contact_field_validation(segmetrics: httpx.Client) -> None:
     }
 
 
+def test_contact_tags_are_ids_or_objects_never_names(sandbox: SandboxServer, segmetrics: httpx.Client) -> None:
+    # /contact: "List of TagIds or Array of Tag Objects" (names only on /tags/add and /tags/remove)
+    named = segmetrics.post("/contact", json={"email": "x@example.com", "tags": [3, "New Lead"]})
+    assert named.status_code == 400
+    assert named.json()["errors"] == ["'tags[1]' must be one of tag ids or tag objects"]
+    assert sandbox.state("segmetrics")["contacts"] == []
+    tags = [3, {"name": "New Lead"}, {"id": 45, "name": "2018 Holiday Special", "date": "2018-11-28 09:25:33"}]
+    assert segmetrics.post("/contact", json={"email": "x@example.com", "tags": tags}).status_code == 200
+
+
+def test_contact_attribution_fields_are_never_blank(sandbox: SandboxServer, segmetrics: httpx.Client) -> None:
+    first = {"email": "x@example.com", "utm_source": "facebook", "ip_address": "8.8.8.8"}
+    assert segmetrics.post("/contact", json=first).status_code == 200
+    blank = segmetrics.post("/contact", json={"email": "x@example.com", "utm_source": "", "utm_medium": 3})
+    assert blank.json()["errors"] == [
+        "'utm_source' must be a non-empty string",
+        "'utm_medium' must be a non-empty string",
+    ]
+    later = segmetrics.post("/contact", json={"email": "x@example.com", "utm_campaign": "holiday"})
+    assert later.status_code == 200
+    attribution = sandbox.state("segmetrics")["contacts"][0]["attribution"]
+    assert attribution == {"utm_source": "facebook", "ip_address": "8.8.8.8", "utm_campaign": "holiday"}
+
+
 def test_body_must_be_a_json_object(segmetrics: httpx.Client) -> None:
     response = segmetrics.post("/contact", content=b"[]", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
@@ -141,6 +165,28 @@ def test_invoice_item_fields_are_required(segmetrics: httpx.Client) -> None:
     assert segmetrics.post("/invoice", json={**INVOICE, "items": []}).json()["errors"] == ["missing 'items' field"]
 
 
+@pytest.mark.parametrize("bad", [45.5, "4500", 4500.0, True])
+def test_amounts_are_integer_cents(sandbox: SandboxServer, segmetrics: httpx.Client, bad: object) -> None:
+    invoice = {**INVOICE, "paid": bad, "tax": bad, "items": [{**INVOICE["items"][0], "amount": bad}]}
+    assert segmetrics.post("/invoice", json=invoice).json()["errors"] == [
+        "'paid' must be an integer number of cents",
+        "'tax' must be an integer number of cents",
+        "'items[0].amount' must be an integer number of cents",
+    ]
+    subscription = segmetrics.post("/subscription", json={**SUBSCRIPTION, "amount": bad})
+    assert subscription.json()["errors"] == ["'amount' must be an integer number of cents"]
+    state = sandbox.state("segmetrics")
+    assert (state["invoices"], state["subscriptions"]) == ([], [])
+
+
+@pytest.mark.parametrize("flag", ["yes", "0", 2, 1.0])
+def test_refunded_flag_is_0_1_or_a_boolean(segmetrics: httpx.Client, flag: object) -> None:
+    response = segmetrics.post("/invoice", json={**INVOICE, "is_refunded": flag})
+    assert response.json()["errors"] == ["'is_refunded' must be one of 0, 1, false, true"]
+    for accepted in (0, 1, True, False):
+        assert segmetrics.post("/invoice", json={**INVOICE, "is_refunded": accepted}).status_code == 200
+
+
 @pytest.mark.parametrize("field", ["id", "amount", "paid", "date_created", "items"])
 def test_invoice_required_fields(segmetrics: httpx.Client, field: str) -> None:
     response = segmetrics.post("/invoice", json=_without(INVOICE, field))
@@ -177,6 +223,17 @@ def test_subscription_needs_contact_and_valid_cycle(segmetrics: httpx.Client) ->
     }
 
 
+def test_subscription_end_date_must_be_in_the_future(sandbox: SandboxServer, segmetrics: httpx.Client) -> None:
+    # "A date in the future at which the subscription will automatically get canceled"
+    past = segmetrics.post("/subscription", json={**SUBSCRIPTION, "end_date": "2020-01-03 00:00:00"})
+    assert past.status_code == 400
+    assert past.json()["errors"] == ["'end_date' must be a date in the future"]
+    assert sandbox.state("segmetrics")["subscriptions"] == []
+    ahead = segmetrics.post("/subscription", json={**SUBSCRIPTION, "end_date": "2099-01-03 00:00:00"})
+    assert ahead.status_code == 200
+    assert sandbox.state("segmetrics")["subscriptions"][0]["end_date"] == "2099-01-03T00:00:00+00:00"
+
+
 def test_subscription_upsert_and_delete(sandbox: SandboxServer, segmetrics: httpx.Client) -> None:
     assert segmetrics.post("/subscription", json=SUBSCRIPTION).status_code == 200
     canceled = {**SUBSCRIPTION, "canceled_date": "2020-01-03 00:00:00"}
@@ -209,8 +266,15 @@ def test_ad_performance(sandbox: SandboxServer, segmetrics: httpx.Client) -> Non
         "date": "2018-10-03",
     }
     assert segmetrics.post("/ad/performance", json=body).status_code == 200
+    # An object is created on the fly: every documented field is required.
     assert segmetrics.post("/ad/performance", json={**body, "adset": {"id": 1}}).json()["errors"] == [
-        "missing 'adset.name' field"
+        "missing 'adset.name' field",
+        "missing 'adset.adcampaign' field",
+    ]
+    incomplete_ad = {**body, "ad": {"id": 7, "name": "Spring", "adset": 5678910}}
+    assert segmetrics.post("/ad/performance", json=incomplete_ad).json()["errors"] == ["missing 'ad.adcampaign' field"]
+    assert segmetrics.post("/ad/performance", json={**body, "spend": 45.5}).json()["errors"] == [
+        "'spend' must be an integer number of cents"
     ]
     state = sandbox.state("segmetrics")
     assert state["ad_performance"][0]["spend"] == 4500

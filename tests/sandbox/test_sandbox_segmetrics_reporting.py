@@ -46,7 +46,13 @@ def imported(segmetrics: httpx.Client) -> None:
         "frequency": 1,
     }
     assert segmetrics.post("/subscription", json=subscription).is_success
-    ad = {"ad": {"id": 1, "name": "Spring"}, "spend": 300, "clicks": 10, "impressions": 1000, "date": day}
+    ad = {
+        "ad": {"id": 1, "name": "Spring", "adcampaign": 3, "adset": 2},
+        "spend": 300,
+        "clicks": 10,
+        "impressions": 1000,
+        "date": day,
+    }
     assert segmetrics.post("/ad/performance", json=ad).is_success
 
 

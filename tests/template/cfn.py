@@ -24,6 +24,9 @@ PROVIDERS = {"Stripe": "stripe", "Typeform": "typeform"}
 RECEIVERS = tuple(f"{p}WebhookFunction" for p in PROVIDERS)
 DELIVERIES = tuple(f"{v}DeliveryFunction" for v in VENDORS)
 FUNCTIONS = RECEIVERS + DELIVERIES
+# Only deployed with StripeEventSourceName: absent from the dashboard, whose JSON cannot be conditional.
+EVENTBRIDGE_CONSUMER = "StripeEventBridgeFunction"
+EVENTBRIDGE_QUEUES = ("StripeEventsQueue", "StripeEventsDeadLetterQueue")
 
 # Vendor -> the credential parameters that must all be set to enable it, and the secret JSON names.
 CREDENTIALS = {
@@ -40,7 +43,11 @@ WEBHOOK_SECRETS = {
     "Stripe": {"StripeWebhookSecret": "STRIPE_WEBHOOK_SECRET"},
     "Typeform": {"TypeformWebhookSecret": "TYPEFORM_WEBHOOK_SECRET"},
 }
-SECRET_PARAMETERS = tuple(name for group in (*CREDENTIALS.values(), *WEBHOOK_SECRETS.values()) for name in group)
+# Read by every delivery function besides its vendor's own secret.
+STRIPE_API = {"StripeApi": {"StripeApiKey": "STRIPE_API_KEY"}}
+SECRET_PARAMETERS = tuple(
+    name for group in (*CREDENTIALS.values(), *WEBHOOK_SECRETS.values(), *STRIPE_API.values()) for name in group
+)
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 

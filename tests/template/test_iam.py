@@ -60,7 +60,7 @@ def _grants(function: str) -> dict[str, set[str]]:
 def test_every_function_has_its_own_explicit_role() -> None:
     """SAM would generate roles with AWSLambdaSQSQueueExecutionRole (sqs on "*") for SQS events."""
     functions = cfn.resources("AWS::Serverless::Function")
-    assert set(functions) == set(cfn.FUNCTIONS)
+    assert set(functions) == {*cfn.FUNCTIONS, cfn.EVENTBRIDGE_CONSUMER}
     roles = [_role_of(f) for f in functions]
     assert len(set(roles)) == len(roles)
     for function in functions:
@@ -114,11 +114,11 @@ def test_delivery_reaches_only_its_own_resources(vendor: str) -> None:
         "sqs:GetQueueAttributes",
         "sqs:SendMessage",
     }
-    assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret"}
+    assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret", "StripeApiSecret"}
     assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
     _assert_tables_and_logs(function, grants)
     everything = set().union(*grants.values()) - {"*"}
-    assert everything == {queue, dlq, f"{vendor}Secret", f"{vendor}DeliveryLogGroup"} | TABLES
+    assert everything == {queue, dlq, f"{vendor}Secret", "StripeApiSecret", f"{vendor}DeliveryLogGroup"} | TABLES
 
 
 def _assert_tables_and_logs(function: str, grants: dict[str, set[str]]) -> None:
@@ -131,3 +131,23 @@ def _assert_tables_and_logs(function: str, grants: dict[str, set[str]]) -> None:
     assert {a for a in grants if a.startswith("logs:")} == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}
     assert not {a for a in grants if a.startswith(("ssm:", "kms:", "iam:", "lambda:", "s3:"))}
+
+
+def test_eventbridge_consumer_reaches_its_queue_the_vendor_queues_and_the_stripe_receivers_keys() -> None:
+    function = cfn.EVENTBRIDGE_CONSUMER
+    grants = _grants(function)
+    main_queues = {f"{v}Queue" for v in cfn.VENDORS}
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"):
+        assert grants[action] == {"StripeEventsQueue"}, action
+    assert grants["sqs:SendMessage"] == main_queues
+    assert not {a for a in grants if a.startswith("secretsmanager:")}  # no signature, no secret
+    log_group = cfn.function_props(function)["LoggingConfig"]["LogGroup"]["Ref"]
+    assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}
+
+    # It runs the Stripe receiver's deduplication and mapping: the same table statements, no more.
+    def table_statements(receiver: str) -> list[dict[str, Any]]:
+        return [s for s in _statements(_role_of(receiver)) if str(_as_list(s["Action"])[0]).startswith("dynamodb:")]
+
+    assert table_statements(function) == table_statements("StripeWebhookFunction")
+    everything = set().union(*grants.values()) - {"*"}
+    assert everything == main_queues | TABLES | {"StripeEventsQueue", log_group}

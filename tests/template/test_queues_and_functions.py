@@ -23,7 +23,7 @@ def test_every_main_queue_redrives_to_its_own_dead_letter_queue(vendor: str) -> 
 
 def test_queues_are_exactly_one_main_queue_and_one_dlq_per_vendor() -> None:
     expected = {f"{v}{kind}" for v in cfn.VENDORS for kind in ("Queue", "DeadLetterQueue")}
-    assert set(cfn.resources("AWS::SQS::Queue")) == expected
+    assert set(cfn.resources("AWS::SQS::Queue")) == expected | set(cfn.EVENTBRIDGE_QUEUES)
     for vendor in cfn.VENDORS:
         assert "RedrivePolicy" not in cfn.props(f"{vendor}DeadLetterQueue")
 
@@ -45,6 +45,9 @@ def test_queues_keep_messages_fourteen_days_encrypted(queue: str) -> None:
 
 
 def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
+    from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS
+
+    assert {QUEUE_NAMES[vendor.value]: vendor for vendor in Vendor} == {v: k for k, v in LOGICAL_IDS.items()}
     stack = "webhook-bridge"
     names = {
         lid: cfn.props(lid)["QueueName"]["Fn::Sub"].replace("${AWS::StackName}", stack)
@@ -61,9 +64,9 @@ def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
             return [{"QueueUrls": [u for u in urls if u.rsplit("/", 1)[1].startswith(QueueNamePrefix)]}]
 
     found = discover(ListQueues(), stack)
-    assert set(found) == set(Vendor)
-    for vendor, queues in found.items():
-        logical = LOGICAL_IDS[vendor]
+    assert set(found) == {*Vendor, STRIPE_EVENTS}
+    for name, queues in found.items():
+        logical = QUEUE_NAMES[name]
         assert queues.queue_url.endswith("/" + names[f"{logical}Queue"])
         assert queues.dlq_url.endswith("/" + names[f"{logical}DeadLetterQueue"])
 
@@ -89,7 +92,7 @@ def test_delivery_function_consumes_exactly_its_own_queue(vendor: str) -> None:
 
 def test_each_queue_has_exactly_one_consumer_and_receivers_consume_none() -> None:
     consumed = [s["Queue"]["Fn::GetAtt"][0] for f in cfn.resources("AWS::Serverless::Function") for s in _sqs_events(f)]
-    assert sorted(consumed) == sorted(f"{v}Queue" for v in cfn.VENDORS)
+    assert sorted(consumed) == sorted([*(f"{v}Queue" for v in cfn.VENDORS), "StripeEventsQueue"])
     for receiver in cfn.RECEIVERS:
         assert not _sqs_events(receiver)
 
@@ -147,7 +150,8 @@ def test_delivery_function_environment(vendor: str) -> None:
     assert variables["VENDOR"] == cfn.VENDORS[vendor]
     assert variables["QUEUE_URL"] == cfn.ref(f"{vendor}Queue")
     assert variables["DLQ_URL"] == cfn.ref(f"{vendor}DeadLetterQueue")
-    assert variables["SECRET_ID"] == cfn.ref(f"{vendor}Secret")
+    # Its vendor's credentials, then the Stripe API key that resolves unknown emails.
+    assert variables["SECRET_ID"] == {"Fn::Sub": f"${{{vendor}Secret}},${{StripeApiSecret}}"}
     assert variables["IDEMPOTENCY_TABLE"] == cfn.ref("IdempotencyTable")
     assert variables["STATE_TABLE"] == cfn.ref("StateTable")
     # Retries go back to the function's own queue for up to a day: Lambda must not cut that as a loop.

@@ -12,7 +12,8 @@ from tests.template import cfn
 from webhook_bridge.settings import ReceiverSettings
 from webhook_bridge.vendors_enum import Vendor
 
-SECRET_OWNERS = {**cfn.CREDENTIALS, **cfn.WEBHOOK_SECRETS}  # secret resource prefix -> {parameter: JSON name}
+# secret resource prefix -> {parameter: JSON name}
+SECRET_OWNERS = {**cfn.CREDENTIALS, **cfn.WEBHOOK_SECRETS, **cfn.STRIPE_API}
 
 
 def test_every_secret_parameter_is_noecho_with_a_safe_default() -> None:
@@ -38,6 +39,12 @@ def test_stripe_secret_parameter_refuses_an_api_key() -> None:
     pattern = re.compile(cfn.load()["Parameters"]["StripeWebhookSecret"]["AllowedPattern"])
     assert pattern.fullmatch("whsec_abcDEF123")
     assert not pattern.fullmatch("sk_live_abc")
+
+
+def test_stripe_api_key_parameter_takes_an_api_key_not_a_webhook_secret() -> None:
+    pattern = re.compile(cfn.load()["Parameters"]["StripeApiKey"]["AllowedPattern"])
+    assert pattern.fullmatch("rk_live_abcDEF123")
+    assert not pattern.fullmatch("whsec_abc")
 
 
 def test_secret_parameters_only_reach_secrets_manager() -> None:

@@ -39,3 +39,11 @@ def test_a_name_missing_everywhere_is_a_clear_error(secret_id):
     with pytest.raises(MissingSecretError, match="TYPEFORM_WEBHOOK_SECRET is not configured"):
         get_secret_value("TYPEFORM_WEBHOOK_SECRET")
     assert get_secret_value("TYPEFORM_WEBHOOK_SECRET", required=False) is None
+
+
+def test_a_delivery_function_finds_the_stripe_api_key_in_its_second_secret(secret_id, monkeypatch):
+    client, arn = secret_id
+    second = client.create_secret(Name="bridge/stripe-api", SecretString=json.dumps({"STRIPE_API_KEY": "rk_test_1"}))
+    monkeypatch.setenv("SECRET_ID", f"{arn},{second['ARN']}")
+    assert get_secret_value("STRIPE_WEBHOOK_SECRET") == "whsec_aws"
+    assert get_secret_value("STRIPE_API_KEY") == "rk_test_1"

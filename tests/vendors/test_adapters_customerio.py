@@ -141,12 +141,10 @@ def test_failed_identify_stops_before_the_event(http_mock, client):
     assert http_mock.calls.call_count == 1
 
 
-def test_without_email_the_stripe_customer_is_the_id(http_mock, client):
-    answer(http_mock, 200)
-    customerio_adapter.deliver(identify_action(email=None), client)
-    request = http_mock.calls.last.request
-    assert str(request.url) == f"{BASE}/customers/{STRIPE_CUSTOMER}"
-    assert "email" not in json_body(request)
+def test_without_email_no_profile_is_made_under_the_stripe_customer_id(http_mock, client):
+    with pytest.raises(RequestValidationError, match="no email"):
+        customerio_adapter.deliver(identify_action(email=None), client)
+    assert http_mock.calls.call_count == 0
 
 
 def test_unidentified_person_is_rejected_without_a_call(http_mock, client):

@@ -112,20 +112,21 @@ def test_invoice_action_updates_the_contact_then_sends_the_event(http_mock, clie
 def test_subscription_action_updates_the_contact_then_sends_the_event(http_mock, client):
     answer(http_mock, 200)
 
-    result = loops_adapter.deliver(subscription_action(email=None), client, idempotency_key="k")
+    result = loops_adapter.deliver(subscription_action(), client, idempotency_key="k")
 
     assert sent(http_mock) == [
         (
             "PUT",
             f"{BASE}/contacts/update",
             None,
-            {"userId": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
         ),
         (
             "POST",
             f"{BASE}/events/send",
             "k",
             {
+                "email": EMAIL,
                 "userId": STRIPE_CUSTOMER,
                 "eventName": "subscription_updated",
                 "eventProperties": {"status": "active", "plan": "pro"},
@@ -190,11 +191,14 @@ def test_identify_updates_the_contact(http_mock, client):
     assert result.calls == ["PUT /contacts/update"]
 
 
-def test_without_email_the_user_id_identifies(http_mock, client):
-    answer(http_mock, 200)
-    loops_adapter.deliver(identify_action(email=None), client, idempotency_key="k")
-    body = json_body(only_request(http_mock))
-    assert body["userId"] == STRIPE_CUSTOMER and "email" not in body
+@pytest.mark.parametrize(
+    "action", [identify_action(email=None), track_action(email=None), subscription_action(email=None)]
+)
+def test_without_email_nothing_is_sent(http_mock, client, action):
+    # Loops needs the email on every contact write and event: a userId alone is refused.
+    with pytest.raises(RequestValidationError, match="email"):
+        loops_adapter.deliver(action, client, idempotency_key="k")
+    assert http_mock.calls.call_count == 0
 
 
 def test_a_409_on_resend_is_a_duplicate_not_an_error(http_mock, client):

@@ -51,10 +51,14 @@ def test_update_contact_by_email(http_mock, client):
     assert json_body(request) == {"email": EMAIL, "firstName": "Adam", "userGroup": "Founders", "plan_rank": 3}
 
 
-def test_update_contact_by_user_id_only(http_mock, client):
+def test_update_contact_with_a_user_id_beside_the_email(http_mock, client):
     answer(http_mock, 200)
-    client.update_contact({"userId": "cus_1", "trialEndsAt": datetime(2024, 6, 1, tzinfo=UTC)})
-    assert json_body(only_request(http_mock)) == {"userId": "cus_1", "trialEndsAt": "2024-06-01T00:00:00Z"}
+    client.update_contact({"email": EMAIL, "userId": "cus_1", "trialEndsAt": datetime(2024, 6, 1, tzinfo=UTC)})
+    assert json_body(only_request(http_mock)) == {
+        "email": EMAIL,
+        "userId": "cus_1",
+        "trialEndsAt": "2024-06-01T00:00:00Z",
+    }
 
 
 def test_find_contact_by_email_uri_encodes_it_and_returns_a_list(http_mock, client):
@@ -70,10 +74,9 @@ def test_find_contact_by_email_uri_encodes_it_and_returns_a_list(http_mock, clie
     assert found == [{"id": "c1", "email": "adam+x@loops.so"}]
 
 
-def test_find_contact_by_user_id_and_nothing_found(http_mock, client):
+def test_find_contact_when_nothing_is_found(http_mock, client):
     answer(http_mock, 200, json=[])
-    assert client.find_contact(user_id="cus_1") == []
-    assert str(only_request(http_mock).url) == "https://app.loops.so/api/v1/contacts/find?userId=cus_1"
+    assert client.find_contact(email=EMAIL) == []
 
 
 @pytest.mark.parametrize(
@@ -139,7 +142,8 @@ def test_409_elsewhere_is_still_an_error(http_mock, client):
         ("create_contact", {"firstName": "Adam"}),  # email is required
         ("create_contact", {"userId": "u1"}),
         ("create_contact", {"email": "nobody"}),
-        ("update_contact", {"firstName": "Adam"}),  # email or userId
+        ("update_contact", {"firstName": "Adam"}),  # "The only required field is 'email'"
+        ("update_contact", {"userId": "u1", "firstName": "Adam"}),  # a userId does not replace it
         ("update_contact", {"email": EMAIL, "nested": {"a": 1}}),  # properties are flat
         ("update_contact", {"email": EMAIL, "tags": ["a"]}),
     ],
@@ -153,7 +157,8 @@ def test_invalid_contacts_are_rejected_before_any_call(http_mock, client, method
 @pytest.mark.parametrize(
     ("payload", "key"),
     [
-        ({"eventName": "x"}, "k"),  # no email or userId
+        ({"eventName": "x"}, "k"),  # no email: "Both fields are required"
+        ({"eventName": "x", "userId": "u1"}, "k"),
         ({"email": EMAIL}, "k"),  # no eventName
         ({"email": EMAIL, "eventName": ""}, "k"),
         ({"email": EMAIL, "eventName": "x", "eventProperties": {"nested": {"a": 1}}}, "k"),
@@ -175,9 +180,13 @@ def test_idempotency_key_of_100_characters_is_accepted(http_mock, client):
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"email": EMAIL, "user_id": "u1"}, {"email": ""}])
-def test_find_and_delete_need_exactly_one_identifier(http_mock, client, kwargs):
+def test_delete_needs_exactly_one_identifier(http_mock, client, kwargs):
     with pytest.raises(RequestValidationError, match="exactly one of email or userId"):
         client.delete_contact(**kwargs)
+    assert http_mock.calls.call_count == 0
+
+
+def test_find_needs_an_email(http_mock, client):
     with pytest.raises(RequestValidationError):
-        client.find_contact(**kwargs)
+        client.find_contact(email="")
     assert http_mock.calls.call_count == 0

@@ -54,7 +54,11 @@ def test_upsert_contact(http_mock, client):
             date_created=datetime(2018, 10, 2, 16, 15, tzinfo=UTC),
             utm_source="facebook",
             geo_lat="45.523064",
-            tags=[3, "New Lead", {"id": 45, "name": "2018 Holiday Special", "date": datetime(2018, 11, 28, 9, 25, 33)}],
+            tags=[
+                3,
+                {"name": "New Lead"},
+                {"id": 45, "name": "2018 Holiday Special", "date": datetime(2018, 11, 28, 9, 25, 33)},
+            ],
             custom_fields={"shirt_size": "Medium", "field_to_remove": None},
         )
     )
@@ -72,7 +76,11 @@ def test_upsert_contact(http_mock, client):
             "date_created": "2018-10-02 16:15:00",
             "utm_source": "facebook",
             "geo_lat": "45.523064",
-            "tags": [3, "New Lead", {"id": 45, "name": "2018 Holiday Special", "date": "2018-11-28 09:25:33"}],
+            "tags": [
+                3,
+                {"name": "New Lead"},
+                {"id": 45, "name": "2018 Holiday Special", "date": "2018-11-28 09:25:33"},
+            ],
             "custom_fields": {"shirt_size": "Medium", "field_to_remove": None},
         },
     )
@@ -182,7 +190,7 @@ def test_add_subscription(http_mock, client):
             quantity=2,
             trial_end_date=datetime(2019, 12, 17, tzinfo=UTC),
             canceled_date=datetime(2020, 1, 1, tzinfo=UTC),
-            end_date=datetime(2020, 1, 3, tzinfo=UTC),
+            end_date=datetime(2099, 1, 3, tzinfo=UTC),
         )
     )
 
@@ -202,7 +210,7 @@ def test_add_subscription(http_mock, client):
             "name": "Pro plan",
             "quantity": 2,
             "trial_end_date": "2019-12-17 00:00:00",
-            "end_date": "2020-01-03 00:00:00",
+            "end_date": "2099-01-03 00:00:00",
             "canceled_date": "2020-01-01 00:00:00",
         },
     )
@@ -316,6 +324,9 @@ def _subscription(**overrides):
         ("upsert_contact", {"first_name": "Joey"}, "contact_id or email is required"),
         ("upsert_contact", {"email": EMAIL, "status": "deleted"}, "status"),
         ("upsert_contact", {"email": EMAIL, "unknown_field": 1}, "unknown_field"),
+        # /contact takes "List of TagIds or Array of Tag Objects": a bare name is refused
+        ("upsert_contact", {"email": EMAIL, "tags": ["New Lead"]}, "tags.0"),
+        ("upsert_contact", {"email": EMAIL, "utm_source": " "}, "utm_source"),
         ("add_tags", {"contact_id": 249, "tags": []}, "tags"),
         ("add_tags", {"contact_id": 249}, "tags"),
         ("add_tags", {"tags": [1]}, "contact_id or email is required"),
@@ -340,12 +351,22 @@ def _subscription(**overrides):
         ("add_subscription", _subscription(start_date=None), "start_date"),
         ("add_subscription", _subscription(last_bill_date=None), "last_bill_date"),
         ("add_subscription", _subscription(email=None), "contact_id or email is required"),
+        ("add_subscription", _subscription(amount=45.5), "amount"),
+        ("add_subscription", _subscription(end_date=datetime(2020, 1, 3, tzinfo=UTC)), "end_date must be in the fut"),
         ("add_product", {"id": 1}, "name"),
         ("add_product", {"name": "x"}, "id"),
         ("record_ad_performance", {"spend": 1, "date": "2018-10-03"}, "ad"),
         ("record_ad_performance", {"ad": 1, "date": "2018-10-03"}, "spend"),
         ("record_ad_performance", {"ad": 1, "spend": 1}, "date"),
         ("record_ad_performance", {"ad": {"id": 1}, "spend": 1, "date": "2018-10-03"}, "ad"),
+        # an ad object names its ad set and campaign; an ad set object its campaign
+        ("record_ad_performance", {"ad": {"id": 1, "name": "A", "adset": 2}, "spend": 1, "date": "2018-10-03"}, "ad"),
+        (
+            "record_ad_performance",
+            {"ad": 1, "adset": {"id": 2, "name": "S"}, "spend": 1, "date": "2018-10-03"},
+            "adcampaign",
+        ),
+        ("record_ad_performance", {"ad": 1, "spend": 45.5, "date": "2018-10-03"}, "spend"),
         ("record_ad_performance", {"ad": 1, "spend": -1, "date": "2018-10-03"}, "spend"),
         ("record_ad_performance", {"ad": 1, "spend": 1, "date": "2018-10-03", "clicks": -2}, "clicks"),
     ],

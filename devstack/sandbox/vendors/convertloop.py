@@ -93,6 +93,9 @@ class ConvertLoop(VendorService):
                 errors.append("person must be a hash")
         if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
             errors.append("metadata must be a hash")
+        for key in ("occured_at", "occurred_at"):
+            if body.get(key) is not None and not _is_datetime(body[key]):
+                errors.append(f"{key} must be a datetime")
         if errors:
             return self.error(400, errors[0], errors)
         person = None
@@ -127,6 +130,9 @@ class ConvertLoop(VendorService):
                 errors.append(f"{key} must be a segment name or a list of names")
         if data.get("resubscribe") is not None and not isinstance(data.get("resubscribe"), bool):
             errors.append("resubscribe must be a boolean")
+        for key in ("first_seen_at", "last_seen_at"):
+            if data.get(key) is not None and not _is_datetime(data[key]):
+                errors.append(f"{key} must be a datetime")
         return errors
 
     def _find(self, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -196,6 +202,19 @@ def _segments(value: Any) -> list[str] | None:
     if isinstance(value, list) and all(non_empty_string(item) for item in value):
         return list(value)
     return None
+
+
+def _is_datetime(value: Any) -> bool:
+    """A "datetime" value: ISO 8601 text, or seconds since the epoch."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value >= 0
+    if not non_empty_string(value):
+        return False
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _now() -> str:

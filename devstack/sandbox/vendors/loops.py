@@ -1,4 +1,9 @@
-"""Loops API v1: contacts create/update/find/delete and events/send, with its 10 req/s limit."""
+"""Loops API v1: contacts create/update/find/delete and events/send, with its 10 req/s limit.
+
+As the document says: every contact write and every event needs an ``email`` (a
+``userId`` only identifies alongside it), ``find`` searches by email, and only
+``delete`` accepts a ``userId`` alone.
+"""
 
 from __future__ import annotations
 
@@ -96,7 +101,7 @@ class Loops(VendorService):
         body = self.json_object(request)
         if isinstance(body, Response):
             return body
-        problem = _contact_problem(body, require_email=True)
+        problem = _contact_problem(body)
         if problem:
             return self.error(400, problem)
         if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
@@ -108,9 +113,8 @@ class Loops(VendorService):
         body = self.json_object(request)
         if isinstance(body, Response):
             return body
-        if not (non_empty_string(body.get("email")) or _user_id(body.get("userId"))):
-            return self.error(400, "You must provide an email or userId.")
-        problem = _contact_problem(body, require_email=False)
+        # "The only required field is 'email'": a userId does not stand in for it.
+        problem = _contact_problem(body)
         if problem:
             return self.error(400, problem)
         # userId identifies the contact when given, so that the email itself can change.
@@ -123,12 +127,11 @@ class Loops(VendorService):
         return json_response({"success": True, "id": contact["id"]})
 
     def find_contact(self, request: Request) -> Response:
-        email, user_id = request.args.get("email"), request.args.get("userId")
-        if email and user_id:
-            return self.error(400, "Only one parameter is permitted.")
-        if not email and not user_id:
-            return self.error(400, "Provide an email or userId query parameter.")
-        contact = self._find(email, user_id)
+        # "search your existing contacts by email": the only documented parameter.
+        email = request.args.get("email")
+        if set(request.args) != {"email"} or not non_empty_string(email):
+            return self.error(400, "Provide an email query parameter.")
+        contact = self._find(email, None)
         # "this endpoint will always return an array"
         return json_response([contact] if contact else [])
 
@@ -158,13 +161,14 @@ class Loops(VendorService):
             return body
         if not non_empty_string(body.get("eventName")):
             return self.error(400, "eventName is required.")
-        if not (non_empty_string(body.get("email")) or _user_id(body.get("userId"))):
-            return self.error(400, "You must provide an email or userId.")
+        # "Both fields are required": email and eventName.
+        if not non_empty_string(body.get("email")):
+            return self.error(400, "email is required.")
         properties = body.get("eventProperties")
         if properties is not None and not (isinstance(properties, dict) and all(map(_scalar, properties.values()))):
             return self.error(400, "eventProperties must be an object of strings, numbers, booleans or dates.")
         contact_fields = {k: v for k, v in body.items() if k not in ("eventName", "eventProperties")}
-        problem = _contact_problem(contact_fields, require_email=False)
+        problem = _contact_problem(contact_fields)
         if problem:
             return self.error(400, problem)
         # "If no contact with that email address exists, one will be added", and the extra
@@ -252,12 +256,12 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _contact_problem(fields: dict[str, Any], *, require_email: bool) -> str | None:
-    """Loops contact properties are flat: strings, numbers, booleans (or null to clear)."""
+def _contact_problem(fields: dict[str, Any]) -> str | None:
+    """An email, and flat contact properties: strings, numbers, booleans (or null to clear)."""
     email = fields.get("email")
-    if require_email and not non_empty_string(email):
+    if not non_empty_string(email):
         return "email is required."
-    if email is not None and not (isinstance(email, str) and EMAIL.match(email.strip())):
+    if not (isinstance(email, str) and EMAIL.match(email.strip())):
         return "Invalid email address."
     if fields.get("subscribed") is not None and not isinstance(fields["subscribed"], bool):
         return "subscribed must be a boolean."

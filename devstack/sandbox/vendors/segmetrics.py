@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.routing import Rule
@@ -12,10 +14,23 @@ from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.vendors.base import VendorService
 from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
-from devstack.sandbox.wire import json_response, present, secret_equals
+from devstack.sandbox.wire import json_response, non_empty_string, present, secret_equals
 
 BILLING_CYCLES = ("year", "month", "week", "day")
 CONTACT_STATUSES = ("active", "inactive")
+REFUNDED_FLAGS = (0, 1, False, True)  # "Invoice Refunded Flag": the example sends 0
+# The contact's attribution fields, as the document lists them (the sandbox knows the vendor
+# from its document, not from the bridge, so that it can catch the bridge's mistakes).
+ATTRIBUTION_FIELDS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "referring_url",
+    "optin_url",
+    "ip_address",
+)
 
 
 class Checks:
@@ -41,11 +56,12 @@ class Checks:
         if present(email) and not (isinstance(email, str) and "@" in email):
             self.errors.append("invalid 'email' field")
 
-    def number(self, *fields: str) -> None:
+    def cents(self, *fields: str) -> None:
+        """Amounts are "in Cents": whole numbers, so 45.5 or "4500" is a caller's bug."""
         for field in fields:
             value = self.body.get(field)
-            if present(value) and _number(value) is None:
-                self.errors.append(f"'{self._name(field)}' must be a number (in cents)")
+            if value is not None and not _is_integer(value):
+                self.errors.append(f"'{self._name(field)}' must be an integer number of cents")
 
     def integer(self, *fields: str, minimum: int = 0) -> None:
         for field in fields:
@@ -60,31 +76,47 @@ class Checks:
             if present(value) and parse_when(value) is None:
                 self.errors.append(f"'{self._name(field)}' is not a valid date")
 
-    def one_of(self, field: str, options: tuple[str, ...]) -> None:
+    def future(self, field: str, now: datetime) -> None:
+        when = parse_when(self.body.get(field))
+        if when is not None and when <= now:
+            self.errors.append(f"'{self._name(field)}' must be a date in the future")
+
+    def text(self, *fields: str) -> None:
+        for field in fields:
+            value = self.body.get(field)
+            if value is not None and not non_empty_string(value):
+                self.errors.append(f"'{self._name(field)}' must be a non-empty string")
+
+    def one_of(self, field: str, options: tuple[Any, ...]) -> None:
         value = self.body.get(field)
-        if present(value) and value not in options:
-            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(options)}")
+        # Type and value: 1.0 == True == 1 in Python, not on the wire.
+        if present(value) and not any(type(value) is type(o) and value == o for o in options):
+            names = (o if isinstance(o, str) else json.dumps(o) for o in options)
+            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(names)}")
 
     def kind(self, field: str, expected: type, label: str) -> None:
         value = self.body.get(field)
         if value is not None and not isinstance(value, expected):
             self.errors.append(f"'{self._name(field)}' must be {label}")
 
-    def tags(self, *, required: bool) -> None:
+    def tags(self, *, required: bool, names: bool) -> None:
+        """/tags/add and /tags/remove take ids, names or objects; /contact takes "List of
+        TagIds or Array of Tag Objects" (``names=False``): a bare name there is refused."""
         tags = self.body.get("tags")
         if tags is None:
             if required:
                 self.errors.append("missing 'tags' field")
             return
+        kinds = "tag ids, names or objects" if names else "tag ids or tag objects"
         if not isinstance(tags, list) or (required and not tags):
-            self.errors.append("'tags' must be a non-empty array of tag ids, names or objects")
+            self.errors.append(f"'tags' must be a non-empty array of {kinds}")
             return
         for index, tag in enumerate(tags):
             if isinstance(tag, dict):
                 if not present(tag.get("id")) and not present(tag.get("name")):
                     self.errors.append(f"missing 'tags[{index}].id' or 'tags[{index}].name' field")
-            elif not present(tag) or isinstance(tag, bool | list | float):
-                self.errors.append(f"'tags[{index}]' must be a tag id, name or object")
+            elif not (_is_integer(tag) or (names and non_empty_string(tag))):
+                self.errors.append(f"'tags[{index}]' must be one of {kinds}")
 
     def reference(self, field: str, required_keys: tuple[str, ...]) -> None:
         """An ad, ad set or campaign given as an existing id or as an object to create."""
@@ -164,7 +196,8 @@ class SegMetrics(VendorService):
         checks.one_of("status", CONTACT_STATUSES)
         checks.date("date_created", "last_updated")
         checks.kind("custom_fields", dict, "an object")
-        checks.tags(required=False)
+        checks.text(*ATTRIBUTION_FIELDS)
+        checks.tags(required=False, names=False)
         if invalid := self._invalid(checks):
             return invalid
         self.data.upsert_contact({key: value for key, value in body.items() if value is not None})
@@ -187,7 +220,7 @@ class SegMetrics(VendorService):
             return body
         checks = Checks(body)
         checks.identity()
-        checks.tags(required=True)
+        checks.tags(required=True, names=True)
         if invalid := self._invalid(checks):
             return invalid
         contact = self.data.upsert_contact(_identity(body))
@@ -207,8 +240,9 @@ class SegMetrics(VendorService):
         checks.require("id")
         checks.identity()
         checks.require("amount", "paid", "date_created", "items")
-        checks.number("amount", "paid", "discount", "tax", "shipping")
+        checks.cents("amount", "paid", "discount", "tax", "shipping")
         checks.date("date_created")
+        checks.one_of("is_refunded", REFUNDED_FLAGS)
         items = body.get("items")
         if present(items) and not isinstance(items, list):
             checks.errors.append("'items' must be a non-empty array of invoice items")
@@ -219,7 +253,7 @@ class SegMetrics(VendorService):
                     continue
                 item_checks = Checks(item, f"items[{index}].")
                 item_checks.require("name", "product_id", "amount")
-                item_checks.number("amount", "total_paid")
+                item_checks.cents("amount", "total_paid")
                 checks.errors.extend(item_checks.errors)
         if invalid := self._invalid(checks):
             return invalid
@@ -233,7 +267,7 @@ class SegMetrics(VendorService):
             "email": contact["email"],
             "amount": _number(body["amount"]),
             "paid": _number(body["paid"]),
-            "is_refunded": bool(refunded) and refunded not in ("0", "false"),
+            "is_refunded": bool(refunded),
             "discount": _number(body.get("discount")) or 0,
             "tax": _number(body.get("tax")) or 0,
             "shipping": _number(body.get("shipping")) or 0,
@@ -269,11 +303,12 @@ class SegMetrics(VendorService):
         checks.require("id")
         checks.identity()
         checks.require("amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency")
-        checks.number("amount")
+        checks.cents("amount")
         checks.integer("frequency", minimum=1)
         checks.integer("quantity", minimum=1)
         checks.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
         checks.one_of("billing_cycle", BILLING_CYCLES)
+        checks.future("end_date", datetime.now(UTC))
         if invalid := self._invalid(checks):
             return invalid
         # "Adds a subscription to the existing contact": a contact that the sandbox has not
@@ -324,11 +359,12 @@ class SegMetrics(VendorService):
             return body
         checks = Checks(body)
         checks.require("ad", "spend", "date")
-        checks.number("spend")
+        checks.cents("spend")
         checks.integer("clicks", "impressions")
         checks.date("date")
-        checks.reference("ad", ("id", "name"))
-        checks.reference("adset", ("id", "name"))
+        # An object is created on the fly, so it needs every documented field.
+        checks.reference("ad", ("id", "name", "adcampaign", "adset"))
+        checks.reference("adset", ("id", "name", "adcampaign"))
         checks.reference("adcampaign", ("id", "name"))
         if invalid := self._invalid(checks):
             return invalid
@@ -365,6 +401,10 @@ class SegMetrics(VendorService):
 
 def _identity(body: dict[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in ("contact_id", "email") if present(body.get(key))}
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _number(value: Any) -> float | int | None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from webhook_bridge.vendors_enum import Vendor
 
 BillingCycle = Literal["year", "month", "week", "day"]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -49,6 +50,27 @@ class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Attribution(_Data):
+    """Where the person came from: the fields SegMetrics keeps on its contact.
+
+    A field is set only with a value; an absent field is never sent, so an action that
+    knows nothing about attribution leaves what a vendor already holds untouched.
+    """
+
+    utm_source: NonEmptyText | None = None
+    utm_medium: NonEmptyText | None = None
+    utm_campaign: NonEmptyText | None = None
+    utm_content: NonEmptyText | None = None
+    utm_term: NonEmptyText | None = None
+    referring_url: NonEmptyText | None = None
+    optin_url: NonEmptyText | None = None
+    ip_address: NonEmptyText | None = None
+
+    def known(self) -> dict[str, str]:
+        """The fields that are set, by their SegMetrics names."""
+        return self.model_dump(exclude_none=True)
+
+
 class Person(_Data):
     """Who the action is about, and what we know of them."""
 
@@ -63,8 +85,15 @@ class Person(_Data):
     segments_remove: tuple[str, ...] = ()
     tags_add: tuple[str, ...] = ()
     tags_remove: tuple[str, ...] = ()
+    attribution: Attribution = Attribution()
 
     _normalize_email = field_validator("email")(lambda cls, v: normalize_email(v))
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """Contact attributes for vendors without attribution fields of their own: the traits,
+        and the attribution that is known under its own names."""
+        return {**self.traits, **self.attribution.known()}
 
     @property
     def is_identified(self) -> bool:
@@ -129,11 +158,11 @@ class Action(_Data):
     event: TrackEvent | None = None
     invoice: Invoice | None = None
     subscription: Subscription | None = None
-    # Stale-state protection: for the same ordering_key, an action whose version is
-    # lower than one already delivered to a vendor is skipped (e.g. subscription state).
+    # Convergence (delivery/ordering.py): actions with the same ordering_key describe one
+    # object's state (a subscription, a customer); vendors are always sent the state of
+    # the highest version. Versions compare as strings and are total: no two events tie.
     ordering_key: str | None = None
-    ordering_version: int | None = None
-    ordering_terminal: bool = False  # e.g. subscription deleted: nothing older or equal may follow
+    ordering_version: str | None = None
 
     @staticmethod
     def make_id(source: str, source_event_id: str, index: int) -> str:
@@ -145,6 +174,9 @@ class VendorMessage(_Data):
 
     vendor: Vendor
     action: Action
+    # A sync (delivery/ordering.py): send the newest state even when the vendor is recorded
+    # as holding it, because an older state may have landed after it.
+    resend_state: bool = False
 
     @property
     def dedupe_key(self) -> str:

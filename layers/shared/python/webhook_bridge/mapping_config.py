@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
-from webhook_bridge.actions import Action
+from webhook_bridge.actions import Action, Attribution
+from webhook_bridge.attribution import DEFAULT_SOURCES, AttributionField, split_attribution
 from webhook_bridge.state import (
     IdentityStore,
     InMemoryIdentityStore,
@@ -136,9 +137,23 @@ class TypeformConfig(_Config):
         return self.default.model_copy(update=update)
 
 
+class AttributionConfig(_Config):
+    # Typeform hidden field / Checkout Session metadata key → attribution field, over the
+    # defaults (attribution.DEFAULT_SOURCES); null turns a default name off.
+    fields: dict[AttributeName, AttributionField | None] = {}
+
+    def sources(self) -> dict[str, str | None]:
+        return {**DEFAULT_SOURCES, **{name.lower(): field for name, field in self.fields.items()}}
+
+    def split(self, values: Mapping[str, Any]) -> tuple[Attribution, dict[str, Any]]:
+        """The attribution among ``values``, and the other values."""
+        return split_attribution(values, self.sources())
+
+
 class MappingConfig(_Config):
     stripe: StripeConfig = StripeConfig()
     typeform: TypeformConfig = TypeformConfig()
+    attribution: AttributionConfig = AttributionConfig()
 
     @classmethod
     def from_json(cls, text: str | None) -> MappingConfig:

@@ -1,8 +1,9 @@
 """Secret values by their configuration name, e.g. ``STRIPE_WEBHOOK_SECRET``.
 
 Locally (``make dev``, tests) the environment holds them. On AWS a function gets
-``SECRET_ID``: a Secrets Manager secret whose JSON holds the same names, read with
-powertools parameters and cached, so rotating it needs no deploy.
+``SECRET_ID``: Secrets Manager secrets (comma-separated, searched in order) whose JSON
+holds the same names, read with powertools parameters and cached, so rotating them needs
+no deploy. A delivery function reads its vendor's secret and the Stripe API key's.
 """
 
 from __future__ import annotations
@@ -30,13 +31,19 @@ class MissingSecretError(LookupError):
         self.name = name
 
 
+def _from_secrets_manager(name: str) -> str | None:
+    for secret_id in (part.strip() for part in os.environ.get("SECRET_ID", "").split(",")):
+        if not secret_id:
+            continue
+        bundle = _secrets_provider().get(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
+        value = bundle.get(name) if isinstance(bundle, dict) else None
+        if value:
+            return str(value)
+    return None
+
+
 def get_secret_value(name: str, *, required: bool = True) -> str | None:
-    value = os.environ.get(name)
-    if not value:
-        secret_id = os.environ.get("SECRET_ID")
-        if secret_id:
-            bundle = _secrets_provider().get(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
-            value = (bundle or {}).get(name) if isinstance(bundle, dict) else None
+    value = os.environ.get(name) or _from_secrets_manager(name)
     if not value and required:
         raise MissingSecretError(name)
     return value or None

@@ -64,6 +64,12 @@ class DeliverySettings(BaseModel):
     retry_base_delay_seconds: float = Field(default=30.0, alias="RETRY_BASE_DELAY_SECONDS", gt=0)
     retry_max_delay_seconds: float = Field(default=3600.0, alias="RETRY_MAX_DELAY_SECONDS", gt=0)
     delivered_ttl_seconds: int = Field(default=4 * 24 * 3600, alias="DELIVERED_TTL_SECONDS")
+    # An action whose email is not known yet waits this long at first, doubling, until
+    # the window is spent; then it is dead-lettered as identity_unknown. The window covers
+    # Stripe's own retries of a customer event that failed to reach us for a few hours.
+    identity_wait_base_seconds: float = Field(default=10.0, alias="IDENTITY_WAIT_BASE_SECONDS", gt=0)
+    identity_wait_window_seconds: float = Field(default=6 * 3600.0, alias="IDENTITY_WAIT_WINDOW_SECONDS", ge=0)
+    stripe_api_base_url: str = Field(default="https://api.stripe.com/v1", alias="STRIPE_API_BASE_URL")
 
 
 @cache

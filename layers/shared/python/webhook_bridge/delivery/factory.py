@@ -7,15 +7,18 @@ from functools import cache
 import boto3
 
 from webhook_bridge.actions import VendorMessage
-from webhook_bridge.delivery.identity import identity_resolver
+from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
-from webhook_bridge.delivery.ordering import OrderingGuard
+from webhook_bridge.delivery.ordering import StateLedger
 from webhook_bridge.delivery.pacing import Pacer
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
-from webhook_bridge.settings import delivery_settings
-from webhook_bridge.state.dynamodb import dynamodb_client
+from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.settings import DeliverySettings, delivery_settings
+from webhook_bridge.state.dynamodb import DynamoIdentityStore, dynamodb_client
+from webhook_bridge.stripe_api import StripeCustomers
 from webhook_bridge.vendors import registry
 
 
@@ -34,12 +37,25 @@ def build_processor() -> DeliveryProcessor:
         deliver_once=IdempotentDelivery(
             call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds, dynamodb
         ),
-        queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs")),
-        ordering=OrderingGuard(settings.state_table, dynamodb),
+        queue=QueueOps(
+            settings.queue_url, settings.dlq_url, boto3.client("sqs"), DeliveryLog(settings.idempotency_table, dynamodb)
+        ),
+        ordering=StateLedger(settings.state_table, dynamodb),
+        identities=IdentityResolver(
+            DynamoIdentityStore(settings.state_table, dynamodb), lambda: stripe_customers(settings)
+        ),
         policy=RetryPolicy(
             base_delay=settings.retry_base_delay_seconds,
             max_delay=settings.retry_max_delay_seconds,
             window_seconds=settings.retry_window_seconds,
+            identity_wait_base=settings.identity_wait_base_seconds,
+            identity_wait_window=settings.identity_wait_window_seconds,
         ),
-        resolve_identity=identity_resolver(settings.state_table),
     )
+
+
+def stripe_customers(settings: DeliverySettings) -> StripeCustomers | None:
+    """A Stripe client when ``STRIPE_API_KEY`` is configured (read from the cached secret
+    each time, so a key added in Secrets Manager is used without a deploy)."""
+    key = get_secret_value("STRIPE_API_KEY", required=False)
+    return StripeCustomers(key, settings.stripe_api_base_url) if key else None

@@ -1,23 +1,52 @@
-"""Filling in a person's email at delivery time from the Stripe customer id → email memory."""
+"""The email of an action that names only a Stripe customer, looked up at delivery time.
+
+Every vendor keys a person by email (docs/architecture.md, "Identity"): an action is
+never sent under the Stripe id alone. The identity store, taught by customer and
+checkout events, answers first; when it does not know the customer and a Stripe key is
+configured, Stripe's API is asked, and its answer taught to the store so the other
+vendors' deliveries need not ask again. Waiting and dead-lettering are the processor's.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from webhook_bridge.actions import VendorMessage
+from webhook_bridge.observability import logger
+from webhook_bridge.providers.stripe.ordering import customer_version
+from webhook_bridge.state.base import IdentityStore
+from webhook_bridge.stripe_api import StripeCustomers
+from webhook_bridge.vendors.errors import VendorError
+
+# Version of what the API says: the customer as of now, newer than any event created
+# before now and older than a later change (the same second's events win the tie).
+_API_EVENT_ID = "api"
 
 
-def identity_resolver(state_table: str) -> Callable[[VendorMessage], VendorMessage | None]:
-    from webhook_bridge.state import identity_store  # the store lives with the provider mappings
+class IdentityResolver:
+    def __init__(
+        self,
+        store: IdentityStore,
+        stripe: Callable[[], StripeCustomers | None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._stripe = stripe  # called when needed: the key may be configured later (Secrets Manager)
+        self._clock = clock
 
-    store = identity_store(state_table)
-
-    def resolve(message: VendorMessage) -> VendorMessage | None:
-        customer_id = message.action.person.stripe_customer_id
-        email = store.lookup(customer_id) if customer_id else None
-        if not email:
+    def email(self, customer_id: str, *, ask_stripe: bool) -> str | None:
+        email = self._store.lookup(customer_id)
+        if email or not ask_stripe:
+            return email
+        stripe = self._stripe()
+        if stripe is None:
             return None
-        person = message.action.person.model_copy(update={"email": email})
-        return message.model_copy(update={"action": message.action.model_copy(update={"person": person})})
-
-    return resolve
+        try:
+            email = stripe.email(customer_id)
+        except VendorError as error:
+            # Stripe being unavailable only postpones: the action waits and asks again.
+            logger.warning("stripe customer lookup failed", extra={"error": error.reason})
+            return None
+        if email:
+            self._store.remember(customer_id, email, customer_version(int(self._clock()), _API_EVENT_ID))
+        return email

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.processor import AlreadyInProgress
+from webhook_bridge.delivery_log import DeliveryLog
 
 VendorCall = Callable[[VendorMessage], None]
 
@@ -37,6 +38,7 @@ class IdempotentDelivery:
             return {"delivered": True}
 
         self._deliver = deliver
+        self._log = DeliveryLog(table_name, client)  # for `bridgectl trace`, beside the idempotency records
 
     def register_lambda_context(self, context: Any) -> None:
         """In-progress records then expire with the invocation, so a crash does not block retries."""
@@ -48,4 +50,6 @@ class IdempotentDelivery:
             self._deliver(key_data={"key": message.dedupe_key}, message=message, called=called)
         except IdempotencyAlreadyInProgressError as exc:
             raise AlreadyInProgress(message.dedupe_key) from exc
+        if called:
+            self._log.delivered(message)
         return bool(called)

@@ -1,44 +1,173 @@
-"""Stale-state protection: per vendor and ordering key, only newer versions set state.
+"""Convergence: every vendor ends with the newest state of each ordered object.
 
-Stripe sends subscription events at least once and in no guaranteed order, and our own
-retries reorder them further. Before a vendor call, the action *claims* its version for
-(vendor, key) with a conditional write in the state table; the claim fails when a newer
-version (or a terminal one, e.g. a deleted subscription) is already there. A retry of the
-same action re-claims its own version and passes.
+Stripe sends subscription and customer events at least once, in no guaranteed order,
+and our retries and concurrent delivery functions reorder them further. Claiming a
+version before the vendor call is not enough: an older state that claimed first can
+still land last. So the state is not taken from the message but from a ledger
+(docs/architecture.md, "Ordering"):
+
+1. ``record``: every action's state is written to ``order#<key>`` in the state table
+   when its version is higher than the one there (one conditional ``UpdateItem``);
+2. ``plan``: the vendor is sent the *newest recorded* state, with the action's own
+   event; when that vendor is already known to hold the newest state, only the event;
+3. ``settle``: after the call, the version sent is recorded for that vendor and the
+   newest state read again. When a newer one appeared meanwhile, a *sync* message (the
+   state alone) is queued, so the last state to reach the vendor is the newest.
+
+Every request that sets state is followed by that check, so whichever request lands
+last, its sender sees any newer state and sends it again. Versions are total strings
+(``providers/stripe/ordering.py``), compared here without knowing Stripe.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from webhook_bridge.actions import Action
+from pydantic import BaseModel, ConfigDict
+
+from webhook_bridge.actions import Person, Subscription, VendorMessage
+from webhook_bridge.state.dynamodb import unless_condition_fails
 from webhook_bridge.vendors_enum import Vendor
 
+LEDGER_TTL_SECONDS = 400 * 24 * 3600  # longer than any subscription's yearly renewal
 
-class OrderingGuard:
-    def __init__(self, table_name: str, client: Any, ttl_seconds: int = 90 * 24 * 3600) -> None:
+
+class Snapshot(BaseModel):
+    """The state part of an ordered action: who, with which traits, and the subscription."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    person: Person
+    subscription: Subscription | None = None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    newest: Snapshot | None  # None only when the record expired or was never written
+    sent: str | None  # the highest version this vendor is known to have been sent
+
+
+@dataclass(frozen=True)
+class Plan:
+    message: VendorMessage | None  # what to send; None: nothing left to send
+    sends_version: str | None = None  # the state version the message sets, if it sets one
+
+
+def with_state(message: VendorMessage, snapshot: Snapshot) -> VendorMessage:
+    """The message carrying ``snapshot``'s state instead of its own; its event is kept.
+
+    The email resolved for the message stands in when the snapshot has none (subscription
+    objects name no email); a snapshot's own email is newer than the message's."""
+    person = snapshot.person.model_copy(update={"email": snapshot.person.email or message.action.person.email})
+    action = message.action.model_copy(update={"person": person, "subscription": snapshot.subscription})
+    return message.model_copy(update={"action": action})
+
+
+def without_state(message: VendorMessage) -> VendorMessage:
+    """The action's event alone: no contact attributes, no subscription record."""
+    action = message.action.model_copy(update={"identify": False, "subscription": None, "ordering_key": None})
+    return message.model_copy(update={"action": action})
+
+
+def sync_message(message: VendorMessage, newer_version: str) -> VendorMessage:
+    """The state alone, to send again. Its id names the action and the newer version, so
+    redelivering it is deduplicated while another sender's sync is not."""
+    action = message.action.model_copy(
+        update={"id": f"{message.action.id}#sync:{newer_version}", "event": None, "invoice": None, "identify": True}
+    )
+    return message.model_copy(update={"action": action, "resend_state": True})
+
+
+class StateLedger:
+    def __init__(self, table_name: str, client: Any, ttl_seconds: int = LEDGER_TTL_SECONDS) -> None:
         self._table = table_name
         self._ddb = client
         self._ttl = ttl_seconds
 
-    def claim(self, vendor: Vendor, action: Action) -> bool:
-        """True when this action's state may be sent; False when a newer state got there first."""
+    @staticmethod
+    def _pk(ordering_key: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"order#{ordering_key}"}}
+
+    @staticmethod
+    def _sent_attribute(vendor: Vendor) -> str:
+        return f"sent_{vendor.value}"
+
+    def record(self, message: VendorMessage) -> None:
+        """Keep the action's state when it is the newest known of its key."""
+        action = message.action
         if action.ordering_key is None or action.ordering_version is None:
-            return True
-        version = {"N": str(action.ordering_version)}
-        try:
-            self._ddb.put_item(
+            return
+        snapshot = Snapshot(version=action.ordering_version, person=action.person, subscription=action.subscription)
+        # Update, not Put: the per-vendor sent versions on the same item must survive.
+        with unless_condition_fails():  # a newer one is known
+            self._ddb.update_item(
                 TableName=self._table,
-                Item={
-                    "pk": {"S": f"order#{vendor.value}#{action.ordering_key}"},
-                    "version": version,
-                    "terminal": {"BOOL": action.ordering_terminal},
-                    "expires_at": {"N": str(int(time.time()) + self._ttl)},
+                Key=self._pk(action.ordering_key),
+                UpdateExpression="SET state_version = :v, state_snapshot = :s, expires_at = :e",
+                ConditionExpression="attribute_not_exists(state_version) OR state_version < :v",
+                ExpressionAttributeValues={
+                    ":v": {"S": snapshot.version},
+                    ":s": {"S": snapshot.model_dump_json()},
+                    ":e": {"N": str(int(time.time()) + self._ttl)},
                 },
-                ConditionExpression="attribute_not_exists(pk) OR version = :v OR (terminal = :f AND version < :v)",
-                ExpressionAttributeValues={":v": version, ":f": {"BOOL": False}},
             )
-        except self._ddb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+
+    def read(self, vendor: Vendor, ordering_key: str) -> LedgerEntry:
+        item = self._ddb.get_item(TableName=self._table, Key=self._pk(ordering_key), ConsistentRead=True).get("Item")
+        if not item:
+            return LedgerEntry(newest=None, sent=None)
+        newest = Snapshot.model_validate_json(item["state_snapshot"]["S"]) if "state_snapshot" in item else None
+        sent = item.get(self._sent_attribute(vendor), {}).get("S")
+        return LedgerEntry(newest=newest, sent=sent)
+
+    def mark_sent(self, vendor: Vendor, ordering_key: str, version: str) -> None:
+        name = self._sent_attribute(vendor)
+        with unless_condition_fails():  # a newer one was sent
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._pk(ordering_key),
+                UpdateExpression=f"SET {name} = :v",
+                ConditionExpression=f"attribute_not_exists({name}) OR {name} < :v",
+                ExpressionAttributeValues={":v": {"S": version}},
+            )
+
+    def plan(self, message: VendorMessage) -> Plan:
+        key = message.action.ordering_key
+        if key is None:
+            return Plan(message)
+        entry = self.read(message.vendor, key)
+        newest = entry.newest
+        if newest is None or (message.action.ordering_version or "") > newest.version:
+            # Not recorded (expired, or written before this ledger existed): its own state.
+            newest = Snapshot(
+                version=message.action.ordering_version or "",
+                person=message.action.person,
+                subscription=message.action.subscription,
+            )
+        if entry.sent is not None and entry.sent >= newest.version and not message.resend_state:
+            # The vendor holds the newest state already: only the event is left to send.
+            return Plan(without_state(message) if message.action.event is not None else None)
+        return Plan(with_state(message, newest), newest.version)
+
+    def settle(self, message: VendorMessage, plan: Plan, called: bool) -> VendorMessage | None:
+        """After a successful delivery: a sync message to queue when the vendor may not hold
+        the newest state (a newer one was recorded while this call was on its way)."""
+        key = message.action.ordering_key
+        if key is None:
+            return None
+        if plan.sends_version is not None and called:
+            self.mark_sent(message.vendor, key, plan.sends_version)
+        elif called:
+            return None  # the event alone was sent: it set no state that could be stale
+        entry = self.read(message.vendor, key)
+        if entry.newest is None:
+            return None
+        # A replayed delivery (not called) does not know which state went out: compare with
+        # what the vendor is known to hold.
+        sent = plan.sends_version if called else entry.sent
+        if sent is None or sent < entry.newest.version:
+            return sync_message(message, entry.newest.version)
+        return None

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.vendors.errors import RateLimitError, VendorError
 
+IDENTITY_WAIT_MAX_SECONDS = 3600.0
+
 
 @dataclass(frozen=True)
 class Retry:
@@ -36,6 +38,8 @@ class RetryPolicy:
     max_delay: float = 3600.0
     throttle_default: float = 5.0
     window_seconds: float = 26 * 3600.0
+    identity_wait_base: float = 10.0
+    identity_wait_window: float = 6 * 3600.0
 
     def backoff(self, attempts: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
@@ -57,3 +61,17 @@ class RetryPolicy:
         if now + delay - first > self.window_seconds:
             return DeadLetter(reason=f"retries exhausted after {attempts} attempts: {error.reason}: {error}")
         return Retry(delay=delay, throttled=isinstance(error, RateLimitError))
+
+    def identity_wait(self, waits: int) -> float | None:
+        """How long an action whose email is unknown waits after ``waits`` earlier waits;
+        ``None`` once the window is spent (the action is then dead-lettered).
+
+        Doubling from ``identity_wait_base``: the customer event usually lands within
+        seconds, and a missing one is retried by Stripe over hours; at most an hour apart,
+        so an email learnt late is not left unused for long."""
+
+        def wait(n: int) -> float:
+            return min(IDENTITY_WAIT_MAX_SECONDS, self.identity_wait_base * 2**n)
+
+        waited = sum(wait(n) for n in range(waits))
+        return wait(waits) if waited + wait(waits) <= self.identity_wait_window else None

@@ -7,29 +7,26 @@ message to SQS, whose redrive policy then catches it.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from webhook_bridge.actions import VendorMessage
-from webhook_bridge.delivery.ordering import OrderingGuard
+from webhook_bridge.delivery.identity import IdentityResolver
+from webhook_bridge.delivery.ordering import Plan, StateLedger
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.observability import logger, metrics
 from webhook_bridge.vendors.errors import APIStatusError, VendorError
 
-# How often, and how long apart, to wait for an email before delivering with ids only.
-IDENTITY_WAITS = 3
-IDENTITY_WAIT_SECONDS = 60.0
 IN_PROGRESS_RETRY_SECONDS = 30.0
+IDENTITY_UNKNOWN = "identity_unknown"  # the DLQ reason: replay once the customer is known
 
 
 class Outcome(StrEnum):
@@ -43,53 +40,27 @@ class Outcome(StrEnum):
     WAITING_FOR_IDENTITY = "waiting_for_identity"
 
 
-def newest_versions(records: list[dict[str, Any]]) -> dict[str, int]:
-    """The highest ordering version per ordering key among a batch's records."""
-    newest: dict[str, int] = {}
-    for record in records:
-        try:
-            action = json.loads(record.get("body") or "{}").get("action") or {}
-        except (ValueError, AttributeError):
-            continue
-        key, version = action.get("ordering_key"), action.get("ordering_version")
-        if isinstance(key, str) and isinstance(version, int):
-            newest[key] = max(version, newest.get(key, version))
-    return newest
-
-
-def without_state(message: VendorMessage) -> VendorMessage:
-    """The action's event alone: no contact attributes, no subscription record."""
-    action = message.action.model_copy(update={"identify": False, "subscription": None, "ordering_key": None})
-    return message.model_copy(update={"action": action})
-
-
 class AlreadyInProgress(Exception):
     """Another copy of this message is being delivered right now."""
 
 
 # deliver(message) -> True when the vendor was called, False when an earlier delivery is replayed.
 DeliverOnce = Callable[[VendorMessage], bool]
-ResolveIdentity = Callable[[VendorMessage], VendorMessage | None]
 
 
 @dataclass
 class DeliveryProcessor:
     deliver_once: DeliverOnce
     queue: QueueOps
-    ordering: OrderingGuard
+    ordering: StateLedger
+    identities: IdentityResolver
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    resolve_identity: ResolveIdentity = lambda message: None
     clock: Callable[[], float] = time.time
 
-    _newest_in_batch: dict[str, int] = field(default_factory=dict, init=False)
-
-    def start_invocation(self, context: object, records: list[dict[str, Any]] | None = None) -> None:
+    def start_invocation(self, context: object) -> None:
         register = getattr(self.deliver_once, "register_lambda_context", None)
         if register is not None:
             register(context)
-        # A batch's records run concurrently, so two states of one subscription in the same
-        # batch would race: only the newest of them may set state.
-        self._newest_in_batch = newest_versions(records or [])
 
     def handle(self, record: SQSRecord) -> Outcome:
         body = record.body
@@ -107,18 +78,17 @@ class DeliveryProcessor:
         if state.not_before and now < state.not_before - 1:
             self.queue.requeue(body, state)  # a long delay hops through SQS's 15-minute maximum
             return Outcome.NOT_DUE
-        message, waiting = self._with_identity(message, state, now)
-        if waiting:
-            self.queue.requeue(body, state.waiting_for_identity(now, IDENTITY_WAIT_SECONDS))
-            return self._count(Outcome.WAITING_FOR_IDENTITY)
-        if self._superseded(message) or not self.ordering.claim(message.vendor, message.action):
-            logger.info("stale state not sent", extra={"ordering_key": message.action.ordering_key})
-            self._count(Outcome.STALE)
-            if message.action.event is None:
-                return Outcome.STALE
-            message = without_state(message)  # the event still happened: track it, set nothing
+        # First, so that the newest state is known even while this action waits.
+        self.ordering.record(message)
+        identified = self._with_identity(message, body, state, now)
+        if isinstance(identified, Outcome):
+            return identified
+        message = identified
+        plan = self.ordering.plan(message)
+        if plan.message is None:
+            return self._count(Outcome.STALE)
         try:
-            called = self.deliver_once(message)
+            called = self.deliver_once(plan.message)
         except AlreadyInProgress:
             self.queue.requeue(body, state.deferred(now, IN_PROGRESS_RETRY_SECONDS))
             return Outcome.NOT_DUE
@@ -126,21 +96,39 @@ class DeliveryProcessor:
             return self._after_failure(body, state, error, now)
         if state.enqueued_at:
             metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, (self.clock() - state.enqueued_at) * 1000)
+        self._resync_if_overtaken(message, plan, called)
         return self._count(Outcome.DELIVERED if called else Outcome.DUPLICATE)
 
-    def _superseded(self, message: VendorMessage) -> bool:
-        action = message.action
-        newest = self._newest_in_batch.get(action.ordering_key or "")
-        return newest is not None and action.ordering_version is not None and action.ordering_version < newest
+    def _resync_if_overtaken(self, message: VendorMessage, plan: Plan, called: bool) -> None:
+        sync = self.ordering.settle(message, plan, called)
+        if sync is not None:
+            # A newer state was recorded while ours was on its way: it may have landed first.
+            logger.info("newer state recorded during delivery: sending it again")
+            metrics.add_metric(name="StateResent", unit=MetricUnit.Count, value=1)
+            self.queue.requeue(sync.model_dump_json(), RetryState(enqueued_at=self.clock()))
 
-    def _with_identity(self, message: VendorMessage, state: RetryState, now: float) -> tuple[VendorMessage, bool]:
+    def _with_identity(
+        self, message: VendorMessage, body: str, state: RetryState, now: float
+    ) -> VendorMessage | Outcome:
+        """The message with its person's email, or the outcome of waiting for it.
+
+        Every vendor keys a person by email: one that names only a Stripe customer waits
+        (Stripe is asked from the second try on, when a key is configured), and is
+        dead-lettered as ``identity_unknown`` when the wait is over; never sent without."""
         person = message.action.person
         if person.email or not person.stripe_customer_id:
-            return message, False
-        resolved = self.resolve_identity(message)
-        if resolved is not None:
-            return resolved, False
-        return message, state.identity_waits < IDENTITY_WAITS
+            return message
+        email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        if email:
+            action = message.action.model_copy(update={"person": person.model_copy(update={"email": email})})
+            return message.model_copy(update={"action": action})
+        delay = self.policy.identity_wait(state.identity_waits)
+        if delay is not None:
+            self.queue.requeue(body, state.waiting_for_identity(now, delay))
+            return self._count(Outcome.WAITING_FOR_IDENTITY)
+        logger.warning("dead-lettered", extra={"reason": IDENTITY_UNKNOWN})
+        self.queue.dead_letter(body, state, FailureReport(IDENTITY_UNKNOWN, "IdentityUnknown"))
+        return self._count(Outcome.DEAD_LETTERED)
 
     def _after_failure(self, body: str, state: RetryState, error: VendorError, now: float) -> Outcome:
         decision = self.policy.decide(error, state, now)

@@ -7,7 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.privacy import mask_text
 
 SQS_MAX_DELAY_SECONDS = 900
@@ -21,10 +23,11 @@ class FailureReport:
 
 
 class QueueOps:
-    def __init__(self, queue_url: str, dlq_url: str, client: Any) -> None:
+    def __init__(self, queue_url: str, dlq_url: str, client: Any, log: DeliveryLog | None = None) -> None:
         self.queue_url = queue_url
         self.dlq_url = dlq_url
         self._sqs = client
+        self._log = log  # for `bridgectl trace`
 
     def requeue(self, body: str, state: RetryState) -> None:
         """Send the message again; it becomes visible when due (delays beyond 15 min hop)."""
@@ -36,6 +39,13 @@ class QueueOps:
             DelaySeconds=delay,
             MessageAttributes=state.to_sqs_attributes(),
         )
+        message = self._traced(body)
+        if message is None or self._log is None:
+            return
+        if state.last_error:  # a failed attempt (a re-hop of a long delay writes the same again)
+            self._log.retrying(message, state.attempts, state.not_before, state.last_error)
+        elif state.identity_waits:
+            self._log.waiting_for_identity(message, state.not_before)
 
     def dead_letter(self, body: str, state: RetryState, failure: FailureReport) -> None:
         attributes = state.to_sqs_attributes()
@@ -45,3 +55,14 @@ class QueueOps:
         if failure.status_code is not None:
             attributes["failure_status"] = {"DataType": "Number", "StringValue": str(failure.status_code)}
         self._sqs.send_message(QueueUrl=self.dlq_url, MessageBody=body, MessageAttributes=attributes)
+        message = self._traced(body)
+        if message is not None and self._log is not None:
+            self._log.dead_lettered(message, failure.error_class, failure.reason, state.attempts)
+
+    def _traced(self, body: str) -> VendorMessage | None:
+        if self._log is None:
+            return None
+        try:
+            return VendorMessage.model_validate_json(body)
+        except ValueError:  # not one of ours: nothing to trace
+            return None

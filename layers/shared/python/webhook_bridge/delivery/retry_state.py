@@ -30,6 +30,10 @@ class RetryState:
 
     @classmethod
     def from_attributes(cls, attributes: dict[str, Any]) -> RetryState:
+        if "failed_at" in attributes:
+            # Moved back from the DLQ as it was (SQS StartMessageMoveTask keeps attributes; our own
+            # redrive drops them): an operator redrove it, so it gets a fresh retry budget.
+            return cls(enqueued_at=_number(attributes, "enqueued_at"))
         error = (attributes.get("last_error") or {}).get("stringValue")
         return cls(
             attempts=int(_number(attributes, "attempts") or 0),

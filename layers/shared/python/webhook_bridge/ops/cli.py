@@ -1,7 +1,7 @@
-"""``bridgectl``: list the DLQs, show why messages failed, redrive them.
+"""``bridgectl``: operate Webhook Bridge - dead-letter queues, vendor consumers, previews and traces.
 
 Uses the standard AWS configuration (profile, ``AWS_REGION``, ``AWS_ENDPOINT_URL``),
-so the same commands work on AWS and against ``make dev``.
+so the same commands work on AWS and against ``make dev``; ``preview`` needs no AWS.
 """
 
 from __future__ import annotations
@@ -11,105 +11,263 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from webhook_bridge.ops import dlq
-from webhook_bridge.ops.queues import VendorQueues, discover
+from webhook_bridge.ops import controls, dlq
+from webhook_bridge.ops.queues import QUEUE_NAMES, VendorQueues, discover
+from webhook_bridge.ops.selection import Selection, parse_when
 from webhook_bridge.vendors_enum import Vendor
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+NAMES_HELP = "a vendor, or stripe-events (the Stripe EventBridge consumer's queue)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bridgectl", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default="webhook-bridge", help="stack name (queue name prefix)")
     commands = parser.add_subparsers(dest="command", required=True)
-    dlq_parser = commands.add_parser("dlq", help="dead-letter queues")
-    actions = dlq_parser.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every vendor's queue and DLQ depth")
-    show = actions.add_parser("show", help="messages in a vendor's DLQ, with their failure reasons (masked)")
-    show.add_argument("vendor", choices=[v.value for v in Vendor])
-    show.add_argument("--limit", type=int, default=20)
-    show.add_argument("--json", action="store_true", help="one JSON object per line")
-    again = actions.add_parser("redrive", help="send DLQ messages back to the vendor's queue")
-    again.add_argument("vendor", choices=[v.value for v in Vendor])
-    selection = again.add_mutually_exclusive_group(required=True)
-    selection.add_argument("--all", action="store_true")
-    selection.add_argument("--id", dest="ids", action="append", help="message id (repeatable)")
-    again.add_argument("--limit", type=int, default=1000)
+    _dlq_parser(commands)
+    _vendor_parser(commands)
+    _preview_parser(commands)
+    follow = commands.add_parser(
+        "trace",
+        help="where one event went: deduplicated or not, and per vendor delivered, retrying or dead-lettered",
+        description="Where one event went, from the delivery log the functions keep for 7 days beside their "
+        "idempotency records: its receipt and duplicates, and per vendor and action its latest state.",
+    )
+    follow.add_argument("event_id", help="the provider's event id (Stripe evt_..., Typeform event_id)")
+    follow.add_argument("--provider", choices=["stripe", "typeform"], help="default: stripe for evt_... ids")
+    follow.add_argument("--json", action="store_true", help="one JSON document")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, sqs: Any | None = None) -> int:
+def _dlq_parser(commands: Any) -> None:
+    actions = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every queue's depth: queued, delayed, in flight, dead-lettered")
+    show = actions.add_parser("show", help="messages in a DLQ, with their failure reasons (masked)")
+    show.add_argument("vendor", choices=list(QUEUE_NAMES), help=NAMES_HELP)
+    show.add_argument("--limit", type=int, default=20)
+    show.add_argument("--json", action="store_true", help="one JSON object per line")
+    again = actions.add_parser(
+        "redrive",
+        help="send DLQ messages back to their queue",
+        description="Send dead-lettered messages back to their queue with a fresh retry budget. --all alone "
+        "uses SQS's StartMessageMoveTask where available; the filters select by reading the DLQ. "
+        "Filters combine (all must match). Dates are UTC: 2026-11-01 or ISO 8601.",
+    )
+    again.add_argument("vendor", choices=list(QUEUE_NAMES), help=NAMES_HELP)
+    again.add_argument("--all", action="store_true", help="every message (or every one the filters select)")
+    again.add_argument("--id", dest="ids", action="append", default=[], help="message id (repeatable)")
+    again.add_argument("--reason", help="part of the failure reason or error class, e.g. BadRequestError")
+    again.add_argument("--status", help="the HTTP status the vendor answered, e.g. 400")
+    again.add_argument("--event-type", dest="event_types", action="append", default=[], help="e.g. invoice.*")
+    again.add_argument("--since", type=parse_when, help="dead-lettered at or after")
+    again.add_argument("--until", type=parse_when, help="dead-lettered before")
+    again.add_argument("--dry-run", action="store_true", help="list what would be redriven; move nothing")
+    again.add_argument("--limit", type=int, default=1000, help="messages read from the DLQ at most")
+
+
+def _vendor_parser(commands: Any) -> None:
+    vendor = commands.add_parser("vendor", help="pause or resume a vendor's delivery (its event source mapping)")
+    actions = vendor.add_subparsers(dest="action", required=True)
+    actions.add_parser("status", help="each queue's consumer: enabled or paused, and what waits")
+    for action, text in (("pause", "stop delivering: messages wait in the queue"), ("resume", "deliver again")):
+        command = actions.add_parser(action, help=text, description=f"{text.capitalize()}.")
+        command.add_argument("vendor", choices=list(QUEUE_NAMES), help=NAMES_HELP)
+
+
+def _preview_parser(commands: Any) -> None:
+    look = commands.add_parser(
+        "preview",
+        help="the actions and exact vendor requests an event file would produce (no AWS needed)",
+        description="For a Stripe or Typeform event, an EventBridge envelope or an API Gateway event "
+        "(events/...): the actions and the HTTP request each vendor would receive, with BRIDGE_MAPPING "
+        "applied and personal data masked. Nothing is sent.",
+    )
+    look.add_argument("file", type=Path, help="the event file (JSON)")
+    look.add_argument("--mapping", type=Path, help="a BRIDGE_MAPPING JSON file (default: $BRIDGE_MAPPING)")
+    look.add_argument("--vendor", dest="vendors", action="append", choices=[v.value for v in Vendor])
+    look.add_argument("--json", action="store_true", help="one JSON document")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    sqs: Any | None = None,
+    lambda_client: Any | None = None,
+    dynamodb: Any | None = None,
+) -> int:
     args = _parser().parse_args(argv)
-    if sqs is None:
-        sqs = _sqs_client()
+    if args.command == "preview":
+        return _preview(args.file, args.mapping, args.vendors, args.json)
+    if args.command == "trace":
+        return _trace(dynamodb or _aws_client("dynamodb"), args.stack, args.event_id, args.provider, args.json)
+    sqs = sqs or _aws_client("sqs")
     queues = discover(sqs, args.stack)
     if not queues:
         print(f"no queues found for stack {args.stack!r}", file=sys.stderr)
         return 2
-    if args.action == "list":
-        print(f"{'vendor':<12} {'queued':>7} {'delayed':>8} {'in flight':>10} {'dead-lettered':>14}")
-        for vendor, vq in queues.items():
-            c = dlq.counts(sqs, vq)
-            print(
-                f"{vendor.value:<12} {c['queued']:>7} {c['delayed']:>8} {c['in_flight']:>10} {c['dead_lettered']:>14}"
-            )
-        return 0
-    vendor_queues = queues.get(Vendor(args.vendor))
-    if vendor_queues is None:
+    if args.action in ("list", "status"):
+        return _list(sqs, queues) if args.command == "dlq" else _status(lambda_client, sqs, queues)
+    chosen = queues.get(args.vendor)
+    if chosen is None:
         print(f"no queues for {args.vendor}", file=sys.stderr)
         return 2
+    if args.command == "vendor":
+        return _pause_or_resume(lambda_client or _aws_client("lambda"), sqs, chosen, args.action == "resume")
     if args.action == "show":
-        return _show(sqs, vendor_queues, args.limit, args.json)
-    return _redrive(sqs, vendor_queues, set(args.ids or []), args.limit)
+        return _show(sqs, chosen, args.limit, args.json)
+    return _redrive(sqs, chosen, args)
 
 
-def _sqs_client() -> Any:
+def _aws_client(service: str) -> Any:
     import boto3
 
     session = boto3.Session()
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    variable = f"AWS_ENDPOINT_URL_{service.upper()}"
+    endpoint = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL") or ""
     if urlparse(endpoint).hostname in LOOPBACK:
         # The local stack (moto) accepts any credentials and region; don't make people invent them.
         local: dict[str, Any] = {"region_name": session.region_name or "us-east-1"}
         if session.get_credentials() is None:
             local.update(aws_access_key_id="testing", aws_secret_access_key="testing")
-        return session.client("sqs", **local)
-    return session.client("sqs")
+        return session.client(service, **local)  # type: ignore[call-overload]
+    return session.client(service)  # type: ignore[call-overload]
+
+
+def _list(sqs: Any, queues: dict[str, VendorQueues]) -> int:
+    print(f"{'queue':<13} {'queued':>7} {'delayed':>8} {'in flight':>10} {'dead-lettered':>14}")
+    for name, vq in queues.items():
+        c = dlq.counts(sqs, vq)
+        print(f"{name:<13} {c['queued']:>7} {c['delayed']:>8} {c['in_flight']:>10} {c['dead_lettered']:>14}")
+    return 0
+
+
+def _status(lambda_client: Any | None, sqs: Any, queues: dict[str, VendorQueues]) -> int:
+    lambda_client = lambda_client or _aws_client("lambda")
+    print(f"{'queue':<13} {'consumer':<10} {'queued':>7} {'delayed':>8}")
+    for name, vq in queues.items():
+        states = {m["State"] for m in controls.event_source_mappings(lambda_client, sqs, vq)}
+        c = dlq.counts(sqs, vq)
+        print(f"{name:<13} {','.join(sorted(states)) or 'none':<10} {c['queued']:>7} {c['delayed']:>8}")
+    return 0
+
+
+def _pause_or_resume(lambda_client: Any, sqs: Any, queues: VendorQueues, enabled: bool) -> int:
+    mappings = controls.event_source_mappings(lambda_client, sqs, queues)
+    if not mappings:
+        print(f"no event source mapping consumes the {queues.name} queue", file=sys.stderr)
+        return 2
+    verb = "resumed" if enabled else "paused"
+    for mapping in controls.set_enabled(lambda_client, mappings, enabled):
+        print(f"{verb} {queues.name}: event source mapping {mapping['UUID']} is {mapping['State']}")
+    if not enabled:
+        print(f"messages wait in the {queues.name} queue; `bridgectl vendor resume {queues.name}` delivers them")
+    return 0
+
+
+def _trace(dynamodb: Any, stack: str, event_id: str, provider: str | None, as_json: bool) -> int:
+    from webhook_bridge.delivery_log import DeliveryLog
+    from webhook_bridge.ops.trace import guess_provider, idempotency_table, render, trace
+
+    table = idempotency_table(dynamodb, stack)
+    if table is None:
+        print(f"no idempotency table found for stack {stack!r}", file=sys.stderr)
+        return 2
+    result = trace(DeliveryLog(table, dynamodb), provider or guess_provider(event_id), event_id)
+    if result is None:
+        print(f"no trace of {event_id} (kept 7 days; is the provider right?)", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2) if as_json else render(result))
+    return 0
+
+
+def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, as_json: bool) -> int:
+    from webhook_bridge.mapping_config import MappingConfigError
+    from webhook_bridge.ops.preview import PreviewError, preview, render
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+        mapping = mapping_file.read_text(encoding="utf-8") if mapping_file else os.environ.get("BRIDGE_MAPPING")
+        chosen = tuple(Vendor(v) for v in vendors) if vendors else tuple(Vendor)
+        result = preview(document, mapping, chosen)
+    except (OSError, ValueError, PreviewError, MappingConfigError) as error:
+        print(f"bridgectl preview: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if as_json else render(result))
+    return 0
 
 
 def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:
     letters = list(dlq.read(sqs, queues.dlq_url, limit))
     dlq.release(sqs, queues.dlq_url, letters)
     for letter in letters:
-        summary = letter.summary()
-        if as_json:
-            print(json.dumps(summary, ensure_ascii=False))
-        else:
-            print(f"{summary['message_id']}  {summary['event_type']}  attempts={summary['attempts']}")
-            print(f"    reason: {summary['reason']}")
-            print(f"    action: {summary['action_id']}")
+        _print_letter(letter, as_json)
     if not as_json:
-        print(f"{len(letters)} message(s) in the {queues.vendor.value} DLQ")
+        print(f"{len(letters)} message(s) in the {queues.name} DLQ")
     return 0
 
 
-def _redrive(sqs: Any, queues: VendorQueues, ids: set[str], limit: int) -> int:
-    moved, skipped = 0, []
-    for letter in dlq.read(sqs, queues.dlq_url, limit):
-        if ids and letter.message_id not in ids:
-            skipped.append(letter)
+def _print_letter(letter: dlq.DeadLetter, as_json: bool) -> None:
+    summary = letter.summary()
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    print(f"{summary['message_id']}  {summary['event_type']}  attempts={summary['attempts']}")
+    print(f"    reason: {summary['reason']}")
+    print(f"    action: {summary['action_id']}")
+
+
+def _redrive(sqs: Any, queues: VendorQueues, args: argparse.Namespace) -> int:
+    selection = Selection(
+        ids=frozenset(args.ids),
+        reason=args.reason,
+        status=args.status,
+        event_types=tuple(args.event_types),
+        since=args.since,
+        until=args.until,
+    )
+    if selection.is_everything and not args.all:
+        print(
+            "choose messages: --all, --id, or a filter (--reason, --status, --event-type, --since, --until)",
+            file=sys.stderr,
+        )
+        return 2
+    if selection.is_everything and not args.dry_run and _moved_natively(sqs, queues):
+        return 0
+    moved, kept = 0, []
+    for letter in dlq.read(sqs, queues.dlq_url, args.limit):
+        if not selection.matches(letter) or args.dry_run:
+            kept.append(letter)
+            if args.dry_run and selection.matches(letter):
+                moved += 1
+                _print_letter(letter, as_json=False)
             continue
         dlq.redrive(sqs, queues, letter)
         moved += 1
-    dlq.release(sqs, queues.dlq_url, skipped)
-    print(f"redrove {moved} message(s) to the {queues.vendor.value} queue")
-    if ids and moved < len(ids):
-        print(f"{len(ids) - moved} requested message id(s) were not found in the DLQ", file=sys.stderr)
+    dlq.release(sqs, queues.dlq_url, kept)
+    done = "would redrive" if args.dry_run else "redrove"
+    print(f"{done} {moved} message(s) to the {queues.name} queue")
+    if selection.ids and moved < len(selection.ids):
+        print(f"{len(selection.ids) - moved} requested message id(s) were not found in the DLQ", file=sys.stderr)
         return 1
     return 0
+
+
+def _moved_natively(sqs: Any, queues: VendorQueues) -> bool:
+    """SQS moves every message itself (no read, no size limit); False where it cannot (e.g. moto)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        handle = dlq.start_move_task(sqs, queues)
+    except (ClientError, BotoCoreError, NotImplementedError) as error:
+        print(f"StartMessageMoveTask is not available here ({type(error).__name__}): moving messages one by one")
+        return False
+    waiting = dlq.counts(sqs, queues)["dead_lettered"]
+    print(f"SQS is moving the {queues.name} DLQ's {waiting} message(s) back to its queue (task {handle})")
+    print("follow it with `bridgectl dlq list`")
+    return True
 
 
 if __name__ == "__main__":

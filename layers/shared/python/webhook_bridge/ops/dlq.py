@@ -9,6 +9,7 @@ from typing import Any
 
 from webhook_bridge.ops.queues import VendorQueues
 from webhook_bridge.privacy import mask_data
+from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope
 
 # Long enough to read and redrive a page; short enough that an interrupted run
 # leaves the messages visible again soon.
@@ -24,11 +25,18 @@ class DeadLetter:
     body: str
     attributes: dict[str, Any]
     receive_count: int
+    sent_at: float | None = None  # when it entered the DLQ (SentTimestamp), in seconds
 
     @property
     def reason(self) -> str:
         value = self.attributes.get("failure_reason", {}).get("StringValue")
         return value or "crashed repeatedly (redrive policy)"
+
+    @property
+    def failed_at(self) -> float | None:
+        """When the delivery dead-lettered it, else when it reached the DLQ."""
+        value = self.attributes.get("failed_at", {}).get("StringValue")
+        return float(value) if value else self.sent_at
 
     def summary(self) -> dict[str, Any]:
         try:
@@ -36,6 +44,8 @@ class DeadLetter:
         except ValueError:
             payload = self.body
         action = payload.get("action", {}) if isinstance(payload, dict) else {}
+        if is_eventbridge_envelope(payload):  # the Stripe events queue holds whole events, not actions
+            action = {"id": payload["detail"].get("id"), "source_event_type": payload["detail-type"]}
         return {
             "message_id": self.message_id,
             "action_id": action.get("id"),
@@ -45,6 +55,7 @@ class DeadLetter:
             "status": self.attributes.get("failure_status", {}).get("StringValue"),
             "attempts": self.attributes.get("attempts", {}).get("StringValue", "0"),
             "receive_count": self.receive_count,
+            "failed_at": self.failed_at,
             "body": mask_data(payload),
         }
 
@@ -74,7 +85,7 @@ def read(sqs: Any, dlq_url: str, limit: int) -> Iterator[DeadLetter]:
             MaxNumberOfMessages=min(10, limit - len(seen)),
             VisibilityTimeout=PEEK_VISIBILITY_SECONDS,
             MessageAttributeNames=["All"],
-            AttributeNames=["ApproximateReceiveCount"],
+            AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             WaitTimeSeconds=1,
         )
         batch = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
@@ -82,12 +93,14 @@ def read(sqs: Any, dlq_url: str, limit: int) -> Iterator[DeadLetter]:
             return
         for message in batch:
             seen.add(message["MessageId"])
+            system = message.get("Attributes", {})
             yield DeadLetter(
                 message_id=message["MessageId"],
                 receipt_handle=message["ReceiptHandle"],
                 body=message["Body"],
                 attributes=message.get("MessageAttributes", {}),
-                receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+                receive_count=int(system.get("ApproximateReceiveCount", 0)),
+                sent_at=int(system["SentTimestamp"]) / 1000 if "SentTimestamp" in system else None,
             )
 
 
@@ -106,3 +119,16 @@ def redrive(sqs: Any, queues: VendorQueues, letter: DeadLetter) -> None:
     }
     sqs.send_message(QueueUrl=queues.queue_url, MessageBody=letter.body, MessageAttributes=attributes)
     sqs.delete_message(QueueUrl=queues.dlq_url, ReceiptHandle=letter.receipt_handle)
+
+
+def start_move_task(sqs: Any, queues: VendorQueues) -> str:
+    """Every DLQ message back to the queue with SQS's own StartMessageMoveTask; its task handle.
+
+    The messages keep their attributes; the delivery function gives a message that still
+    carries ``failed_at`` a fresh retry budget (``RetryState.from_attributes``)."""
+    arns = {
+        url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for url in (queues.dlq_url, queues.queue_url)
+    }
+    task = sqs.start_message_move_task(SourceArn=arns[queues.dlq_url], DestinationArn=arns[queues.queue_url])
+    return str(task["TaskHandle"])

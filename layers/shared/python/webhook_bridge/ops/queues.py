@@ -1,7 +1,8 @@
 """Finding the stack's queues by name, the same way on AWS and against `make dev`.
 
-CloudFormation names queues ``<stack>-<LogicalId>-<suffix>`` and the local stack
-names them ``<stack>-<LogicalId>``, so a name prefix and the logical id find both.
+CloudFormation names queues ``<stack>-<LogicalId>`` (the template sets ``QueueName``) and
+so does the local stack, so a name prefix and the logical id find both (a trailing
+``-<suffix>`` is accepted too).
 """
 
 from __future__ import annotations
@@ -17,26 +18,31 @@ LOGICAL_IDS = {
     Vendor.CUSTOMERIO: "CustomerIo",
     Vendor.SEGMETRICS: "SegMetrics",
 }
+# The optional Stripe EventBridge consumer's queue: not a vendor's, but operated the same way.
+STRIPE_EVENTS = "stripe-events"
+QUEUE_NAMES = {**{vendor.value: logical for vendor, logical in LOGICAL_IDS.items()}, STRIPE_EVENTS: "StripeEvents"}
 
 
 @dataclass(frozen=True)
 class VendorQueues:
-    vendor: Vendor
+    """A queue, its dead-letter queue, and the name operators use for them (a vendor, or stripe-events)."""
+
+    name: str
     queue_url: str
     dlq_url: str
 
 
-def discover(sqs: Any, stack: str) -> dict[Vendor, VendorQueues]:
+def discover(sqs: Any, stack: str) -> dict[str, VendorQueues]:
     urls: list[str] = []
     paginator = sqs.get_paginator("list_queues")
     for page in paginator.paginate(QueueNamePrefix=stack):
         urls.extend(page.get("QueueUrls", []))
-    found: dict[Vendor, VendorQueues] = {}
-    for vendor, logical in LOGICAL_IDS.items():
+    found: dict[str, VendorQueues] = {}
+    for name, logical in QUEUE_NAMES.items():
         queue = _match(urls, stack, f"{logical}Queue")
         dlq = _match(urls, stack, f"{logical}DeadLetterQueue")
         if queue and dlq:
-            found[vendor] = VendorQueues(vendor, queue, dlq)
+            found[name] = VendorQueues(name, queue, dlq)
     return found
 
 

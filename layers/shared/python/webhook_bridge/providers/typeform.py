@@ -2,7 +2,9 @@
 
 The person is the respondent's email: the first answer of type ``email``, else the hidden
 field ``email``. Every answer becomes a trait keyed by its field ``ref`` (or the attribute
-name configured for that ref); hidden fields and the calculated score become traits too.
+name configured for that ref); hidden fields and the calculated score become traits too,
+except the hidden fields that name attribution (``utm_*``, ``referrer``, ``ip``... see
+``webhook_bridge.attribution``), which fill ``Person.attribution``.
 ``form_response_partial``, other event types, disabled forms and responses without an
 email map to ``[]``. Malformed payloads raise ``MappingError``; within a well-formed
 response, answers without a value, answer types we do not know and nested hidden values
@@ -155,12 +157,12 @@ def _submitted_at(response: FormResponse) -> datetime:
         raise MappingError("typeform", "form_response", ["form_response.submitted_at: not an ISO 8601 time"]) from None
 
 
-def _traits(response: FormResponse, config: TypeformFormConfig) -> dict[str, Any]:
+def _traits(response: FormResponse, config: TypeformFormConfig, hidden: dict[str, str]) -> dict[str, Any]:
     # Later sources win: an answer beats a hidden field of the same name beats the score.
     traits: dict[str, Any] = {}
     if response.calculated and response.calculated.score is not None:
         traits["score"] = response.calculated.score
-    traits.update(_hidden(response))
+    traits.update(hidden)
     for answer in response.answers or []:
         value = _value(answer)
         if value is not None:
@@ -183,7 +185,9 @@ def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Act
     if not config.enabled:
         return []
     occurred_at = _submitted_at(response)
-    traits = _traits(response, config)
+    # Attribution hidden fields (utm_*, referrer, ip...) fill Person.attribution, not traits.
+    attribution, hidden = ctx.config.attribution.split(_hidden(response))
+    traits = _traits(response, config, hidden)
     email = _email(response)
     if email is None:
         return []
@@ -193,6 +197,7 @@ def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Act
         first_name=names["first_name"] if isinstance(names["first_name"], str) else None,
         last_name=names["last_name"] if isinstance(names["last_name"], str) else None,
         traits=traits,
+        attribution=attribution,
         segments_add=config.segments,
         tags_add=config.tags,
     )

@@ -16,11 +16,19 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.receiver.errors import EventInProgressError
 
 
 class EventDeduplicator:
-    def __init__(self, table_name: str, ttl_seconds: int, provider: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        ttl_seconds: int,
+        provider: str,
+        client: Any | None = None,
+        log: DeliveryLog | None = None,
+    ) -> None:
         config = IdempotencyConfig(
             event_key_jmespath="event_id",
             raise_on_no_idempotency_key=True,
@@ -35,6 +43,7 @@ class EventDeduplicator:
 
         self._run_once = run_once
         self._provider = provider
+        self._log = log
         self._config = config
 
     def register_lambda_context(self, context: Any) -> None:
@@ -42,8 +51,18 @@ class EventDeduplicator:
         self._config.register_lambda_context(context)
 
     def __call__(self, event_id: str, process: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        processed: list[bool] = []
+
+        def first_time() -> dict[str, Any]:
+            processed.append(True)
+            return process()
+
         try:
-            result: dict[str, Any] = self._run_once(key={"event_id": f"{self._provider}:{event_id}"}, process=process)
+            result: dict[str, Any] = self._run_once(
+                key={"event_id": f"{self._provider}:{event_id}"}, process=first_time
+            )
         except IdempotencyAlreadyInProgressError as exc:
             raise EventInProgressError("this event is being processed; retry later") from exc
+        if not processed and self._log is not None:
+            self._log.duplicate(self._provider, event_id)
         return result

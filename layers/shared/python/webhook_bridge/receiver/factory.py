@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.receiver.dedupe import EventDeduplicator
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.mapping import provider_mapping
@@ -16,13 +17,17 @@ from webhook_bridge.state.dynamodb import dynamodb_client
 @cache
 def build_receiver(spec: ProviderSpec) -> Receiver:
     settings = receiver_settings()
+    log = DeliveryLog(settings.idempotency_table, dynamodb_client())
     return Receiver(
         spec=spec,
         mapping=provider_mapping(spec.name, settings),
         enabled_vendors=settings.enabled_vendors,
         publish=lambda messages: publish(messages, settings.queue_url),
         # One DynamoDB client for deduplication and the state stores: each client costs cold-start time.
-        dedupe=EventDeduplicator(settings.idempotency_table, settings.event_ttl_seconds, spec.name, dynamodb_client()),
+        dedupe=EventDeduplicator(
+            settings.idempotency_table, settings.event_ttl_seconds, spec.name, dynamodb_client(), log
+        ),
         max_body_bytes=settings.max_body_bytes,
         signature_tolerance=settings.signature_tolerance_seconds,
+        log=log,
     )

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from webhook_bridge.actions import Action, VendorMessage
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
 from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError, ReceiverError
 from webhook_bridge.receiver.providers import ProviderSpec
@@ -32,6 +33,20 @@ class Deduplicator(Protocol):
     def register_lambda_context(self, context: Any) -> None: ...
 
 
+def vendor_messages(
+    mapping: EventMapping, enabled_vendors: Iterable[Vendor], payload: dict[str, Any]
+) -> tuple[list[Action], list[VendorMessage]]:
+    """The actions of a verified event, and one message per vendor each goes to (``bridgectl preview`` too)."""
+    # An action about nobody (no email, no customer id) would be refused by every vendor.
+    actions = [action for action in mapping.map(payload) if action.person.is_identified]
+    messages = [
+        VendorMessage(vendor=vendor, action=action)
+        for action in actions
+        for vendor in route(action, enabled_vendors, mapping.vendors_for(action))
+    ]
+    return actions, messages
+
+
 @dataclass
 class Receiver:
     spec: ProviderSpec
@@ -41,6 +56,7 @@ class Receiver:
     dedupe: Deduplicator
     max_body_bytes: int
     signature_tolerance: int = 300
+    log: DeliveryLog | None = None  # for `bridgectl trace`
 
     def handle(self, body: bytes, signature: str | None) -> dict[str, Any]:
         """Every answer is counted: refusals by their error code, so each invocation has a metric."""
@@ -54,7 +70,11 @@ class Receiver:
         if len(body) > self.max_body_bytes:
             raise PayloadTooLargeError(f"body exceeds {self.max_body_bytes} bytes")
         self._verify(body, signature)
-        payload = self._parse(body)
+        return self.accept(self._parse(body))
+
+    def accept(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A verified event, from the webhook or a channel that needs no signature (EventBridge):
+        deduplicate on its id, map, enqueue one message per vendor and action."""
         event_id = self.spec.event_id(payload)
         event_type = self.spec.event_type(payload)
         if event_id is None or event_type is None:
@@ -84,19 +104,18 @@ class Receiver:
         return payload
 
     def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # An action about nobody (no email, no customer id) would be refused by every vendor.
-        actions = [action for action in self.mapping.map(payload) if action.person.is_identified]
-        messages = [
-            VendorMessage(vendor=vendor, action=action)
-            for action in actions
-            for vendor in route(action, self.enabled_vendors, self.mapping.vendors_for(action))
-        ]
-        if not messages:
+        actions, messages = vendor_messages(self.mapping, self.enabled_vendors, payload)
+        if messages:
+            sent = self.publish(messages)
+            logger.info("event accepted", extra={"actions": len(actions), "messages": sent})
+        else:
             logger.info("event ignored", extra={"actions": len(actions)})
-            return {"status": "ignored", "actions": len(actions), "messages": 0}
-        sent = self.publish(messages)
-        logger.info("event accepted", extra={"actions": len(actions), "messages": sent})
-        return {"status": "accepted", "actions": len(actions), "messages": sent}
+        if self.log is not None:  # once SQS has them: `bridgectl trace` shows what is on its way
+            self.log.queued(
+                self.spec.name, str(self.spec.event_id(payload)), str(self.spec.event_type(payload)), messages
+            )
+        status = "accepted" if messages else "ignored"
+        return {"status": status, "actions": len(actions), "messages": len(messages)}
 
     def _count(self, name: str, detail: str) -> None:
         """Per provider (the dashboard's view; the handler sets that dimension once per invocation)

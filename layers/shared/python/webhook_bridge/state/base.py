@@ -30,8 +30,12 @@ class RememberedInvoice(BaseModel):
 
 
 class IdentityStore(Protocol):
-    def remember(self, customer_id: str, email: str, as_of: int) -> None:
-        """Record ``customer_id → email`` unless a newer fact (larger ``as_of``) is already known."""
+    def remember(self, customer_id: str, email: str, version: str) -> None:
+        """Record ``customer_id → email`` unless a fact of a higher ``version`` is already known.
+
+        Versions are strings in the order of the events that taught them (created, then
+        event id, see ``providers/stripe/ordering.py``): a late old event never wins, and
+        two events of the same second resolve the same way whichever lands first."""
 
     def lookup(self, customer_id: str) -> str | None:
         """The newest known email of the customer, or ``None``."""

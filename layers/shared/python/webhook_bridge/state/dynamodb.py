@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,22 @@ def dynamodb_client() -> Any:
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     return boto3.client("dynamodb", region_name=region)
+
+
+@contextlib.contextmanager
+def unless_condition_fails() -> Iterator[None]:
+    """Ignore a refused ``ConditionExpression``, and nothing else.
+
+    Recognised by its error code, not by ``client.exceptions.ConditionalCheckFailedException``:
+    botocore builds that class lazily per client, and threads racing at its first use can
+    each get a class of their own, so the one raised would not be the one caught."""
+    try:
+        yield
+    except Exception as error:
+        response = getattr(error, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+        if code != "ConditionalCheckFailedException":
+            raise
 
 
 class _DynamoStore:
@@ -60,19 +77,20 @@ class DynamoIdentityStore(_DynamoStore):
     def _pk(customer_id: str) -> str:
         return f"identity#stripe-customer#{customer_id}"
 
-    def remember(self, customer_id: str, email: str, as_of: int) -> None:
+    def remember(self, customer_id: str, email: str, version: str) -> None:
         # Events arrive out of order: an older event must not undo a newer email change.
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # a newer one is known
+        # ``<=`` so that a redelivered event refreshes the TTL.
+        with unless_condition_fails():  # a newer one is known
             self.client.put_item(
                 TableName=self.table_name,
                 Item={
                     "pk": {"S": self._pk(customer_id)},
                     "email": {"S": email},
-                    "as_of": {"N": str(as_of)},
+                    "email_version": {"S": version},
                     "expires_at": self._expires_at(),
                 },
-                ConditionExpression="attribute_not_exists(pk) OR as_of <= :as_of",
-                ExpressionAttributeValues={":as_of": {"N": str(as_of)}},
+                ConditionExpression="attribute_not_exists(email_version) OR email_version <= :version",
+                ExpressionAttributeValues={":version": {"S": version}},
             )
 
     def lookup(self, customer_id: str) -> str | None:

@@ -7,12 +7,12 @@ from webhook_bridge.state.base import RememberedInvoice
 
 class InMemoryIdentityStore:
     def __init__(self) -> None:
-        self.emails: dict[str, tuple[str, int]] = {}
+        self.emails: dict[str, tuple[str, str]] = {}
 
-    def remember(self, customer_id: str, email: str, as_of: int) -> None:
+    def remember(self, customer_id: str, email: str, version: str) -> None:
         known = self.emails.get(customer_id)
-        if known is None or known[1] <= as_of:  # same rule as the DynamoDB condition
-            self.emails[customer_id] = (email, as_of)
+        if known is None or known[1] <= version:  # same rule as the DynamoDB condition
+            self.emails[customer_id] = (email, version)
 
     def lookup(self, customer_id: str) -> str | None:
         known = self.emails.get(customer_id)

@@ -33,6 +33,16 @@ def require_identified(vendor: str, action: Action) -> Person:
     return person
 
 
+def require_email(vendor: str, action: Action) -> Person:
+    """For vendors that key a person by email alone (Loops' document requires it; a
+    Customer.io profile under the Stripe id would be a second person). The delivery side
+    never sends an action without one (``delivery/identity.py``): this is the last guard."""
+    person = action.person
+    if not person.email:
+        raise RequestValidationError(vendor, f"action {action.id} has no email, which {vendor} requires")
+    return person
+
+
 def scalar_traits(
     traits: Mapping[str, Any],
     *,

@@ -1,7 +1,8 @@
 """An Action as ConvertLoop calls.
 
-- identify only: ``POST /people`` {identifiers, first/last name, traits as custom
-  attributes, ``add_to_segments`` / ``remove_from_segments`` from ``segments_*``};
+- identify only: ``POST /people`` {identifiers, first/last name, traits and known
+  attribution (``Person.attributes``) as custom attributes, ``add_to_segments`` /
+  ``remove_from_segments`` from ``segments_*``};
 - event only: ``POST /event_logs`` {name, occured_at, person = identifiers, metadata};
 - identify and event (checkout_completed, invoice_paid, subscription_*): ``POST /people``
   as above, then ``POST /event_logs`` whose person hash carries the identifiers only.
@@ -34,7 +35,7 @@ def identifiers(person: Person) -> dict[str, Any]:
 
 def person_request(person: Person) -> PersonRequest:
     """The identify: names, traits and segments, plus the identifiers."""
-    fields: dict[str, Any] = scalar_traits(person.traits, reserved=_RESERVED)
+    fields: dict[str, Any] = scalar_traits(person.attributes, reserved=_RESERVED)
     if person.first_name:
         fields["first_name"] = person.first_name
     if person.last_name:

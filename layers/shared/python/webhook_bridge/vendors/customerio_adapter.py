@@ -1,8 +1,9 @@
 """An Action as Customer.io calls.
 
 - identify: ``PUT /customers/{id}`` with email, first/last name, stripe_customer_id,
-  traits, one boolean ``segment_<name>`` per segment added (true) or removed (false),
-  and ``created_at`` only when a ``created_at`` trait gives it;
+  traits and known attribution (``Person.attributes``), one boolean ``segment_<name>``
+  per segment added (true) or removed (false), and ``created_at`` only when a
+  ``created_at`` trait gives it;
 - event: ``POST /customers/{id}/events`` {name, data, timestamp = occurred_at,
   id = a ULID derived from the action, so a retry is deduplicated by Customer.io}.
 Calls per action: identify only: ``PUT /customers/{id}``; event only:
@@ -10,7 +11,8 @@ Calls per action: identify only: ``PUT /customers/{id}``; event only:
 subscription_*): ``PUT /customers/{id}`` then ``POST /customers/{id}/events``, so the
 event lands on a known, up-to-date person.
 
-The customer id is the email when known, else the Stripe customer id. Segments are
+The customer id is the email, always: a profile under the Stripe customer id would be a
+second person, split from the one every other event names. Segments are
 ``Person.segments_*``; SegMetrics tags (``Person.tags_*``) are not sent.
 
 Segments are boolean attributes rather than one ``segments`` list because Customer.io
@@ -25,14 +27,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified
+from webhook_bridge.vendors.adapter_support import DeliveryResult, require_email
 from webhook_bridge.vendors.customerio import VENDOR, CustomerIoClient, event_ulid
 
 SEGMENT_ATTRIBUTE_PREFIX = "segment_"
 
 
 def customer_id(person: Person) -> str:
-    return person.email or person.stripe_customer_id or ""
+    return person.email or ""  # require_email has made sure there is one
 
 
 def _created_at(value: Any) -> datetime | None:
@@ -49,7 +51,7 @@ def _created_at(value: Any) -> datetime | None:
 
 
 def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None]:
-    attributes = {key: value for key, value in person.traits.items() if value is not None}
+    attributes = {key: value for key, value in person.attributes.items() if value is not None}
     created_at = _created_at(attributes.get("created_at"))
     if created_at is not None:
         del attributes["created_at"]  # sent as the documented unix-seconds created_at instead
@@ -70,7 +72,7 @@ def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None
 
 def deliver(action: Action, client: CustomerIoClient, *, idempotency_key: str | None = None) -> DeliveryResult:
     result = DeliveryResult(vendor=VENDOR)
-    person = require_identified(VENDOR, action)
+    person = require_email(VENDOR, action)
     identifier = customer_id(person)
     # A failure stops the delivery (the exception propagates) and the whole message is
     # retried; both calls are idempotent on retry: the PUT is an upsert of the same

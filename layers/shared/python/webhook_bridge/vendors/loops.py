@@ -64,33 +64,23 @@ class _LoopsRequest(VendorRequest):
         return wire
 
 
-class ContactCreateRequest(_LoopsRequest):
-    """``POST /contacts/create``: ``email`` is required."""
+class _ContactWrite(_LoopsRequest):
+    """Every contact write and event needs ``email``: "The only required field is 'email'"
+    (update), "Both fields are required" (events). ``userId`` may go beside it, never instead."""
 
-    @model_validator(mode="after")
-    def _has_email(self) -> ContactCreateRequest:
-        if not self.email:
-            raise ValueError("email is required")
-        return self
+    email: Email
 
 
-class ContactUpdateRequest(_LoopsRequest):
-    """``PUT /contacts/update``: creates the contact when it does not exist.
-
-    The document makes ``email`` the only required field; Loops also matches on
-    ``userId``, which is how we reach a Stripe customer whose email is still unknown.
-    So: ``email`` or ``userId``.
-    """
-
-    @model_validator(mode="after")
-    def _identified(self) -> ContactUpdateRequest:
-        if not (self.email or self.user_id):
-            raise ValueError("email or userId is required")
-        return self
+class ContactCreateRequest(_ContactWrite):
+    """``POST /contacts/create``."""
 
 
-class EventRequest(_LoopsRequest):
-    """``POST /events/send``: ``eventName`` plus ``email`` or ``userId``.
+class ContactUpdateRequest(_ContactWrite):
+    """``PUT /contacts/update``: creates the contact when no contact has this email."""
+
+
+class EventRequest(_ContactWrite):
+    """``POST /events/send``: ``email`` and ``eventName``.
 
     ``eventProperties`` describe the event; any other key is a contact property that
     Loops sets on the contact when it receives the event.
@@ -101,8 +91,6 @@ class EventRequest(_LoopsRequest):
 
     @model_validator(mode="after")
     def _valid_event(self) -> EventRequest:
-        if not (self.email or self.user_id):
-            raise ValueError("email or userId is required")
         _check_properties(self.event_properties or {}, "event property")
         return self
 
@@ -157,9 +145,10 @@ class LoopsClient(BaseClient):
         request = ContactUpdateRequest.parse(contact)
         return self._json(self._request("PUT", "/contacts/update", body=request.to_wire()))
 
-    def find_contact(self, *, email: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
-        """The matching contacts: the document promises an array, empty when none matches."""
-        key, value = _one_identifier(email, user_id)
+    def find_contact(self, *, email: str) -> list[dict[str, Any]]:
+        """The matching contacts: the document promises an array, empty when none matches.
+        The document searches "by email" only."""
+        key, value = _one_identifier(email, None)
         found = self._json(self._request("GET", "/contacts/find", params={key: value}))
         if isinstance(found, dict):  # tolerate a bare object
             return [found]

@@ -1,7 +1,7 @@
 """An Action as Loops calls.
 
-- identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits as
-  contact properties} (creates the contact when missing);
+- identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits and
+  known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
 - event only: ``POST /events/send`` {identifiers, eventName, eventProperties};
 - identify and event (checkout_completed, invoice_paid, subscription_*):
   ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
@@ -10,7 +10,8 @@
 Every ``POST /events/send`` carries ``Idempotency-Key`` = the message's key, stable
 across retries; a 409 means an earlier attempt got through (``duplicate``).
 
-Identifiers: ``email`` when known and ``userId`` = the Stripe customer id when known.
+Identifiers: ``email``, always (the document: "The only required field is email";
+events: "Both fields are required"), and ``userId`` = the Stripe customer id when known.
 
 Loops properties are flat (strings, numbers, booleans, dates): lists of plain values
 become ``"a, b"``, anything more nested compact JSON text, ``None`` is left out.
@@ -26,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
+from webhook_bridge.vendors.adapter_support import DeliveryResult, require_email, scalar_traits
 from webhook_bridge.vendors.loops import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
 
 # Keys the adapter owns; a trait of the same name would silently override them.
@@ -45,7 +46,7 @@ def identity(person: Person) -> dict[str, Any]:
 
 
 def contact_properties(person: Person) -> dict[str, Any]:
-    properties = scalar_traits(person.traits, reserved=_RESERVED)
+    properties = scalar_traits(person.attributes, reserved=_RESERVED)
     if person.first_name:
         properties["firstName"] = person.first_name
     if person.last_name:
@@ -66,7 +67,7 @@ def idempotency_key_for(action: Action) -> str:
 
 def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
     result = DeliveryResult(vendor=VENDOR)
-    person = require_identified(VENDOR, action)
+    person = require_email(VENDOR, action)
     # Contact first, so the event's workflows see up-to-date properties. A failure stops
     # the delivery (the exception propagates) and the whole message is retried; both
     # calls are idempotent on retry: contacts/update is an upsert of the same properties,

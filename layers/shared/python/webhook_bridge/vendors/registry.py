@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
+import httpx
+
 from webhook_bridge.actions import Action
 from webhook_bridge.secrets import get_secret_value
 from webhook_bridge.vendors.adapter_support import DeliveryResult
@@ -69,34 +71,43 @@ def build_client(vendor: Vendor) -> BaseClient:
     return client
 
 
-def _build_client(vendor: Vendor) -> BaseClient:
+def _build_client(
+    vendor: Vendor, secret: Callable[[str], str] = _secret, http: httpx.Client | None = None
+) -> BaseClient:
+    """``secret`` and ``http`` are for ``bridgectl preview``: placeholder credentials, no network."""
     if vendor is Vendor.CONVERTLOOP:
         from webhook_bridge.vendors.convertloop import ConvertLoopClient
 
         return ConvertLoopClient(
-            _secret("CONVERTLOOP_APP_ID"), _secret("CONVERTLOOP_API_KEY"), base_url("CONVERTLOOP_BASE_URL")
+            secret("CONVERTLOOP_APP_ID"), secret("CONVERTLOOP_API_KEY"), base_url("CONVERTLOOP_BASE_URL"), http
         )
     if vendor is Vendor.LOOPS:
         from webhook_bridge.vendors.loops import LoopsClient
 
-        return LoopsClient(_secret("LOOPS_API_KEY"), base_url("LOOPS_BASE_URL"))
+        return LoopsClient(secret("LOOPS_API_KEY"), base_url("LOOPS_BASE_URL"), http)
     if vendor is Vendor.CUSTOMERIO:
         from webhook_bridge.vendors.customerio import CustomerIoClient
 
         return CustomerIoClient(
-            _secret("CUSTOMERIO_SITE_ID"), _secret("CUSTOMERIO_API_KEY"), base_url("CUSTOMERIO_BASE_URL")
+            secret("CUSTOMERIO_SITE_ID"), secret("CUSTOMERIO_API_KEY"), base_url("CUSTOMERIO_BASE_URL"), http
         )
     if vendor is Vendor.SEGMETRICS:
         from webhook_bridge.vendors.segmetrics import SegMetricsClient
 
         return SegMetricsClient(
-            _secret("SEGMETRICS_ACCOUNT_ID"),
-            _secret("SEGMETRICS_INTEGRATION_ID"),
-            _secret("SEGMETRICS_API_KEY"),
+            secret("SEGMETRICS_ACCOUNT_ID"),
+            secret("SEGMETRICS_INTEGRATION_ID"),
+            secret("SEGMETRICS_API_KEY"),
             base_url=base_url("SEGMETRICS_BASE_URL"),
             reporting_base_url=base_url("SEGMETRICS_REPORTING_BASE_URL"),
+            http=http,
         )
     raise ValueError(f"unknown vendor {vendor!r}")
+
+
+def offline_client(vendor: Vendor, http: httpx.Client) -> BaseClient:
+    """A client that sends through ``http`` (e.g. an ``httpx.MockTransport``), with placeholder credentials."""
+    return _build_client(vendor, secret=lambda name: f"preview-{name.lower()}", http=http)
 
 
 def get_client(vendor: Vendor) -> BaseClient:

@@ -2,14 +2,16 @@
 it has no event stream, so a track-only action has nothing to send).
 
 - identify (any action with ``identify``): ``POST /contact`` {identifiers, names,
-  custom_fields = traits}, then ``POST /tags/add`` with ``Person.tags_add`` and
+  custom_fields = traits, the known attribution fields (utm_*, referring_url, optin_url,
+  ip_address) as SegMetrics' own fields}, then ``POST /tags/add`` with ``Person.tags_add`` and
   ``POST /tags/remove`` with ``Person.tags_remove``, each only when non-empty. Tags go
   through /tags/add because only that endpoint documents tag *names*; /contact takes tag
   ids or objects. ConvertLoop segments (``Person.segments_*``) are not SegMetrics tags;
 - invoice: ``POST /invoice`` {id, amount = total, paid, date_created, items, discount,
   tax, is_refunded 1/0}; an invoice without lines gets one item named after it;
 - subscription: ``POST /subscription`` {id, amount, product_id, name = product name,
-  quantity, start/last bill/trial end/end/canceled dates, billing_cycle, frequency}.
+  quantity, start/last bill/trial end/end/canceled dates, billing_cycle, frequency};
+  ``end_date`` only while it is in the future at delivery time.
 
 An invoice or subscription action that identifies (invoice_paid, subscription_*) makes
 the identify calls first, then ``POST /invoice`` / ``POST /subscription``: the document
@@ -17,14 +19,18 @@ adds a subscription "to the existing contact". Without ``identify`` (a refund) i
 one purchase call. A track with ``identify`` (checkout_completed) is the identify calls.
 
 The contact is named by ``contact_id`` = the Stripe customer id and ``email``, each when
-known. Datetimes leave as ``YYYY-MM-DD HH:MM:SS`` UTC; amounts as given (cents).
+known. Datetimes leave as ``YYYY-MM-DD HH:MM:SS`` UTC. Amounts arrive in the currency's
+smallest unit, as Stripe sends them, and leave in cents (``currency.to_cents``): ¥4,500 is
+450000, KWD 5.120 is 512, $45.00 stays 4500.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webhook_bridge.actions import Action, Invoice, Person, Subscription
+from webhook_bridge.currency import to_cents
 from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
 from webhook_bridge.vendors.segmetrics import SegMetricsClient
 from webhook_bridge.vendors.segmetrics_models import (
@@ -37,6 +43,9 @@ from webhook_bridge.vendors.segmetrics_models import (
 )
 from webhook_bridge.vendors.wire_formats import segmetrics_datetime
 
+# Leaving out an end_date this close costs nothing: the cancellation itself follows.
+END_DATE_MARGIN = timedelta(minutes=5)
+
 
 def contact_reference(person: Person) -> dict[str, Any]:
     reference: dict[str, Any] = {}
@@ -48,6 +57,9 @@ def contact_reference(person: Person) -> dict[str, Any]:
 
 
 def invoice_request(invoice: Invoice, person: Person) -> InvoiceRequest:
+    def cents(amount: int | None) -> int | None:
+        return None if amount is None else to_cents(amount, invoice.currency)
+
     items = [
         {
             "id": item.id,
@@ -55,7 +67,7 @@ def invoice_request(invoice: Invoice, person: Person) -> InvoiceRequest:
             # SegMetrics requires a product id and creates unknown products; a line without
             # one (rare in Stripe) is grouped under its name rather than a throwaway id.
             "product_id": item.product_id or item.name,
-            "amount": item.amount,
+            "amount": cents(item.amount),
             "subscription_id": item.subscription_id or invoice.subscription_id,
         }
         for item in invoice.items
@@ -63,29 +75,42 @@ def invoice_request(invoice: Invoice, person: Person) -> InvoiceRequest:
     if not items:
         name = f"Invoice {invoice.id}"
         items = [
-            {"name": name, "product_id": name, "amount": invoice.amount, "subscription_id": invoice.subscription_id}
+            {
+                "name": name,
+                "product_id": name,
+                "amount": cents(invoice.amount),
+                "subscription_id": invoice.subscription_id,
+            }
         ]
     return InvoiceRequest.parse(
         {
             **contact_reference(person),
             "id": invoice.id,
-            "amount": invoice.amount,
-            "paid": invoice.paid,
+            "amount": cents(invoice.amount),
+            "paid": cents(invoice.paid),
             "date_created": invoice.date_created,
             "items": [{k: v for k, v in item.items() if v is not None} for item in items],
-            "discount": invoice.discount,
-            "tax": invoice.tax,
+            "discount": cents(invoice.discount),
+            "tax": cents(invoice.tax),
             "is_refunded": invoice.is_refunded,
         }
     )
 
 
-def subscription_request(subscription: Subscription, person: Person) -> SubscriptionRequest:
+def subscription_request(
+    subscription: Subscription, person: Person, *, now: datetime | None = None
+) -> SubscriptionRequest:
+    """``end_date`` only while it is still ahead of ``now`` (default: the moment of delivery)
+    by ``END_DATE_MARGIN``: SegMetrics takes "a date in the future", a delivery may come
+    after a scheduled end, and a date seconds ahead could be past when the request lands."""
+    end_date = subscription.end_date
+    if end_date is not None and end_date <= (now or datetime.now(UTC)) + END_DATE_MARGIN:
+        end_date = None
     return SubscriptionRequest.parse(
         {
             **contact_reference(person),
             "id": subscription.id,
-            "amount": subscription.amount,
+            "amount": to_cents(subscription.amount, subscription.currency),
             "product_id": subscription.product_id,
             "name": subscription.product_name,
             "quantity": subscription.quantity,
@@ -94,7 +119,7 @@ def subscription_request(subscription: Subscription, person: Person) -> Subscrip
             "billing_cycle": subscription.billing_cycle,
             "frequency": subscription.frequency,
             "trial_end_date": subscription.trial_end_date,
-            "end_date": subscription.end_date,
+            "end_date": end_date,
             "canceled_date": subscription.canceled_date,
         }
     )
@@ -109,6 +134,8 @@ def contact_request(person: Person) -> ContactRequest:
     if person.traits:
         # keep_none: a null custom field is how SegMetrics clears it (the document's "field_to_remove").
         fields["custom_fields"] = scalar_traits(person.traits, keep_none=True, datetime_format=segmetrics_datetime)
+    # SegMetrics' own contact fields; only those known, so nothing known is ever blanked.
+    fields.update(person.attribution.known())
     return ContactRequest.parse(fields)
 
 

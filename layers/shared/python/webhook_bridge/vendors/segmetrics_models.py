@@ -7,7 +7,7 @@ integer cents. Datetimes leave as the documented ``YYYY-MM-DD HH:MM:SS`` in UTC.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictInt, model_validator
@@ -81,9 +81,11 @@ class TagReference(SegMetricsRequest):
         return self
 
 
-# A tag is an id (number), a name or id (string), or a tag object.
+# /tags/add and /tags/remove take tag ids, tag names or tag objects; /contact takes only
+# "List of TagIds or Array of Tag Objects": a name there must travel inside an object.
 Tag = StrictInt | NonEmptyStr | TagObject
 RemovedTag = StrictInt | NonEmptyStr | TagReference
+ContactTag = StrictInt | TagObject
 
 
 class ContactRequest(_ContactReference):
@@ -94,16 +96,17 @@ class ContactRequest(_ContactReference):
     status: ContactStatus | None = None
     date_created: SegDateTime | None = None
     last_updated: SegDateTime | None = None
-    tags: list[Tag] | None = None
+    tags: list[ContactTag] | None = None
     custom_fields: CustomFields | None = None
-    utm_campaign: str | None = None
-    utm_content: str | None = None
-    utm_medium: str | None = None
-    utm_source: str | None = None
-    utm_term: str | None = None
-    referring_url: str | None = None
-    optin_url: str | None = None
-    ip_address: str | None = None
+    # Attribution: never empty, since an empty value would overwrite what is known.
+    utm_campaign: NonEmptyStr | None = None
+    utm_content: NonEmptyStr | None = None
+    utm_medium: NonEmptyStr | None = None
+    utm_source: NonEmptyStr | None = None
+    utm_term: NonEmptyStr | None = None
+    referring_url: NonEmptyStr | None = None
+    optin_url: NonEmptyStr | None = None
+    ip_address: NonEmptyStr | None = None
     affiliate_id: Identifier | None = None
     geo_lat: str | float | None = None
     geo_lon: str | float | None = None
@@ -157,8 +160,14 @@ class SubscriptionRequest(_ContactReference):
     name: NonEmptyStr | None = None
     quantity: Annotated[StrictInt, Field(ge=1)] | None = None
     trial_end_date: SegDateTime | None = None
-    end_date: SegDateTime | None = None
+    end_date: SegDateTime | None = None  # "A date in the future at which the subscription will ... get canceled"
     canceled_date: SegDateTime | None = None
+
+    @model_validator(mode="after")
+    def _end_date_ahead(self) -> SubscriptionRequest:
+        if self.end_date is not None and as_utc(self.end_date) <= datetime.now(UTC):
+            raise ValueError("end_date must be in the future")
+        return self
 
 
 class ProductRequest(SegMetricsRequest):

@@ -146,12 +146,33 @@ def subscription_plan(subscription: StripeSubscription) -> str | None:
     return next((plan_name(item.price) for item in items if item.price is not None), None)
 
 
-def to_subscription(subscription: StripeSubscription) -> Subscription | None:
+# Statuses after which the subscription bills no more.
+ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
+
+
+def _scheduled_end(subscription: StripeSubscription, primary: SubscriptionItem) -> int | None:
+    """When a live subscription will cancel itself: ``cancel_at``, or the end of the current
+    period when only ``cancel_at_period_end`` says so (API versions that leave cancel_at null)."""
+    if subscription.cancel_at is not None:
+        return subscription.cancel_at
+    if subscription.cancel_at_period_end:
+        return primary.current_period_end or subscription.current_period_end
+    return None
+
+
+def to_subscription(subscription: StripeSubscription, *, as_of: int) -> Subscription | None:
     """The SegMetrics subscription, or ``None`` when no item has a recurring price (nothing
-    to bill on a cycle): the action then goes out without it, as identify + track."""
+    to bill on a cycle): the action then goes out without it, as identify + track.
+
+    ``as_of`` (the event's ``created``) dates a cancellation that the object does not date.
+    An ended subscription has a ``canceled_date`` and no ``end_date``; a live one has the
+    date it is scheduled to cancel as ``end_date`` ("a date in the future"), and the
+    adapter leaves it out once it has passed.
+    """
     recurring = _recurring_items(subscription)
     if not recurring:
         return None
+    ended = subscription.status in ENDED_STATUSES
     # The first recurring item is the plan; the other recurring items add to the amount.
     primary, price, cycle = recurring[0]
     start = _first(subscription.start_date, default=subscription.created)
@@ -171,6 +192,6 @@ def to_subscription(subscription: StripeSubscription) -> Subscription | None:
         billing_cycle=cycle.interval,
         frequency=cycle.interval_count,
         trial_end_date=utc_or_none(subscription.trial_end),
-        canceled_date=utc_or_none(subscription.canceled_at),
-        end_date=utc_or_none(subscription.cancel_at if subscription.cancel_at is not None else subscription.ended_at),
+        canceled_date=utc(_first(subscription.canceled_at, subscription.ended_at, default=as_of)) if ended else None,
+        end_date=None if ended else utc_or_none(_scheduled_end(subscription, primary)),
     )

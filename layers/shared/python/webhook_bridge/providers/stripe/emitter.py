@@ -9,6 +9,7 @@ from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, norma
 from webhook_bridge.mapping_config import MappingContext, StripeEventConfig
 from webhook_bridge.providers._common import get_path, utc
 from webhook_bridge.providers.stripe.models import CustomerRef, ExpandableCustomer, StripeEvent, ref_id
+from webhook_bridge.providers.stripe.ordering import customer_version
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,12 @@ class Emitter:
 
     # -- identity -------------------------------------------------------------------
     def learn_identity(self, customer: ExpandableCustomer, email: str | None) -> None:
-        """Remember ``customer id → email`` when the event carries both (one conditional write)."""
+        """Remember ``customer id → email`` when the event states both with authority
+        (a customer object, a checkout): one conditional write, versioned like customer state."""
         customer_id = ref_id(customer)
         email = normalize_email(email) or _expanded_email(customer)
         if customer_id and email:
-            self.ctx.identities.remember(customer_id, email, self.event.created)
+            self.ctx.identities.remember(customer_id, email, customer_version(self.event.created, self.event.id))
 
     def person(
         self,
@@ -47,7 +49,7 @@ class Emitter:
         if customer_id and (resolved is None or prefer_store):
             resolved = self.ctx.identities.lookup(customer_id) or resolved
         # Without any email the action still goes out with the customer id: the delivery
-        # side retries the lookup and falls back to the vendors' own customer ids.
+        # side waits for the email, asks Stripe, and dead-letters it as identity_unknown.
         return Person(email=resolved, stripe_customer_id=customer_id, **fields)
 
     # -- actions --------------------------------------------------------------------

@@ -29,6 +29,12 @@ from webhook_bridge.providers.stripe.models import (
     StripeSubscription,
     ref_id,
 )
+from webhook_bridge.providers.stripe.ordering import (
+    customer_key,
+    customer_version,
+    subscription_key,
+    subscription_version,
+)
 from webhook_bridge.state import RememberedInvoice
 
 
@@ -38,6 +44,12 @@ def _kind_and_event(
     event = emitter.track(track_properties)
     # An identify-only type that configuration gave an event name becomes a track.
     return (ActionKind.TRACK if default is ActionKind.IDENTIFY and event else default), event
+
+
+def _guest_name(customer: object, name: str | None) -> tuple[str | None, str | None]:
+    """A name copied onto a checkout or an invoice counts only for a guest: a customer's name
+    is the customer object's, ordered with it; the copy, sent unordered, would undo a rename."""
+    return split_name(name) if customer is None else (None, None)
 
 
 def customer(obj: Customer, em: Emitter) -> list[Action]:
@@ -53,7 +65,14 @@ def customer(obj: Customer, em: Emitter) -> list[Action]:
         traits={"stripe_customer_id": obj.id},
     )
     kind, event = _kind_and_event(em, ActionKind.IDENTIFY, {})
-    return em.actions(kind, person, identify=True, event=event)
+    return em.actions(
+        kind,
+        person,
+        identify=True,
+        event=event,
+        ordering_key=customer_key(obj.id),
+        ordering_version=customer_version(em.event.created, em.event.id),
+    )
 
 
 def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
@@ -62,8 +81,9 @@ def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
     em.learn_identity(obj.customer, email)
     if not em.enabled:
         return []
-    first, last = split_name(details.name if details else None)
-    person = em.person(obj.customer, email, first_name=first, last_name=last)
+    first, last = _guest_name(obj.customer, details.name if details else None)
+    attribution, _ = em.ctx.config.attribution.split(obj.metadata or {})  # the session's utm_* metadata
+    person = em.person(obj.customer, email, first_name=first, last_name=last, attribution=attribution)
     kind, event = _kind_and_event(
         em, ActionKind.TRACK, {"amount_total": obj.amount_total, "currency": obj.currency, "mode": obj.mode}
     )
@@ -72,15 +92,17 @@ def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
 
 def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
     invoice = to_invoice(obj)
-    em.learn_identity(obj.customer, obj.customer_email)
+    # The invoice's customer_email was frozen when it was finalized: not an authority on
+    # the customer's email now, so it teaches nothing (only an expanded customer does).
+    em.learn_identity(obj.customer, None)
     record = RememberedInvoice(
         invoice=invoice, email=normalize_email(obj.customer_email), stripe_customer_id=ref_id(obj.customer)
     )
     em.ctx.invoices.remember(record, invoice_payment_intent_id(obj))
     if not em.enabled:
         return []
-    first, last = split_name(obj.customer_name)
-    person = em.person(obj.customer, obj.customer_email, first_name=first, last_name=last)
+    first, last = _guest_name(obj.customer, obj.customer_name)
+    person = em.person(obj.customer, obj.customer_email, prefer_store=True, first_name=first, last_name=last)
     kind, event = _kind_and_event(
         em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
     )
@@ -88,14 +110,19 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
 
 
 def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
-    em.learn_identity(obj.customer, obj.customer_email)
+    em.learn_identity(obj.customer, None)  # customer_email is frozen: see invoice_paid
     if not em.enabled:
         return []
-    person = em.person(obj.customer, obj.customer_email)
+    person = em.person(obj.customer, obj.customer_email, prefer_store=True)
     kind, event = _kind_and_event(
         em,
         ActionKind.TRACK,
-        {"invoice_id": obj.id, "amount_due": obj.amount_due, "attempt_count": obj.attempt_count},
+        {
+            "invoice_id": obj.id,
+            "amount_due": obj.amount_due,
+            "currency": obj.currency,
+            "attempt_count": obj.attempt_count,
+        },
     )
     return em.actions(kind, person, event=event)
 
@@ -148,36 +175,12 @@ def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
     return em.actions(kind, person, event=event, invoice=invoice)
 
 
-# Same-second subscription events (created → updated on first payment, several updates)
-# must still order: the version is created * 1000 + event-type rank * 100 + status rank.
-# Statuses rank in the direction a subscription moves within one second.
-_TYPE_RANK = {
-    "customer.subscription.created": 0,
-    "customer.subscription.updated": 1,
-    "customer.subscription.deleted": 2,
-}
-_STATUS_RANK = {
-    "incomplete": 1,
-    "trialing": 2,
-    "active": 3,
-    "past_due": 4,
-    "unpaid": 5,
-    "paused": 6,
-    "canceled": 7,
-    "incomplete_expired": 8,
-}
-
-
-def ordering_version(event_type: str, created: int, status: str) -> int:
-    return created * 1000 + _TYPE_RANK.get(event_type, 1) * 100 + _STATUS_RANK.get(status, 0)
-
-
 def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:
     em.learn_identity(obj.customer, None)  # only when the customer is expanded
     if not em.enabled:
         return []
     # None when no item has a recurring price: the action still identifies and tracks.
-    subscription = to_subscription(obj)
+    subscription = to_subscription(obj, as_of=em.event.created)
     plan = subscription.plan if subscription else subscription_plan(obj)
     traits = {"subscription_status": obj.status, **({"plan": plan} if plan is not None else {})}
     person = em.person(obj.customer, None, traits=traits)
@@ -198,9 +201,8 @@ def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:
         identify=True,
         event=event,
         subscription=subscription,
-        ordering_key=f"stripe-subscription:{obj.id}",
-        ordering_version=ordering_version(em.event.type, em.event.created, obj.status),
-        ordering_terminal=em.event.type == "customer.subscription.deleted",
+        ordering_key=subscription_key(obj.id),
+        ordering_version=subscription_version(em.event.type, em.event.created, obj.status, em.event.id),
     )
 
 

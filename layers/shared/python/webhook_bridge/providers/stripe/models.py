@@ -86,6 +86,8 @@ class CheckoutSession(Payload):
     amount_total: int | None = None
     currency: str | None = None
     mode: str | None = None
+    # Stripe metadata values are strings; anything else is left out by the attribution.
+    metadata: dict[str, Any] | None = None
 
 
 class Recurring(Payload):
@@ -213,6 +215,7 @@ class SubscriptionItem(Payload):
     price: Price | None = None
     quantity: Count | None = None  # absent for metered prices
     current_period_start: Epoch | None = None  # basil and later
+    current_period_end: Epoch | None = None  # basil and later
 
 
 class SubscriptionItems(Payload):
@@ -228,7 +231,9 @@ class StripeSubscription(Payload):
     created: Epoch
     start_date: Epoch | None = None
     current_period_start: Epoch | None = None  # before basil
+    current_period_end: Epoch | None = None  # before basil
     trial_end: Epoch | None = None
     canceled_at: Epoch | None = None
     cancel_at: Epoch | None = None
+    cancel_at_period_end: bool | None = None
     ended_at: Epoch | None = None

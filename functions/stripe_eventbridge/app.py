@@ -1,0 +1,29 @@
+"""Stripe events from Amazon EventBridge, through SQS: the webhook receiver's dedupe → map → enqueue, no signature."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from webhook_bridge.observability import logger, metrics, tracer
+from webhook_bridge.receiver.eventbridge import stripe_event
+from webhook_bridge.receiver.factory import build_receiver
+from webhook_bridge.receiver.providers import STRIPE
+
+batch = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle_record(record: SQSRecord) -> dict[str, Any]:
+    # A failure (malformed, SQS or DynamoDB unavailable) leaves the record in the queue for a retry,
+    # then in its dead-letter queue.
+    return build_receiver(STRIPE).accept(stripe_event(record.json_body))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    build_receiver(STRIPE).dedupe.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=handle_record, processor=batch, context=context)

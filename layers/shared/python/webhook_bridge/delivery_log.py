@@ -1,0 +1,146 @@
+"""Where one event went, for ``bridgectl trace``: a small record per event in the idempotency table.
+
+Written by the code that writes the idempotency records: the receiver's deduplication (queued,
+duplicate), the delivery's once-only call (delivered) and its queue moves (retrying, waiting,
+dead-lettered). One item per event for the receiver and one per event and vendor for the
+deliveries (one attribute per action), with the table's TTL. Best effort: a failed write is logged and never fails
+the webhook or the delivery. Nothing personal is stored: ids, states, times, error classes and
+the masked reason the DLQ keeps anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from webhook_bridge.actions import VendorMessage
+from webhook_bridge.observability import logger
+from webhook_bridge.privacy import mask_text
+from webhook_bridge.state.dynamodb import _DynamoStore
+
+TTL_SECONDS = 7 * 24 * 3600  # as long as provider retries are deduplicated
+TTL_ATTRIBUTE = "expiration"  # the idempotency table's TTL attribute
+
+
+def receiver_key(provider: str, event_id: str) -> str:
+    # Under each writer's own key prefix (receiver#<provider>#, delivery#<vendor>#), like its
+    # idempotency records: a function writes only its own items.
+    return f"receiver#{provider}#trace#{event_id}"
+
+
+def delivery_key(vendor: str, provider: str, event_id: str) -> str:
+    return f"delivery#{vendor}#trace#{provider}:{event_id}"
+
+
+class DeliveryLog(_DynamoStore):
+    """On the idempotency table (key ``id``, TTL ``expiration``), with the state stores' client handling."""
+
+    def __init__(self, table_name: str, client: Any | None = None, ttl_seconds: int = TTL_SECONDS) -> None:
+        super().__init__(table_name, client, ttl_seconds)
+
+    # -- the receiver ------------------------------------------------------------------
+
+    def queued(self, provider: str, event_id: str, event_type: str, messages: Iterable[VendorMessage]) -> None:
+        """The event was accepted: one message per (vendor, action) is on its way."""
+        deliveries = [[m.vendor.value, m.action.id] for m in messages]
+        values = {"received_at": time.time(), "event_type": event_type, "deliveries": deliveries}
+        self._update(receiver_key(provider, event_id), values)
+
+    def duplicate(self, provider: str, event_id: str) -> None:
+        self._update(receiver_key(provider, event_id), {"last_duplicate_at": time.time()}, add={"duplicates": 1})
+
+    # -- the delivery ------------------------------------------------------------------
+
+    def delivered(self, message: VendorMessage) -> None:
+        self._delivery(message, {"state": "delivered", "at": time.time()})
+
+    def retrying(self, message: VendorMessage, attempts: int, next_try: float | None, error: str | None) -> None:
+        entry: dict[str, Any] = {"state": "retrying", "at": time.time(), "attempts": attempts}
+        if next_try is not None:
+            entry["next_try"] = next_try
+        if error:
+            entry["error_class"] = error.split(":", 1)[0]  # "RateLimitError: ..." -> the class only
+        self._delivery(message, entry)
+
+    def waiting_for_identity(self, message: VendorMessage, next_try: float | None) -> None:
+        entry: dict[str, Any] = {"state": "waiting_for_identity", "at": time.time()}
+        if next_try is not None:
+            entry["next_try"] = next_try
+        self._delivery(message, entry)
+
+    def dead_lettered(self, message: VendorMessage, error_class: str, reason: str, attempts: int) -> None:
+        entry = {"state": "dead_lettered", "at": time.time(), "error_class": error_class, "attempts": attempts}
+        self._delivery(message, {**entry, "reason": mask_text(reason)[:300]})
+
+    def _delivery(self, message: VendorMessage, entry: dict[str, Any]) -> None:
+        action = message.action
+        key = delivery_key(message.vendor.value, action.source, action.source_event_id)
+        self._update(key, {action.id: entry})
+
+    # -- bridgectl trace ---------------------------------------------------------------
+
+    def read(self, provider: str, event_id: str, vendors: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The receiver's item (``"receiver"``) and each vendor's, by vendor; absent ones left out."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        keys = {"receiver": receiver_key(provider, event_id)}
+        keys.update({vendor: delivery_key(vendor, provider, event_id) for vendor in vendors})
+        owners = {key: owner for owner, key in keys.items()}
+        request = {self.table_name: {"Keys": [{"id": {"S": key}} for key in keys.values()], "ConsistentRead": True}}
+        found: dict[str, dict[str, Any]] = {}
+        deserializer = TypeDeserializer()
+        while request:
+            response = self.client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                plain = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
+                found[owners[plain["id"]]] = plain
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    # -- one UpdateItem per write --------------------------------------------------------
+
+    def _update(self, key: str, values: dict[str, Any], *, add: dict[str, int] | None = None) -> None:
+        from boto3.dynamodb.types import TypeSerializer
+
+        serializer = TypeSerializer()
+        names: dict[str, str] = {"#ttl": TTL_ATTRIBUTE}
+        bound: dict[str, Any] = {":ttl": self._expires_at()}
+        sets, adds = ["#ttl = :ttl"], []
+        for index, (name, value) in enumerate(values.items()):
+            names[f"#a{index}"] = name
+            bound[f":v{index}"] = serializer.serialize(_dynamo(value))
+            sets.append(f"#a{index} = :v{index}")
+        for index, (name, amount) in enumerate((add or {}).items()):
+            names[f"#n{index}"] = name
+            bound[f":n{index}"] = {"N": str(amount)}
+            adds.append(f"#n{index} :n{index}")
+        expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"id": {"S": key}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=bound,
+            )
+        except Exception:  # best effort: the trace never costs a delivery
+            logger.warning("delivery log not written", extra={"trace_key": key}, exc_info=True)
+
+
+def _dynamo(value: Any) -> Any:
+    """Floats as Decimals, as DynamoDB wants numbers."""
+    if isinstance(value, float):
+        return Decimal(f"{value:.3f}")
+    if isinstance(value, dict):
+        return {k: _dynamo(v) for k, v in value.items()}
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,62 @@
+"""Ordering keys and versions of the Stripe objects whose state vendors hold.
+
+A version is a string whose order is the order of the states it names, so the delivery
+side (``delivery/ordering.py``) compares them without knowing Stripe. It is total: two
+events never get the same version, even when they share a second, a type and a status.
+
+``terminal . created . type rank . status rank . event id``, fixed widths:
+
+- terminal first: once a subscription is deleted nothing Stripe sends later revives it;
+- then the event's ``created`` second;
+- within one second, the event type (created < updated < deleted) and then the status in
+  the direction a subscription moves (incomplete → trialing → active → … → canceled);
+- finally the event id, an arbitrary but deterministic tie-break that every delivery
+  function computes the same way.
+
+``previous_attributes`` is not used: it describes one step, not a total order.
+"""
+
+from __future__ import annotations
+
+_TYPE_RANK = {
+    "customer.subscription.created": 0,
+    "customer.subscription.updated": 1,
+    "customer.subscription.deleted": 2,
+}
+_STATUS_RANK = {
+    "incomplete": 1,
+    "trialing": 2,
+    "active": 3,
+    "past_due": 4,
+    "unpaid": 5,
+    "paused": 6,
+    "canceled": 7,
+    "incomplete_expired": 8,
+}
+_TERMINAL_TYPES = frozenset({"customer.subscription.deleted"})
+
+
+def _version(terminal: bool, created: int, type_rank: int, status_rank: int, event_id: str) -> str:
+    return f"{int(terminal)}.{created:012d}.{type_rank}.{status_rank}.{event_id}"
+
+
+def subscription_key(subscription_id: str) -> str:
+    return f"stripe-subscription:{subscription_id}"
+
+
+def subscription_version(event_type: str, created: int, status: str, event_id: str) -> str:
+    return _version(
+        event_type in _TERMINAL_TYPES,
+        created,
+        _TYPE_RANK.get(event_type, 1),
+        _STATUS_RANK.get(status, 0),
+        event_id,
+    )
+
+
+def customer_key(customer_id: str) -> str:
+    return f"stripe-customer:{customer_id}"
+
+
+def customer_version(created: int, event_id: str) -> str:
+    return _version(False, created, 0, 0, event_id)

@@ -1,0 +1,110 @@
+"""Stripe through Amazon EventBridge: the events/eventbridge envelopes through the real consumer.
+
+The consumer shares the webhook receiver's path after the signature check, so it must produce
+exactly the calls the webhook produces, and share its deduplication with it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Bridge, LambdaContextStub, load_function
+from tests.integration.test_events import EVENTS, EXPECTED, calls_since
+from webhook_bridge.receiver.eventbridge import envelope_for
+from webhook_bridge.vendors_enum import Vendor
+
+
+def sqs_event(*bodies: Any) -> dict[str, Any]:
+    """What the SQS event source hands the consumer: the rule put each envelope as a message body."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{index}",
+                "receiptHandle": f"r-{index}",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bridge-StripeEventsQueue",
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+@pytest.fixture
+def consumer(bridge: Bridge) -> Any:
+    return load_function("stripe_eventbridge")
+
+
+def queued(bridge: Bridge) -> dict[Vendor, int]:
+    return {vendor: bridge.aws.count(queue) for vendor, (queue, _) in bridge.queues.items()}
+
+
+@pytest.mark.parametrize("version", sorted(p.name for p in (EVENTS / "eventbridge").iterdir()))
+def test_every_eventbridge_sample_produces_the_calls_of_its_webhook(bridge: Bridge, consumer, vendors, version):
+    paths = sorted((EVENTS / "eventbridge" / version).glob("*.json"), key=_created)
+    for path in paths:
+        response = consumer.lambda_handler(sqs_event(json.loads(path.read_text())), LambdaContextStub())
+        assert response == {"batchItemFailures": []}, path.name
+        start = len(vendors.calls)
+        for vendor in Vendor:
+            bridge.drain(vendor)
+        assert calls_since(vendors, start) == EXPECTED[path.stem], path.name
+
+
+def test_an_event_sent_both_ways_is_queued_once(bridge: Bridge, consumer):
+    event = json.loads((EVENTS / "eventbridge/2025-09-30.clover/customer.created.json").read_text())["detail"]
+    status, body = bridge.post("stripe", event)
+    assert (status, body["messages"]) == (200, 4)
+    # Twice through EventBridge too (it delivers at least once), in one batch and in the next.
+    for _ in range(2):
+        assert consumer.lambda_handler(sqs_event(envelope_for(event)), LambdaContextStub()) == {"batchItemFailures": []}
+    assert queued(bridge) == dict.fromkeys(Vendor, 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        {"detail-type": "customer.created", "source": "aws.partner/stripe.com/ed_1", "detail": {}},
+        {**envelope_for({"id": "evt_x", "type": "customer.created"}), "source": "aws.partner/example.com/x"},
+        {**envelope_for({"id": "evt_x", "type": "customer.created"}), "detail-type": "invoice.paid"},
+    ],
+    ids=["not-json", "incomplete-envelope", "not-from-stripe", "type-mismatch"],
+)
+def test_what_is_not_a_stripe_event_fails_alone_and_queues_nothing(bridge: Bridge, consumer, body, caplog):
+    sample = json.loads((EVENTS / "eventbridge/2025-09-30.clover/customer.created.json").read_text())
+    good = envelope_for({**sample["detail"], "id": "evt_good_neighbour"})
+    good["detail"]["data"]["object"]["email"] = "zoe.nunez@example.com"
+    response = consumer.lambda_handler(sqs_event(body, good), LambdaContextStub())
+    # The bad record stays for a retry and then the DLQ; its neighbour is delivered.
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert queued(bridge) == dict.fromkeys(Vendor, 1)
+    assert "zoe.nunez@example.com" not in caplog.text
+
+
+def _created(path: Path) -> int:
+    return int(json.loads(path.read_text())["detail"]["created"])
+
+
+def test_bridgectl_shows_and_replays_the_stripe_events_dead_letters(bridge: Bridge, capsys):
+    from webhook_bridge.ops.cli import main as bridgectl
+
+    queue, dlq = bridge.aws.create_queue_pair("bridge-StripeEventsQueue", "bridge-StripeEventsDeadLetterQueue")
+    event = json.loads((EVENTS / "eventbridge/2025-09-30.clover/customer.created.json").read_text())
+    bridge.aws.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(event))
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "stripe-events", "--json"], sqs=bridge.aws.sqs) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["event_type"], shown["action_id"]) == ("customer.created", event["detail"]["id"])
+    assert event["detail"]["data"]["object"]["email"] not in json.dumps(shown)
+    assert bridgectl(["--stack", "bridge", "dlq", "redrive", "stripe-events", "--all"], sqs=bridge.aws.sqs) == 0
+    (replayed,) = bridge.aws.receive_all(queue)
+    assert json.loads(replayed["Body"]) == event
+    assert bridge.aws.count(dlq) == 0

@@ -1,0 +1,103 @@
+"""Attribution at each vendor: SegMetrics' own contact fields, the others' attributes."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from webhook_bridge.actions import ActionKind, Attribution
+from webhook_bridge.vendors import convertloop_adapter, customerio_adapter, loops_adapter, segmetrics_adapter
+from webhook_bridge.vendors.convertloop import ConvertLoopClient
+from webhook_bridge.vendors.customerio import CustomerIoClient
+from webhook_bridge.vendors.loops import LoopsClient
+from webhook_bridge.vendors.segmetrics import SegMetricsClient
+
+from .conftest import API_KEY, APP_ID, EMAIL, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
+
+ATTRIBUTION = Attribution(
+    utm_source="newsletter",
+    utm_medium="email",
+    utm_campaign="otoño-2025",
+    utm_content="hero",
+    utm_term="billing",
+    referring_url="https://blog.example/pricing",
+    optin_url="https://acme.example/onboarding",
+    ip_address="8.8.8.8",
+)
+KNOWN = ATTRIBUTION.known()
+
+
+def identify(attribution: Attribution = ATTRIBUTION):
+    person = {"first_name": "Jane", "traits": {"plan": "pro"}, "attribution": attribution}
+    return make_action(kind=ActionKind.IDENTIFY, identify=True, person=person)
+
+
+def test_segmetrics_gets_its_own_contact_fields(http_mock) -> None:
+    answer(http_mock, 200, json={"status": "success"})
+    segmetrics_adapter.deliver(identify(), SegMetricsClient("acct1", "integ1", API_KEY))
+    request = only_request(http_mock)
+    assert str(request.url) == "https://import.segmetrics.io/api/v1/acct1/integ1/contact"
+    assert json_body(request) == {
+        "contact_id": STRIPE_CUSTOMER,
+        "email": EMAIL,
+        "first_name": "Jane",
+        "custom_fields": {"plan": "pro"},  # attribution is not a custom field
+        **KNOWN,
+    }
+
+
+def test_convertloop_gets_custom_attributes(http_mock) -> None:
+    answer(http_mock, 200)
+    convertloop_adapter.deliver(identify(), ConvertLoopClient(APP_ID, API_KEY))
+    assert json_body(only_request(http_mock)) == {
+        "email": EMAIL,
+        "user_id": STRIPE_CUSTOMER,
+        "first_name": "Jane",
+        "plan": "pro",
+        **KNOWN,
+    }
+
+
+def test_loops_gets_contact_properties(http_mock) -> None:
+    answer(http_mock, 200)
+    loops_adapter.deliver(identify(), LoopsClient(API_KEY), idempotency_key="k")
+    assert json_body(only_request(http_mock)) == {
+        "email": EMAIL,
+        "userId": STRIPE_CUSTOMER,
+        "firstName": "Jane",
+        "plan": "pro",
+        **KNOWN,
+    }
+
+
+def test_customerio_gets_attributes(http_mock) -> None:
+    answer(http_mock, 200)
+    customerio_adapter.deliver(identify(), CustomerIoClient(SITE_ID, API_KEY))
+    request = only_request(http_mock)
+    assert str(request.url) == f"https://track.customer.io/api/v1/customers/{quote(EMAIL, safe='')}"
+    assert json_body(request) == {
+        "email": EMAIL,
+        "first_name": "Jane",
+        "stripe_customer_id": STRIPE_CUSTOMER,
+        "plan": "pro",
+        **KNOWN,
+    }
+
+
+@pytest.mark.parametrize(
+    ("deliver", "client"),
+    [
+        (segmetrics_adapter.deliver, SegMetricsClient("acct1", "integ1", API_KEY)),
+        (convertloop_adapter.deliver, ConvertLoopClient(APP_ID, API_KEY)),
+        (loops_adapter.deliver, LoopsClient(API_KEY)),
+        (customerio_adapter.deliver, CustomerIoClient(SITE_ID, API_KEY)),
+    ],
+)
+def test_an_action_without_attribution_sends_no_attribution_key(http_mock, deliver, client) -> None:
+    answer(http_mock, 200, json={"status": "success"})
+    deliver(identify(Attribution(utm_source="partner")), client, idempotency_key="k")
+    deliver(identify(Attribution()), client, idempotency_key="k")
+    first, later = (json_body(call.request) for call in http_mock.calls)
+    assert first["utm_source"] == "partner"
+    assert not set(later) & set(KNOWN)  # neither a value nor a null that would blank it
