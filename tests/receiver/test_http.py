@@ -237,10 +237,12 @@ def test_a_copy_arriving_while_the_first_is_being_queued_gets_409_and_its_retry_
     app, queues, aws = stack
     real = aws.sqs.send_message_batch
     first_is_queueing, release = threading.Event(), threading.Event()
+    batches = iter(range(10**6))  # next() on an iterator is atomic under the GIL
 
     def slow(**kwargs: Any) -> Any:
-        first_is_queueing.set()
-        assert release.wait(timeout=30)
+        if next(batches) < len(Vendor):  # the first copy's batches, one per vendor queue, wait
+            first_is_queueing.set()
+            assert release.wait(timeout=30)
         return real(**kwargs)
 
     monkeypatch.setattr(aws.sqs, "send_message_batch", slow)
@@ -248,8 +250,10 @@ def test_a_copy_arriving_while_the_first_is_being_queued_gets_409_and_its_retry_
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(call, app, event)
         assert first_is_queueing.wait(timeout=30)
-        status, answer = call(app, event)  # Stripe retried while the first copy was in flight
-        release.set()
+        try:
+            status, answer = call(app, event)  # Stripe retried while the first copy was in flight
+        finally:
+            release.set()
         assert (status, answer["error"]) == (409, "in_progress")
         assert first.result() == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})
     # The provider's retry after the 409 gets the first answer; nothing is queued twice.
