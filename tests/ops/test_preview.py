@@ -61,7 +61,8 @@ def test_every_sample_previews_the_documented_calls_without_a_raw_email(capsys, 
     result = as_json(capsys, path)
     # charge.refunded names its invoice only once the invoice was seen: a preview starts with empty memory.
     unknown_invoice = {(Vendor.SEGMETRICS, "POST /invoice")} if path.stem == "charge.refunded" else set()
-    expected = EXPECTED[path.stem.removesuffix("_hidden_email")] - unknown_invoice
+    endpoints, _ = EXPECTED[path.stem.removesuffix("_hidden_email")]
+    expected = set(endpoints) - unknown_invoice
     assert calls(result) == expected
     assert not EMAIL.findall(json.dumps(result).replace("***@", "").replace("***.", ""))
 
