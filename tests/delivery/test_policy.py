@@ -133,3 +133,8 @@ def test_a_long_429_storm_is_bounded_by_the_window_too():
     state = RetryState(attempts=500, first_attempt_at=NOW - 26 * 3600 + 60)
     decision = POLICY.decide(throttled(120), state, NOW)
     assert isinstance(decision, DeadLetter) and decision.reason.startswith("retries exhausted after 501 attempts")
+
+
+def test_identity_waits_may_use_the_window_to_its_last_second():
+    policy = RetryPolicy(identity_wait_base=10, identity_wait_window=70)
+    assert [policy.identity_wait(n) for n in range(4)] == [10, 20, 40, None]  # 10 + 20 + 40 = 70
