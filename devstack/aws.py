@@ -9,6 +9,7 @@ import queue
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from devstack.aws_faults import FAULTS_PATH
 from devstack.functions import LogSink, stderr_sink
 from devstack.intrinsics import PhysicalResource
 from devstack.template import QueueSpec, TableSpec, Template
@@ -117,6 +119,19 @@ class MotoServer:
         self.port = int(json.loads(line)["port"])
         return self
 
+    def add_fault(self, target: str, code: str, *, status: int = 400, count: int = 1, body_contains: str = "") -> None:
+        """Fail the next ``count`` requests to ``target`` (X-Amz-Target) whose body holds ``body_contains``."""
+        spec = {"target": target, "code": code, "status": status, "count": count, "body_contains": body_contains}
+        self._control("POST", json.dumps(spec).encode())
+
+    def clear_faults(self) -> None:
+        self._control("DELETE")
+
+    def _control(self, method: str, body: bytes | None = None) -> None:
+        request = urllib.request.Request(f"{self.endpoint}{FAULTS_PATH}", data=body, method=method)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own local moto
+            response.read()
+
     def _pump_logs(self) -> None:
         assert self._process is not None and self._process.stderr is not None
         with self._process.stderr as stderr:
@@ -136,6 +151,13 @@ class MotoServer:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()  # read once, for the port; the log pump closes stderr
+
+
+def store_secret(endpoint: str, region: str, name: str, values: Mapping[str, str]) -> str:
+    """A Secrets Manager secret holding ``values`` as JSON, as the template's secrets do; its ARN."""
+    secrets = client("secretsmanager", endpoint, region)
+    arn: str = secrets.create_secret(Name=name, SecretString=json.dumps(dict(values)))["ARN"]
+    return arn
 
 
 def create_resources(template: Template, endpoint: str) -> AwsResources:

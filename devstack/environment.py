@@ -6,7 +6,7 @@ Precedence, lowest first:
 2. the template's Environment.Variables (Globals merged, intrinsics resolved), minus
    ``SECRET_ID``: locally, secrets come from the environment;
 3. the emulated AWS (endpoint, region, dummy credentials) and powertools defaults;
-4. the configuration names of ARCHITECTURE.md (webhook secrets, vendor credentials and
+4. the configuration names of the README (webhook secrets, vendor credentials and
    base URLs): the developer's values, or the dev defaults, or the vendor sandbox for
    every vendor without credentials; and ``ENABLED_VENDORS``, which the template derives
    from its credential parameters, follows that local decision (live + sandboxed);
@@ -76,6 +76,9 @@ VENDORS = (
         ("SEGMETRICS_BASE_URL", "SEGMETRICS_REPORTING_BASE_URL"),
     ),
 )
+# What the template keeps in Secrets Manager; locally in the environment unless the stack
+# is asked to keep them in (emulated) Secrets Manager too.
+SECRET_NAMES = (*DEV_WEBHOOK_SECRETS, *(name for vendor in VENDORS for name in vendor.credentials))
 CONFIGURATION_NAMES = (
     *DEV_WEBHOOK_SECRETS,
     *(name for vendor in VENDORS for name in (*vendor.credentials, *vendor.base_urls)),

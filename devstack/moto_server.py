@@ -2,6 +2,7 @@
 
 Prints ``{"port": N}`` once it accepts connections and serves until its stdin
 closes, so it never outlives the stack that started it (even after a kill -9).
+moto's application is wrapped in :mod:`devstack.aws_faults`, so tests can inject AWS errors.
 
 Why a separate process: moto keeps its state in module globals, so a server inside a
 test process would share (and lose, on ``mock_aws`` exit) its queues with every
@@ -16,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 
 def main(argv: list[str]) -> int:
@@ -25,15 +27,17 @@ def main(argv: list[str]) -> int:
     # Werkzeug logs every request at INFO when nothing is configured; the stack has its own log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
     from devstack.atomic_dynamodb import make_dynamodb_writes_atomic
+    from devstack.aws_faults import AwsFaults
 
     make_dynamodb_writes_atomic()  # the server handles each request on its own thread
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    _, bound = server.get_host_and_port()
-    sys.stdout.write(json.dumps({"port": bound}) + "\n")
+    # What moto's ThreadedMotoServer does, with the fault injector in front of moto's app.
+    server = make_server("127.0.0.1", port, AwsFaults(DomainDispatcherApplication(create_backend_app)), threaded=True)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    sys.stdout.write(json.dumps({"port": server.server_port}) + "\n")
     sys.stdout.flush()
     sys.stdin.read()
     # Long polls still waiting inside moto would delay a normal shutdown; nothing needs saving.

@@ -22,9 +22,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, AwsResources, MotoServer, client, create_resources
+from devstack.aws import (
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    AwsResources,
+    MotoServer,
+    client,
+    create_resources,
+    store_secret,
+)
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
+    SECRET_NAMES,
     Configuration,
     function_environment,
     mask,
@@ -70,7 +79,11 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 class Stack:
     """The local stack. Hermetic by default: the developer's shell configuration is only
     used with ``use_process_env=True`` (what ``python -m devstack`` does), so tests never
-    pick up real vendor credentials by accident."""
+    pick up real vendor credentials by accident.
+
+    Secrets reach the functions through the environment, unless ``secrets_manager=True``:
+    then, as on AWS, each function with a ``SECRET_ID`` reads them from (emulated) Secrets
+    Manager, where :meth:`add_aws_fault` can make them unavailable."""
 
     def __init__(
         self,
@@ -90,7 +103,9 @@ class Stack:
         poll_wait_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
         state_file: str | Path | None = None,
         log_sink: LogSink | None = stderr_sink,
+        secrets_manager: bool = False,
     ) -> None:
+        self._secrets_manager = secrets_manager
         self._template_arg = template
         self._parameter_overrides = dict(parameter_overrides or {})
         self._port = port
@@ -165,9 +180,10 @@ class Stack:
 
         physical = self._physical_resources()
         for logical_id, spec in template.functions.items():
+            template_env = template.environment(logical_id, physical)
             env = function_environment(
                 spec,
-                template_env=template.environment(logical_id, physical),
+                template_env=template_env,
                 configuration=self.configuration,
                 endpoint=self._moto.endpoint,
                 region=template.region,
@@ -175,6 +191,8 @@ class Stack:
                 use_process_env=self._use_process_env,
                 overrides={**self._env_overrides, **self._function_env_overrides.get(logical_id, {})},
             )
+            if self._secrets_manager and template_env.get("SECRET_ID"):
+                self._move_secrets_to_secrets_manager(env, template_env["SECRET_ID"])
             self.function_envs[logical_id] = env
             runtime = FunctionRuntime(
                 WorkerSpec(
@@ -273,6 +291,14 @@ class Stack:
             overrides[api] = PhysicalResource(default.ref, {"ApiEndpoint": self.api_url})
         return self.template.physical_resources(overrides)
 
+    def _move_secrets_to_secrets_manager(self, env: dict[str, str], secret_id: str) -> None:
+        assert self._moto is not None and self.template is not None
+        values = {name: env.pop(name) for name in SECRET_NAMES if name in env}
+        # The function's own secret (the first it lists) by its generated name; any shared
+        # secret after it (a delivery function's Stripe API key) joins the own one here.
+        name = secret_id.split(",")[0].rsplit(":", 1)[-1]
+        env["SECRET_ID"] = store_secret(self._moto.endpoint, self.template.region, name, values)
+
     def _concurrency(self, function: str) -> int:
         """Execution environments a function may have: its pollers, plus HTTP concurrency if routed."""
         assert self.template is not None
@@ -367,6 +393,19 @@ class Stack:
     def client(self, service: str) -> Any:
         """A boto3 client for the emulated AWS."""
         return client(service, self.aws_endpoint, self.region)
+
+    def add_aws_fault(
+        self, target: str, code: str, *, status: int = 400, count: int = 1, body_contains: str = ""
+    ) -> None:
+        """Make the next ``count`` AWS requests to ``target`` (e.g. ``DynamoDB_20120810.PutItem``)
+        whose body holds ``body_contains`` fail with ``code`` (see devstack.aws_faults)."""
+        if self._moto is None:
+            raise RuntimeError("stack not started")
+        self._moto.add_fault(target, code, status=status, count=count, body_contains=body_contains)
+
+    def clear_aws_faults(self) -> None:
+        if self._moto is not None:
+            self._moto.clear_faults()
 
     def invoke(self, function: str, event: Any) -> InvocationResult:
         """Invoke a function directly, like ``aws lambda invoke``."""

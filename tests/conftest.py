@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,3 +89,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield FakeAws(sqs=boto3.client("sqs"), dynamodb=dynamodb)
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Any:
+    """Everything the bridge logged so far, extra fields included, as one text to search.
+
+    botocore's own DEBUG lines (request bodies) are left out: Lambda runs at INFO."""
+    caplog.set_level("INFO")
+    for name in ("webhook-bridge", "webhook_bridge", "httpx"):
+        caplog.set_level("DEBUG", logger=name)
+
+    def text() -> str:
+        return "\n".join(json.dumps(vars(record), default=str, ensure_ascii=False) for record in caplog.records)
+
+    return text

@@ -109,7 +109,8 @@ class Sandbox:
             if fault.delay_ms:
                 self.clock.sleep(fault.delay_ms / 1000)
             if fault.status is not None:
-                return service.fault_response(fault)
+                echoed = f"{request.method} {request.full_path.rstrip('?')} {request.get_data(as_text=True)}"
+                return service.fault_response(fault, echoed if fault.echo else None)
         try:
             request.get_data(cache=True)  # read once, before handlers, so size limits apply uniformly
             return service.handle(request, subpath)

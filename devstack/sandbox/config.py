@@ -23,7 +23,7 @@ class SandboxCredentials:
     segmetrics_api_key: str = "sandbox-segmetrics-key"
 
     def as_env(self) -> dict[str, str]:
-        """The credential variables, named as in ARCHITECTURE.md's configuration table."""
+        """The credential variables, named as in the README's configuration table."""
         return {
             "CONVERTLOOP_APP_ID": self.convertloop_app_id,
             "CONVERTLOOP_API_KEY": self.convertloop_api_key,

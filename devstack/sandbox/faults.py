@@ -22,6 +22,8 @@ class Fault:
     remaining: int
     retry_after: int | None = None
     delay_ms: int = 0
+    # The error message repeats the request body, as vendors' error texts do (emails and all).
+    echo: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +32,7 @@ class Fault:
             "count": self.remaining,
             "retry_after": self.retry_after,
             "delay_ms": self.delay_ms,
+            "echo": self.echo,
         }
 
     @classmethod
@@ -54,6 +57,9 @@ class Fault:
             raise FaultSpecError("'retry_after' must be a number of seconds >= 0")
         if status is None and not delay_ms:
             raise FaultSpecError("give a 'status', a 'delay_ms', or both")
+        echo = spec.get("echo", False)
+        if not isinstance(echo, bool):
+            raise FaultSpecError("'echo' must be true or false")
         return cls(
             vendor=vendor,
             status=status,
@@ -61,6 +67,7 @@ class Fault:
             # Retry-After is whole seconds on the wire; round up so a client never retries early.
             retry_after=None if retry_after is None else math.ceil(retry_after),
             delay_ms=int(delay_ms),
+            echo=echo,
         )
 
 
@@ -96,7 +103,7 @@ class FaultInjector:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 queue.popleft()
-            return Fault(fault.vendor, fault.status, 1, fault.retry_after, fault.delay_ms)
+            return Fault(fault.vendor, fault.status, 1, fault.retry_after, fault.delay_ms, fault.echo)
 
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:

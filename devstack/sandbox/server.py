@@ -136,8 +136,16 @@ class SandboxServer:
         count: int = 1,
         retry_after: float | None = None,
         delay_ms: int = 0,
+        echo: bool = False,
     ) -> None:
-        spec = {"vendor": vendor, "status": status, "count": count, "retry_after": retry_after, "delay_ms": delay_ms}
+        spec = {
+            "vendor": vendor,
+            "status": status,
+            "count": count,
+            "retry_after": retry_after,
+            "delay_ms": delay_ms,
+            "echo": echo,
+        }
         self.sandbox.faults.add(Fault.from_spec(spec, self.sandbox.vendors))
 
     def clear_faults(self, vendor: str | None = None) -> None:

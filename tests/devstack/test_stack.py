@@ -238,3 +238,29 @@ def test_make_dev_stack_delivers_a_signed_stripe_event_to_the_sandbox(sandbox_av
             return
         vendors = {request["vendor"] for request in stack.sandbox.requests()}
         assert vendors == {"convertloop", "loops", "customerio", "segmetrics"}
+
+
+def test_injected_aws_faults_answer_as_aws_would_then_pass(moto) -> None:
+    from botocore.exceptions import ClientError
+
+    from devstack.aws import client
+
+    dynamodb = client("dynamodb", moto.endpoint, "us-east-1")
+    dynamodb.create_table(
+        TableName="faults",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    moto.add_fault("DynamoDB_20120810.PutItem", "ProvisionedThroughputExceededException", count=4, body_contains="a#")
+    # Only matching requests fail: another key passes; botocore tries the others 4 times (3 retries).
+    dynamodb.put_item(TableName="faults", Item={"pk": {"S": "b#1"}})
+    with pytest.raises(ClientError) as caught:
+        dynamodb.put_item(TableName="faults", Item={"pk": {"S": "a#1"}})
+    assert caught.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    dynamodb.put_item(TableName="faults", Item={"pk": {"S": "a#1"}})  # the fault is used up
+    moto.add_fault("secretsmanager.GetSecretValue", "InternalServiceError", status=500, count=99)
+    moto.clear_faults()
+    secrets = client("secretsmanager", moto.endpoint, "us-east-1")
+    secrets.create_secret(Name="s", SecretString="{}")
+    assert secrets.get_secret_value(SecretId="s")["SecretString"] == "{}"

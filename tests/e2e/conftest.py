@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,9 +32,16 @@ FAST_DELAYS = {
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    # The identity window outlasts the slowest posting of a test's webhooks on a busy machine.
-    env = {**FAST_DELAYS, "IDENTITY_WAIT_WINDOW_SECONDS": "60"}
-    with Stack(port=0, env_overrides=env, log_sink=None, poll_wait_seconds=1) as running:
+    # The identity window outlasts the slowest posting of a test's webhooks on a busy machine;
+    # one retry inside botocore, so injected AWS faults reach the bridge's own retry path at once.
+    env = {
+        **FAST_DELAYS,
+        "IDENTITY_WAIT_WINDOW_SECONDS": "60",
+        "AWS_RETRY_MODE": "standard",
+        "AWS_MAX_ATTEMPTS": "2",
+    }
+    # Secrets in (emulated) Secrets Manager, as on AWS, so tests can make it unavailable.
+    with Stack(port=0, env_overrides=env, log_sink=None, poll_wait_seconds=1, secrets_manager=True) as running:
         yield running
 
 
@@ -49,6 +59,7 @@ def sandbox(stack: Stack) -> Any:
     stack.sandbox.reset()
     yield stack.sandbox
     stack.sandbox.clear_faults()
+    stack.clear_aws_faults()
 
 
 def customer_created(email: str | None = None) -> dict[str, Any]:
@@ -98,3 +109,18 @@ def successes(sandbox: Any, vendor: str, email: str) -> list[dict[str, Any]]:
         for r in sandbox.requests(vendor)
         if 200 <= r["status"] < 300 and email in json.dumps(r.get("body"), ensure_ascii=False) + r["path"]
     ]
+
+
+def bridgectl(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bridgectl --stack <name> dlq …`` against the stack's moto, as an operator runs it."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": stack.aws_endpoint, "AWS_REGION": stack.region}
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(name, None)
+    assert stack.template is not None
+    command = [sys.executable, "-m", "webhook_bridge.ops.cli", "--stack", stack.template.stack_name, "dlq", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def stack_output(stack: Stack) -> str:
+    """Everything every function and moto printed so far."""
+    return "\n".join(line for source in [*stack.runtimes, "moto"] for line in stack.logs(source))

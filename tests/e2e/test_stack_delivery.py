@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
-from tests.e2e.conftest import customer_created, post_stripe, successes, wait_for
+from tests.e2e.conftest import bridgectl, customer_created, post_stripe, successes, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 
@@ -77,17 +74,13 @@ def test_a_rejected_message_is_found_and_replayed_with_one_command(stack, sandbo
     email = payload["data"]["object"]["email"]
     assert post_stripe(stack, payload).status_code == 200
     wait_for(lambda: stack.queue_counts("SegMetricsDeadLetterQueue")["visible"])
-    env = {**os.environ, "AWS_ENDPOINT_URL": stack.aws_endpoint, "AWS_REGION": stack.region}
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        env.pop(name, None)
-    bridgectl = [sys.executable, "-m", "webhook_bridge.ops.cli", "--stack", stack.template.stack_name, "dlq"]
-    shown = subprocess.run([*bridgectl, "show", "segmetrics", "--json"], env=env, capture_output=True, text=True)
+    shown = bridgectl(stack, "show", "segmetrics", "--json")
     assert shown.returncode == 0, shown.stderr
     (letter,) = [json.loads(line) for line in shown.stdout.splitlines()]
     assert letter["status"] == "400" and letter["class"] == "BadRequestError"
     assert email not in shown.stdout
-    replay = subprocess.run([*bridgectl, "redrive", "segmetrics", "--id", letter["message_id"]], env=env, text=True)
-    assert replay.returncode == 0
+    replay = bridgectl(stack, "redrive", "segmetrics", "--id", letter["message_id"])
+    assert replay.returncode == 0, replay.stderr
     (delivered,) = wait_for(lambda: successes(sandbox, "segmetrics", email))
     assert delivered["endpoint"].endswith("/contact")
     assert stack.queue_counts("SegMetricsDeadLetterQueue")["visible"] == 0

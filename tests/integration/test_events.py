@@ -134,6 +134,7 @@ def test_every_stripe_event_produces_the_documented_calls(bridge: Bridge, vendor
 
 def test_every_typeform_event_produces_the_documented_calls(bridge: Bridge, vendors, monkeypatch):
     monkeypatch.setenv("TYPEFORM_WEBHOOK_SECRET", "typeform_test_webhook_bridge")
+    monkeypatch.setenv("BRIDGE_MAPPING", '{"typeform": {"default": {"hidden_email": true}}}')
     bridge._reset_caches()
     produced = run_in_order(bridge, vendors, sorted((EVENTS / "typeform").glob("*.json")), "typeform")
     assert_documented(produced["form_response"], "form_response", TYPEFORM_EMAIL)

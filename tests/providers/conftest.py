@@ -110,3 +110,9 @@ def story(request: pytest.FixtureRequest) -> Story:
 @pytest.fixture
 def ctx() -> MappingContext:
     return context()
+
+
+@pytest.fixture
+def hidden_email_ctx() -> MappingContext:
+    """Forms opted in to identifying respondents by the hidden field ``email``."""
+    return context({"typeform": {"default": {"hidden_email": True}}})

@@ -120,7 +120,11 @@ def test_vendors_restrict_routing(story: Story) -> None:
 def test_typeform_per_form_configuration() -> None:
     config = {
         "typeform": {
-            "default": {"fields": {"user_id": "app_user_id"}, "segmetrics_tags": ["Typeform lead"]},
+            "default": {
+                "fields": {"user_id": "app_user_id"},
+                "segmetrics_tags": ["Typeform lead"],
+                "hidden_email": True,
+            },
             "forms": {
                 "Vq2mXo9L": {
                     "event_name": "onboarding_completed",

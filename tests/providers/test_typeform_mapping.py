@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.providers.conftest import typeform_payload
-from webhook_bridge.actions import Action, ActionKind, Attribution, Person, TrackEvent
+from tests.providers.conftest import context, typeform_payload
+from webhook_bridge.actions import Action, ActionKind, Attribution, InvalidEmailError, Person, TrackEvent
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import MappingError, map_typeform_event
 
@@ -64,8 +64,8 @@ def test_every_answer_type_becomes_a_trait_keyed_by_ref(ctx: MappingContext) -> 
     ]
 
 
-def test_hidden_email_identifies_when_no_email_answer(ctx: MappingContext) -> None:
-    [action] = map_typeform_event(typeform_payload("form_response_hidden_email"), ctx)
+def test_hidden_email_identifies_when_no_email_answer(hidden_email_ctx: MappingContext) -> None:
+    [action] = map_typeform_event(typeform_payload("form_response_hidden_email"), hidden_email_ctx)
     assert action.person == Person(
         email="josé@example.com",
         # the hidden email is the identity, not a trait; the empty hidden "plan" sets nothing
@@ -80,18 +80,42 @@ def test_hidden_email_identifies_when_no_email_answer(ctx: MappingContext) -> No
     assert action.event.properties["score"] == 0
 
 
-def test_email_answer_wins_over_hidden_email(ctx: MappingContext) -> None:
+def test_a_hidden_email_is_ignored_unless_the_form_opts_in(ctx: MappingContext) -> None:
+    # Anyone can edit a form's URL: by default its hidden "email" identifies nobody.
+    assert map_typeform_event(typeform_payload("form_response_hidden_email"), ctx) == []
+    payload = typeform_payload("form_response")
+    payload["form_response"]["answers"][1]["email"] = None
+    payload["form_response"]["hidden"]["email"] = "hidden@example.com"
+    assert map_typeform_event(payload, ctx) == []
+    per_form = context({"typeform": {"forms": {"lT4Z3j": {"hidden_email": True}}}})
+    payload["form_response"]["form_id"] = "lT4Z3j"
+    [action] = map_typeform_event(payload, per_form)
+    assert action.person.email == "hidden@example.com"
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["jane\n@example.com", "jane@example.com\r\nBcc: x@y.com", "jane doe@example.com", "ja\u200bne@example.com"],
+)
+def test_an_email_with_control_characters_or_whitespace_is_refused(ctx: MappingContext, email: str) -> None:
+    payload = typeform_payload("form_response")
+    payload["form_response"]["answers"][1]["email"] = email
+    with pytest.raises(InvalidEmailError):
+        map_typeform_event(payload, ctx)
+
+
+def test_email_answer_wins_over_hidden_email(hidden_email_ctx: MappingContext) -> None:
     payload = typeform_payload("form_response")
     payload["form_response"]["hidden"]["email"] = "hidden@example.com"
-    [action] = map_typeform_event(payload, ctx)
+    [action] = map_typeform_event(payload, hidden_email_ctx)
     assert action.person.email == "josé@example.com"
 
 
 @pytest.mark.parametrize("hidden_email", [None, "", "   ", "not-an-email"])
-def test_no_email_maps_to_nothing(ctx: MappingContext, hidden_email: str | None) -> None:
+def test_no_email_maps_to_nothing(hidden_email_ctx: MappingContext, hidden_email: str | None) -> None:
     payload = typeform_payload("form_response_hidden_email")
     payload["form_response"]["hidden"]["email"] = hidden_email
-    assert map_typeform_event(payload, ctx) == []
+    assert map_typeform_event(payload, hidden_email_ctx) == []
 
 
 def test_partial_responses_and_unknown_event_types_map_to_nothing(ctx: MappingContext) -> None:
@@ -110,10 +134,10 @@ def test_unknown_answer_types_are_skipped(ctx: MappingContext) -> None:
     assert "zz" not in action.person.traits
 
 
-def test_answer_without_ref_is_keyed_by_field_id(ctx: MappingContext) -> None:
+def test_answer_without_ref_is_keyed_by_field_id(hidden_email_ctx: MappingContext) -> None:
     payload = typeform_payload("form_response_hidden_email")
     del payload["form_response"]["answers"][1]["field"]["ref"]
-    [action] = map_typeform_event(payload, ctx)
+    [action] = map_typeform_event(payload, hidden_email_ctx)
     assert action.person.traits["Ve9Uf0Tg1Sh2"] == "Volveré cuando crezca el equipo — ¡gracias!"
 
 
@@ -131,11 +155,11 @@ def test_answer_without_a_value_is_skipped_not_refused(ctx: MappingContext, inde
     assert action.person.traits["goals"]  # the rest of the response is kept
 
 
-def test_email_answer_without_value_falls_back_to_the_hidden_email(ctx: MappingContext) -> None:
+def test_email_answer_without_value_falls_back_to_the_hidden_email(hidden_email_ctx: MappingContext) -> None:
     payload = typeform_payload("form_response")
     payload["form_response"]["answers"][1]["email"] = None
     payload["form_response"]["hidden"]["email"] = "Hidden@Example.com"
-    [action] = map_typeform_event(payload, ctx)
+    [action] = map_typeform_event(payload, hidden_email_ctx)
     assert action.person.email == "hidden@example.com"
     assert "work_email" not in action.person.traits
 
@@ -163,16 +187,16 @@ def test_hidden_values_that_are_not_text(ctx: MappingContext) -> None:
     assert not {"nested", "listed", "nothing", "empty"} & set(traits)  # nested and empty values skipped
 
 
-def test_a_numeric_hidden_email_is_not_an_email(ctx: MappingContext) -> None:
+def test_a_numeric_hidden_email_is_not_an_email(hidden_email_ctx: MappingContext) -> None:
     payload = typeform_payload("form_response_hidden_email")
     payload["form_response"]["hidden"]["email"] = 12345
-    assert map_typeform_event(payload, ctx) == []
+    assert map_typeform_event(payload, hidden_email_ctx) == []
 
 
-def test_response_with_null_answers_and_hidden_email(ctx: MappingContext) -> None:
+def test_response_with_null_answers_and_hidden_email(hidden_email_ctx: MappingContext) -> None:
     payload = typeform_payload("form_response_hidden_email")
     payload["form_response"]["answers"] = None
-    [action] = map_typeform_event(payload, ctx)
+    [action] = map_typeform_event(payload, hidden_email_ctx)
     assert action.person.traits == {"score": 0}
     assert action.person.attribution == Attribution(utm_source="partner")
 

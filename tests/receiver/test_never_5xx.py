@@ -39,14 +39,14 @@ class RunAlways:
         pass
 
 
-def app_for(provider: str, published: list[Any]) -> Any:
+def app_for(provider: str, published: list[Any], dedupe: Any = None) -> Any:
     spec, mapper = (STRIPE, map_stripe_event) if provider == "stripe" else (TYPEFORM, map_typeform_event)
     receiver = Receiver(
         spec=spec,
         mapping=ProviderMapping(mapper, MappingContext.in_memory()),
         enabled_vendors=tuple(Vendor),
         publish=lambda messages: published.extend(messages) or len(messages),
-        dedupe=RunAlways(),
+        dedupe=dedupe or RunAlways(),
         max_body_bytes=64 * 1024,
     )
     return build_app(f"/webhooks/{provider}", lambda: receiver)

@@ -125,3 +125,12 @@ def test_python_api_for_faults_and_latency(clock: ManualClock, sandbox: SandboxS
     assert clock.sleeps == [0.02, 0.02]
     with pytest.raises(ValueError, match="vendor"):
         sandbox.add_fault("nope", status=500)
+
+
+def test_an_echo_fault_repeats_the_request(http: httpx.Client, customerio: httpx.Client) -> None:
+    http.post("/_sandbox/faults", json={"vendor": "customerio", "status": 400, "echo": True})
+    response = customerio.put("/customers/jane%40example.com", json={"email": "jane@example.com"})
+    assert response.status_code == 400
+    message = response.json()["meta"]["error"]
+    assert "/customers/jane@example.com " in message and '{"email":"jane@example.com"}' in message
+    assert http.post("/_sandbox/faults", json={"vendor": "loops", "status": 400, "echo": "yes"}).status_code == 400

@@ -116,9 +116,17 @@ def test_event_with_a_user_id_beside_the_email_links_it(sandbox: SandboxServer, 
 
 
 def test_event_creates_and_updates_the_contact(loops: httpx.Client) -> None:
-    body = {"email": "ann@example.com", "eventName": "conversion", "plan": "pro", "eventProperties": {"amount": 99}}
+    body = {"email": "ann@example.com", "eventName": "conversion", "plan": "pro", "price": 99}
     assert loops.post("/events/send", json=body).status_code == 200
-    assert loops.get("/contacts/find", params={"email": "ann@example.com"}).json()[0]["plan"] == "pro"
+    assert loops.get("/contacts/find", params={"email": "ann@example.com"}).json()[0]["price"] == 99
+
+
+def test_event_with_a_nested_field_is_refused(sandbox: SandboxServer, loops: httpx.Client) -> None:
+    # Every field but eventName is a contact attribute, and those are plain values.
+    body = {"email": "ann@example.com", "eventName": "conversion", "eventProperties": {"amount": 99}}
+    response = loops.post("/events/send", json=body)
+    assert response.status_code == 400
+    assert sandbox.state("loops")["events"] == []
 
 
 def test_reused_idempotency_key_is_409_and_records_one_event(sandbox: SandboxServer, loops: httpx.Client) -> None:

@@ -10,13 +10,9 @@ import pytest
 from tests.template import cfn
 
 TABLES = {"IdempotencyTable", "StateTable"}
-TABLE_ACTIONS = {
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-}
+IDEMPOTENCY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+# The state table's key prefixes (webhook_bridge.state.dynamodb, webhook_bridge.delivery.ordering).
+STATE_KEYS_OF_RECEIVERS = {"identity#stripe-customer#*", "invoice#stripe#*", "invoice-payment#stripe#*"}
 # X-Ray has no resource-level permissions; nothing else may use "*".
 WILDCARD_ALLOWED = {
     "xray:PutTraceSegments",
@@ -93,9 +89,17 @@ def test_receiver_reaches_only_its_own_resources(provider: str) -> None:
     assert grants["sqs:SendMessage"] == main_queues
     assert grants["secretsmanager:GetSecretValue"] == {f"{provider}Secret"}
     assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
-    _assert_tables_and_logs(function, grants)
+    _assert_logs(function, grants)
+    tables = _table_statements(function)
+    assert tables["IdempotencyTable"] == (IDEMPOTENCY_ACTIONS, {f"receiver#{cfn.PROVIDERS[provider]}#*"})
+    if provider == "Stripe":
+        state_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+        assert tables["StateTable"] == (state_actions, STATE_KEYS_OF_RECEIVERS)
+    else:
+        assert "StateTable" not in tables  # the Typeform mapping keeps no state
     everything = set().union(*grants.values()) - {"*"}
-    assert everything == main_queues | TABLES | {f"{provider}Secret", f"{provider}WebhookLogGroup"}
+    used_tables = TABLES if provider == "Stripe" else {"IdempotencyTable"}
+    assert everything == main_queues | used_tables | {f"{provider}Secret", f"{provider}WebhookLogGroup"}
 
 
 @pytest.mark.parametrize("vendor", cfn.VENDORS)
@@ -116,17 +120,35 @@ def test_delivery_reaches_only_its_own_resources(vendor: str) -> None:
     }
     assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret", "StripeApiSecret"}
     assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
-    _assert_tables_and_logs(function, grants)
+    _assert_logs(function, grants)
+    tables = _table_statements(function)
+    name = cfn.VENDORS[vendor]
+    assert tables["IdempotencyTable"] == (IDEMPOTENCY_ACTIONS, {f"delivery#{name}#*"})
+    state_actions, state_keys = tables["StateTable"]
+    assert state_keys == {"order#*", "identity#stripe-customer#*"}
+    assert "dynamodb:GetItem" in state_actions and "dynamodb:PutItem" in state_actions
+    assert not {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & state_actions
     everything = set().union(*grants.values()) - {"*"}
     assert everything == {queue, dlq, f"{vendor}Secret", "StripeApiSecret", f"{vendor}DeliveryLogGroup"} | TABLES
 
 
-def _assert_tables_and_logs(function: str, grants: dict[str, set[str]]) -> None:
-    dynamodb = {a for a in grants if a.startswith("dynamodb:")}
-    assert dynamodb <= TABLE_ACTIONS
-    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= dynamodb
-    for action in dynamodb:
-        assert grants[action] == TABLES, action
+def _table_statements(function: str) -> dict[str, tuple[set[str], set[str]]]:
+    """Table -> (actions, allowed leading keys): one statement per table, each with its key prefixes."""
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for statement in _statements(_role_of(function)):
+        actions = set(_as_list(statement["Action"]))
+        if not any(action.startswith("dynamodb:") for action in actions):
+            continue
+        (table,) = cfn.referenced(statement["Resource"])
+        assert table in TABLES and table not in found, f"{function}: one statement per table"
+        assert all(action.startswith("dynamodb:") for action in actions)
+        assert not {"dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchGetItem"} & actions
+        keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        found[table] = (actions, set(_as_list(keys)))
+    return found
+
+
+def _assert_logs(function: str, grants: dict[str, set[str]]) -> None:
     log_group = cfn.function_props(function)["LoggingConfig"]["LogGroup"]["Ref"]
     assert {a for a in grants if a.startswith("logs:")} == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}

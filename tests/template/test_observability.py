@@ -44,8 +44,8 @@ def _alarms_on(namespace: str, metric: str, dimension: str, value: Any) -> list[
     return [
         a
         for a in _alarms().values()
-        if a["Namespace"] == namespace
-        and a["MetricName"] == metric
+        if a.get("Namespace") == namespace
+        and a.get("MetricName") == metric
         and [dict(d) for d in a["Dimensions"]] == [{"Name": dimension, "Value": value}]
     ]
 
@@ -76,6 +76,54 @@ def test_webhook_5xx_raises_an_alarm() -> None:
 def test_delivery_errors_raise_an_alarm(vendor: str) -> None:
     (alarm,) = _alarms_on("AWS/Lambda", "Errors", "FunctionName", cfn.ref(f"{vendor}DeliveryFunction"))
     assert alarm["Statistic"] == "Sum" and float(alarm["Threshold"]) == 0
+
+
+def _custom_alarm(metric: str, **dimensions: str) -> dict[str, Any]:
+    wanted = {"service": observability.SERVICE, **dimensions}
+    (alarm,) = [
+        a
+        for a in _alarms().values()
+        if a.get("Namespace") == observability.NAMESPACE
+        and a.get("MetricName") == metric
+        and {d["Name"]: d["Value"] for d in a["Dimensions"]} == wanted
+    ]
+    return alarm
+
+
+@pytest.mark.parametrize("provider", cfn.PROVIDERS.values())
+def test_refused_webhooks_raise_alarms(provider: str) -> None:
+    # The receivers count refusals with exactly these dimensions (receiver/logic.py).
+    signature = _custom_alarm("WebhookRefused", provider=provider, reason="signature")
+    assert (signature["Statistic"], signature["ComparisonOperator"]) == ("Sum", "GreaterThanOrEqualToThreshold")
+    assert 1 <= float(signature["Threshold"]) <= 10 and int(signature["Period"]) <= 900
+    missing = _custom_alarm("WebhookRefused", provider=provider, reason="missing_secret")
+    assert (missing["ComparisonOperator"], float(missing["Threshold"])) == ("GreaterThanThreshold", 0)
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS.values())
+def test_a_vendor_refusing_our_keys_raises_an_alarm(vendor: str) -> None:
+    alarm = _custom_alarm("AuthFailed", vendor=vendor)
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], float(alarm["Threshold"])) == (
+        "Sum",
+        "GreaterThanThreshold",
+        0,
+    )
+
+
+@pytest.mark.parametrize("vendor", cfn.VENDORS.values())
+def test_sustained_retries_or_throttling_raise_an_alarm(vendor: str) -> None:
+    (alarm,) = [a for a in _alarms().values() if f"-{vendor}-retrying" in json.dumps(a["AlarmName"])]
+    stats = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+    for metric in ("Retried", "Throttled"):
+        (stat,) = [s for s in stats.values() if s["Metric"]["MetricName"] == metric]
+        dimensions = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+        assert dimensions == {"service": observability.SERVICE, "vendor": vendor}
+        assert stat["Metric"]["Namespace"] == observability.NAMESPACE
+    (expression,) = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    assert all(f"FILL({metric_id}, 0)" in expression for metric_id in stats)
+    # Sustained: hours, not one bad minute; each retry hop being a new message, queue age cannot see this.
+    hours = int(alarm["DatapointsToAlarm"]) * int(next(iter(stats.values()))["Period"]) / 3600
+    assert 2 <= hours <= 6
 
 
 def test_every_alarm_notifies_the_optional_topic() -> None:

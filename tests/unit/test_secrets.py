@@ -47,3 +47,38 @@ def test_a_delivery_function_finds_the_stripe_api_key_in_its_second_secret(secre
     monkeypatch.setenv("SECRET_ID", f"{arn},{second['ARN']}")
     assert get_secret_value("STRIPE_WEBHOOK_SECRET") == "whsec_aws"
     assert get_secret_value("STRIPE_API_KEY") == "rk_test_1"
+
+
+def test_a_vendor_refusing_our_keys_makes_the_next_read_skip_the_cache(secret_id):
+    import respx
+
+    from webhook_bridge.actions import VendorMessage
+    from webhook_bridge.vendors import registry
+    from webhook_bridge.vendors.errors import AuthenticationError
+    from webhook_bridge.vendors_enum import Vendor
+
+    client, arn = secret_id
+    client.put_secret_value(SecretId=arn, SecretString=json.dumps({"LOOPS_API_KEY": "revoked-key"}))
+    registry.forget_client()
+    message = VendorMessage.model_validate(
+        {
+            "vendor": "loops",
+            "action": {
+                "id": "stripe:evt_1:0",
+                "kind": "identify",
+                "source": "stripe",
+                "source_event_id": "evt_1",
+                "source_event_type": "customer.created",
+                "occurred_at": "2026-11-01T12:00:00Z",
+                "person": {"email": "jane@example.com"},
+                "identify": True,
+            },
+        }
+    )
+    with respx.mock() as vendor, pytest.raises(AuthenticationError):
+        vendor.route().respond(401, json={"message": "Invalid API key"})
+        registry.deliver(Vendor.LOOPS, message.action, message.idempotency_token)
+    client.put_secret_value(SecretId=arn, SecretString=json.dumps({"LOOPS_API_KEY": "rotated-key"}))
+    # Within the 5-minute cache, yet the rotated key is read: the client is rebuilt from a fresh read.
+    assert registry.get_client(Vendor.LOOPS)._auth_header == "Bearer rotated-key"
+    registry.forget_client()

@@ -7,7 +7,7 @@ import pytest
 
 from webhook_bridge.vendors import convertloop_adapter
 from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
+from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError, VendorError
 
 from .conftest import API_KEY, APP_ID, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
 from .fixtures_actions import (
@@ -205,3 +205,30 @@ def test_nothing_to_do_is_reported_not_sent(http_mock, client):
     result = convertloop_adapter.deliver(make_action(), client)
     assert result.skipped and result.calls == []
     assert http_mock.calls.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("failure", "possibly_applied"),
+    [
+        (httpx.Response(503), True),  # ConvertLoop may have stored it before failing
+        (httpx.ReadTimeout("timed out"), True),
+        (httpx.Response(422, json={"message": "invalid"}), False),  # refused: nothing was kept
+    ],
+)
+def test_a_failed_event_log_that_may_have_been_kept_is_marked(http_mock, client, failure, possibly_applied):
+    people = http_mock.post(f"{BASE}/people").respond(200)
+    if isinstance(failure, httpx.Response):
+        http_mock.post(f"{BASE}/event_logs").mock(return_value=failure)
+    else:
+        http_mock.post(f"{BASE}/event_logs").mock(side_effect=failure)
+    with pytest.raises(VendorError) as caught:
+        convertloop_adapter.deliver(identify_and_track_action(), client)
+    assert caught.value.possibly_applied is possibly_applied
+    assert people.called
+
+
+def test_a_failed_identify_is_never_a_possible_duplicate(http_mock, client):
+    http_mock.post(f"{BASE}/people").respond(503)  # an upsert: repeating it changes nothing
+    with pytest.raises(InternalServerError) as caught:
+        convertloop_adapter.deliver(identify_and_track_action(), client)
+    assert caught.value.possibly_applied is False

@@ -42,8 +42,8 @@ def segmetrics() -> SegMetricsClient:
     [
         (400, BadRequestError, False),
         (422, BadRequestError, False),
-        (401, AuthenticationError, False),
-        (403, AuthenticationError, False),
+        (401, AuthenticationError, True),  # retried: keys get rotated
+        (403, AuthenticationError, True),
         (404, NotFoundError, False),
         (409, ConflictError, False),
         (429, RateLimitError, True),
@@ -184,11 +184,11 @@ def test_408_is_transient(http_mock, loops):
     assert caught.value.retry_after == 1.0
 
 
-def test_absurd_retry_after_is_capped_at_a_day(http_mock, loops):
+def test_absurd_retry_after_is_capped_at_a_week(http_mock, loops):
     answer(http_mock, 429, headers={"Retry-After": "99999999"})
     with pytest.raises(RateLimitError) as caught:
         loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after == 86400.0
+    assert caught.value.retry_after == 7 * 86400.0  # the delivery schedule then caps it by its window
 
 
 def test_timeout_becomes_api_timeout_error(http_mock, loops):
@@ -259,3 +259,20 @@ def test_repr_shows_no_credentials():
     client = LoopsClient(API_KEY)
     assert API_KEY not in repr(client)
     assert "app.loops.so" in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"code": "invalid_api_key", "message": "Invalid key"}, "invalid_api_key"),
+        ({"error": {"type": "rate_limit", "message": "slow"}}, "rate_limit"),
+        ({"meta": {"error_code": 1042}}, "1042"),
+        ({"code": "jane@example.com is taken"}, None),  # free text is never a code
+        ({"message": "no code here"}, None),
+    ],
+)
+def test_the_vendors_error_code_is_kept_when_it_looks_like_one(http_mock, loops, body, code):
+    answer(http_mock, 400, json=body)
+    with pytest.raises(BadRequestError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.code == code

@@ -111,9 +111,10 @@ class VendorService(ABC):
         assert isinstance(response, Response)
         return response
 
-    def fault_response(self, fault: Fault) -> Response:
+    def fault_response(self, fault: Fault, echoed: str | None = None) -> Response:
         status = fault.status or 500
-        response = self.error(status, f"sandbox: injected fault (HTTP {status})")
+        message = f"sandbox: injected fault (HTTP {status})"
+        response = self.error(status, f"{message}: invalid request {echoed}" if echoed is not None else message)
         if fault.retry_after is not None:
             response.headers["Retry-After"] = str(fault.retry_after)
         response.headers[NOTE_HEADER] = "injected fault"

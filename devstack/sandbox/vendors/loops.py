@@ -87,8 +87,8 @@ class Loops(VendorService):
     ) -> Response:
         return json_response({"success": False, "message": message}, status, headers)
 
-    def fault_response(self, fault: Fault) -> Response:
-        response = super().fault_response(fault)
+    def fault_response(self, fault: Fault, echoed: str | None = None) -> Response:
+        response = super().fault_response(fault, echoed)
         if fault.status == 429 and self.limiter is not None:
             # A throttling answer from Loops always carries its rate-limit headers.
             response.headers["x-ratelimit-limit"] = str(self.limiter.limit)
@@ -164,10 +164,9 @@ class Loops(VendorService):
         # "Both fields are required": email and eventName.
         if not non_empty_string(body.get("email")):
             return self.error(400, "email is required.")
-        properties = body.get("eventProperties")
-        if properties is not None and not (isinstance(properties, dict) and all(map(_scalar, properties.values()))):
-            return self.error(400, "eventProperties must be an object of strings, numbers, booleans or dates.")
-        contact_fields = {k: v for k, v in body.items() if k not in ("eventName", "eventProperties")}
+        # "You can add additional fields … to update the contact attributes": every field but
+        # eventName is a contact field, held to the contact rules (plain values only).
+        contact_fields = {k: v for k, v in body.items() if k != "eventName"}
         problem = _contact_problem(contact_fields)
         if problem:
             return self.error(400, problem)
@@ -181,7 +180,6 @@ class Loops(VendorService):
             "email": contact.get("email"),
             "userId": contact.get("userId"),
             "contactId": contact["id"],
-            "eventProperties": properties or {},
             "idempotencyKey": key,
             "receivedAt": datetime.now(UTC).isoformat(),
         }

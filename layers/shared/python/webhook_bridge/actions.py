@@ -9,6 +9,7 @@ the trip through SQS unchanged.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -17,8 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from webhook_bridge.vendors_enum import Vendor
 
+# Control, format (zero-width, bidi overrides), line and paragraph separators.
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
 BillingCycle = Literal["year", "month", "week", "day"]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class InvalidEmailError(ValueError):
+    """An email with whitespace or control characters: refused, never sent on (or logged)."""
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -26,10 +34,17 @@ def normalize_email(email: str | None) -> str | None:
 
     ``lower()`` rather than ``casefold()``: case-folding rewrites characters (``ß`` → ``ss``),
     which would turn a real address into another one. Use ``email_key`` to compare.
+    Control characters anywhere (a line break, a tab, a zero-width space) or whitespace
+    inside raise ``InvalidEmailError``: such a value is a forged header or a mangled field,
+    and vendors would refuse it. Spaces around it are only trimmed.
     """
     if email is None:
         return None
+    if any(unicodedata.category(char) in _CONTROL_CATEGORIES for char in email):
+        raise InvalidEmailError("an email contains control characters")
     cleaned = email.strip().lower()
+    if any(char.isspace() for char in cleaned):
+        raise InvalidEmailError("an email contains whitespace")
     return cleaned or None
 
 

@@ -61,7 +61,7 @@ class DeliveryLog(_DynamoStore):
         if next_try is not None:
             entry["next_try"] = next_try
         if error:
-            entry["error_class"] = error.split(":", 1)[0]  # "RateLimitError: ..." -> the class only
+            entry["error_class"] = error.split(" (", 1)[0]  # "RateLimitError (HTTP 429)" -> the class only
         self._delivery(message, entry)
 
     def waiting_for_identity(self, message: VendorMessage, next_try: float | None) -> None:

@@ -3,7 +3,7 @@
 ``BRIDGE_MAPPING`` holds JSON (format and examples in docs/mapping.md). It is parsed and
 validated once at cold start by ``MappingConfig.from_json``; a mistake stops the function
 with a ``MappingConfigError`` naming the offending key, rather than mapping wrongly. An
-empty configuration reproduces the default mapping table of ARCHITECTURE.md.
+empty configuration reproduces the default mapping table of docs/mapping.md.
 """
 
 from __future__ import annotations
@@ -107,6 +107,9 @@ class TypeformFormConfig(_Config):
     fields: dict[str, AttributeName] = {}
     # ConvertLoop segments (Person.segments_add; Customer.io shows them as attributes) and
     # SegMetrics tags (Person.tags_add): two lists, so each reaches only its own vendors.
+    # Take the respondent's email from the hidden field "email" when no answer gives one.
+    # Off by default: a hidden field is whatever the form's URL said, anyone can set it.
+    hidden_email: bool = False
     convertloop_segments: tuple[Segment, ...] = ()
     segmetrics_tags: tuple[Segment, ...] = ()
     vendors: frozenset[Vendor] | None = None

@@ -10,6 +10,7 @@ start, measured by `make bench`), so it is opt-in: ``BRIDGE_XRAY_SDK=true``.
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -44,3 +45,32 @@ def _tracer() -> Any:
 
 
 tracer = _tracer()
+
+
+def aws_error_code(error: BaseException) -> str | None:
+    """The AWS error code in ``error`` or the exceptions it was raised from (powertools wraps them)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        if isinstance(response, dict):
+            code = (response.get("Error") or {}).get("Code")
+            if isinstance(code, str) and code:
+                return code
+        if type(current).__module__.startswith("botocore"):
+            return type(current).__name__  # e.g. EndpointConnectionError, ReadTimeoutError
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def error_fields(error: BaseException) -> dict[str, Any]:
+    """What a log line may say about an exception: its class, AWS error code and stack frames.
+
+    Never its message: exception texts (pydantic's, vendors', botocore's) can repeat input
+    values, i.e. emails and names."""
+    return {
+        "exception_name": type(error).__name__,
+        "aws_error_code": aws_error_code(error),
+        "stack": "".join(traceback.format_tb(error.__traceback__)),
+    }

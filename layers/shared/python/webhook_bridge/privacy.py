@@ -1,14 +1,27 @@
-"""Masking of personal data before anything reaches a log line or an error message."""
+"""Masking of personal data before anything reaches a log line or an error message.
+
+Vendors' error texts repeat requests, and an address in free text has no reliable end:
+trailing punctuation (``jane@example.com.``), quoted local parts (``"jane doe"@x``),
+hosts without a dot, URL encoding (``jane%40example.com``), unicode. So no pattern tries to
+find where an address ends: every token (split at whitespace and URL delimiters) holding
+``@`` or ``%40`` is masked whole (a quoted local part with spaces counts as one token), keeping only its
+first character, the first character of the host and a top-level domain, to correlate.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-_NOT_ADDRESS = r"\s@\"'<>,;:()\[\]/?&=#"  # characters that end an address in free text
-_EMAIL = re.compile(
-    rf"([^{_NOT_ADDRESS}])[^{_NOT_ADDRESS}]*?(?:@|%40)([^{_NOT_ADDRESS}.%])[^{_NOT_ADDRESS}]*?(\.[^{_NOT_ADDRESS}.]+)(?![^{_NOT_ADDRESS}])"
-)
+# Tokens end at whitespace and at URL delimiters, so a URL keeps its route and only the
+# path segment or query value holding an address is masked. A quoted local part may
+# contain spaces, so it joins the token that follows it.
+_TOKEN_CHAR = r"[^\s/?&=#]"
+_TOKEN = re.compile(rf'{_TOKEN_CHAR}*"[^"\r\n]*"(?:@|%40){_TOKEN_CHAR}*|{_TOKEN_CHAR}+', re.IGNORECASE)
+_AT = re.compile(r"@|%40", re.IGNORECASE)
+_OPENING = "\"'<([{`"
+_CLOSING = "\"'>)]}`.,;:!?"
+_TOP_LEVEL_DOMAIN = re.compile(r"\.([^\W\d_]{2,24})$")
 _PERSONAL_KEYS = {
     "email",
     "first_name",
@@ -19,6 +32,9 @@ _PERSONAL_KEYS = {
     "phone",
     "phone_number",
     "address",
+    # attribution carried on actions: an IP address identifies a person as well as a name
+    "ip",
+    "ip_address",
 }
 
 
@@ -30,7 +46,23 @@ def mask_email(email: str | None) -> str | None:
 
 
 def mask_text(text: str) -> str:
-    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}***{m.group(3)}", text)
+    """``text`` with every token that holds ``@`` or ``%40`` masked."""
+    return _TOKEN.sub(lambda match: _mask_token(match.group()), text)
+
+
+def _mask_token(token: str) -> str:
+    if not _AT.search(token):
+        return token
+    core = token.lstrip(_OPENING)
+    opening = token[: len(token) - len(core)]
+    stripped = core.rstrip(_CLOSING)
+    closing, core = core[len(stripped) :], stripped
+    at = _AT.search(core)
+    local = core[: at.start()].lstrip(_OPENING) if at else core
+    host = core[at.end() :] if at else ""
+    tld = _TOP_LEVEL_DOMAIN.search(host)
+    masked_host = host[:1] + "***" + (f".{tld.group(1)}" if tld else "") if host else ""
+    return f"{opening}{local[:1]}***{at.group() if at else '@'}{masked_host}{closing}"
 
 
 def mask_data(value: Any) -> Any:

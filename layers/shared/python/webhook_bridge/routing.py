@@ -1,4 +1,4 @@
-"""Which vendors an action goes to, per the default mapping table (ARCHITECTURE.md).
+"""Which vendors an action goes to, per the default mapping table (docs/mapping.md).
 
 Kept free of vendor client imports: the receiver calls it on every webhook.
 """

@@ -25,6 +25,12 @@ def _secrets_provider() -> Any:
     return parameters.SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
+def forget_cached_secrets() -> None:
+    """Make the next read go to Secrets Manager, e.g. after a vendor refused our keys."""
+    if _secrets_provider.cache_info().currsize:
+        _secrets_provider().clear_cache()
+
+
 class MissingSecretError(LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(f"secret {name} is not configured")

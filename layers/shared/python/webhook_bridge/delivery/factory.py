@@ -35,7 +35,11 @@ def build_processor() -> DeliveryProcessor:
     dynamodb = dynamodb_client()  # shared with the identity store: each client costs cold-start time
     return DeliveryProcessor(
         deliver_once=IdempotentDelivery(
-            call_vendor, settings.idempotency_table, settings.delivered_ttl_seconds, dynamodb
+            call_vendor,
+            settings.idempotency_table,
+            settings.delivered_ttl_seconds,
+            dynamodb,
+            key_prefix=f"delivery#{settings.vendor.value}",
         ),
         queue=QueueOps(
             settings.queue_url, settings.dlq_url, boto3.client("sqs"), DeliveryLog(settings.idempotency_table, dynamodb)
@@ -51,6 +55,7 @@ def build_processor() -> DeliveryProcessor:
             identity_wait_base=settings.identity_wait_base_seconds,
             identity_wait_window=settings.identity_wait_window_seconds,
         ),
+        vendor=settings.vendor,
     )
 
 

@@ -27,11 +27,24 @@ VendorCall = Callable[[VendorMessage], None]
 class IdempotentDelivery:
     """``deliver(message) -> bool``: True when the vendor was called, False for a replay."""
 
-    def __init__(self, call: VendorCall, table_name: str, ttl_seconds: int, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        call: VendorCall,
+        table_name: str,
+        ttl_seconds: int,
+        client: Any | None = None,
+        key_prefix: str = "delivery",
+    ) -> None:
         self._config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=ttl_seconds)
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
-        @idempotent_function(data_keyword_argument="key_data", config=self._config, persistence_store=persistence)
+        # Keys are "<key_prefix>#<hash>": the prefix is what the role's dynamodb:LeadingKeys allows.
+        @idempotent_function(
+            data_keyword_argument="key_data",
+            config=self._config,
+            persistence_store=persistence,
+            key_prefix=key_prefix,
+        )
         def deliver(key_data: dict[str, str], message: VendorMessage, called: list[bool]) -> dict[str, Any]:
             call(message)
             called.append(True)

@@ -1,12 +1,15 @@
-"""What to do after a failed vendor call, decided only from the client's error classes."""
+"""What to do after a failed delivery, decided only from its :class:`Failure` (never its text)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
+from webhook_bridge.delivery.failures import Failure
 from webhook_bridge.delivery.retry_state import RetryState
-from webhook_bridge.vendors.errors import RateLimitError, VendorError
+
+# The least window left for which a vendor's too long Retry-After still gets a last attempt.
+LAST_ATTEMPT_MIN_SECONDS = 60.0
 
 IDENTITY_WAIT_MAX_SECONDS = 3600.0
 
@@ -27,11 +30,15 @@ Outcome = Retry | DeadLetter
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter for failures, the vendor's own delay for 429s.
+    """Exponential backoff with jitter for failures, the vendor's own delay when it gives one.
 
-    Retrying stops when the next attempt would fall outside ``window_seconds`` from the
-    first failure (26 h by default: a vendor down for a full day still gets everything),
-    never after a fixed count, so a long 429 storm cannot exhaust a message early.
+    Every failure (the vendor's, AWS's, a missing secret, a 401 after a key rotation) is
+    retried on this one schedule unless it is permanent. Retrying stops when the next
+    attempt would fall outside ``window_seconds`` from the first failure (26 h by default:
+    a vendor down for a full day still gets everything), never after a fixed count, so a
+    long 429 storm cannot exhaust a message early. A vendor's ``Retry-After`` is honoured
+    as asked, longer than ``max_delay`` if need be, up to the window: asked to wait past
+    it, the message gets one last attempt when the window ends.
     """
 
     base_delay: float = 30.0
@@ -46,21 +53,22 @@ class RetryPolicy:
         # "Equal jitter": half fixed, half random, so retries spread out but never come back at once.
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def decide(self, error: VendorError, state: RetryState, now: float) -> Outcome:
-        if not error.retryable:
-            return DeadLetter(reason=f"{error.reason}: {error}")
+    def decide(self, failure: Failure, state: RetryState, now: float) -> Outcome:
+        if not failure.retryable:
+            return DeadLetter(reason=failure.describe())
         attempts = state.attempts + 1
-        if isinstance(error, RateLimitError):
-            wait = error.retry_after if error.retry_after is not None else self.throttle_default
-            delay = min(self.max_delay, max(wait, 0.0) + random.uniform(0, 1.0))
+        if failure.throttled:
+            wait = failure.retry_after if failure.retry_after is not None else self.throttle_default
+            delay = max(wait, 0.0) + random.uniform(0, 1.0)
         else:
-            delay = self.backoff(attempts)
-            if error.retry_after is not None:
-                delay = min(self.max_delay, max(delay, error.retry_after))
+            delay = max(self.backoff(attempts), failure.retry_after or 0.0)
         first = state.first_attempt_at or now
+        remaining = first + self.window_seconds - now
+        if failure.retry_after is not None and delay > remaining >= LAST_ATTEMPT_MIN_SECONDS:
+            delay = remaining
         if now + delay - first > self.window_seconds:
-            return DeadLetter(reason=f"retries exhausted after {attempts} attempts: {error.reason}: {error}")
-        return Retry(delay=delay, throttled=isinstance(error, RateLimitError))
+            return DeadLetter(reason=f"retries exhausted after {attempts} attempts: {failure.describe()}")
+        return Retry(delay=delay, throttled=failure.throttled)
 
     def identity_wait(self, waits: int) -> float | None:
         """How long an action whose email is unknown waits after ``waits`` earlier waits;

@@ -1,8 +1,10 @@
 """One SQS record → at most one vendor-side effect, and a decided fate for the message.
 
 Every path ends in exactly one of: delivered (or already delivered), re-enqueued with
-a delay, or moved to the DLQ with its reason. Only an unexpected crash leaves the
-message to SQS, whose redrive policy then catches it.
+a delay, or moved to the DLQ with its reason. Any failure while delivering (the vendor's,
+AWS's, a missing secret, a bug) takes the retry policy's path with its reason; only a
+failure to re-enqueue (SQS itself down) or the function dying leaves the message to
+SQS, whose redrive policy then catches it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from webhook_bridge.actions import VendorMessage
+from webhook_bridge.delivery.failures import Failure, classify
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.ordering import Plan, StateLedger
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
-from webhook_bridge.observability import logger, metrics
-from webhook_bridge.vendors.errors import APIStatusError, VendorError
+from webhook_bridge.observability import error_fields, logger, metrics
+from webhook_bridge.vendors.errors import VendorError
+from webhook_bridge.vendors_enum import Vendor
 
 IN_PROGRESS_RETRY_SECONDS = 30.0
 IDENTITY_UNKNOWN = "identity_unknown"  # the DLQ reason: replay once the customer is known
@@ -56,6 +60,7 @@ class DeliveryProcessor:
     identities: IdentityResolver
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.time
+    vendor: Vendor | None = None  # the vendor whose queue this function reads
 
     def start_invocation(self, context: object) -> None:
         register = getattr(self.deliver_once, "register_lambda_context", None)
@@ -63,6 +68,15 @@ class DeliveryProcessor:
             register(context)
 
     def handle(self, record: SQSRecord) -> Outcome:
+        try:
+            return self._handle(record)
+        except Exception as error:  # every failure takes the retry path, with its class as the reason
+            if not isinstance(error, VendorError):
+                logger.warning("delivery failed", extra=error_fields(error))
+            state = RetryState.from_attributes(dict(record.raw_event.get("messageAttributes") or {}))
+            return self._after_failure(record.body, state, classify(error), self.clock())
+
+    def _handle(self, record: SQSRecord) -> Outcome:
         body = record.body
         state = RetryState.from_attributes(dict(record.raw_event.get("messageAttributes") or {}))
         try:
@@ -72,6 +86,10 @@ class DeliveryProcessor:
             self.queue.dead_letter(
                 body, state, FailureReport(f"unreadable message: {exc.error_count()} errors", "Poison")
             )
+            return self._count(Outcome.DEAD_LETTERED)
+        if self.vendor is not None and message.vendor is not self.vendor:
+            # Delivering it here would call a vendor this function holds no keys for, or the wrong one.
+            self.queue.dead_letter(body, state, FailureReport("wrong_queue", "WrongQueue"))
             return self._count(Outcome.DEAD_LETTERED)
         logger.thread_safe_append_keys(action_id=message.action.id, event_id=message.action.source_event_id)
         now = self.clock()
@@ -92,8 +110,6 @@ class DeliveryProcessor:
         except AlreadyInProgress:
             self.queue.requeue(body, state.deferred(now, IN_PROGRESS_RETRY_SECONDS))
             return Outcome.NOT_DUE
-        except VendorError as error:
-            return self._after_failure(body, state, error, now)
         if state.enqueued_at:
             metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, (self.clock() - state.enqueued_at) * 1000)
         self._resync_if_overtaken(message, plan, called)
@@ -130,15 +146,20 @@ class DeliveryProcessor:
         self.queue.dead_letter(body, state, FailureReport(IDENTITY_UNKNOWN, "IdentityUnknown"))
         return self._count(Outcome.DEAD_LETTERED)
 
-    def _after_failure(self, body: str, state: RetryState, error: VendorError, now: float) -> Outcome:
-        decision = self.policy.decide(error, state, now)
+    def _after_failure(self, body: str, state: RetryState, failure: Failure, now: float) -> Outcome:
+        if failure.auth:
+            metrics.add_metric(name="AuthFailed", unit=MetricUnit.Count, value=1)
+        details = {"error": failure.error_class, "status": failure.status, "code": failure.code}
+        decision = self.policy.decide(failure, state, now)
         if isinstance(decision, DeadLetter):
-            status = error.status_code if isinstance(error, APIStatusError) else None
-            logger.warning("dead-lettered", extra={"reason": decision.reason, "status": status})
-            self.queue.dead_letter(body, state, FailureReport(decision.reason, error.reason, status))
+            logger.warning("dead-lettered", extra={"reason": decision.reason, **details})
+            self.queue.dead_letter(body, state, FailureReport(decision.reason, failure.error_class, failure.status))
             return self._count(Outcome.DEAD_LETTERED)
-        logger.info("retry scheduled", extra={"delay_seconds": round(decision.delay, 1), "error": error.reason})
-        self.queue.requeue(body, state.after_failure(now, decision.delay, f"{error.reason}: {error}"))
+        if failure.possibly_applied:
+            # The vendor may have kept the failed call; the retry may then repeat it (README, guarantees).
+            metrics.add_metric(name="PossibleDuplicate", unit=MetricUnit.Count, value=1)
+        logger.info("retry scheduled", extra={"delay_seconds": round(decision.delay, 1), **details})
+        self.queue.requeue(body, state.after_failure(now, decision.delay, failure.describe()))
         return self._count(Outcome.THROTTLED if decision.throttled else Outcome.RETRIED)
 
     @staticmethod

@@ -1,7 +1,9 @@
 """Typeform ``form_response`` webhooks → one identify + track action.
 
-The person is the respondent's email: the first answer of type ``email``, else the hidden
-field ``email``. Every answer becomes a trait keyed by its field ``ref`` (or the attribute
+The person is the respondent's email: the first answer of type ``email``, else, only for
+forms whose mapping sets ``hidden_email``, the hidden field ``email`` (anyone can put any
+address in a form's URL, so trusting it is the form owner's decision).
+Every answer becomes a trait keyed by its field ``ref`` (or the attribute
 name configured for that ref); hidden fields and the calculated score become traits too,
 except the hidden fields that name attribution (``utm_*``, ``referrer``, ``ip``... see
 ``webhook_bridge.attribution``), which fill ``Person.attribution``.
@@ -138,9 +140,10 @@ def _hidden(response: FormResponse) -> dict[str, str]:
     return {name: text for name, text in texts.items() if text is not None}
 
 
-def _email(response: FormResponse) -> str | None:
+def _email(response: FormResponse, config: TypeformFormConfig) -> str | None:
     candidates = [answer.email for answer in response.answers or [] if answer.type == "email"]
-    candidates.append(_hidden(response).get("email"))
+    if config.hidden_email:
+        candidates.append(_hidden(response).get("email"))
     for candidate in candidates:
         email = normalize_email(candidate)
         if email and "@" in email:  # hidden fields are free text from the form's URL
@@ -188,7 +191,7 @@ def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Act
     # Attribution hidden fields (utm_*, referrer, ip...) fill Person.attribution, not traits.
     attribution, hidden = ctx.config.attribution.split(_hidden(response))
     traits = _traits(response, config, hidden)
-    email = _email(response)
+    email = _email(response, config)
     if email is None:
         return []
     names = {attribute: traits.pop(attribute, None) for attribute in _NAME_ATTRIBUTES}

@@ -36,8 +36,14 @@ class EventDeduplicator:
         )
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
-        # The provider name is part of the key so Stripe and Typeform ids can never collide.
-        @idempotent_function(data_keyword_argument="key", config=config, persistence_store=persistence)
+        # The provider name is part of the key so Stripe and Typeform ids can never collide; the
+        # fixed prefix is what the role's dynamodb:LeadingKeys condition allows (template.yaml).
+        @idempotent_function(
+            data_keyword_argument="key",
+            config=config,
+            persistence_store=persistence,
+            key_prefix=f"receiver#{provider}",
+        )
         def run_once(key: dict[str, str], process: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             return process()
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
-from webhook_bridge.observability import logger
+from webhook_bridge.observability import error_fields, logger
 from webhook_bridge.receiver.errors import MalformedBodyError, ReceiverError
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.secrets import MissingSecretError
@@ -36,7 +36,7 @@ def _json(status: int, code: str, message: str) -> Response:
 
 
 def build_app(path: str, receiver: Callable[[], Receiver]) -> APIGatewayHttpResolver:
-    """``receiver`` is a factory so configuration errors surface as 500s with a log, not import crashes."""
+    """``receiver`` is a factory so configuration errors surface as 503s with a log, not import crashes."""
     app = APIGatewayHttpResolver()
 
     @app.post(path)
@@ -70,8 +70,9 @@ def build_app(path: str, receiver: Callable[[], Receiver]) -> APIGatewayHttpReso
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
-        # A bug or an AWS outage: answer 5xx so the provider retries, and keep the trace.
-        logger.exception("unexpected error")
-        return _json(500, "internal_error", "internal error; the provider will retry")
+        # DynamoDB or SQS unavailable, or a bug: the event could not be queued. 503 for every
+        # provider, because Typeform retries a 503 for hours but most other 5xx only briefly.
+        logger.error("could not queue the event", extra=error_fields(error))
+        return _json(503, "queue_unavailable", "could not queue the event; retry later")
 
     return app

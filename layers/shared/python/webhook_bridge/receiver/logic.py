@@ -15,8 +15,23 @@ from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
 from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError, ReceiverError
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.routing import route
-from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.secrets import MissingSecretError, get_secret_value
 from webhook_bridge.vendors_enum import Vendor
+
+# Stripe's and Typeform's payloads are a dozen levels deep at most.
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any) -> int:
+    """How deeply containers nest in parsed JSON, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 class EventMapping(Protocol):
@@ -88,7 +103,11 @@ class Receiver:
     def _verify(self, body: bytes, signature: str | None) -> None:
         try:
             configured = get_secret_value(self.spec.secret_name) or ""
-            secrets = [part.strip() for part in configured.split(",") if part.strip()]
+        except MissingSecretError:
+            self._count("WebhookRefused", "missing_secret")
+            raise
+        secrets = [part.strip() for part in configured.split(",") if part.strip()]
+        try:
             self.spec.verify(body, signature, secrets, tolerance=self.signature_tolerance)
         except Exception:
             self._count("WebhookRefused", "signature")
@@ -99,8 +118,13 @@ class Receiver:
             payload = json.loads(body)
         except (UnicodeDecodeError, ValueError) as exc:
             raise MalformedBodyError("body is not valid JSON") from exc
+        except RecursionError as exc:
+            raise MalformedBodyError(f"body is nested deeper than {MAX_JSON_DEPTH} levels") from exc
         if not isinstance(payload, dict):
             raise MalformedBodyError("body is not a JSON object")
+        if json_depth(payload) > MAX_JSON_DEPTH:
+            # Mapping, validation and masking walk the payload recursively: refuse before they do.
+            raise MalformedBodyError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
         return payload
 
     def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from webhook_bridge.actions import Action
+from webhook_bridge.actions import Action, InvalidEmailError
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers.exceptions import MappingError
 from webhook_bridge.receiver.errors import MalformedBodyError
@@ -24,7 +24,7 @@ class ProviderMapping:
     def map(self, payload: dict[str, Any]) -> list[Action]:
         try:
             return self.mapper(payload, self.context)
-        except MappingError as exc:
+        except (MappingError, InvalidEmailError) as exc:
             raise MalformedBodyError(str(exc)) from exc
 
     def vendors_for(self, action: Action) -> Iterable[Vendor] | None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -82,6 +83,8 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=8, k
 USER_AGENT = "webhook-bridge/0.1 (+httpx)"
 MAX_ERROR_MESSAGES = 20
 MAX_ERROR_CHARS = 300
+# A vendor's error code is kept only when it looks like one: a short identifier, never free text.
+_ERROR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 _shared_http: httpx.Client | None = None
 _shared_http_lock = threading.Lock()
@@ -256,6 +259,7 @@ class BaseClient:
             status_code=status,
             errors=errors,
             retry_after=retry_after,
+            code=_error_code(response),
         )
 
     def _error_messages(self, response: httpx.Response) -> list[str]:
@@ -294,6 +298,29 @@ def _messages_from(payload: Any) -> list[str]:
         if value:
             return [_as_text(value)]
     return []
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    return _code_from(payload)
+
+
+def _code_from(payload: Any) -> str | None:
+    """``{"code": …}``, ``{"error_code": …}``, ``{"type": …}``, or the same inside ``error``/``meta``."""
+    if not isinstance(payload, dict):
+        return None
+    for key in ("code", "error_code", "errorCode", "type"):
+        value = payload.get(key)
+        if isinstance(value, int | str) and not isinstance(value, bool) and _ERROR_CODE.match(str(value)):
+            return str(value)
+    for key in ("error", "meta"):
+        code = _code_from(payload.get(key))
+        if code:
+            return code
+    return None
 
 
 def _as_text(item: Any) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from webhook_bridge.actions import Action, Person
 from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
 from webhook_bridge.vendors.convertloop import VENDOR, ConvertLoopClient, EventLogRequest, PersonRequest
+from webhook_bridge.vendors.errors import VendorError
 
 # Keys of the person hash that mean something to ConvertLoop: a trait may not set them.
 _RESERVED = frozenset(PersonRequest.model_fields)
@@ -56,7 +57,8 @@ def deliver(action: Action, client: ConvertLoopClient, *, idempotency_key: str |
     # ``POST /people`` is harmless (an upsert of the same attributes and segments). The
     # event log has no documented idempotency key, so it is made last, after everything
     # that can fail first; it is repeated only when that call itself failed in a way that
-    # hides whether ConvertLoop stored it (timeout, connection lost after sending).
+    # hides whether ConvertLoop stored it (timeout, connection lost after sending, 5xx):
+    # such a failure is marked, and the delivery layer counts ``PossibleDuplicate``.
     if action.identify:
         client.upsert_person(person_request(person))
         result.record("POST /people")
@@ -67,7 +69,11 @@ def deliver(action: Action, client: ConvertLoopClient, *, idempotency_key: str |
             person=PersonRequest.parse(identifiers(person)),
             metadata=action.event.properties or None,
         )
-        client.create_event_log(request)
+        try:
+            client.create_event_log(request)
+        except VendorError as error:
+            error.possibly_applied = error.retryable
+            raise
         result.record("POST /event_logs")
     if not result.calls:
         result.skipped = "nothing to identify or track"

@@ -2,7 +2,9 @@
 
 The delivery layer decides a message's fate from two attributes only:
 ``retryable`` (try again later, or dead-letter now) and ``retry_after`` (seconds the
-vendor asked us to wait, if it said so). Messages never contain secrets or emails.
+vendor asked us to wait, if it said so). Messages never contain secrets or emails, and
+the delivery layer still never logs or stores them: it keeps the class, the status and
+the vendor's error ``code`` only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ class VendorError(Exception):
         super().__init__(f"{vendor}: {message}")
         self.vendor = vendor
         self.message = message
+        # Set by an adapter when the failed call has no idempotency key and may have taken
+        # effect anyway (a timeout or 5xx after the vendor stored it): a retry may repeat it.
+        self.possibly_applied = False
 
     @property
     def retry_after(self) -> float | None:
@@ -24,7 +29,7 @@ class VendorError(Exception):
 
     @property
     def reason(self) -> str:
-        """Short machine-friendly class of failure, for metrics and DLQ attributes."""
+        """Short machine-friendly class of failure, e.g. for ``bridgectl preview``."""
         return type(self).__name__
 
 
@@ -53,11 +58,13 @@ class APIStatusError(VendorError):
         status_code: int,
         errors: list[str] | None = None,
         retry_after: float | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(vendor, f"HTTP {status_code}: {message}")
         self.status_code = status_code
         self.errors = errors or []
         self._retry_after = retry_after
+        self.code = code  # the vendor's machine-readable error code, when its body had one
 
     @property
     def retry_after(self) -> float | None:
@@ -69,7 +76,11 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """401 / 403: credentials are missing, wrong or lack permission."""
+    """401 / 403: credentials are missing, wrong or lack permission.
+
+    Retried: keys get rotated and revoked, and the next attempt reads them again."""
+
+    retryable = True
 
 
 class NotFoundError(APIStatusError):

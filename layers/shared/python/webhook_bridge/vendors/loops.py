@@ -80,27 +80,13 @@ class ContactUpdateRequest(_ContactWrite):
 
 
 class EventRequest(_ContactWrite):
-    """``POST /events/send``: ``email`` and ``eventName``.
+    """``POST /events/send``: ``email`` and ``eventName`` ("Both fields are required").
 
-    ``eventProperties`` describe the event; any other key is a contact property that
-    Loops sets on the contact when it receives the event.
+    Any other key is a contact property that Loops sets on the contact when it receives
+    the event, so it must be a plain value like any contact property.
     """
 
     event_name: NonEmptyStr = Field(alias="eventName")
-    event_properties: dict[NonEmptyStr, Any] | None = Field(default=None, alias="eventProperties")
-
-    @model_validator(mode="after")
-    def _valid_event(self) -> EventRequest:
-        _check_properties(self.event_properties or {}, "event property")
-        return self
-
-    def to_wire(self) -> dict[str, Any]:
-        wire = super().to_wire()
-        if self.event_properties:
-            wire["eventProperties"] = {key: _wire_value(value) for key, value in self.event_properties.items()}
-        else:
-            wire.pop("eventProperties", None)
-        return wire
 
 
 @dataclass(frozen=True)

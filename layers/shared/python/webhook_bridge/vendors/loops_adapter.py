@@ -2,10 +2,15 @@
 
 - identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits and
   known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
-- event only: ``POST /events/send`` {identifiers, eventName, eventProperties};
+- event only: ``POST /events/send`` {identifiers, eventName};
 - identify and event (checkout_completed, invoice_paid, subscription_*):
   ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
-  eventName and eventProperties only (the contact properties are not repeated).
+  eventName only (the contact properties are not repeated).
+
+No ``eventProperties``: the document defines an event as ``email`` and ``eventName``, and
+every other field of its body as a contact attribute, so a nested object there would be
+refused. The event's details (amounts, plan) reach Loops as the contact properties of the
+identify call that precedes it, where the mapping sets them.
 
 Every ``POST /events/send`` carries ``Idempotency-Key`` = the message's key, stable
 across retries; a 409 means an earlier attempt got through (``duplicate``).
@@ -31,9 +36,7 @@ from webhook_bridge.vendors.adapter_support import DeliveryResult, require_email
 from webhook_bridge.vendors.loops import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
 
 # Keys the adapter owns; a trait of the same name would silently override them.
-_RESERVED = frozenset(
-    {"email", "userId", "user_id", "firstName", "lastName", "eventName", "eventProperties", "mailingLists"}
-)
+_RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "eventName", "mailingLists"})
 
 
 def identity(person: Person) -> dict[str, Any]:
@@ -52,10 +55,6 @@ def contact_properties(person: Person) -> dict[str, Any]:
     if person.last_name:
         properties["lastName"] = person.last_name
     return properties
-
-
-def event_properties(properties: dict[str, Any]) -> dict[str, Any]:
-    return scalar_traits(properties)
 
 
 def idempotency_key_for(action: Action) -> str:
@@ -80,9 +79,6 @@ def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None 
     if action.event is not None:
         fields = identity(person)
         fields["eventName"] = action.event.name
-        properties = event_properties(action.event.properties)
-        if properties:
-            fields["eventProperties"] = properties
         sent = client.send_event(EventRequest.parse(fields), idempotency_key or idempotency_key_for(action))
         result.record("POST /events/send")
         result.duplicate = sent.duplicate

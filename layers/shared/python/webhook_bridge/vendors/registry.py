@@ -1,6 +1,6 @@
 """One configured client per vendor per process, and the single entry point of delivery.
 
-Configuration names are the ones in ARCHITECTURE.md: credentials and ids through
+Configuration names are the ones in the README's configuration table: credentials and ids through
 :func:`webhook_bridge.secrets.get_secret_value` (environment locally, Secrets Manager on
 AWS), API roots from the environment with the documented defaults. Only the adapter of
 the vendor being delivered is imported, which keeps a delivery function's cold start small.
@@ -21,7 +21,7 @@ from typing import Any, Protocol, cast
 import httpx
 
 from webhook_bridge.actions import Action
-from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.secrets import forget_cached_secrets, get_secret_value
 from webhook_bridge.vendors.adapter_support import DeliveryResult
 from webhook_bridge.vendors.base import BaseClient
 from webhook_bridge.vendors.errors import AuthenticationError
@@ -163,6 +163,8 @@ def deliver(vendor: Vendor, action: Action, idempotency_key: str) -> DeliveryRes
     try:
         return adapter(vendor).deliver(action, client, idempotency_key=idempotency_key)
     except AuthenticationError:
-        # Keys may have been rotated in Secrets Manager: the next attempt re-reads them.
+        # Keys may have been rotated in Secrets Manager: the next attempt reads them afresh,
+        # past the 5-minute cache, and the delivery layer retries on its normal schedule.
         forget_client(vendor)
+        forget_cached_secrets()
         raise

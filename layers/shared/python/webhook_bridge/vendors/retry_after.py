@@ -10,8 +10,8 @@ Semantics, in order of precedence (the first header that parses wins):
    two readings never collide. A comma-separated list (several policies) takes the largest.
 3. ``RateLimit`` (IETF structured form): ``reset=N`` or ``t=N`` seconds; the largest wins.
 
-A moment in the past means "now" (0 s). Values are capped at 24 h so a garbled header
-cannot park a message for days; the delivery schedule decides everything beyond.
+A moment in the past means "now" (0 s). Values are capped at 7 days so a garbled header
+stays a finite number; the delivery schedule honours the wait up to its retry window.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+MAX_RETRY_AFTER_SECONDS = 7 * 24 * 3600.0
 _EPOCH_MILLIS_FROM = 1e12
 _EPOCH_SECONDS_FROM = 1e9
 _RESET_HEADERS = ("ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset", "x-ratelimit-reset-after")

@@ -1,4 +1,4 @@
-"""One function per mapped Stripe event type (the default mapping table of ARCHITECTURE.md).
+"""One function per mapped Stripe event type (the default mapping table of docs/mapping.md).
 
 Each handler first learns what the event teaches (customer id → email, paid invoices),
 even when the type is disabled by configuration, so later events can still be resolved;
