@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from devstack import Stack
+from webhook_bridge.ops.cli import main
 
 STRIPE_SECRET = "whsec_test_webhook_bridge"
 
@@ -60,6 +61,22 @@ def sandbox(stack: Stack) -> Any:
     yield stack.sandbox
     stack.sandbox.clear_faults()
     stack.clear_aws_faults()
+
+
+@pytest.fixture
+def bridgectl_main(stack: Stack, capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
+    """bridgectl's main in this process with AWS clients of the stack (as AWS_ENDPOINT_URL would give
+    them), any command, output captured; ``bridgectl`` below runs ``dlq`` commands as a subprocess."""
+
+    def run(*argv: str) -> str:
+        capsys.readouterr()
+        clients = stack.client("sqs"), stack.client("lambda"), stack.client("dynamodb")
+        code = main(["--stack", stack.template.stack_name, *argv], *clients)
+        out = capsys.readouterr().out
+        assert code == 0, out
+        return out
+
+    return run
 
 
 def customer_created(email: str | None = None) -> dict[str, Any]:

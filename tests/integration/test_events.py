@@ -43,9 +43,19 @@ EXPECTED: dict[str, tuple[list[tuple[Vendor, str]], str | None]] = {
     "customer.updated": (calls(True, None, ("POST /contact",)), None),
     "checkout.session.completed": (calls(True, "checkout_completed", ("POST /contact",)), "checkout_completed"),
     "invoice.paid": (calls(True, "invoice_paid", ("POST /contact", "POST /invoice")), "invoice_paid"),
+    "checkout.session.async_payment_succeeded": (
+        calls(True, "checkout_payment_succeeded", ("POST /contact",)),
+        "checkout_payment_succeeded",
+    ),
+    "checkout.session.async_payment_failed": (
+        calls(True, "checkout_payment_failed", ("POST /contact",)),
+        "checkout_payment_failed",
+    ),
     "invoice.payment_failed": (calls(False, "invoice_payment_failed"), "invoice_payment_failed"),
+    "invoice.upcoming": (calls(False, "invoice_upcoming"), "invoice_upcoming"),
     "invoice_payment.paid": ([], None),
     "charge.refunded": (calls(False, "charge_refunded", ("POST /invoice",)), "charge_refunded"),
+    "charge.dispute.created": (calls(False, "charge_disputed"), "charge_disputed"),
     "customer.subscription.created": (
         calls(True, "subscription_created", ("POST /contact", "POST /subscription")),
         "subscription_created",
@@ -57,6 +67,14 @@ EXPECTED: dict[str, tuple[list[tuple[Vendor, str]], str | None]] = {
     "customer.subscription.deleted": (
         calls(True, "subscription_canceled", ("POST /contact", "POST /subscription")),
         "subscription_canceled",
+    ),
+    "customer.subscription.paused": (
+        calls(True, "subscription_paused", ("POST /contact", "POST /subscription")),
+        "subscription_paused",
+    ),
+    "customer.subscription.resumed": (
+        calls(True, "subscription_resumed", ("POST /contact", "POST /subscription")),
+        "subscription_resumed",
     ),
     "customer.subscription.trial_will_end": (calls(False, "trial_will_end"), "trial_will_end"),
     "form_response": (calls(True, "form_submitted", ("POST /contact",)), "form_submitted"),

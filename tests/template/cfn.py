@@ -24,7 +24,7 @@ PROVIDERS = {"Stripe": "stripe", "Typeform": "typeform"}
 RECEIVERS = tuple(f"{p}WebhookFunction" for p in PROVIDERS)
 DELIVERIES = tuple(f"{v}DeliveryFunction" for v in VENDORS)
 FUNCTIONS = RECEIVERS + DELIVERIES
-# Only deployed with StripeEventSourceName: absent from the dashboard, whose JSON cannot be conditional.
+# The Stripe events queue's consumer (EventBridge, backfill, import).
 EVENTBRIDGE_CONSUMER = "StripeEventBridgeFunction"
 EVENTBRIDGE_QUEUES = ("StripeEventsQueue", "StripeEventsDeadLetterQueue")
 

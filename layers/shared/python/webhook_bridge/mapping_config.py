@@ -34,15 +34,22 @@ STRIPE_DEFAULT_EVENTS: Mapping[str, str | None] = {
     "customer.created": None,
     "customer.updated": None,
     "checkout.session.completed": "checkout_completed",
+    "checkout.session.async_payment_succeeded": "checkout_payment_succeeded",
+    "checkout.session.async_payment_failed": "checkout_payment_failed",
     "invoice.paid": "invoice_paid",
     "invoice.payment_failed": "invoice_payment_failed",
+    "invoice.upcoming": "invoice_upcoming",
     "charge.refunded": "charge_refunded",
+    "charge.dispute.created": "charge_disputed",
     "customer.subscription.created": "subscription_created",
     "customer.subscription.updated": "subscription_updated",
     "customer.subscription.deleted": "subscription_canceled",
+    "customer.subscription.paused": "subscription_paused",
+    "customer.subscription.resumed": "subscription_resumed",
     "customer.subscription.trial_will_end": "trial_will_end",
 }
 TYPEFORM_DEFAULT_EVENT = "form_submitted"
+TYPEFORM_DEFAULT_PARTIAL_EVENT = "form_partially_submitted"
 
 EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 AttributeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -102,6 +109,9 @@ _DEFAULT_STRIPE_EVENT = StripeEventConfig()
 class TypeformFormConfig(_Config):
     enabled: bool = True
     event_name: EventName = TYPEFORM_DEFAULT_EVENT
+    # Typeform's form_response_partial (a respondent left before submitting): opt-in per form.
+    partial_responses: bool = False
+    partial_event_name: EventName = TYPEFORM_DEFAULT_PARTIAL_EVENT
     # Field ref (or hidden field name, or "score") → attribute name. The attribute names
     # "first_name" and "last_name" fill the person's name instead of a trait.
     fields: dict[str, AttributeName] = {}

@@ -1,4 +1,4 @@
-"""``bridgectl``: operate Webhook Bridge - dead-letter queues, vendor consumers, previews and traces.
+"""``bridgectl``: operate Webhook Bridge - dead-letter queues, vendor consumers, previews, traces, backfills.
 
 Uses the standard AWS configuration (profile, ``AWS_REGION``, ``AWS_ENDPOINT_URL``),
 so the same commands work on AWS and against ``make dev``; ``preview`` needs no AWS.
@@ -10,13 +10,14 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from webhook_bridge.ops import controls, dlq
-from webhook_bridge.ops.queues import QUEUE_NAMES, VendorQueues, discover
+from webhook_bridge.ops import backfill, controls, dlq
+from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS, VendorQueues, discover
 from webhook_bridge.ops.selection import Selection, parse_when
 from webhook_bridge.vendors_enum import Vendor
 
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     _dlq_parser(commands)
     _vendor_parser(commands)
     _preview_parser(commands)
+    _stripe_parsers(commands)
     follow = commands.add_parser(
         "trace",
         help="where one event went: deduplicated or not, and per vendor delivered, retrying or dead-lettered",
@@ -92,15 +94,39 @@ def _preview_parser(commands: Any) -> None:
     look.add_argument("--json", action="store_true", help="one JSON document")
 
 
+def _stripe_parsers(commands: Any) -> None:
+    key = "Reads Stripe with STRIPE_API_KEY (a restricted, read-only key), else the stack's StripeApiSecret."
+    how = "Events go on the Stripe events queue, through the receivers' deduplication, mapping and fan-out."
+    replay = commands.add_parser(
+        "backfill",
+        help="replay Stripe's events since a date (Stripe keeps 30 days); processed ones are deduplicated",
+        description=f"Replay Stripe's /v1/events created since a date, oldest first. {how} {key}",
+    )
+    replay.add_argument("provider", choices=["stripe"])
+    replay.add_argument("--since", type=parse_when, required=True, help="UTC date or ISO 8601, e.g. 2026-11-01")
+    replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; send nothing")
+    first = commands.add_parser(
+        "import",
+        help="send existing Stripe customers and non-canceled subscriptions, as on installing",
+        description="Send every Stripe customer (as customer.updated) and every subscription that is not "
+        f"canceled (as customer.subscription.updated), with ids that make a re-run deduplicated. {how} {key}",
+    )
+    first.add_argument("provider", choices=["stripe"])
+    first.add_argument("--dry-run", action="store_true", help="count what would be sent; send nothing")
+
+
 def main(
     argv: Sequence[str] | None = None,
     sqs: Any | None = None,
     lambda_client: Any | None = None,
     dynamodb: Any | None = None,
+    stripe: Any | None = None,
 ) -> int:
     args = _parser().parse_args(argv)
     if args.command == "preview":
         return _preview(args.file, args.mapping, args.vendors, args.json)
+    if args.command in ("backfill", "import"):
+        return _from_stripe(args, stripe, sqs or _aws_client("sqs"))
     if args.command == "trace":
         return _trace(dynamodb or _aws_client("dynamodb"), args.stack, args.event_id, args.provider, args.json)
     sqs = sqs or _aws_client("sqs")
@@ -197,6 +223,47 @@ def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, a
         return 2
     print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if as_json else render(result))
     return 0
+
+
+def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
+    from webhook_bridge.ops.progress import ProgressBar
+    from webhook_bridge.stripe_api import DEFAULT_BASE_URL, StripeLists
+    from webhook_bridge.vendors.errors import VendorError
+
+    queue = discover(sqs, args.stack).get(STRIPE_EVENTS)
+    if queue is None:
+        print(f"no Stripe events queue found for stack {args.stack!r}", file=sys.stderr)
+        return 2
+    if stripe is None:
+        key = backfill.stripe_api_key(args.stack, _aws_client)
+        if key is None:
+            print("set STRIPE_API_KEY (a restricted key that reads events, customers, subscriptions)", file=sys.stderr)
+            return 2
+        stripe = StripeLists(key, os.environ.get("STRIPE_API_BASE_URL") or DEFAULT_BASE_URL)
+    try:
+        events = _stripe_events(args, stripe)
+    except VendorError as error:  # its message names the route and Stripe's reason, masked
+        print(f"bridgectl {args.command}: {error}", file=sys.stderr)
+        return 1
+    for event_type, count in sorted(backfill.count_types(events).items()):
+        print(f"{count:>7}  {event_type}")
+    if args.dry_run:
+        print(f"would send {len(events)} event(s); nothing sent (--dry-run)")
+        return 0
+    bar = ProgressBar("sending", len(events))
+    sent = backfill.enqueue(sqs, queue.queue_url, events, bar.advance)
+    bar.finish()
+    print(f"sent {sent} event(s) to the {queue.name} queue; already processed ones are deduplicated there")
+    return 0
+
+
+def _stripe_events(args: argparse.Namespace, stripe: Any) -> list[dict[str, Any]]:
+    if args.command == "backfill":
+        return backfill.oldest_first(stripe.events(int(args.since.timestamp())))
+    read_at = int(time.time())
+    customers = [backfill.imported_event(obj, read_at) for obj in stripe.customers()]
+    read_at = int(time.time())
+    return customers + [backfill.imported_event(obj, read_at) for obj in stripe.subscriptions()]
 
 
 def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:

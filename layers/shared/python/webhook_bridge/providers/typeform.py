@@ -7,8 +7,9 @@ Every answer becomes a trait keyed by its field ``ref`` (or the attribute
 name configured for that ref); hidden fields and the calculated score become traits too,
 except the hidden fields that name attribution (``utm_*``, ``referrer``, ``ip``... see
 ``webhook_bridge.attribution``), which fill ``Person.attribution``.
-``form_response_partial``, other event types, disabled forms and responses without an
-email map to ``[]``. Malformed payloads raise ``MappingError``; within a well-formed
+``form_response_partial`` maps the same way, with its own event name, for the forms whose
+configuration opts in (``partial_responses``). Other event types, disabled forms and
+responses without an email map to ``[]``. Malformed payloads raise ``MappingError``; within a well-formed
 response, answers without a value, answer types we do not know and nested hidden values
 are skipped rather than refused, so one odd field never loses the whole response.
 """
@@ -175,17 +176,22 @@ def _traits(response: FormResponse, config: TypeformFormConfig, hidden: dict[str
     return renamed
 
 
+PARTIAL = "form_response_partial"
+_RESPONSE_TYPES = frozenset({"form_response", PARTIAL})
+
+
 def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Action]:
     if not isinstance(payload, dict):
         raise MappingError("typeform", None, ["(root): expected a JSON object"])
     declared = payload.get("event_type")
     envelope = parse(Envelope, payload, source="typeform", event_type=declared if isinstance(declared, str) else None)
-    if envelope.event_type != "form_response":  # form_response_partial and future types
+    if envelope.event_type not in _RESPONSE_TYPES:  # future types
         return []
     event = parse(TypeformEvent, payload, source="typeform", event_type=envelope.event_type)
     response = event.form_response
     config = ctx.config.typeform.form(response.form_id)
-    if not config.enabled:
+    partial = event.event_type == PARTIAL
+    if not config.enabled or (partial and not config.partial_responses):
         return []
     occurred_at = _submitted_at(response)
     # Attribution hidden fields (utm_*, referrer, ip...) fill Person.attribution, not traits.
@@ -221,6 +227,9 @@ def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Act
             occurred_at=occurred_at,
             person=person,
             identify=True,
-            event=TrackEvent(name=config.event_name, properties={k: v for k, v in properties.items() if v is not None}),
+            event=TrackEvent(
+                name=config.partial_event_name if partial else config.event_name,
+                properties={k: v for k, v in properties.items() if v is not None},
+            ),
         )
     ]

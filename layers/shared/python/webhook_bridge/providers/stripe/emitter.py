@@ -11,6 +11,9 @@ from webhook_bridge.providers._common import get_path, utc
 from webhook_bridge.providers.stripe.models import CustomerRef, ExpandableCustomer, StripeEvent, ref_id
 from webhook_bridge.providers.stripe.ordering import customer_version
 
+# The id prefix of the events ``bridgectl import stripe`` makes from existing objects.
+IMPORTED_EVENT_PREFIX = "evt_import_"
+
 
 @dataclass(frozen=True)
 class Emitter:
@@ -53,9 +56,15 @@ class Emitter:
         return Person(email=resolved, stripe_customer_id=customer_id, **fields)
 
     # -- actions --------------------------------------------------------------------
+    @property
+    def imported(self) -> bool:
+        return self.event.id.startswith(IMPORTED_EVENT_PREFIX)
+
     def track(self, properties: dict[str, Any]) -> TrackEvent | None:
         name = self.ctx.config.stripe.event_name(self.event.type)
-        if name is None:
+        # An imported object is state a team already had, not something that happened now:
+        # it sets contacts and subscriptions, and tracks nothing that could start automations.
+        if name is None or self.imported:
             return None
         extra = {key: get_path(self.event.data.object, path) for key, path in self.config.properties.items()}
         return TrackEvent(name=name, properties={**properties, **{k: v for k, v in extra.items() if v is not None}})

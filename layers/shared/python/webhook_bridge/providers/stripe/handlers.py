@@ -24,9 +24,11 @@ from webhook_bridge.providers.stripe.models import (
     Charge,
     CheckoutSession,
     Customer,
+    Dispute,
     InvoicePayment,
     StripeInvoice,
     StripeSubscription,
+    UpcomingInvoice,
     ref_id,
 )
 from webhook_bridge.providers.stripe.ordering import (
@@ -127,6 +129,25 @@ def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
     return em.actions(kind, person, event=event)
 
 
+def invoice_upcoming(obj: UpcomingInvoice, em: Emitter) -> list[Action]:
+    """A renewal ahead (Stripe's "upcoming renewal events" setting says how many days)."""
+    em.learn_identity(obj.customer, None)  # customer_email is frozen: see invoice_paid
+    if not em.enabled:
+        return []
+    person = em.person(obj.customer, obj.customer_email, prefer_store=True)
+    attempt = utc_or_none(obj.next_payment_attempt)
+    kind, event = _kind_and_event(
+        em,
+        ActionKind.TRACK,
+        {
+            "amount_due": obj.amount_due,
+            "currency": obj.currency,
+            "next_payment_attempt": iso(attempt) if attempt else None,
+        },
+    )
+    return em.actions(kind, person, event=event)
+
+
 def invoice_payment_paid(obj: InvoicePayment, em: Emitter) -> list[Action]:
     """Basil and later: the invoice no longer names its payment intent, this event does."""
     invoice_id = obj.invoice if isinstance(obj.invoice, str) else obj.invoice.id
@@ -146,6 +167,29 @@ def _refunded_invoice(obj: Charge, em: Emitter) -> RememberedInvoice | None:
         return em.ctx.invoices.by_invoice_id(invoice_id)
     payment_intent = ref_id(obj.payment_intent)
     return em.ctx.invoices.by_payment_intent(payment_intent) if payment_intent else None
+
+
+def dispute_created(obj: Dispute, em: Emitter) -> list[Action]:
+    """A chargeback opened: the person is the disputed invoice's, else the evidence's email (rarely set yet)."""
+    if not em.enabled:
+        return []
+    payment_intent = ref_id(obj.payment_intent)
+    record = em.ctx.invoices.by_payment_intent(payment_intent) if payment_intent else None
+    evidence_email = obj.evidence.customer_email_address if obj.evidence else None
+    customer = record.stripe_customer_id if record else None
+    person = em.person(customer, (record.email if record else None) or evidence_email, prefer_store=True)
+    kind, event = _kind_and_event(
+        em,
+        ActionKind.TRACK,
+        {
+            "dispute_id": obj.id,
+            "amount": obj.amount,
+            "currency": obj.currency,
+            "reason": obj.reason,
+            "status": obj.status,
+        },
+    )
+    return em.actions(kind, person, event=event)
 
 
 def _after_refund(invoice: Invoice, obj: Charge) -> Invoice:
@@ -250,12 +294,19 @@ HANDLERS: dict[str, Handler] = {
     "customer.created": (Customer, customer),
     "customer.updated": (Customer, customer),
     "checkout.session.completed": (CheckoutSession, checkout_completed),
+    # Delayed payment methods (SEPA, bank transfers): the session completed unpaid, now settled either way.
+    "checkout.session.async_payment_succeeded": (CheckoutSession, checkout_completed),
+    "checkout.session.async_payment_failed": (CheckoutSession, checkout_completed),
     "invoice.paid": (StripeInvoice, invoice_paid),
     "invoice.payment_failed": (StripeInvoice, invoice_payment_failed),
+    "invoice.upcoming": (UpcomingInvoice, invoice_upcoming),
     "invoice_payment.paid": (InvoicePayment, invoice_payment_paid),
     "charge.refunded": (Charge, charge_refunded),
+    "charge.dispute.created": (Dispute, dispute_created),
     "customer.subscription.created": (StripeSubscription, subscription_changed),
     "customer.subscription.updated": (StripeSubscription, subscription_changed),
     "customer.subscription.deleted": (StripeSubscription, subscription_changed),
+    "customer.subscription.paused": (StripeSubscription, subscription_changed),
+    "customer.subscription.resumed": (StripeSubscription, subscription_changed),
     "customer.subscription.trial_will_end": (StripeSubscription, trial_will_end),
 }

@@ -187,6 +187,32 @@ class StripeInvoice(Payload):
     payments: InvoicePayments | None = None  # basil and later, only when included
 
 
+class UpcomingInvoice(Payload):
+    """``invoice.upcoming``: the invoice a subscription will create, days ahead; it has no id yet."""
+
+    customer: ExpandableCustomer = None
+    customer_email: str | None = None
+    currency: str
+    amount_due: int
+    next_payment_attempt: Epoch | None = None
+
+
+class DisputeEvidence(Payload):
+    customer_email_address: str | None = None
+
+
+class Dispute(Payload):
+    """``charge.dispute.*``: names its charge and payment intent, not the customer."""
+
+    id: NonEmpty
+    amount: int
+    currency: str
+    reason: str
+    status: str
+    payment_intent: Expandable = None
+    evidence: DisputeEvidence | None = None
+
+
 class InvoicePayment(Payload):
     """``invoice_payment.paid`` (basil and later): the only place linking a payment intent to its invoice."""
 
