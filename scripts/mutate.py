@@ -9,7 +9,7 @@ repository's, with the package's directory as the import root.
 
 Slow (minutes per module on two cores), so not part of ``make test``.
 
-Usage: python scripts/mutate.py [--fresh] [MUTANT_GLOB ...]   (e.g. "webhook_bridge.privacy*")
+Usage: python scripts/mutate.py [--fresh] [--jobs N] [MUTANT_GLOB ...]   (e.g. "webhook_bridge.privacy*")
        python scripts/mutate.py --score                       (scores of the last run only)
 """
 
@@ -82,12 +82,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="forget earlier results and mutants")
     parser.add_argument("--score", action="store_true", help="print the last run's scores only")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: a shared machine)")
     parser.add_argument("mutants", nargs="*", help="mutant name globs to run (default: all)")
     args = parser.parse_args()
     if not args.score:
         stage(args.fresh)
         mutmut = Path(sys.executable).with_name("mutmut")
-        subprocess.run([str(mutmut), "run", *args.mutants], cwd=WORK, check=False)  # noqa: S603 - our venv's tool
+        subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs), *args.mutants], cwd=WORK, check=False)  # noqa: S603 - our venv's tool
     report(scores())
 
 
