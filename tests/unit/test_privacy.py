@@ -22,6 +22,11 @@ from webhook_bridge.privacy import mask_data, mask_email, mask_text
         ("用户@例子.广告", "用***@例***.广告"),
         ('{"email":"jane@example.com"}', '{"e***@e***.com"}'),
         ("no address here", "no address here"),
+        # Nothing before or after the sign: only what is there is hinted at.
+        ("@jane_doe wrote", "***@j*** wrote"),
+        ("(jane.doe@)", "(j***@)"),
+        ("jane%40", "j***%40"),
+        ("'jane'", "'jane'"),
     ],
 )
 def test_every_token_with_an_at_sign_is_masked(text, masked):
