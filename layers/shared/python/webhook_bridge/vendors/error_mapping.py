@@ -147,4 +147,4 @@ def _as_text(item: Any) -> str:
                 return f"{field}: {item[key]}" if isinstance(field, str) else item[key]
     if isinstance(item, list):
         return ", ".join(_as_text(i) for i in item)
-    return json.dumps(item, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(item, separators=(",", ":"), ensure_ascii=False)  # parsed JSON: always serializable
