@@ -9,13 +9,14 @@ repository's, with the package's directory as the import root.
 
 Slow (minutes per module on two cores), so not part of ``make test``.
 
-Usage: python scripts/mutate.py [--fresh] [--jobs N] [MUTANT_GLOB ...]   (e.g. "webhook_bridge.privacy*")
+Usage: python scripts/mutate.py [--fresh] [--jobs N] [--recheck] [MUTANT_GLOB ...]   (e.g. "webhook_bridge.privacy*")
        python scripts/mutate.py --score                       (scores of the last run only)
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import shutil
 import subprocess
@@ -53,16 +54,30 @@ def stage(fresh: bool) -> None:
     (WORK / "pyproject.toml").write_text(config.replace(REPO_PYTHONPATH, 'pythonpath = ["."]'), encoding="utf-8")
 
 
-def scores() -> dict[str, Counter[str]]:
-    """Verdicts per source module, from mutmut's ``.meta`` files."""
-    by_module: dict[str, Counter[str]] = {}
+def verdicts() -> dict[str, dict[str, str]]:
+    """Each mutant's verdict per source module, from mutmut's ``.meta`` files."""
+    by_module: dict[str, dict[str, str]] = {}
     for meta in sorted((WORK / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        if not codes:
-            continue
-        module = meta.relative_to(WORK / "mutants").with_suffix("").with_suffix("").as_posix().replace("/", ".")
-        by_module[module] = Counter(VERDICTS.get(code, "other") for code in codes.values())
+        if codes:
+            module = meta.relative_to(WORK / "mutants").with_suffix("").with_suffix("").as_posix().replace("/", ".")
+            by_module[module] = {name: VERDICTS.get(code, "other") for name, code in codes.items()}
     return by_module
+
+
+def scores() -> dict[str, Counter[str]]:
+    return {module: Counter(by_name.values()) for module, by_name in verdicts().items()}
+
+
+def to_recheck(globs: list[str]) -> list[str]:
+    """The mutants matching ``globs`` (all without) that survived or were never checked:
+    what new tests may now kill. mutmut reruns a mutant only when it is named."""
+    return [
+        name
+        for by_name in verdicts().values()
+        for name, verdict in by_name.items()
+        if verdict in ("survived", "not checked") and (not globs or any(fnmatch.fnmatch(name, g) for g in globs))
+    ]
 
 
 def report(by_module: dict[str, Counter[str]]) -> None:
@@ -82,13 +97,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="forget earlier results and mutants")
     parser.add_argument("--score", action="store_true", help="print the last run's scores only")
+    parser.add_argument("--recheck", action="store_true", help="run only the survivors and unchecked mutants")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: a shared machine)")
     parser.add_argument("mutants", nargs="*", help="mutant name globs to run (default: all)")
     args = parser.parse_args()
     if not args.score:
         stage(args.fresh)
-        mutmut = Path(sys.executable).with_name("mutmut")
-        subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs), *args.mutants], cwd=WORK, check=False)  # noqa: S603 - our venv's tool
+        names = to_recheck(args.mutants) if args.recheck else args.mutants
+        if args.recheck and not names:
+            print("Nothing to recheck.")
+        else:
+            mutmut = Path(sys.executable).with_name("mutmut")
+            command = [str(mutmut), "run", "--max-children", str(args.jobs), *names]
+            subprocess.run(command, cwd=WORK, check=False)  # noqa: S603 - our venv's tool
     report(scores())
 
 

@@ -79,7 +79,7 @@ def test_segmetrics_400_carries_its_errors_list(http_mock, segmetrics):
         segmetrics.add_product({"id": 1, "name": "Widget"})
 
     assert caught.value.errors == ["missing 'id' field ", "amount is invalid"]
-    assert "missing 'id' field" in str(caught.value)
+    assert str(caught.value).endswith(": missing 'id' field ; amount is invalid")
     assert caught.value.retry_after is None
 
 
