@@ -187,8 +187,21 @@ def test_an_older_state_is_sent_the_newest_recorded_with_its_own_event(ledger):
 
 def test_a_message_without_a_version_never_replaces_the_recorded_state(ledger):
     ledger.record(message("4", "canceled"))
+    ledger.record(message(None, "active"))
     plan = ledger.plan(message(None, "active"))
     assert (plan.sends_version, state_of(plan.message)[1]) == ("4", "canceled")
+
+
+def test_a_state_sent_without_a_version_does_not_stand_for_any_versioned_one(ledger):
+    unversioned = message(None, "active")
+    ledger.record(unversioned)
+    plan = ledger.plan(unversioned)
+    assert state_of(plan.message)[1] == "active"
+    ledger.settle(unversioned, plan, called=True)
+    versioned = message("1", "past_due")
+    ledger.record(versioned)
+    plan = ledger.plan(versioned)
+    assert (plan.sends_version, state_of(plan.message)[1]) == ("1", "past_due")
 
 
 def test_once_the_vendor_holds_the_newest_only_events_are_sent(ledger):
