@@ -41,6 +41,7 @@ def calls(identify: bool, event: str | None, segmetrics: tuple[str, ...] = ()) -
 EXPECTED: dict[str, tuple[list[tuple[Vendor, str]], str | None]] = {
     "customer.created": (calls(True, None, ("POST /contact",)), None),
     "customer.updated": (calls(True, None, ("POST /contact",)), None),
+    "customer.deleted": ([], None),  # erasure is opt-in (tests/integration/test_erasure.py)
     "checkout.session.completed": (calls(True, "checkout_completed", ("POST /contact",)), "checkout_completed"),
     "invoice.paid": (calls(True, "invoice_paid", ("POST /contact", "POST /invoice")), "invoice_paid"),
     "checkout.session.async_payment_succeeded": (
