@@ -37,8 +37,8 @@ def unavailable(retry_after: float | None = None) -> InternalServerError:
 FIRST_FAILURE = RetryState()
 
 
-def delays(error: VendorError, state: RetryState = FIRST_FAILURE) -> list[float]:
-    outcomes = [POLICY.decide(classify(error), state, NOW) for _ in range(DRAWS)]
+def delays(error: VendorError, state: RetryState = FIRST_FAILURE, policy: RetryPolicy = POLICY) -> list[float]:
+    outcomes = [policy.decide(classify(error), state, NOW) for _ in range(DRAWS)]
     retries = [outcome for outcome in outcomes if isinstance(outcome, Retry)]
     assert len(retries) == DRAWS, outcomes[0]
     return [retry.delay for retry in retries]
@@ -86,6 +86,12 @@ def test_transient_failures_back_off_exponentially_with_equal_jitter(attempts):
     assert min(waited) >= ceiling / 2 and max(waited) <= ceiling
     # Spread over the whole upper half: 200 draws all missing a tenth of it would be a 1e-9 event.
     assert min(waited) < ceiling * 0.6 and max(waited) > ceiling * 0.9
+
+
+def test_a_base_delay_under_a_second_is_jittered_over_its_whole_upper_half_too():
+    waited = delays(unavailable(), policy=RetryPolicy(base_delay=1.0))
+    assert min(waited) >= 0.5 and max(waited) <= 1.0
+    assert min(waited) < 0.6 and max(waited) > 0.9
 
 
 @pytest.mark.parametrize("error", [APIConnectionError("loops", "reset"), APITimeoutError("loops", "timed out")])
