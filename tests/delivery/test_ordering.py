@@ -24,6 +24,7 @@ from webhook_bridge.delivery.ordering import (
     Plan,
     Snapshot,
     StateLedger,
+    erase_again,
     sync_message,
     with_state,
     without_state,
@@ -141,6 +142,30 @@ def test_a_sync_is_the_state_alone_under_its_own_id():
     assert (action.id, action.event, action.invoice, action.identify) == ("stripe:evt_3:0#sync:5", None, None, True)
     assert sync.resend_state is True
     assert action.subscription == invoiced.action.subscription
+
+
+def test_erasing_again_is_the_erase_alone_for_the_person_the_request_named():
+    sent = message("3", "active", email="old@example.com")
+    sent = sent.model_copy(
+        update={
+            "action": sent.action.model_copy(
+                update={"invoice": Invoice(id="in_1", amount=900, paid=900, currency="usd", date_created=AT)}
+            )
+        }
+    )
+    erase = erase_again(sent, "9")
+    assert erase.resend_state is True
+    assert erase.action.model_dump(exclude={"occurred_at", "source", "source_event_id", "source_event_type"}) == {
+        "id": "stripe:evt_3:0#erase:9",
+        "kind": ActionKind.ERASE,
+        "person": Person(email="old@example.com", stripe_customer_id="cus_1").model_dump(),
+        "identify": False,
+        "event": None,
+        "invoice": None,
+        "subscription": None,
+        "ordering_key": "stripe-customer:cus_1",
+        "ordering_version": "9",
+    }
 
 
 def test_an_unknown_key_reads_as_nothing_recorded(ledger):
