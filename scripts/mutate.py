@@ -9,7 +9,8 @@ repository's, with the package's directory as the import root.
 
 Slow (minutes per module on two cores), so not part of ``make test``.
 
-Usage: python scripts/mutate.py [--fresh] [--jobs N] [--recheck] [MUTANT_GLOB ...]   (e.g. "webhook_bridge.privacy*")
+Usage: python scripts/mutate.py [--fresh] [--restat] [--jobs N] [--recheck] [MUTANT_GLOB ...]
+                                 (a glob: e.g. "webhook_bridge.privacy*")
        python scripts/mutate.py --score                       (scores of the last run only)
 """
 
@@ -40,9 +41,13 @@ VERDICTS: dict[int | None, str] = {
 }
 
 
-def stage(fresh: bool) -> None:
+def stage(fresh: bool, restat: bool) -> None:
     if fresh and WORK.exists():
         shutil.rmtree(WORK)
+    if restat:
+        # mutmut runs, for each mutant, the tests its last stats saw reach the function; after
+        # tests or code moved, those can be missing, and the mutant wrongly survives.
+        (WORK / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     WORK.mkdir(parents=True, exist_ok=True)
     for name, target in [("webhook_bridge", PACKAGE), *((name, ROOT / name) for name in LINKED)]:
         link = WORK / name
@@ -97,12 +102,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fresh", action="store_true", help="forget earlier results and mutants")
     parser.add_argument("--score", action="store_true", help="print the last run's scores only")
+    parser.add_argument("--restat", action="store_true", help="map tests to functions again (after changes)")
     parser.add_argument("--recheck", action="store_true", help="run only the survivors and unchecked mutants")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: a shared machine)")
     parser.add_argument("mutants", nargs="*", help="mutant name globs to run (default: all)")
     args = parser.parse_args()
     if not args.score:
-        stage(args.fresh)
+        stage(args.fresh, args.restat)
         names = to_recheck(args.mutants) if args.recheck else args.mutants
         if args.recheck and not names:
             print("Nothing to recheck.")
