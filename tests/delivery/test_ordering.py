@@ -280,3 +280,15 @@ def test_an_event_sent_alone_settles_nothing(ledger):
     event_only = without_state(message("3", "active"))
     assert ledger.settle(message("3", "active"), Plan(event_only), called=True) is None
     assert ledger.read(Vendor.LOOPS, KEY).sent is None
+
+
+def test_a_request_that_raced_an_erase_is_followed_by_the_erase_under_the_email_it_was_sent_with(ledger):
+    erase = message("9", "canceled", key="stripe-customer:cus_1")
+    erase = erase.model_copy(update={"action": erase.action.model_copy(update={"kind": ActionKind.ERASE})})
+    raced = message("3", "active", email="old@example.com")
+    sent = with_state(raced, Snapshot(**snapshot_of("4", "active", "new@example.com")))
+    ledger.record(erase)
+    assert ledger.settle(raced, Plan(sent, "4"), called=True) == erase_again(sent, "9")
+    # A vendor that cannot erase is sent nothing more.
+    convertloop = raced.model_copy(update={"vendor": Vendor.CONVERTLOOP})
+    assert ledger.settle(convertloop, Plan(convertloop, "4"), called=True) is None
