@@ -15,7 +15,7 @@ from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery_log import DeliveryLog
-from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.secrets import build_secrets_client, get_secret_value
 from webhook_bridge.settings import DeliverySettings, delivery_settings
 from webhook_bridge.state.dynamodb import DynamoIdentityStore, dynamodb_client
 from webhook_bridge.stripe_api import StripeCustomers
@@ -33,6 +33,7 @@ def build_processor() -> DeliveryProcessor:
     # Every HTTP request to the vendor takes a token, so multi-call actions are paced too.
     registry.set_request_hook(settings.vendor, Pacer(rate).acquire)
     dynamodb = dynamodb_client()  # shared with the identity store: each client costs cold-start time
+    log = DeliveryLog(settings.idempotency_table, dynamodb)
     return DeliveryProcessor(
         deliver_once=IdempotentDelivery(
             call_vendor,
@@ -41,9 +42,7 @@ def build_processor() -> DeliveryProcessor:
             dynamodb,
             key_prefix=f"delivery#{settings.vendor.value}",
         ),
-        queue=QueueOps(
-            settings.queue_url, settings.dlq_url, boto3.client("sqs"), DeliveryLog(settings.idempotency_table, dynamodb)
-        ),
+        queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs"), log),
         ordering=StateLedger(settings.state_table, dynamodb),
         identities=IdentityResolver(
             DynamoIdentityStore(settings.state_table, dynamodb), lambda: stripe_customers(settings)
@@ -56,7 +55,14 @@ def build_processor() -> DeliveryProcessor:
             identity_wait_window=settings.identity_wait_window_seconds,
         ),
         vendor=settings.vendor,
+        log=log,
     )
+
+
+def warm_up() -> None:
+    """Everything the first batch would build, without a network call (SnapStart, ``webhook_bridge.snapstart``)."""
+    build_processor()
+    build_secrets_client()
 
 
 def stripe_customers(settings: DeliverySettings) -> StripeCustomers | None:
