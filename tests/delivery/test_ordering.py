@@ -22,6 +22,7 @@ from webhook_bridge.actions import (
 from webhook_bridge.delivery.ordering import (
     LedgerEntry,
     Plan,
+    SkipReason,
     Snapshot,
     StateLedger,
     erase_again,
@@ -235,7 +236,7 @@ def test_once_the_vendor_holds_the_newest_only_events_are_sent(ledger):
     assert ledger.plan(message("3", "active")) == Plan(without_state(message("3", "active")))
     without_event = message("3", "active")
     without_event = without_event.model_copy(update={"action": without_event.action.model_copy(update={"event": None})})
-    assert ledger.plan(without_event) == Plan(None)
+    assert ledger.plan(without_event) == Plan(None, skipped=SkipReason.NEWER_STATE_SENT)
     # A sync sends the state even so; another vendor has not been sent it yet.
     assert ledger.plan(sync_message(message("3", "active"), "4")).sends_version == "4"
     assert ledger.plan(message("3", "active", vendor=Vendor.CUSTOMERIO)).sends_version == "4"
