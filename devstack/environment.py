@@ -22,13 +22,11 @@ from dataclasses import dataclass
 
 from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from devstack.sandbox import SandboxCredentials
+from devstack.support.signing import TEST_SECRETS
 from devstack.template import FunctionSpec
 
-DEV_WEBHOOK_SECRETS = {
-    # Documented test values: `make dev` works without any configuration.
-    "STRIPE_WEBHOOK_SECRET": "whsec_test_webhook_bridge",
-    "TYPEFORM_WEBHOOK_SECRET": "typeform_test_webhook_bridge",
-}
+# Documented test values: `make dev` works without any configuration.
+DEV_WEBHOOK_SECRETS = {f"{provider.upper()}_WEBHOOK_SECRET": secret for provider, secret in TEST_SECRETS.items()}
 POWERTOOLS_DEFAULTS = {"POWERTOOLS_METRICS_NAMESPACE": "WebhookBridge"}
 # Read by devstack or needed for correctness locally: always win over the template.
 FORCED = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here

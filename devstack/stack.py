@@ -26,7 +26,6 @@ from devstack.aws import (
     ACCESS_KEY_ID,
     SECRET_ACCESS_KEY,
     AwsResources,
-    MotoServer,
     client,
     create_resources,
     store_secret,
@@ -46,6 +45,7 @@ from devstack.http_api import ApiStage, HttpApi
 from devstack.intrinsics import PhysicalResource
 from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller
 from devstack.state import remove_state, write_state
+from devstack.support.moto import MotoServer
 from devstack.template import Template, load_template
 
 log = logging.getLogger("devstack")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
@@ -108,7 +109,7 @@ def setup(aws: FakeAws):
         ordering=StateLedger(STATE_TABLE, aws.dynamodb),
         identities=IdentityResolver(identities),
     )
-    processor.start_invocation(LambdaContextStub())
+    processor.start_invocation(LambdaContext())
     return processor, vendor, spy, queue, dlq, identities
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from devstack.aws import MotoServer, client
+from devstack.aws import client
 from devstack.functions import FunctionRuntime, WorkerSpec
 from devstack.stack import wait_until
+from devstack.support.moto import MotoServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_TEMPLATE = FIXTURES / "template.yaml"

@@ -15,7 +15,8 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import LambdaContextStub
+from devstack.support.handlers import forget_cold_start
+from devstack.support.lambda_context import LambdaContext
 from tests.integration.conftest import BASES, ROOT, Bridge
 from webhook_bridge.vendors_enum import Vendor
 
@@ -75,7 +76,7 @@ def run_in_order(bridge: Bridge, mock: respx.MockRouter, paths: list[Path], prov
     produced = {}
     for path in paths:
         event, payload = load(path)
-        response = handler.lambda_handler(event, LambdaContextStub())
+        response = handler.lambda_handler(event, LambdaContext())
         assert response["statusCode"] == 200, (path.name, response["body"])
         start = len(mock.calls)
         for vendor in Vendor:
@@ -88,7 +89,7 @@ def run_in_order(bridge: Bridge, mock: respx.MockRouter, paths: list[Path], prov
 def test_every_stripe_event_produces_the_documented_calls(bridge: Bridge, vendors, monkeypatch, version):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_test_webhook_bridge")
     monkeypatch.setenv("STRIPE_SIGNATURE_TOLERANCE_SECONDS", "0")
-    bridge._reset_caches()
+    forget_cold_start()
     # In the order Stripe created them, so the customer's email is known when a subscription arrives.
     paths = sorted((EVENTS / "stripe" / version).glob("*.json"), key=lambda p: load(p)[1]["created"])
     produced = run_in_order(bridge, vendors, paths, "stripe")
@@ -102,7 +103,7 @@ def test_every_stripe_event_produces_the_documented_calls(bridge: Bridge, vendor
 def test_every_typeform_event_produces_the_documented_calls(bridge: Bridge, vendors, monkeypatch):
     monkeypatch.setenv("TYPEFORM_WEBHOOK_SECRET", "typeform_test_webhook_bridge")
     monkeypatch.setenv("BRIDGE_MAPPING", '{"typeform": {"default": {"hidden_email": true}}}')
-    bridge._reset_caches()
+    forget_cold_start()
     produced = run_in_order(bridge, vendors, sorted((EVENTS / "typeform").glob("*.json")), "typeform")
     assert produced["form_response"] == EXPECTED["form_response"]
     assert produced["form_response_hidden_email"] == EXPECTED["form_response"]
