@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: install test lint typecheck unit dev bench build clean events
+.PHONY: install test lint typecheck unit dev bench build clean events lock
 
-$(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt $(wildcard layers/shared/*requirements.txt) layers/shared/runtime-provided.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -42,6 +42,10 @@ events: install
 
 build:
 	PYENV_VERSION=3.12.1 sam build
+
+# Re-resolve the layers' locks (with hashes) after editing layers/shared/*requirements.txt.
+lock: install
+	$(MAKE) -C layers/shared lock UV="$(abspath $(BIN))/uv"
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -229,14 +229,22 @@ def test_functions_share_runtime_layer_and_tracing() -> None:
         assert properties["Runtime"] == "python3.12"
         assert list(properties["Architectures"]) == ["arm64"]
         assert properties["Tracing"] == "Active"
-        assert list(properties["Layers"]) == [cfn.ref("SharedLayer")]
-    layer = cfn.load()["Resources"]["SharedLayer"]
-    assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Properties"]["ContentUri"] == "layers/shared"
-    # python3.12 copies ContentUri under python/; a makefile build can copy python/ as it is.
-    # SAM's python builder would nest the package at python/python/; the layer's Makefile does not.
-    assert layer["Metadata"]["BuildMethod"] == "makefile"
-    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+        xray = {"Fn::If": ["XRaySdkOn", cfn.ref("XRaySdkLayer"), cfn.ref("AWS::NoValue")]}
+        assert list(properties["Layers"]) == [cfn.ref("SharedLayer"), xray]
+    for name in ("SharedLayer", "XRaySdkLayer"):
+        layer = cfn.load()["Resources"][name]
+        assert layer["Type"] == "AWS::Serverless::LayerVersion"
+        assert layer["Properties"]["ContentUri"] == "layers/shared"
+        # python3.12 copies ContentUri under python/; a makefile build can copy python/ as it is.
+        # SAM's python builder would nest the package at python/python/; the layer's Makefile does not.
+        assert layer["Metadata"]["BuildMethod"] == "makefile"
+        assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+
+
+def test_the_xray_sdk_layer_exists_only_when_the_parameter_turns_it_on() -> None:
+    assert cfn.load()["Resources"]["XRaySdkLayer"]["Condition"] == "XRaySdkOn"
+    assert cfn.load()["Conditions"]["XRaySdkOn"] == {"Fn::Equals": [cfn.ref("XRaySdk"), "true"]}
+    assert cfn.load()["Globals"]["Function"]["Environment"]["Variables"]["BRIDGE_XRAY_SDK"] == cfn.ref("XRaySdk")
 
 
 # -- tables ------------------------------------------------------------------------------
