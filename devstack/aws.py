@@ -43,7 +43,7 @@ class TableInfo:
 
 @dataclass(frozen=True)
 class AwsResources:
-    endpoint: str
+    endpoint: str | None  # None: moto inside this process (``mock_aws``)
     region: str
     queues: Mapping[str, QueueInfo] = field(default_factory=dict)
     tables: Mapping[str, TableInfo] = field(default_factory=dict)
@@ -59,8 +59,11 @@ class AwsResources:
         return physical
 
 
-def client(service: str, endpoint: str, region: str, *, max_pool_connections: int = 10, max_attempts: int = 3) -> Any:
-    """A boto3 client for the emulator, independent of the user's AWS profile and environment."""
+def client(
+    service: str, endpoint: str | None, region: str, *, max_pool_connections: int = 10, max_attempts: int = 3
+) -> Any:
+    """A boto3 client for the emulator (``endpoint`` None: ``mock_aws`` in this process), independent
+    of the user's AWS profile and environment."""
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
     )
@@ -70,14 +73,14 @@ def client(service: str, endpoint: str, region: str, *, max_pool_connections: in
     return session.client(service, endpoint_url=endpoint, config=config)
 
 
-def store_secret(endpoint: str, region: str, name: str, values: Mapping[str, str]) -> str:
+def store_secret(endpoint: str | None, region: str, name: str, values: Mapping[str, str]) -> str:
     """A Secrets Manager secret holding ``values`` as JSON, as the template's secrets do; its ARN."""
     secrets = client("secretsmanager", endpoint, region)
     arn: str = secrets.create_secret(Name=name, SecretString=json.dumps(dict(values)))["ARN"]
     return arn
 
 
-def create_resources(template: Template, endpoint: str) -> AwsResources:
+def create_resources(template: Template, endpoint: str | None) -> AwsResources:
     """Create the template's queues (DLQs first, with RedrivePolicy) and tables in moto."""
     sqs = client("sqs", endpoint, template.region)
     dynamodb = client("dynamodb", endpoint, template.region)

@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, store_secret
 from devstack.sandbox import SandboxCredentials
 from devstack.support.signing import TEST_SECRETS
 from devstack.template import FunctionSpec
@@ -149,10 +149,11 @@ def process_base(environ: Mapping[str, str]) -> dict[str, str]:
     return base
 
 
-def aws_environment(endpoint: str, region: str) -> dict[str, str]:
-    """boto3 honours AWS_ENDPOINT_URL; empty config files keep the developer's profile out."""
+def aws_environment(endpoint: str | None, region: str) -> dict[str, str]:
+    """boto3 honours AWS_ENDPOINT_URL (none: moto in the process); empty config files keep the
+    developer's profile out."""
     return {
-        "AWS_ENDPOINT_URL": endpoint,
+        **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {}),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
@@ -184,7 +185,7 @@ def function_environment(
     *,
     template_env: Mapping[str, str],
     configuration: Configuration,
-    endpoint: str,
+    endpoint: str | None,
     region: str,
     process_env: Mapping[str, str],
     use_process_env: bool,
@@ -205,6 +206,16 @@ def function_environment(
     env.update(overrides or {})
     env.update(lambda_environment(spec, region))
     return env
+
+
+def store_secrets(env: dict[str, str], secret_id: str, endpoint: str | None, region: str) -> None:
+    """Move the secrets of ``env`` into (emulated) Secrets Manager, behind ``SECRET_ID``, as on AWS.
+
+    The function's own secret (the first ``secret_id`` lists) keeps its generated name; any shared
+    secret after it (a delivery function's Stripe API key) joins the own one here."""
+    values = {name: env.pop(name) for name in SECRET_NAMES if name in env}
+    name = secret_id.split(",")[0].rsplit(":", 1)[-1]
+    env["SECRET_ID"] = store_secret(endpoint, region, name, values)
 
 
 def mask(value: str) -> str:
