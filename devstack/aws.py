@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -42,11 +42,19 @@ class TableInfo:
 
 
 @dataclass(frozen=True)
+class SecretInfo:
+    logical_id: str
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True)
 class AwsResources:
     endpoint: str | None  # None: moto inside this process (``mock_aws``)
     region: str
     queues: Mapping[str, QueueInfo] = field(default_factory=dict)
     tables: Mapping[str, TableInfo] = field(default_factory=dict)
+    secrets: Mapping[str, SecretInfo] = field(default_factory=dict)
 
     def physical(self) -> dict[str, PhysicalResource]:
         """Local values for the template's !Ref/!GetAtt (queue URLs point at moto)."""
@@ -56,7 +64,17 @@ class AwsResources:
         }
         for t in self.tables.values():
             physical[t.logical_id] = PhysicalResource(t.name, {"Arn": t.arn, "StreamArn": f"{t.arn}/stream/local"})
+        for s in self.secrets.values():  # Ref of a secret is its ARN
+            physical[s.logical_id] = PhysicalResource(s.arn, {"Arn": s.arn, "Name": s.name})
         return physical
+
+    def seen_from(self, endpoint: str) -> AwsResources:
+        """The same resources for a client that reaches moto at ``endpoint`` (moto puts the
+        host it was called on into queue URLs), e.g. a container on a Docker network."""
+        queues = {
+            lid: replace(q, url=endpoint + q.url.removeprefix(self.endpoint or "")) for lid, q in self.queues.items()
+        }
+        return replace(self, endpoint=endpoint, queues=queues)
 
 
 def client(
@@ -80,15 +98,24 @@ def store_secret(endpoint: str | None, region: str, name: str, values: Mapping[s
     return arn
 
 
-def create_resources(template: Template, endpoint: str | None) -> AwsResources:
-    """Create the template's queues (DLQs first, with RedrivePolicy) and tables in moto."""
+def create_resources(
+    template: Template, endpoint: str | None, *, secret_values: Mapping[str, str] | None = None
+) -> AwsResources:
+    """Create the template's queues (DLQs first, with RedrivePolicy) and tables in moto; with
+    ``secret_values``, also its secrets, each holding its own names from those values."""
     sqs = client("sqs", endpoint, template.region)
     dynamodb = client("dynamodb", endpoint, template.region)
     queues: dict[str, QueueInfo] = {}
     for spec in _dead_letter_queues_first(template.queues):
         queues[spec.logical_id] = _create_queue(sqs, spec, queues)
     tables = {spec.logical_id: _create_table(dynamodb, spec) for spec in template.tables.values()}
-    return AwsResources(endpoint=endpoint, region=template.region, queues=queues, tables=tables)
+    secrets: dict[str, SecretInfo] = {}
+    if secret_values is not None:
+        for secret in template.secrets.values():
+            values = {key: secret_values.get(key, "") for key in secret.keys}
+            arn = store_secret(endpoint, template.region, secret.name, values)
+            secrets[secret.logical_id] = SecretInfo(logical_id=secret.logical_id, name=secret.name, arn=arn)
+    return AwsResources(endpoint=endpoint, region=template.region, queues=queues, tables=tables, secrets=secrets)
 
 
 def _dead_letter_queues_first(queues: Mapping[str, QueueSpec]) -> list[QueueSpec]:

@@ -134,6 +134,13 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    name: str
+    keys: tuple[str, ...]  # the names in its SecretString's JSON: what functions read from it
+
+
+@dataclass(frozen=True)
 class HttpApiSpec:
     logical_id: str
     stage_name: str = DEFAULT_ROUTE  # "$default": no stage prefix in the URL
@@ -152,6 +159,7 @@ class Template:
     queues: Mapping[str, QueueSpec]
     tables: Mapping[str, TableSpec]
     apis: Mapping[str, HttpApiSpec]
+    secrets: Mapping[str, SecretSpec] = field(default_factory=dict)
     # What the local stack skips (other event types, remote code…), for the banner.
     notes: tuple[str, ...] = ()
     _resources: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -320,6 +328,7 @@ class _Loader:
         tables = {lid: self._table(lid, r) for lid, r in self._of_type("AWS::DynamoDB::Table")}
         tables |= {lid: self._simple_table(lid, r) for lid, r in self._of_type("AWS::Serverless::SimpleTable")}
         apis = {lid: self._api(lid, r) for lid, r in self._of_type("AWS::Serverless::HttpApi")}
+        secrets = {lid: self._secret(lid, r) for lid, r in self._of_type("AWS::SecretsManager::Secret")}
         functions: dict[str, FunctionSpec] = {}
         routes: list[Route] = []
         sources: list[SqsEventSource] = []
@@ -341,6 +350,7 @@ class _Loader:
             queues=queues,
             tables=tables,
             apis=apis,
+            secrets=secrets,
             notes=tuple(self.notes),
         )
 
@@ -442,6 +452,15 @@ class _Loader:
             attribute_definitions=((key["Name"], kind),),
             billing_mode="PAY_PER_REQUEST",
         )
+
+    def _secret(self, logical_id: str, resource: Mapping[str, Any]) -> SecretSpec:
+        secret_string = self._resolve(resource.get("Properties") or {}, logical_id).get("SecretString")
+        try:
+            document = json.loads(secret_string) if isinstance(secret_string, str) else None
+        except ValueError:
+            document = None
+        keys = tuple(str(key) for key in document) if isinstance(document, dict) else ()
+        return SecretSpec(logical_id=logical_id, name=self.physical[logical_id].attributes["Name"], keys=keys)
 
     def _api(self, logical_id: str, resource: Mapping[str, Any]) -> HttpApiSpec:
         props = self._resolve(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
+import boto3
 import pytest
 
 from tests.template import cfn
@@ -227,7 +229,6 @@ def test_functions_share_runtime_layer_and_tracing() -> None:
     for function in cfn.FUNCTIONS:
         properties = cfn.function_props(function)
         assert properties["Runtime"] == "python3.12"
-        assert list(properties["Architectures"]) == ["arm64"]
         assert properties["Tracing"] == "Active"
         xray = {"Fn::If": ["XRaySdkOn", cfn.ref("XRaySdkLayer"), cfn.ref("AWS::NoValue")]}
         assert list(properties["Layers"]) == [cfn.ref("SharedLayer"), xray]
@@ -238,13 +239,60 @@ def test_functions_share_runtime_layer_and_tracing() -> None:
         # python3.12 copies ContentUri under python/; a makefile build can copy python/ as it is.
         # SAM's python builder would nest the package at python/python/; the layer's Makefile does not.
         assert layer["Metadata"]["BuildMethod"] == "makefile"
-        assert layer["Metadata"]["BuildArchitecture"] == "arm64"
 
 
 def test_the_xray_sdk_layer_exists_only_when_the_parameter_turns_it_on() -> None:
     assert cfn.load()["Resources"]["XRaySdkLayer"]["Condition"] == "XRaySdkOn"
     assert cfn.load()["Conditions"]["XRaySdkOn"] == {"Fn::Equals": [cfn.ref("XRaySdk"), "true"]}
     assert cfn.load()["Globals"]["Function"]["Environment"]["Variables"]["BRIDGE_XRAY_SDK"] == cfn.ref("XRaySdk")
+
+
+def test_one_architecture_parameter_drives_functions_and_layer() -> None:
+    parameter = cfn.load()["Parameters"]["Architecture"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("arm64", ["arm64", "x86_64"])
+    for function in cfn.FUNCTIONS:
+        assert list(cfn.function_props(function)["Architectures"]) == [cfn.ref("Architecture")]
+    for name in ("SharedLayer", "XRaySdkLayer"):
+        layer = cfn.load()["Resources"][name]
+        assert list(layer["Properties"]["CompatibleArchitectures"]) == [cfn.ref("Architecture")]
+        assert layer["Metadata"]["BuildArchitecture"] == cfn.ref("Architecture")
+
+
+@pytest.mark.parametrize(("architecture", "platform"), [("arm64", "aarch64"), ("x86_64", "x86_64")])
+def test_the_layer_makefile_fetches_wheels_for_the_architecture(architecture: str, platform: str) -> None:
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "build-SharedLayer", f"ARCHITECTURE={architecture}", "ARTIFACTS_DIR=/out"],
+        cwd=cfn.ROOT / "layers" / "shared",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"--platform manylinux2014_{platform} " in dry_run
+
+
+def test_the_layer_makefile_refuses_an_unknown_architecture() -> None:
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "build-SharedLayer", "ARCHITECTURE=x86", "ARTIFACTS_DIR=/out"],
+        cwd=cfn.ROOT / "layers" / "shared",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert dry_run.returncode != 0
+    assert "ARCHITECTURE must be arm64 or x86_64" in dry_run.stderr
+
+
+def test_every_function_declares_an_empty_aws_endpoint_for_local_runs() -> None:
+    # SAM passes a function only the variables its template declares.
+    for function in cfn.FUNCTIONS:
+        assert cfn.env(function)["AWS_ENDPOINT_URL"] == ""
+
+
+@pytest.mark.parametrize("service", ["sqs", "dynamodb", "secretsmanager"])
+def test_boto3_ignores_an_empty_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch, service: str) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
+    client = boto3.session.Session(region_name="eu-west-1").client(service)
+    assert client.meta.endpoint_url == f"https://{service}.eu-west-1.amazonaws.com"
 
 
 # -- tables ------------------------------------------------------------------------------
