@@ -277,7 +277,7 @@ def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
             value=cl["batch_ms"],
             unit="ms",
             baseline=cl["one_ms"],
-            note="paced by design (the deployment-wide limit split over 5 instances); the wait is billed Lambda time",
+            note=f"paced by design (the deployment-wide limit split over {cl_instances} instances); the wait is billed",
         )
     )
     details = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 import types
@@ -19,7 +18,12 @@ from devstack.state import read_state
 from devstack.support.signing import signed_headers
 from devstack.template import load_template
 
-from .conftest import DELIVERY_STUB, FIXTURE_TEMPLATE, REAL_TEMPLATE, RECEIVER_STUB, read_jsonl, wait_until, write_code
+from .conftest import (
+    REAL_TEMPLATE,
+    read_jsonl,
+    stub_project,
+    wait_until,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -63,13 +67,7 @@ def sandbox_available() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(FIXTURE_TEMPLATE, root / "template.yaml")
-    write_code(root / "functions" / "stripe_webhook", RECEIVER_STUB)
-    write_code(root / "functions" / "typeform_webhook", RECEIVER_STUB)
-    write_code(root / "functions" / "delivery", DELIVERY_STUB)
-    (root / "layers" / "shared" / "python").mkdir(parents=True)
-    return root
+    return stub_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="module")
