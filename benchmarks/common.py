@@ -279,13 +279,12 @@ def vendor_messages(vendor: str, count: int, token: str, start: int = 0) -> list
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.mapping_config import MappingContext
     from webhook_bridge.providers import map_stripe_event
-    from webhook_bridge.vendors_enum import Vendor
 
     context = MappingContext.in_memory()
     messages = []
     for n in range(start, start + count):
         for action in map_stripe_event(stripe_customer_created(n, token), context):
-            messages.append(VendorMessage(vendor=Vendor(vendor), action=action))
+            messages.append(VendorMessage.model_validate({"vendor": vendor, "action": action}))
     return messages[:count]
 
 
