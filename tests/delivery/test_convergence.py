@@ -63,30 +63,38 @@ def subscription_message(event_id: str, event_type: str, created: int, status: s
     return VendorMessage(vendor=Vendor.LOOPS, action=action)
 
 
-class VendorModel:
-    """What a vendor holds: the last status set on the contact, and the events received.
+class HeldCalls:
+    """Vendor doubles whose call for one action can be held: ``hold`` makes it wait for an
+    event before it lands, so a test can make an older request land after a newer one."""
 
-    ``hold`` makes the call for one action wait for an event before it lands, so a
-    test can make an older state land after a newer one."""
-
-    def __init__(self, jitter: random.Random | None = None) -> None:
-        self.status: str | None = None
-        self.tracked: Counter[str] = Counter()
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, tuple[threading.Event, threading.Event]] = {}
-        self._jitter = jitter
 
     def hold(self, action_id: str) -> tuple[threading.Event, threading.Event]:
         """(entered, release): set when the call started; set it to let the call land."""
         self._held[action_id] = (threading.Event(), threading.Event())
         return self._held[action_id]
 
-    def __call__(self, message: VendorMessage) -> None:
-        action = message.action
-        if action.id in self._held:
-            entered, release = self._held[action.id]
+    def wait_if_held(self, action_id: str) -> None:
+        if action_id in self._held:
+            entered, release = self._held[action_id]
             entered.set()
             assert release.wait(10), "the test never released the held call"
+
+
+class VendorModel(HeldCalls):
+    """What a vendor holds: the last status set on the contact, and the events received."""
+
+    def __init__(self, jitter: random.Random | None = None) -> None:
+        super().__init__()
+        self.status: str | None = None
+        self.tracked: Counter[str] = Counter()
+        self._jitter = jitter
+
+    def __call__(self, message: VendorMessage) -> None:
+        action = message.action
+        self.wait_if_held(action.id)
         if self._jitter is not None:
             threading.Event().wait(self._jitter.random() / 200)  # interleave the threads differently
         with self._lock:

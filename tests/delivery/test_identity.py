@@ -17,6 +17,7 @@ from webhook_bridge.delivery.ordering import StateLedger
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.providers.stripe.ordering import customer_erasure_version
 from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.stripe_api import StripeCustomers
 
@@ -113,6 +114,19 @@ def test_stripe_is_asked_from_the_second_try_and_its_answer_remembered(with_stri
     # An event of the same time or older does not overwrite what Stripe said now.
     setup.store.remember("cus_1", "old@example.com", "0.001700000000.0.0.evt_old")
     assert setup.store.lookup("cus_1") == "ada@example.com"
+
+
+@respx.mock
+def test_a_forgotten_customer_is_neither_waited_for_nor_asked_about(with_stripe):
+    """Erased (the receiver forgot the email) before the erase reached the ledger: skipped."""
+    setup = with_stripe
+    route = respx.get(CUSTOMER_URL).mock(
+        return_value=httpx.Response(200, json={"id": "cus_1", "object": "customer", "deleted": True})
+    )
+    setup.store.remember("cus_1", "ada@example.com", "0.001700000000.0.0.evt_c")
+    setup.store.forget("cus_1", customer_erasure_version(1_700_000_100, "evt_del"))
+    assert setup.handle_until_settled() == [Outcome.STALE]
+    assert (setup.vendor.calls, route.calls, setup.queue.dead) == ([], [], [])
 
 
 @pytest.mark.parametrize(

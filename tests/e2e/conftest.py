@@ -18,6 +18,9 @@ from devstack import Stack
 from devstack.support.signing import TEST_SECRETS, signed_headers
 from webhook_bridge.ops.cli import main
 
+ERASURE_MAPPING = {"stripe": {"events": {"customer.deleted": {"erase": True}}}}
+
+
 # Short delays, so that outages of a few seconds and actions waiting for their customer's
 # email (0.5 s, doubling) play out within a test.
 FAST_DELAYS = {
@@ -37,8 +40,16 @@ def stack() -> Iterator[Stack]:
         "AWS_RETRY_MODE": "standard",
         "AWS_MAX_ATTEMPTS": "2",
     }
-    # Secrets in (emulated) Secrets Manager, as on AWS, so tests can make it unavailable.
-    with Stack(port=0, env_overrides=env, log_sink=None, poll_wait_seconds=1, secrets_manager=True) as running:
+    # Secrets in (emulated) Secrets Manager, as on AWS, so tests can make it unavailable. Erasure
+    # opted in, as an operator would, for test_erasure.py: no other test sends customer.deleted.
+    with Stack(
+        port=0,
+        env_overrides=env,
+        parameter_overrides={"BridgeMapping": json.dumps(ERASURE_MAPPING)},
+        log_sink=None,
+        poll_wait_seconds=1,
+        secrets_manager=True,
+    ) as running:
         yield running
 
 

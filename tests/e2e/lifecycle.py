@@ -56,9 +56,10 @@ class Subscriber:
         return {kind: f"{fixture_id[:4]}{self.tag}" for kind, fixture_id in _FIXTURE_IDS.items()}
 
     def events(self) -> list[dict[str, Any]]:
-        return [self._event(name, overrides, created) for name, overrides, created in STEPS]
+        return [self.event(name, overrides, created) for name, overrides, created in STEPS]
 
-    def _event(self, name: str, overrides: dict[str, Any], created: int | None) -> dict[str, Any]:
+    def event(self, name: str, overrides: dict[str, Any] | None = None, created: int | None = None) -> dict[str, Any]:
+        """The fixture ``name`` as this subscriber's, under a new event id."""
         text = (FIXTURES / f"{name}.json").read_text(encoding="utf-8")
         for kind, fixture_id in _FIXTURE_IDS.items():
             text = text.replace(fixture_id, self.ids()[kind])
@@ -66,7 +67,7 @@ class Subscriber:
         text = _FIXTURE_EMAIL.sub(self.email.replace("zoe", "Zoe"), text)
         event = json.loads(text)
         event["id"] = f"evt_{uuid.uuid4().hex[:24]}"
-        event["data"]["object"].update(overrides)
+        event["data"]["object"].update(overrides or {})
         if created is not None:
             event["created"] = created
         return event

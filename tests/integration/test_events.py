@@ -31,6 +31,7 @@ IDENTIFY_AND_TRACK = TRACK | (IDENTIFY - {(SM, "POST /contact")})
 EXPECTED: dict[str, set[tuple[Vendor, str]]] = {
     "customer.created": IDENTIFY,
     "customer.updated": IDENTIFY,
+    "customer.deleted": set(),  # erasure is opt-in (tests/integration/test_erasure.py)
     "checkout.session.completed": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
     "checkout.session.async_payment_succeeded": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},
     "checkout.session.async_payment_failed": IDENTIFY_AND_TRACK | {(SM, "POST /contact")},

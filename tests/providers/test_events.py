@@ -75,8 +75,13 @@ def test_event_is_a_signed_http_api_request(path: Path) -> None:
     # The hidden-email response identifies its respondent only on forms that opt in.
     opted_in = context({"typeform": {"default": {"hidden_email": True}}})
     actions = MAPPERS[provider](json.loads(body), opted_in if provider == "typeform" else context())
-    # A dispute names its person only through an invoice seen before; partial responses are opt-in.
-    ignored = path.stem in ("invoice_payment.paid", "form_response_partial", "charge.dispute.created")
+    # A dispute names its person only through an invoice seen before; partial responses and erasure are opt-in.
+    ignored = path.stem in (
+        "invoice_payment.paid",
+        "form_response_partial",
+        "charge.dispute.created",
+        "customer.deleted",
+    )
     assert (actions == []) is ignored
 
 

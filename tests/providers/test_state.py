@@ -14,6 +14,7 @@ from tests.providers.conftest import CURRENT, EMAIL, OLD, stripe_event
 from webhook_bridge.actions import Invoice
 from webhook_bridge.mapping_config import MappingConfig, MappingContext
 from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.ordering import customer_erasure_version
 from webhook_bridge.state import (
     DynamoIdentityStore,
     DynamoInvoiceMemory,
@@ -75,6 +76,24 @@ def test_identity_newest_fact_wins(stores: tuple[IdentityStore, InvoiceMemory]) 
     identities.remember("cus_1", "same-second@example.com", "0.000000000200.0.0.evt_c")
     assert identities.lookup("cus_1") == "same-second@example.com"
     assert identities.lookup("cus_2") is None
+
+
+def test_a_forgotten_email_is_gone_and_no_older_fact_brings_it_back(
+    stores: tuple[IdentityStore, InvoiceMemory], request: pytest.FixtureRequest
+) -> None:
+    identities, _ = stores
+    identities.remember("cus_1", "ada@example.com", "0.000000000200.0.0.evt_b")
+    assert not identities.forgotten("cus_1") and not identities.forgotten("cus_2")
+    identities.forget("cus_1", customer_erasure_version(150, "evt_del"))  # erasure outranks any date
+    assert (identities.lookup("cus_1"), identities.forgotten("cus_1")) == (None, True)
+    identities.remember("cus_1", "ada@example.com", "0.000000000300.0.0.evt_late")  # even a later-dated one
+    identities.remember("cus_1", "ada@example.com", "0.000000000900.0.0.api")  # nor Stripe's API answer
+    identities.forget("cus_1", customer_erasure_version(150, "evt_del"))  # deleted twice
+    assert identities.lookup("cus_1") is None
+    if isinstance(identities, DynamoIdentityStore):
+        aws: FakeAws = request.getfixturevalue("aws")
+        items = aws.dynamodb.scan(TableName=STATE_TABLE)["Items"]
+        assert all("ada@example.com" not in str(item) for item in items)
 
 
 def test_invoice_memory_by_id_and_payment_intent(stores: tuple[IdentityStore, InvoiceMemory]) -> None:

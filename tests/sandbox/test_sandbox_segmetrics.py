@@ -129,8 +129,25 @@ def test_body_must_be_a_json_object(segmetrics: httpx.Client) -> None:
 def test_delete_contact_answers_the_documented_body(sandbox: SandboxServer, segmetrics: httpx.Client) -> None:
     segmetrics.post("/contact", json={"contact_id": 249, "email": "joey@example.com"})
     response = segmetrics.delete("/contact/joey@example.com")
-    assert response.json() == {"id": "joey@example.com", "status": "success", "object": "contact", "deleted": True}
+    assert response.json() == {"id": "249", "status": "success", "object": "contact", "deleted": True}
     assert sandbox.state("segmetrics")["contacts"] == []
+
+
+def test_deleting_a_contact_by_id_keeps_its_invoices_and_subscriptions(
+    sandbox: SandboxServer, segmetrics: httpx.Client
+) -> None:
+    # "This will not delete any invoices or purchases from the contact in the same integration."
+    segmetrics.post("/contact", json={"contact_id": "cus_9", "email": "joey@example.com"})
+    item = {"name": "Pro", "product_id": 108, "amount": 4500}
+    invoice = {"id": 1, "contact_id": "cus_9", "amount": 4500, "paid": 4500, "date_created": "2019-12-03 11:14:32"}
+    assert segmetrics.post("/invoice", json={**invoice, "items": [item]}).status_code == 200
+    response = segmetrics.delete("/contact/cus_9")
+    assert (response.status_code, response.json()["id"]) == (200, "cus_9")
+    state = sandbox.state("segmetrics")
+    assert state["contacts"] == []
+    assert [i["id"] for i in state["invoices"]] == ["1"]
+    # Unknown (deleted already, or never there): still the documented success, so a retry holds.
+    assert segmetrics.delete("/contact/cus_9").json()["deleted"] is True
 
 
 @pytest.mark.parametrize("endpoint", ["/tags/add", "/tags/remove"])

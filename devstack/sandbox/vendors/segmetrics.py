@@ -205,8 +205,11 @@ class SegMetrics(VendorService):
 
     def delete_contact(self, request: Request, account: str, integration: str, ident: str) -> Response:
         # An unknown contact is still "deleted": the retry of a delete that timed out must not fail.
+        # The answer names the contact by its id ("id": "CONTACT_ID"), even when deleted by email.
+        # Its invoices and subscriptions stay: "This will not delete any invoices or purchases".
+        contact = self.data.lookup(ident)
         self.data.delete_contact(ident)
-        return _deleted(ident, "contact")
+        return _deleted((contact or {}).get("contact_id") or ident, "contact")
 
     def add_tags(self, request: Request, account: str, integration: str) -> Response:
         return self._tags(request, add=True)

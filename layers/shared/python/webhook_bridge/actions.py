@@ -59,6 +59,8 @@ class ActionKind(StrEnum):
     INVOICE = "invoice"
     SUBSCRIPTION = "subscription"
     REFUND = "refund"
+    # Delete the person at every vendor that can (routing.ERASING_VENDORS); nothing else.
+    ERASE = "erase"
 
 
 class _Data(BaseModel):

@@ -48,6 +48,9 @@ STRIPE_DEFAULT_EVENTS: Mapping[str, str | None] = {
     "customer.subscription.resumed": "subscription_resumed",
     "customer.subscription.trial_will_end": "trial_will_end",
 }
+# Types whose configuration may opt in to erasure (``erase``): off by default, because it
+# deletes people at the vendors.
+STRIPE_ERASING_EVENTS = frozenset({"customer.deleted"})
 TYPEFORM_DEFAULT_EVENT = "form_submitted"
 TYPEFORM_DEFAULT_PARTIAL_EVENT = "form_partially_submitted"
 
@@ -76,6 +79,15 @@ class StripeEventConfig(_Config):
     vendors: frozenset[Vendor] | None = None  # None: every enabled vendor
     # Extra track properties: property name → path in data.object. Missing paths are left out.
     properties: dict[AttributeName, ObjectPath] = {}
+    # Only on STRIPE_ERASING_EVENTS: delete the person at every vendor that can, and send
+    # nothing else (a track event would create the contact again at Loops and Customer.io).
+    erase: bool = False
+
+    @model_validator(mode="after")
+    def _erasure_sends_nothing_else(self) -> Self:
+        if self.erase and (self.event_name is not None or self.properties):
+            raise ValueError("erase sends nothing but the erasure: remove event_name and properties")
+        return self
 
 
 class StripeConfig(_Config):
@@ -84,11 +96,19 @@ class StripeConfig(_Config):
     @model_validator(mode="after")
     def _extensions_have_names(self) -> Self:
         for event_type, config in self.events.items():
-            if event_type not in STRIPE_DEFAULT_EVENTS and config.enabled and config.event_name is None:
+            if config.erase and event_type not in STRIPE_ERASING_EVENTS:
+                raise ValueError(f"stripe event {event_type!r} cannot erase: only {sorted(STRIPE_ERASING_EVENTS)} can")
+            unnamed = config.event_name is None and not config.erase
+            if event_type not in STRIPE_DEFAULT_EVENTS and config.enabled and unnamed:
                 raise ValueError(
                     f"stripe event {event_type!r} has no default mapping: set event_name to track it, or remove it"
                 )
         return self
+
+    def erases(self, event_type: str) -> bool:
+        """Configuration opted this type in to erasure (and did not disable it)."""
+        config = self.events.get(event_type)
+        return config is not None and config.enabled and config.erase
 
     def event(self, event_type: str) -> StripeEventConfig:
         return self.events.get(event_type) or _DEFAULT_STRIPE_EVENT

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from webhook_bridge.actions import Action
+from webhook_bridge.actions import Action, ActionKind
 from webhook_bridge.vendors_enum import Vendor
+
+# Vendors whose documented API deletes a contact; ConvertLoop's has no delete.
+ERASING_VENDORS = frozenset({Vendor.LOOPS, Vendor.CUSTOMERIO, Vendor.SEGMETRICS})
 
 
 def vendor_handles(vendor: Vendor, action: Action) -> bool:
     """True when the vendor's adapter has something to do for this action."""
+    if action.kind is ActionKind.ERASE:
+        return vendor in ERASING_VENDORS
     if vendor is Vendor.SEGMETRICS:
         # SegMetrics keeps contacts, invoices and subscriptions; it has no event stream.
         return action.invoice is not None or action.subscription is not None or action.identify

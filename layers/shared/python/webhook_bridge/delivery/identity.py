@@ -23,6 +23,10 @@ from webhook_bridge.vendors.errors import VendorError
 _API_EVENT_ID = "api"
 
 
+class CustomerErased(Exception):
+    """The customer was erased: their email is forgotten, and nothing about them is sent."""
+
+
 class IdentityResolver:
     def __init__(
         self,
@@ -35,9 +39,15 @@ class IdentityResolver:
         self._clock = clock
 
     def email(self, customer_id: str, *, ask_stripe: bool) -> str | None:
+        """The email, or ``None`` while unknown; raises ``CustomerErased`` rather than wait
+        for (or ask Stripe about) an email that was forgotten on purpose."""
         email = self._store.lookup(customer_id)
-        if email or not ask_stripe:
+        if email:
             return email
+        if self._store.forgotten(customer_id):
+            raise CustomerErased
+        if not ask_stripe:
+            return None
         stripe = self._stripe()
         if stripe is None:
             return None

@@ -17,6 +17,12 @@ still land last. So the state is not taken from the message but from a ledger
 Every request that sets state is followed by that check, so whichever request lands
 last, its sender sees any newer state and sends it again. Versions are total strings
 (``providers/stripe/ordering.py``), compared here without knowing Stripe.
+
+An erase (``customer.deleted`` with erasure on) is the customer's last state: its version
+outranks every other, and its snapshot keeps no email. Once it is recorded, nothing else
+that names the customer is sent to any vendor (whatever its own ordering key: customer,
+subscription, or none), and a request that was on its way when it was recorded is
+followed by the erase again, under the email that request carried.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from webhook_bridge.actions import Person, Subscription, VendorMessage
+from webhook_bridge.actions import ActionKind, Person, Subscription, VendorMessage
+from webhook_bridge.providers.stripe.ordering import customer_key
+from webhook_bridge.routing import vendor_handles
 from webhook_bridge.state.dynamodb import unless_condition_fails
 from webhook_bridge.vendors_enum import Vendor
 
@@ -42,12 +50,25 @@ class Snapshot(BaseModel):
     version: str
     person: Person
     subscription: Subscription | None = None
+    erased: bool = False  # the person was erased: the snapshot holds their Stripe id only
+
+    @classmethod
+    def of(cls, message: VendorMessage) -> Snapshot:
+        action = message.action
+        if action.kind is ActionKind.ERASE:
+            person = Person(stripe_customer_id=action.person.stripe_customer_id)
+            return cls(version=action.ordering_version or "", person=person, erased=True)
+        return cls(version=action.ordering_version or "", person=action.person, subscription=action.subscription)
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
     newest: Snapshot | None  # None only when the record expired or was never written
     sent: str | None  # the highest version this vendor is known to have been sent
+
+    @property
+    def erased(self) -> bool:
+        return self.newest is not None and self.newest.erased
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,27 @@ def without_state(message: VendorMessage) -> VendorMessage:
     """The action's event alone: no contact attributes, no subscription record."""
     action = message.action.model_copy(update={"identify": False, "subscription": None, "ordering_key": None})
     return message.model_copy(update={"action": action})
+
+
+def erase_again(message: VendorMessage, erased_version: str) -> VendorMessage:
+    """The erase, for the person ``message`` was sent about (its email may be older than the
+    one erased first): after a request that may have landed after the erase."""
+    action = message.action
+    person = Person(email=action.person.email, stripe_customer_id=action.person.stripe_customer_id)
+    erase = action.model_copy(
+        update={
+            "id": f"{action.id}#erase:{erased_version}",
+            "kind": ActionKind.ERASE,
+            "person": person,
+            "identify": False,
+            "event": None,
+            "invoice": None,
+            "subscription": None,
+            "ordering_key": customer_key(person.stripe_customer_id or ""),
+            "ordering_version": erased_version,
+        }
+    )
+    return message.model_copy(update={"action": erase, "resend_state": True})
 
 
 def sync_message(message: VendorMessage, newer_version: str) -> VendorMessage:
@@ -100,7 +142,7 @@ class StateLedger:
         action = message.action
         if action.ordering_key is None or action.ordering_version is None:
             return
-        snapshot = Snapshot(version=action.ordering_version, person=action.person, subscription=action.subscription)
+        snapshot = Snapshot.of(message)
         # Update, not Put: the per-vendor sent versions on the same item must survive.
         with unless_condition_fails():  # a newer one is known
             self._ddb.update_item(
@@ -134,36 +176,58 @@ class StateLedger:
                 ExpressionAttributeValues={":v": {"S": version}},
             )
 
-    def plan(self, message: VendorMessage) -> Plan:
+    def _customer_entry(self, message: VendorMessage) -> LedgerEntry | None:
+        """The entry of the Stripe customer the action names, if it names one."""
+        customer_id = message.action.person.stripe_customer_id
+        return self.read(message.vendor, customer_key(customer_id)) if customer_id else None
+
+    def _own_entry(self, message: VendorMessage, customer: LedgerEntry | None) -> LedgerEntry | None:
+        """The entry of the action's own ordering key: the customer's, read once, when it is that key."""
         key = message.action.ordering_key
         if key is None:
+            return None
+        customer_id = message.action.person.stripe_customer_id
+        if customer is not None and customer_id and key == customer_key(customer_id):
+            return customer
+        return self.read(message.vendor, key)
+
+    def plan(self, message: VendorMessage) -> Plan:
+        customer = self._customer_entry(message)
+        if customer is not None and customer.erased and message.action.kind is not ActionKind.ERASE:
+            # Nothing more about an erased person, to any vendor: its own erase message
+            # comes (or came) to every vendor that can erase.
+            return Plan(None)
+        entry = self._own_entry(message, customer)
+        if entry is None:
             return Plan(message)
-        entry = self.read(message.vendor, key)
         newest = entry.newest
         if newest is None or (message.action.ordering_version or "") > newest.version:
             # Not recorded (expired, or written before this ledger existed): its own state.
-            newest = Snapshot(
-                version=message.action.ordering_version or "",
-                person=message.action.person,
-                subscription=message.action.subscription,
-            )
+            newest = Snapshot.of(message)
         if entry.sent is not None and entry.sent >= newest.version and not message.resend_state:
             # The vendor holds the newest state already: only the event is left to send.
             return Plan(without_state(message) if message.action.event is not None else None)
         return Plan(with_state(message, newest), newest.version)
 
     def settle(self, message: VendorMessage, plan: Plan, called: bool) -> VendorMessage | None:
-        """After a successful delivery: a sync message to queue when the vendor may not hold
-        the newest state (a newer one was recorded while this call was on its way)."""
+        """After a successful delivery: a message to queue when the vendor may not hold the
+        newest state: a sync when a newer one was recorded while this call was on its way,
+        the erase again when the person was erased meanwhile (``plan.message``: what was sent)."""
         key = message.action.ordering_key
-        if key is None:
-            return None
-        if plan.sends_version is not None and called:
+        if key is not None and plan.sends_version is not None and called:
             self.mark_sent(message.vendor, key, plan.sends_version)
-        elif called:
-            return None  # the event alone was sent: it set no state that could be stale
-        entry = self.read(message.vendor, key)
-        if entry.newest is None:
+        customer = self._customer_entry(message)
+        if customer is not None and customer.newest is not None and customer.newest.erased:
+            if message.action.kind is ActionKind.ERASE:
+                return None
+            # This request may have landed after the erase and recreated the person: erase
+            # again, under the email it was sent with (maybe older than the one erased).
+            erase = erase_again(plan.message or message, customer.newest.version)
+            return erase if vendor_handles(message.vendor, erase.action) else None
+        if key is None or (called and plan.sends_version is None):
+            return None  # unordered, or the event alone was sent: no state that could be stale
+        entry = self._own_entry(message, customer)
+        if entry is None or entry.newest is None:
             return None
         # A replayed delivery (not called) does not know which state went out: compare with
         # what the vendor is known to hold.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.failures import Failure, classify
-from webhook_bridge.delivery.identity import IdentityResolver
+from webhook_bridge.delivery.identity import CustomerErased, IdentityResolver
 from webhook_bridge.delivery.ordering import Plan, StateLedger
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
@@ -98,15 +98,17 @@ class DeliveryProcessor:
             return Outcome.NOT_DUE
         # First, so that the newest state is known even while this action waits.
         self.ordering.record(message)
-        identified = self._with_identity(message, body, state, now)
-        if isinstance(identified, Outcome):
-            return identified
-        message = identified
+        # Before the email is looked for: nothing is left to send for a stale state or an
+        # erased person, whose email is forgotten.
         plan = self.ordering.plan(message)
         if plan.message is None:
             return self._count(Outcome.STALE)
+        identified = self._with_identity(plan.message, body, state, now)
+        if isinstance(identified, Outcome):
+            return identified
+        plan = replace(plan, message=identified)
         try:
-            called = self.deliver_once(plan.message)
+            called = self.deliver_once(identified)
         except AlreadyInProgress:
             self.queue.requeue(body, state.deferred(now, IN_PROGRESS_RETRY_SECONDS))
             return Outcome.NOT_DUE
@@ -134,7 +136,11 @@ class DeliveryProcessor:
         person = message.action.person
         if person.email or not person.stripe_customer_id:
             return message
-        email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        try:
+            email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
+        except CustomerErased:
+            # Erased before its erase reached the ledger: nothing about them is sent.
+            return self._count(Outcome.STALE)
         if email:
             action = message.action.model_copy(update={"person": person.model_copy(update={"email": email})})
             return message.model_copy(update={"action": action})

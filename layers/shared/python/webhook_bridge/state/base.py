@@ -40,6 +40,13 @@ class IdentityStore(Protocol):
     def lookup(self, customer_id: str) -> str | None:
         """The newest known email of the customer, or ``None``."""
 
+    def forget(self, customer_id: str, version: str) -> None:
+        """Drop the customer's email (erasure), keeping only ``version``: an event older
+        than it can no longer teach the email again. Erasure versions are terminal."""
+
+    def forgotten(self, customer_id: str) -> bool:
+        """The customer's email was dropped by ``forget``: there is none to look for."""
+
 
 class InvoiceMemory(Protocol):
     def remember(self, record: RememberedInvoice, payment_intent_id: str | None = None) -> None:

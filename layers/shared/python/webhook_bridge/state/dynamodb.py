@@ -78,6 +78,13 @@ class DynamoIdentityStore(_DynamoStore):
         return f"identity#stripe-customer#{customer_id}"
 
     def remember(self, customer_id: str, email: str, version: str) -> None:
+        self._put(customer_id, {"email": {"S": email}}, version)
+
+    def forget(self, customer_id: str, version: str) -> None:
+        # A put without the email replaces the whole item: nothing of it is left but the version.
+        self._put(customer_id, {}, version)
+
+    def _put(self, customer_id: str, fields: dict[str, Any], version: str) -> None:
         # Events arrive out of order: an older event must not undo a newer email change.
         # ``<=`` so that a redelivered event refreshes the TTL.
         with unless_condition_fails():  # a newer one is known
@@ -85,7 +92,7 @@ class DynamoIdentityStore(_DynamoStore):
                 TableName=self.table_name,
                 Item={
                     "pk": {"S": self._pk(customer_id)},
-                    "email": {"S": email},
+                    **fields,
                     "email_version": {"S": version},
                     "expires_at": self._expires_at(),
                 },
@@ -96,6 +103,10 @@ class DynamoIdentityStore(_DynamoStore):
     def lookup(self, customer_id: str) -> str | None:
         item = self._get(self._pk(customer_id))
         return item["email"]["S"] if item and "email" in item else None
+
+    def forgotten(self, customer_id: str) -> bool:
+        item = self._get(self._pk(customer_id))
+        return item is not None and "email" not in item
 
 
 class DynamoInvoiceMemory(_DynamoStore):

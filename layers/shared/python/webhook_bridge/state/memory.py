@@ -7,9 +7,19 @@ from webhook_bridge.state.base import RememberedInvoice
 
 class InMemoryIdentityStore:
     def __init__(self) -> None:
-        self.emails: dict[str, tuple[str, str]] = {}
+        self.emails: dict[str, tuple[str | None, str]] = {}
 
     def remember(self, customer_id: str, email: str, version: str) -> None:
+        self._set(customer_id, email, version)
+
+    def forget(self, customer_id: str, version: str) -> None:
+        self._set(customer_id, None, version)
+
+    def forgotten(self, customer_id: str) -> bool:
+        known = self.emails.get(customer_id)
+        return known is not None and known[0] is None
+
+    def _set(self, customer_id: str, email: str | None, version: str) -> None:
         known = self.emails.get(customer_id)
         if known is None or known[1] <= version:  # same rule as the DynamoDB condition
             self.emails[customer_id] = (email, version)

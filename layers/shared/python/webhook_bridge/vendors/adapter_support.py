@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.errors import RequestValidationError
+from webhook_bridge.vendors.errors import NotFoundError, RequestValidationError
 from webhook_bridge.vendors.wire_formats import flat_scalar, iso_utc
 
 
@@ -55,3 +55,15 @@ def scalar_traits(
         key: flat_scalar(value, datetime_format=datetime_format) for key, value in traits.items() if key not in reserved
     }
     return flattened if keep_none else {key: value for key, value in flattened.items() if value is not None}
+
+
+def erase(vendor: str, call: str, delete: Callable[[], object]) -> DeliveryResult:
+    """Delete the person at the vendor. A 404 means there is no such contact (never created,
+    or deleted by an earlier attempt): the person is erased, which is what was asked."""
+    result = DeliveryResult(vendor=vendor)
+    try:
+        delete()
+    except NotFoundError:
+        result.duplicate = True
+    result.record(call)
+    return result

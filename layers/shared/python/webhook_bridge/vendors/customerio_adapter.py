@@ -1,5 +1,6 @@
 """An Action as Customer.io calls.
 
+- erase: ``DELETE /customers/{id}`` (a 404 means already gone);
 - identify: ``PUT /customers/{id}`` with email, first/last name, stripe_customer_id,
   traits and known attribution (``Person.attributes``), one boolean ``segment_<name>``
   per segment added (true) or removed (false), and ``created_at`` only when a
@@ -26,8 +27,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_email
+from webhook_bridge.actions import Action, ActionKind, Person
+from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_email
 from webhook_bridge.vendors.customerio import VENDOR, CustomerIoClient, event_ulid
 
 SEGMENT_ATTRIBUTE_PREFIX = "segment_"
@@ -71,9 +72,11 @@ def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None
 
 
 def deliver(action: Action, client: CustomerIoClient, *, idempotency_key: str | None = None) -> DeliveryResult:
-    result = DeliveryResult(vendor=VENDOR)
     person = require_email(VENDOR, action)
     identifier = customer_id(person)
+    if action.kind is ActionKind.ERASE:
+        return erase(VENDOR, "DELETE /customers/{id}", lambda: client.delete_customer(identifier))
+    result = DeliveryResult(vendor=VENDOR)
     # A failure stops the delivery (the exception propagates) and the whole message is
     # retried; both calls are idempotent on retry: the PUT is an upsert of the same
     # attributes, and the event's id is the same ULID every time, which Customer.io dedupes.

@@ -3,6 +3,7 @@
 - identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits and
   known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
 - event only: ``POST /events/send`` {identifiers, eventName};
+- erase: ``POST /contacts/delete`` {email} (a 404 means already gone);
 - identify and event (checkout_completed, invoice_paid, subscription_*):
   ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
   eventName only (the contact properties are not repeated).
@@ -31,8 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_email, scalar_traits
+from webhook_bridge.actions import Action, ActionKind, Person
+from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_email, scalar_traits
 from webhook_bridge.vendors.loops import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
 
 # Keys the adapter owns; a trait of the same name would silently override them.
@@ -65,8 +66,10 @@ def idempotency_key_for(action: Action) -> str:
 
 
 def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
-    result = DeliveryResult(vendor=VENDOR)
     person = require_email(VENDOR, action)
+    if action.kind is ActionKind.ERASE:
+        return erase(VENDOR, "POST /contacts/delete", lambda: client.delete_contact(email=person.email))
+    result = DeliveryResult(vendor=VENDOR)
     # Contact first, so the event's workflows see up-to-date properties. A failure stops
     # the delivery (the exception propagates) and the whole message is retried; both
     # calls are idempotent on retry: contacts/update is an upsert of the same properties,

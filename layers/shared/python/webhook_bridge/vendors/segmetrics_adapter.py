@@ -12,6 +12,8 @@ it has no event stream, so a track-only action has nothing to send).
 - subscription: ``POST /subscription`` {id, amount, product_id, name = product name,
   quantity, start/last bill/trial end/end/canceled dates, billing_cycle, frequency};
   ``end_date`` only while it is in the future at delivery time.
+- erase: ``DELETE /contact/{contact_id or email}``, the id it was upserted under (a 404
+  means already gone). Its invoices and subscriptions stay: the document says so.
 
 An invoice or subscription action that identifies (invoice_paid, subscription_*) makes
 the identify calls first, then ``POST /invoice`` / ``POST /subscription``: the document
@@ -29,9 +31,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webhook_bridge.actions import Action, Invoice, Person, Subscription
+from webhook_bridge.actions import Action, ActionKind, Invoice, Person, Subscription
 from webhook_bridge.currency import to_cents
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
+from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_identified, scalar_traits
 from webhook_bridge.vendors.segmetrics import SegMetricsClient
 from webhook_bridge.vendors.segmetrics_models import (
     VENDOR,
@@ -140,8 +142,11 @@ def contact_request(person: Person) -> ContactRequest:
 
 
 def deliver(action: Action, client: SegMetricsClient, *, idempotency_key: str | None = None) -> DeliveryResult:
-    result = DeliveryResult(vendor=VENDOR)
     person = require_identified(VENDOR, action)
+    if action.kind is ActionKind.ERASE:
+        contact = person.stripe_customer_id or person.email or ""  # the contact_id we upsert under
+        return erase(VENDOR, "DELETE /contact/{id_or_email}", lambda: client.delete_contact(contact))
+    result = DeliveryResult(vendor=VENDOR)
     # Contact first, then the purchase. A failure stops the delivery (the exception
     # propagates) and the whole message is retried; every call is idempotent on retry:
     # /contact is "add or update", tags/add and tags/remove set membership, and invoices

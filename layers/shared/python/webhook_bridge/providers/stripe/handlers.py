@@ -32,6 +32,7 @@ from webhook_bridge.providers.stripe.models import (
     ref_id,
 )
 from webhook_bridge.providers.stripe.ordering import (
+    customer_erasure_version,
     customer_key,
     customer_version,
     subscription_key,
@@ -75,6 +76,23 @@ def customer(obj: Customer, em: Emitter) -> list[Action]:
         ordering_key=customer_key(obj.id),
         ordering_version=customer_version(em.event.created, em.event.id),
     )
+
+
+def customer_deleted(obj: Customer, em: Emitter) -> list[Action]:
+    """Erasure, only where configuration opts in (``erase``): the person is deleted at every
+    vendor that can, the identity store forgets the email, and the erase outranks every
+    other state of the customer so nothing late recreates the person (docs/architecture.md)."""
+    if not em.ctx.config.stripe.erases(em.event.type):
+        # Outside the default table: tracked only if configuration names an event for it.
+        return generic(em.event.data.object, em) if em.enabled else []
+    version = customer_erasure_version(em.event.created, em.event.id)
+    # The object's email, else the remembered one: read before it is forgotten.
+    email = normalize_email(obj.email) or em.ctx.identities.lookup(obj.id)
+    em.ctx.identities.forget(obj.id, version)
+    if email is None:
+        return []  # no vendor was ever sent this customer: every one keys a person by email
+    person = Person(email=email, stripe_customer_id=obj.id)
+    return em.actions(ActionKind.ERASE, person, ordering_key=customer_key(obj.id), ordering_version=version)
 
 
 def checkout_completed(obj: CheckoutSession, em: Emitter) -> list[Action]:
@@ -293,6 +311,7 @@ Handler = tuple[type[Payload], Callable[[Any, Emitter], list[Action]]]
 HANDLERS: dict[str, Handler] = {
     "customer.created": (Customer, customer),
     "customer.updated": (Customer, customer),
+    "customer.deleted": (Customer, customer_deleted),
     "checkout.session.completed": (CheckoutSession, checkout_completed),
     # Delayed payment methods (SEPA, bank transfers): the session completed unpaid, now settled either way.
     "checkout.session.async_payment_succeeded": (CheckoutSession, checkout_completed),

@@ -6,7 +6,8 @@ events never get the same version, even when they share a second, a type and a s
 
 ``terminal . created . type rank . status rank . event id``, fixed widths:
 
-- terminal first: once a subscription is deleted nothing Stripe sends later revives it;
+- terminal first: once a subscription is deleted nothing Stripe sends later revives it,
+  and once a customer is erased (``customer.deleted`` with erasure on) nothing revives them;
 - then the event's ``created`` second;
 - within one second, the event type (created < updated < deleted) and then the status in
   the direction a subscription moves (incomplete → trialing → active → … → canceled);
@@ -60,3 +61,8 @@ def customer_key(customer_id: str) -> str:
 
 def customer_version(created: int, event_id: str) -> str:
     return _version(False, created, 0, 0, event_id)
+
+
+def customer_erasure_version(created: int, event_id: str) -> str:
+    """Above every other version of the customer: Stripe never reuses a deleted customer's id."""
+    return _version(True, created, 0, 0, event_id)

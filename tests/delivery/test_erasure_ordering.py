@@ -1,0 +1,172 @@
+"""An erase wins over everything else about the customer, however deliveries are ordered,
+duplicated or interleaved (delivery/ordering.py): at the end the vendor holds nobody."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.delivery.test_convergence import EMAIL, HeldCalls, build, customer_message, drain, subscription_message
+from tests.delivery.test_processor import record
+from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, VendorMessage
+from webhook_bridge.delivery.processor import Outcome
+from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_key
+from webhook_bridge.vendors_enum import Vendor
+
+DELETED_AT = 1_700_300_000
+OLD_EMAIL = "ada.byron@example.com"
+
+
+def erase_message(event_id: str = "evt_del", vendor: Vendor = Vendor.LOOPS) -> VendorMessage:
+    action = Action(
+        id=f"stripe:{event_id}:0",
+        kind=ActionKind.ERASE,
+        source="stripe",
+        source_event_id=event_id,
+        source_event_type="customer.deleted",
+        occurred_at=datetime.fromtimestamp(DELETED_AT, tz=UTC),
+        person=Person(email=EMAIL, stripe_customer_id="cus_1"),
+        ordering_key=customer_key("cus_1"),
+        ordering_version=customer_erasure_version(DELETED_AT, event_id),
+    )
+    return VendorMessage(vendor=vendor, action=action)
+
+
+def invoice_message(email: str | None = EMAIL) -> VendorMessage:
+    """Unordered, with the invoice's own (frozen) email: events/send creates a Loops contact."""
+    action = Action(
+        id="stripe:evt_inv:0",
+        kind=ActionKind.INVOICE,
+        source="stripe",
+        source_event_id="evt_inv",
+        source_event_type="invoice.paid",
+        occurred_at=datetime.fromtimestamp(DELETED_AT - 10, tz=UTC),
+        person=Person(email=email, stripe_customer_id="cus_1"),
+        identify=True,
+        event=TrackEvent(name="invoice_paid"),
+        invoice=Invoice(id="in_1", amount=100, paid=100, currency="eur", date_created=datetime.now(UTC)),
+    )
+    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+
+
+class Contacts(HeldCalls):
+    """A vendor whose identify and events create the contact (as Loops' and Customer.io's do)
+    and whose erase deletes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: set[str] = set()
+        self.erasures = 0
+
+    def __call__(self, message: VendorMessage) -> None:
+        action = message.action
+        self.wait_if_held(action.id)
+        assert action.person.email, "a vendor was sent a person without an email"
+        with self._lock:
+            if action.kind is ActionKind.ERASE:
+                self.erasures += 1
+                self.held.discard(action.person.email)
+            elif action.identify or action.event is not None:
+                self.held.add(action.person.email)
+
+
+def lifecycle() -> list[VendorMessage]:
+    return [
+        customer_message("evt_c", DELETED_AT - 300, OLD_EMAIL, "Ada Byron"),
+        customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace"),
+        subscription_message("evt_s1", "customer.subscription.created", DELETED_AT - 100, "active"),
+        # Deleting a customer cancels the subscription: Stripe sends both in the same second.
+        subscription_message("evt_s2", "customer.subscription.deleted", DELETED_AT, "canceled"),
+        invoice_message(),
+        erase_message(),
+    ]
+
+
+def test_an_update_delivered_after_the_erase_is_dropped(aws):
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    assert processor.handle(record(customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace"))) is (
+        Outcome.DELIVERED
+    )
+    assert processor.handle(record(erase_message())) is Outcome.DELIVERED
+    assert contacts.held == set()
+    # Deleted before updated, in delivery: an older customer.updated, a subscription event
+    # (no email of its own: dropped before its email is looked for) and an invoice.
+    late = [
+        customer_message("evt_c", DELETED_AT - 300, OLD_EMAIL, "Ada Byron"),
+        subscription_message("evt_s2", "customer.subscription.deleted", DELETED_AT, "canceled"),
+        invoice_message(email=None),
+        invoice_message(),
+    ]
+    for message in late:
+        assert processor.handle(record(message)) is Outcome.STALE, message.action.id
+    assert contacts.held == set()
+    assert (queue.pending, queue.dead) == ([], [])
+
+
+def test_deleted_twice_erases_once(aws):
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    assert processor.handle(record(erase_message())) is Outcome.DELIVERED
+    assert processor.handle(record(erase_message())) is Outcome.STALE  # the vendor holds the erase already
+    assert (contacts.erasures, queue.pending) == (1, [])
+
+
+@pytest.mark.parametrize("late", ["evt_u", "evt_inv"])
+def test_a_request_on_its_way_when_the_erase_lands_is_followed_by_the_erase_again(aws, late):
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    update = customer_message("evt_u", DELETED_AT - 200, OLD_EMAIL, "Ada Lovelace")
+    message = update if late == "evt_u" else invoice_message(email=OLD_EMAIL)
+    entered, release = contacts.hold(message.action.id)
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(processor.handle, record(message))
+        assert entered.wait(10)
+        assert processor.handle(record(erase_message())) is Outcome.DELIVERED
+        release.set()  # lands after the erase: the person exists again, under the older email
+        assert in_flight.result() is Outcome.DELIVERED
+    assert contacts.held == {OLD_EMAIL}
+    # Its sender saw the erase recorded meanwhile and queued it again, for the email it sent.
+    assert drain(processor, queue) == [Outcome.DELIVERED]
+    assert contacts.held == set()
+    assert queue.dead == []
+
+
+def test_a_vendor_without_a_delete_gets_nothing_more_and_no_erase(aws):
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    erase = erase_message()  # recorded through another vendor's delivery
+    processor.ordering.record(erase)
+    update = customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace")
+    convertloop = update.model_copy(update={"vendor": Vendor.CONVERTLOOP})
+    assert processor.handle(record(convertloop)) is Outcome.STALE
+    assert (contacts.held, contacts.erasures, queue.pending) == (set(), 0, [])
+
+
+@pytest.mark.parametrize(("seed", "threads"), [(seed, 1) for seed in range(6)] + [(seed, 4) for seed in range(4)])
+def test_any_order_with_duplicates_sequential_or_concurrent_ends_with_nobody(aws, seed, threads):
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    deliveries = lifecycle() * 2
+    random.Random(seed).shuffle(deliveries)
+    with ThreadPoolExecutor(threads) as pool:
+        outcomes = list(pool.map(lambda m: processor.handle(record(m)), deliveries))
+    # A duplicate racing its original is re-queued ("in progress"): it plays out in the drain.
+    assert set(outcomes) <= {Outcome.DELIVERED, Outcome.DUPLICATE, Outcome.STALE, Outcome.NOT_DUE}
+    drain(processor, queue)
+    assert contacts.held == set()
+    assert contacts.erasures >= 1
+    assert queue.dead == []
+
+
+def test_the_ledger_keeps_no_email_of_an_erased_customer(aws):
+    contacts = Contacts()
+    processor, _ = build(contacts)
+    processor.handle(record(customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace")))
+    processor.handle(record(erase_message()))
+    entry = processor.ordering.read(Vendor.LOOPS, customer_key("cus_1"))
+    assert entry.newest is not None and entry.newest.erased
+    assert entry.newest.person == Person(stripe_customer_id="cus_1")
