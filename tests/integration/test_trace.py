@@ -74,3 +74,21 @@ def test_trace_shows_each_vendors_fate_and_the_duplicates(bridge: Bridge, table,
 
 def test_an_unknown_event_exits_1(bridge: Bridge, table, capsys):
     assert trace(bridge, capsys)[0] == 1
+
+
+def test_trace_shows_an_older_state_skipped_as_stale(bridge: Bridge, table, capsys):
+    """customer.updated sends identify only: the older one, arriving last, is skipped everywhere."""
+    newer = {**CUSTOMER_CREATED, "id": "evt_1Qnewer", "type": "customer.updated", "created": 1761000200}
+    older = {**CUSTOMER_CREATED, "id": EVENT_ID, "type": "customer.updated", "created": 1761000100}
+    with respx.mock(assert_all_called=False) as mock:
+        for base in BASES.values():
+            mock.route(url__startswith=base).respond(200, json={"success": True})
+        for event in (newer, older):
+            assert bridge.post("stripe", event)[0] == 200
+            for vendor in Vendor:
+                bridge.drain(vendor)
+    code, out = trace(bridge, capsys, "--json")
+    assert code == 0
+    states = [(d["vendor"], d["state"], d.get("reason")) for d in json.loads(out)["deliveries"]]
+    assert sorted(states) == sorted((v.value, "skipped", "newer_state_sent") for v in Vendor)
+    assert "stale, the vendor already holds a newer state" in trace(bridge, capsys)[1]

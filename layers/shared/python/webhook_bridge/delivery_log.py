@@ -1,11 +1,12 @@
 """Where one event went, for ``bridgectl trace``: a small record per event in the idempotency table.
 
 Written by the code that writes the idempotency records: the receiver's deduplication (queued,
-duplicate), the delivery's once-only call (delivered) and its queue moves (retrying, waiting,
-dead-lettered). One item per event for the receiver and one per event and vendor for the
-deliveries (one attribute per action), with the table's TTL. Best effort: a failed write is logged and never fails
-the webhook or the delivery. Nothing personal is stored: ids, states, times, error classes and
-the masked reason the DLQ keeps anyway.
+duplicate), the delivery's once-only call (delivered), its queue moves (retrying, waiting,
+dead-lettered) and its processor (skipped as stale or erased). One item per event for the
+receiver and one per event and vendor for the deliveries (one attribute per action), with the
+table's TTL. Best effort: a failed write is logged and never fails the webhook or the delivery.
+Nothing personal is stored: ids, states, times, error classes and the masked reason the DLQ
+keeps anyway.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ class DeliveryLog(_DynamoStore):
         if next_try is not None:
             entry["next_try"] = next_try
         self._delivery(message, entry)
+
+    def skipped(self, message: VendorMessage, reason: str) -> None:
+        """Nothing sent, by design: a newer state already went out, or the person was erased."""
+        self._delivery(message, {"state": "skipped", "at": time.time(), "reason": reason})
 
     def dead_lettered(self, message: VendorMessage, error_class: str, reason: str, attempts: int) -> None:
         entry = {"state": "dead_lettered", "at": time.time(), "error_class": error_class, "attempts": attempts}

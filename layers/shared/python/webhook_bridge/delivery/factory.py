@@ -33,6 +33,7 @@ def build_processor() -> DeliveryProcessor:
     # Every HTTP request to the vendor takes a token, so multi-call actions are paced too.
     registry.set_request_hook(settings.vendor, Pacer(rate).acquire)
     dynamodb = dynamodb_client()  # shared with the identity store: each client costs cold-start time
+    log = DeliveryLog(settings.idempotency_table, dynamodb)
     return DeliveryProcessor(
         deliver_once=IdempotentDelivery(
             call_vendor,
@@ -41,9 +42,7 @@ def build_processor() -> DeliveryProcessor:
             dynamodb,
             key_prefix=f"delivery#{settings.vendor.value}",
         ),
-        queue=QueueOps(
-            settings.queue_url, settings.dlq_url, boto3.client("sqs"), DeliveryLog(settings.idempotency_table, dynamodb)
-        ),
+        queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs"), log),
         ordering=StateLedger(settings.state_table, dynamodb),
         identities=IdentityResolver(
             DynamoIdentityStore(settings.state_table, dynamodb), lambda: stripe_customers(settings)
@@ -56,6 +55,7 @@ def build_processor() -> DeliveryProcessor:
             identity_wait_window=settings.identity_wait_window_seconds,
         ),
         vendor=settings.vendor,
+        log=log,
     )
 
 

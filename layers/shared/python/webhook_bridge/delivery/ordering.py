@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -71,10 +72,16 @@ class LedgerEntry:
         return self.newest is not None and self.newest.erased
 
 
+class SkipReason(StrEnum):
+    ERASED = "erased"  # the person was erased: nothing more about them
+    NEWER_STATE_SENT = "newer_state_sent"  # the vendor holds a newer state, and there is no event
+
+
 @dataclass(frozen=True)
 class Plan:
     message: VendorMessage | None  # what to send; None: nothing left to send
     sends_version: str | None = None  # the state version the message sets, if it sets one
+    skipped: SkipReason | None = None  # why nothing is left to send
 
 
 def with_state(message: VendorMessage, snapshot: Snapshot) -> VendorMessage:
@@ -196,7 +203,7 @@ class StateLedger:
         if customer is not None and customer.erased and message.action.kind is not ActionKind.ERASE:
             # Nothing more about an erased person, to any vendor: its own erase message
             # comes (or came) to every vendor that can erase.
-            return Plan(None)
+            return Plan(None, skipped=SkipReason.ERASED)
         entry = self._own_entry(message, customer)
         if entry is None:
             return Plan(message)
@@ -206,7 +213,9 @@ class StateLedger:
             newest = Snapshot.of(message)
         if entry.sent is not None and entry.sent >= newest.version and not message.resend_state:
             # The vendor holds the newest state already: only the event is left to send.
-            return Plan(without_state(message) if message.action.event is not None else None)
+            if message.action.event is None:
+                return Plan(None, skipped=SkipReason.NEWER_STATE_SENT)
+            return Plan(without_state(message))
         return Plan(with_state(message, newest), newest.version)
 
     def settle(self, message: VendorMessage, plan: Plan, called: bool) -> VendorMessage | None:

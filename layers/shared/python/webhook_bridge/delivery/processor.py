@@ -21,10 +21,11 @@ from pydantic import ValidationError
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.failures import Failure, classify
 from webhook_bridge.delivery.identity import CustomerErased, IdentityResolver
-from webhook_bridge.delivery.ordering import Plan, StateLedger
+from webhook_bridge.delivery.ordering import Plan, SkipReason, StateLedger
 from webhook_bridge.delivery.policy import DeadLetter, RetryPolicy
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import error_fields, logger, metrics
 from webhook_bridge.vendors.errors import VendorError
 from webhook_bridge.vendors_enum import Vendor
@@ -61,6 +62,7 @@ class DeliveryProcessor:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.time
     vendor: Vendor | None = None  # the vendor whose queue this function reads
+    log: DeliveryLog | None = None  # for `bridgectl trace`
 
     def start_invocation(self, context: object) -> None:
         register = getattr(self.deliver_once, "register_lambda_context", None)
@@ -102,7 +104,7 @@ class DeliveryProcessor:
         # erased person, whose email is forgotten.
         plan = self.ordering.plan(message)
         if plan.message is None:
-            return self._count(Outcome.STALE)
+            return self._skip(message, plan.skipped or SkipReason.NEWER_STATE_SENT)
         identified = self._with_identity(plan.message, body, state, now)
         if isinstance(identified, Outcome):
             return identified
@@ -140,7 +142,7 @@ class DeliveryProcessor:
             email = self.identities.email(person.stripe_customer_id, ask_stripe=state.identity_waits > 0)
         except CustomerErased:
             # Erased before its erase reached the ledger: nothing about them is sent.
-            return self._count(Outcome.STALE)
+            return self._skip(message, SkipReason.ERASED)
         if email:
             action = message.action.model_copy(update={"person": person.model_copy(update={"email": email})})
             return message.model_copy(update={"action": action})
@@ -151,6 +153,11 @@ class DeliveryProcessor:
         logger.warning("dead-lettered", extra={"reason": IDENTITY_UNKNOWN})
         self.queue.dead_letter(body, state, FailureReport(IDENTITY_UNKNOWN, "IdentityUnknown"))
         return self._count(Outcome.DEAD_LETTERED)
+
+    def _skip(self, message: VendorMessage, reason: SkipReason) -> Outcome:
+        if self.log is not None:
+            self.log.skipped(message, reason.value)
+        return self._count(Outcome.STALE)
 
     def _after_failure(self, body: str, state: RetryState, failure: Failure, now: float) -> Outcome:
         if failure.auth:

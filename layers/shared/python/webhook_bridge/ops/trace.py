@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from webhook_bridge.delivery.ordering import SkipReason
 from webhook_bridge.delivery_log import TTL_ATTRIBUTE, DeliveryLog
 from webhook_bridge.vendors_enum import Vendor
+
+SKIP_EXPLAINED = {
+    SkipReason.NEWER_STATE_SENT.value: "stale, the vendor already holds a newer state",
+    SkipReason.ERASED.value: "the person was erased",
+}
 
 
 def idempotency_table(dynamodb: Any, stack: str) -> str | None:
@@ -83,6 +89,9 @@ def _state(delivery: dict[str, Any]) -> str:
             f"dead-lettered {_when(delivery['at'])} after {delivery.get('attempts', 0)} attempt(s): "
             f"{delivery.get('error_class')}: {delivery.get('reason', '')}"
         )
+    if state == "skipped":
+        why = SKIP_EXPLAINED.get(delivery.get("reason", ""), delivery.get("reason", "?"))
+        return f"skipped {_when(delivery['at'])}: {why}"
     return "queued, not delivered yet"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from typing import Any
 
@@ -50,8 +50,10 @@ def publish(
         _send_all(sqs, *batches[0])
     else:
         # One round trip instead of one per vendor queue: the webhook waits for all of them.
-        # Every batch is awaited, so a failure of any still makes the webhook answer 5xx.
+        # Every batch is awaited, so a failure of any still makes the webhook answer 5xx, and
+        # only once all have ended: no batch may still be sent after that answer.
         futures = [_senders().submit(_send_all, sqs, url, entries) for url, entries in batches]
+        wait(futures)
         for future in futures:
             future.result()
     return sum(len(entries) for _, entries in batches)
