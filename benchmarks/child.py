@@ -12,6 +12,7 @@ Modes (``mode`` in the JSON):
   remaining events (report ``warm``);
 - ``baseline``: the floor: ``import boto3, hashlib, hmac, json``, check the HMAC, parse
   the body, one ``SendMessageBatch``; report ``cold``;
+- ``floor``: the Stripe receiver's own AWS calls through bare boto3 (``receiver_floor``); report ``cold``;
 - ``delivery``: load the delivery ``app.py``, run ``batches[0]`` (report ``cold``), then
   the remaining batches (report ``warm``);
 - ``delivery_worker``: a delivery instance fed like Lambda's SQS event source mapping
@@ -20,11 +21,13 @@ Modes (``mode`` in the JSON):
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
 import sys
 import time
+import types
 from typing import Any
 
 STARTED = time.perf_counter()
@@ -67,22 +70,63 @@ def load_handler(code_dir: str, layer_dir: str) -> Any:
     return module.lambda_handler
 
 
-def baseline(event: dict[str, Any], queue_url: str, secret: str) -> dict[str, Any]:
+def stripe_payload(event: dict[str, Any], secret: str) -> dict[str, Any] | None:
+    """The body of a Stripe-signed API Gateway event, or None when the HMAC does not match."""
     import hashlib
     import hmac
-
-    import boto3
 
     body = event["body"].encode("utf-8")
     parts = dict(part.split("=", 1) for part in event["headers"]["stripe-signature"].split(","))
     expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, parts["v1"]):
+        return None
+    payload: dict[str, Any] = json.loads(body)
+    return payload
+
+
+def baseline(event: dict[str, Any], queue_url: str, secret: str) -> dict[str, Any]:
+    import boto3
+
+    payload = stripe_payload(event, secret)
+    if payload is None:
         return {"statusCode": 401}
-    payload = json.loads(body)
     boto3.client("sqs").send_message_batch(
         QueueUrl=queue_url, Entries=[{"Id": "0", "MessageBody": json.dumps({"event_id": payload["id"]})}]
     )
     return {"statusCode": 200, "body": json.dumps({"event_id": payload["id"], "status": "accepted"})}
+
+
+def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
+    """The Stripe receiver's AWS work for customer.created and nothing else, through bare boto3:
+    the secret read, the idempotency record, the identity fact, one send per vendor queue (at
+    once), the record completed and the trace written. No receiver cold start can go below it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    session = boto3.session.Session()
+    secrets, dynamodb, sqs = (session.client(name) for name in ("secretsmanager", "dynamodb", "sqs"))
+    secrets.get_secret_value(SecretId=os.environ["SECRET_ID"])
+    payload = stripe_payload(event, secret)
+    if payload is None:
+        return {"statusCode": 401}
+    table, state = os.environ["IDEMPOTENCY_TABLE"], os.environ["STATE_TABLE"]
+    key = {"id": {"S": f"floor#{payload['id']}"}}
+    dynamodb.put_item(TableName=table, Item={**key, "status": {"S": "INPROGRESS"}})
+    dynamodb.put_item(TableName=state, Item={"pk": {"S": f"floor#{payload['id']}"}})
+    urls = [os.environ[f"{prefix}_QUEUE_URL"] for prefix in ("CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS")]
+    entries = [{"Id": "0", "MessageBody": json.dumps(payload)[:1000]}]
+    with ThreadPoolExecutor(len(urls)) as pool:
+        list(pool.map(lambda url: sqs.send_message_batch(QueueUrl=url, Entries=entries), urls))
+    for status in ("COMPLETED", "TRACED"):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": status}},
+        )
+    return {"statusCode": 200}
 
 
 def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
@@ -197,6 +241,33 @@ def count_clients(created: dict[str, list[str]]) -> None:
     botocore.session.Session.create_client = counted_client  # type: ignore[method-assign]
 
 
+class SnapshotHooks:
+    """Lambda's ``snapshot_restore_py`` for the ``restored`` runs (SnapStart emulated): the hooks
+    are recorded, then run as the runtime runs them (before-snapshot in reverse order of
+    registration, after-restore in order)."""
+
+    def __init__(self) -> None:
+        self.before: list[Any] = []
+        self.after: list[Any] = []
+        module = types.ModuleType("snapshot_restore_py")
+        module.register_before_snapshot = functools.partial(self._register, self.before)  # type: ignore[attr-defined]
+        module.register_after_restore = functools.partial(self._register, self.after)  # type: ignore[attr-defined]
+        sys.modules["snapshot_restore_py"] = module
+
+    @staticmethod
+    def _register(hooks: list[Any], func: Any, *args: Any, **kwargs: Any) -> Any:
+        hooks.append(functools.partial(func, *args, **kwargs))
+        return func
+
+    def snapshot_then_restore(self, report: Any) -> None:
+        for hook in reversed(self.before):
+            hook()
+        report({"phase": "snapshot"})
+        sys.stdin.readline()  # the parent's go: the restore, from which the first answer is timed
+        for hook in self.after:
+            hook()
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     protocol = os.fdopen(os.dup(1), "w")
@@ -210,9 +281,12 @@ def main() -> None:
     mode = config["mode"]
     with open(config["input"], encoding="utf-8") as file:
         inputs = json.load(file)
-    if mode == "baseline":
+    if mode in ("baseline", "floor"):
         sys.path.pop(0)
-        result = baseline(inputs[0], config["queue_url"], config["secret"])
+        if mode == "floor":
+            result = receiver_floor(inputs[0], config["secret"])
+        else:
+            result = baseline(inputs[0], config["queue_url"], config["secret"])
         report(
             {
                 "phase": "cold",
@@ -225,9 +299,12 @@ def main() -> None:
     created: dict[str, list[str]] = {"sessions": [], "clients": []}
     if config.get("count_clients"):  # memory runs only: which botocore sessions and clients get built
         count_clients(created)
+    hooks = SnapshotHooks() if config.get("restored") else None
     loaded = time.perf_counter()
     handler = load_handler(config["code_dir"], config["layer_dir"])
     init_ms = (time.perf_counter() - loaded) * 1000
+    if hooks is not None:
+        hooks.snapshot_then_restore(report)
     if mode == "delivery_worker":
         delivery_worker(handler, config, report)
         return

@@ -50,7 +50,9 @@ MEMORY_LIMIT_MB = 128
 WARM_INVOCATIONS = 60
 WARM_BATCHES = 20
 DELIVERY_VENDOR = "customerio"
-VARIANTS = ("stripe", "typeform", "delivery", "baseline")
+VARIANTS = ("stripe", "typeform", "delivery", "baseline", "floor")
+BARE = ("baseline", "floor")  # bare boto3 scripts: no app.py to load
+RESTORED = ("stripe", "typeform", "delivery")
 
 
 class Children:
@@ -81,35 +83,48 @@ class Children:
         provider = "typeform" if variant == "typeform" else "stripe"
         return [api_event(provider, body_of(payload_for(provider, base + n, self.token))) for n in range(1 + warm)]
 
-    def command(self, variant: str, input_path: Path, importtime: bool = False, count: bool = False) -> list[str]:
+    def command(
+        self, variant: str, input_path: Path, importtime: bool = False, count: bool = False, restored: bool = False
+    ) -> list[str]:
         config = {
-            "mode": "baseline" if variant == "baseline" else ("delivery" if variant == "delivery" else "receiver"),
+            "mode": variant if variant in BARE else ("delivery" if variant == "delivery" else "receiver"),
             "input": str(input_path),
             "code_dir": str(self.stack.template.functions[self.function(variant)].code_dir),
             "layer_dir": str(LAYER_DIR),
             "queue_url": self.stack.delivery_env("loops")["QUEUE_URL"],
             "secret": STRIPE_SECRET,
             "count_clients": count,
+            "restored": restored,
         }
         return [PYTHON, *(["-X", "importtime"] if importtime else []), str(CHILD), json.dumps(config)]
 
-    def run(self, variant: str, warm: int = 0, importtime: bool = False) -> dict[str, Any]:
+    def run(self, variant: str, warm: int = 0, importtime: bool = False, restored: bool = False) -> dict[str, Any]:
         # The memory runs (with warm invocations) also note the botocore sessions and clients built.
-        """Spawn, time to the first answer, collect every report; raise unless every answer was a success."""
+        """Spawn, time to the first answer, collect every report; raise unless every answer was a success.
+
+        ``restored``: SnapStart emulated. The child initialises and runs its before-snapshot hooks,
+        then waits; the time runs from the parent's go (the restore) to the first answer. Lambda's
+        own restore of the snapshot's memory is not in it."""
         input_path = self.workdir / f"{variant}-{self.serial}.json"
         input_path.write_text(json.dumps(self.inputs(variant, warm)), encoding="utf-8")
         stderr_path = self.workdir / f"{variant}-{self.serial}.stderr"
         with stderr_path.open("wb") as stderr:
             started = time.perf_counter()
             process = subprocess.Popen(  # noqa: S603 - our interpreter and our script
-                self.command(variant, input_path, importtime, count=warm > 0),
+                self.command(variant, input_path, importtime, count=warm > 0, restored=restored),
                 stdout=subprocess.PIPE,
                 stderr=stderr,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if restored else subprocess.DEVNULL,
                 env=self.env(variant),
                 text=True,
             )
             assert process.stdout is not None
+            if restored:
+                assert process.stdin is not None
+                process.stdout.readline()  # {"phase": "snapshot"}
+                started = time.perf_counter()
+                process.stdin.write("\n")
+                process.stdin.close()
             first_line = process.stdout.readline()
             wall_ms = (time.perf_counter() - started) * 1000
             rest = process.stdout.read()
@@ -229,6 +244,12 @@ def run() -> BenchResult:
                     samples[variant].append(result)
             log(f"cold_start: round {repeat + 1}/{REPEATS + 1}")
 
+        restored: dict[str, list[float]] = {variant: [] for variant in RESTORED}
+        for _ in range(REPEATS):
+            for variant in RESTORED:
+                restored[variant].append(children.run(variant, restored=True)["wall_ms"])
+        log("cold_start: SnapStart, emulated, done")
+
         profiled = ("stripe", "typeform", "delivery", "baseline")
         profiles = {variant: children.run(variant, importtime=True) for variant in profiled}
         imports = {v: import_profile(r["stderr"].read_text(errors="replace")) for v, r in profiles.items()}
@@ -278,6 +299,31 @@ def run() -> BenchResult:
                 ),
             )
         )
+    figures.append(
+        Figure(
+            key="cold_start.floor",
+            label="Receiver's AWS calls alone, bare boto3 (fresh process → first answer)",
+            value=median("floor", "wall_ms"),
+            unit="ms",
+            baseline=floor,
+            note="the Stripe receiver's secret read, 4 DynamoDB writes and 4 sends, without powertools or pydantic",
+        )
+    )
+    for variant, label in (
+        ("stripe", "Receiver cold with SnapStart, Stripe (emulated: restore → first answer)"),
+        ("typeform", "Receiver cold with SnapStart, Typeform (emulated: restore → first answer)"),
+        ("delivery", "Delivery cold with SnapStart, batch of 10 (emulated: restore → first answer)"),
+    ):
+        figures.append(
+            Figure(
+                key=f"cold_start.snapstart.{variant}",
+                label=label,
+                value=statistics.median(restored[variant]),
+                unit="ms",
+                baseline=floor,
+                note="before-snapshot hooks run, then timed from the go; Lambda's memory restore not included",
+            )
+        )
     for variant, label in (("stripe", "Stripe receiver"), ("typeform", "Typeform receiver"), ("delivery", "Delivery")):
         run_ = memory[variant]
         warm_label = f"{WARM_INVOCATIONS} warm" if variant != "delivery" else f"{WARM_BATCHES} warm batches of 10"
@@ -301,10 +347,19 @@ def run() -> BenchResult:
     details = {
         "repeats": REPEATS,
         "samples_wall_ms": {v: [round(s["wall_ms"], 1) for s in samples[v]] for v in VARIANTS},
-        "init_ms_median": {v: median(v, "init_ms") for v in VARIANTS if v != "baseline"},
-        "first_invocation_ms_median": {v: median(v, "first_ms") for v in VARIANTS if v != "baseline"},
+        "snapstart_samples_wall_ms": {v: [round(ms, 1) for ms in restored[v]] for v in RESTORED},
+        "init_ms_median": {v: median(v, "init_ms") for v in VARIANTS if v not in BARE},
+        "first_invocation_ms_median": {v: median(v, "first_ms") for v in VARIANTS if v not in BARE},
         "import_total_ms": {v: round(p["total_ms"], 1) for v, p in imports.items()},
         "import_offenders_stripe": offenders,
+        # Kept in docs/benchmarks.md's results comment, so the next run shows what moved.
+        "import_beyond_baseline_ms": {
+            variant: {
+                row["package"]: row["beyond_baseline_ms"]
+                for row in import_offenders(imports[variant], imports["baseline"], top=12)
+            }
+            for variant in ("stripe", "typeform", "delivery")
+        },
         "import_first_party_stripe": heaviest_first_party(imports["stripe"]),
         "import_third_party_delivery": third_party_pulled_in(imports["delivery"]),
         "warm_over_http_ms": {

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import statistics
@@ -36,6 +37,7 @@ from benchmarks.common import (
     BenchStack,
     CountingSink,
     Figure,
+    calls_by_operation,
     log,
     summary,
     unique_token,
@@ -128,11 +130,19 @@ class InProcessDelivery:
 
 def alternate(delivery: InProcessDelivery, repeats: int) -> dict[str, Any]:
     """One call and a batch of BATCH, alternately: their durations, vendor concurrency and AWS time per call."""
-    runs: dict[str, Any] = {"one": [], "ten": [], "peaks": [], "calls": 0, "log_bytes": 0}
+    runs: dict[str, Any] = {
+        "one": [],
+        "ten": [],
+        "peaks": [],
+        "calls": 0,
+        "log_bytes": 0,
+        "operations": collections.Counter(),
+    }
     aws = {"one": [0.0, 0], "ten": [0.0, 0]}
     for repeat in range(repeats):
         for size in (1, BATCH) if repeat % 2 == 0 else (BATCH, 1):
             seconds_before, calls_before = delivery.counter.aws_seconds(), delivery.counter.total()
+            operations_before = delivery.counter.snapshot()
             elapsed, requests, made = delivery.run(size)
             kind = "one" if size == 1 else "ten"
             aws[kind][0] += delivery.counter.aws_seconds() - seconds_before
@@ -141,6 +151,7 @@ def alternate(delivery: InProcessDelivery, repeats: int) -> dict[str, Any]:
             if size == BATCH:
                 runs["peaks"].append(peak_concurrency(requests))
                 runs["calls"] += made
+                runs["operations"].update(delivery.counter.snapshot() - operations_before)
                 runs["log_bytes"] += delivery.log_bytes
     runs["aws_ms_per_call"] = {kind: 1000 * sec / n if n else 0.0 for kind, (sec, n) in aws.items()}
     return runs
@@ -288,6 +299,7 @@ def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
             "peak_vendor_concurrency": peak,
             "aws_ms_per_call": unpaced["aws_ms_per_call"],
             "aws_calls_per_record": unpaced["calls"] / (BATCH * REPEATS),
+            "calls_by_operation_per_record": calls_by_operation(unpaced["operations"], per=BATCH * REPEATS),
             "log_bytes_per_record": unpaced["log_bytes"] / (BATCH * REPEATS),
         },
         "aws_stubbed": {

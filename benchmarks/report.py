@@ -121,11 +121,12 @@ def comparison(figures: list[Figure], previous: dict[str, Any] | None) -> tuple[
     return lines, deltas
 
 
-def results_comment(figures: list[Figure], date: str, load: str) -> str:
+def results_comment(figures: list[Figure], date: str, load: str, imports: dict[str, Any] | None = None) -> str:
     data = {
         "date": date,
         "load": load,
         "figures": {f.key: {"value": f.value, "ratio": f.ratio, "status": f.status} for f in figures},
+        "imports": imports or {},
     }
     return f"<!-- {RESULTS_MARKER}\n{json.dumps(data, indent=None, sort_keys=True)}\n-->\n"
 
@@ -200,8 +201,9 @@ def write_doc(
         )
     add("")
     _gaps(add, figures)
-    _method_and_details(add, details)
-    add(results_comment(figures, now, run_info["load_end"]))
+    _method_and_details(add, details, previous)
+    imports = details.get("cold_start", {}).get("import_beyond_baseline_ms")
+    add(results_comment(figures, now, run_info["load_end"], imports))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out), encoding="utf-8")
 
@@ -220,7 +222,7 @@ def _gaps(add: Any, figures: list[Figure]) -> None:
     add("")
 
 
-def _method_and_details(add: Any, details: dict[str, dict[str, Any]]) -> None:
+def _method_and_details(add: Any, details: dict[str, dict[str, Any]], previous: dict[str, Any] | None) -> None:
     add("## What each figure measures, and what else the run found")
     add("")
     for provider in ("stripe", "typeform"):
@@ -302,6 +304,7 @@ def _method_and_details(add: Any, details: dict[str, dict[str, Any]]) -> None:
         for row in cold["import_offenders_stripe"]:
             add(f"| `{row['package']}` | {row['self_ms']:.1f} | {row['beyond_baseline_ms']:.1f} |")
         add("")
+        _imports_against_previous(add, cold.get("import_beyond_baseline_ms"), (previous or {}).get("imports"))
         add("Imports made by the receiver's own code, cumulative (what each pulls in):")
         add("")
         add("| module | cumulative ms | self ms |")
@@ -444,5 +447,60 @@ def _method_and_details(add: Any, details: dict[str, dict[str, Any]]) -> None:
             "the event source mappings (≈$1 a month for four queues, whatever the volume), Secrets Manager calls "
             "(cached 5 min), DynamoDB storage and PITR. Durations come from moto on this machine; real AWS calls "
             "take longer (several ms for DynamoDB, ~10-20 ms for SQS), which raises the Lambda duration lines."
+        )
+        add("")
+        _cost_candidates(add, cost["scenarios"])
+
+
+def _imports_against_previous(add: Any, now: dict[str, Any] | None, before: dict[str, Any] | None) -> None:
+    """Self ms beyond the baseline's imports, per function and package: the previous run, then this one."""
+    if not now:
+        return
+    before = before or {}
+    functions = list(now)
+    packages = sorted(
+        {p for f in functions for p in now[f]} | {p for f in before for p in before[f]},
+        key=lambda p: -max(now[f].get(p, 0.0) for f in functions),
+    )
+    add(
+        f"Imports beyond the baseline's, self ms under `-X importtime`, previous run "
+        f"({'recorded' if before else 'not recorded'}) → this run (a single profile each: ±30 % is noise here):"
+    )
+    add("")
+    add("| package | " + " | ".join(functions) + " |")
+    add("|---|" + "---:|" * len(functions))
+    for package in packages:
+        cells = []
+        for f in functions:
+            old, new = before.get(f, {}).get(package), now[f].get(package)
+            cells.append(f"{'—' if old is None else f'{old:.0f}'} → {'—' if new is None else f'{new:.0f}'}")
+        add(f"| `{package}` | " + " | ".join(cells) + " |")
+    add("")
+
+
+def _cost_candidates(add: Any, scenarios: dict[str, dict[str, Any]]) -> None:
+    """Issue 14's cost options, modelled from this run's measurements (``cost.candidates``)."""
+    if not all("candidates" in s for s in scenarios.values()):
+        return
+    add("Options, modelled from this run's measurements (none deployed; the rest of the bill as above):")
+    add("")
+    first_name = next(iter(scenarios))
+    add(
+        "| $ per million, steady traffic | records per invocation | "
+        + " | ".join(scenarios)
+        + f" | of it DynamoDB ({first_name}) |"
+    )
+    add("|---|---:|" + "---:|" * len(scenarios) + "---:|")
+    first = scenarios[first_name]["candidates"]
+    for name, row in first.items():
+        totals = " | ".join(f"{s['candidates'][name]['total']:.2f}" for s in scenarios.values())
+        add(f"| {name} | {row['records_per_invocation']:.1f} | {totals} | {row['dynamodb']:.2f} |")
+    add("")
+    operations = scenarios[first_name]["inputs"].get("delivery_calls_by_operation_per_record")
+    if operations:
+        add(
+            "What the delivery DynamoDB line prices, per delivered record (writes at 1 WRU, reads at 1 RRU): "
+            + ", ".join(f"{name} x {n:g}" for name, n in operations.items())
+            + ". No batching window or fan-out changes these; only fewer writes per delivered action would."
         )
         add("")

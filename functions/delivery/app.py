@@ -9,10 +9,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from webhook_bridge.delivery.factory import build_processor
+from webhook_bridge.delivery.factory import build_processor, warm_up
 from webhook_bridge.observability import logger, metrics, tracer
 from webhook_bridge.settings import delivery_settings
+from webhook_bridge.snapstart import prepare_snapshot
 
+prepare_snapshot(warm_up)
 batch = AsyncBatchProcessor(event_type=EventType.SQS)
 # One thread per record of the largest SQS batch (10): the vendor clients are synchronous,
 # and asyncio's default executor has only cpu_count + 4 threads.

@@ -9,9 +9,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from webhook_bridge.observability import logger, metrics, tracer
 from webhook_bridge.receiver.eventbridge import stripe_event
-from webhook_bridge.receiver.factory import build_receiver
+from webhook_bridge.receiver.factory import build_receiver, warm_up
 from webhook_bridge.receiver.providers import STRIPE
+from webhook_bridge.snapstart import prepare_snapshot
 
+prepare_snapshot(lambda: warm_up(STRIPE))
 batch = BatchProcessor(event_type=EventType.SQS)
 
 

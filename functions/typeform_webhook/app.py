@@ -5,10 +5,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from webhook_bridge.observability import logger, metrics, tracer
-from webhook_bridge.receiver.factory import build_receiver
+from webhook_bridge.receiver.factory import build_receiver, warm_up
 from webhook_bridge.receiver.http import build_app
 from webhook_bridge.receiver.providers import TYPEFORM
+from webhook_bridge.snapstart import prepare_snapshot
 
+prepare_snapshot(lambda: warm_up(TYPEFORM))
 app = build_app("/webhooks/typeform", lambda: build_receiver(TYPEFORM))
 
 

@@ -10,7 +10,7 @@ from tests.providers.conftest import CURRENT, EMAIL, STORIES, Story, context, st
 from webhook_bridge.actions import ActionKind, Person, TrackEvent
 from webhook_bridge.mapping_config import STRIPE_DEFAULT_EVENTS, MappingConfig, MappingConfigError, MappingContext
 from webhook_bridge.providers import map_stripe_event, map_typeform_event
-from webhook_bridge.providers.stripe import HANDLERS
+from webhook_bridge.providers.stripe.handlers import HANDLERS
 from webhook_bridge.routing import route
 from webhook_bridge.settings import ReceiverSettings
 from webhook_bridge.state import DynamoIdentityStore, DynamoInvoiceMemory

@@ -13,7 +13,7 @@ from tests.providers.conftest import CURRENT, OLD, context, stripe_event, typefo
 from webhook_bridge.actions import Action
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers import MappingError, map_stripe_event, map_typeform_event
-from webhook_bridge.providers.stripe import HANDLERS
+from webhook_bridge.providers.stripe.handlers import HANDLERS
 
 Mapper = Callable[[dict[str, Any], MappingContext], list[Action]]
 

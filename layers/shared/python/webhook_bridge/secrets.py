@@ -25,6 +25,11 @@ def _secrets_provider() -> Any:
     return parameters.SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
+def build_secrets_client() -> None:
+    """Build the Secrets Manager client without reading anything (SnapStart warm-up)."""
+    _secrets_provider()
+
+
 def forget_cached_secrets() -> None:
     """Make the next read go to Secrets Manager, e.g. after a vendor refused our keys."""
     if _secrets_provider.cache_info().currsize:

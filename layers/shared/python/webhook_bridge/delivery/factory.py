@@ -15,7 +15,7 @@ from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery_log import DeliveryLog
-from webhook_bridge.secrets import get_secret_value
+from webhook_bridge.secrets import build_secrets_client, get_secret_value
 from webhook_bridge.settings import DeliverySettings, delivery_settings
 from webhook_bridge.state.dynamodb import DynamoIdentityStore, dynamodb_client
 from webhook_bridge.stripe_api import StripeCustomers
@@ -57,6 +57,12 @@ def build_processor() -> DeliveryProcessor:
         vendor=settings.vendor,
         log=log,
     )
+
+
+def warm_up() -> None:
+    """Everything the first batch would build, without a network call (SnapStart, ``webhook_bridge.snapstart``)."""
+    build_processor()
+    build_secrets_client()
 
 
 def stripe_customers(settings: DeliverySettings) -> StripeCustomers | None:

@@ -22,14 +22,14 @@ from webhook_bridge.providers.exceptions import MappingError
 if TYPE_CHECKING:
     from webhook_bridge.actions import Action
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers.stripe import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
     from webhook_bridge.providers.typeform import map_typeform_event
 
 Mapper = Callable[[dict[str, Any], "MappingContext"], list["Action"]]
 
 # Imported on first use: a receiver loads only its own provider's models (cold start).
 _LAZY = {
-    "map_stripe_event": "webhook_bridge.providers.stripe",
+    "map_stripe_event": "webhook_bridge.providers.stripe.mapper",
     "map_typeform_event": "webhook_bridge.providers.typeform",
 }
 

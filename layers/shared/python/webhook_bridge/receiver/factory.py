@@ -9,7 +9,8 @@ from webhook_bridge.receiver.dedupe import EventDeduplicator
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.mapping import provider_mapping
 from webhook_bridge.receiver.providers import ProviderSpec
-from webhook_bridge.receiver.publisher import publish
+from webhook_bridge.receiver.publisher import publish, sqs_client
+from webhook_bridge.secrets import build_secrets_client
 from webhook_bridge.settings import receiver_settings
 from webhook_bridge.state.dynamodb import dynamodb_client
 
@@ -31,3 +32,10 @@ def build_receiver(spec: ProviderSpec) -> Receiver:
         signature_tolerance=settings.signature_tolerance_seconds,
         log=log,
     )
+
+
+def warm_up(spec: ProviderSpec) -> None:
+    """Everything the first request would build, without a network call (SnapStart, ``webhook_bridge.snapstart``)."""
+    build_receiver(spec)
+    sqs_client()
+    build_secrets_client()

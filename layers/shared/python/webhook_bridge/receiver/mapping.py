@@ -34,7 +34,7 @@ class ProviderMapping:
 def provider_mapping(provider: str, settings: ReceiverSettings) -> ProviderMapping:
     mapper: Mapper
     if provider == "stripe":
-        from webhook_bridge.providers.stripe import map_stripe_event
+        from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
         mapper = map_stripe_event
     else:

@@ -1,0 +1,34 @@
+"""Stripe webhook events → vendor-neutral actions: ``map_stripe_event``.
+
+``map_stripe_event(event, ctx)`` takes a verified event (the parsed JSON body) in the
+shape of any API version (see ``models``) and returns its actions: ``[]`` for types the
+default table and the configuration do not map. It raises only ``MappingError`` for a
+payload of the wrong shape; errors of the state stores propagate unchanged (→ 5xx, retry).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webhook_bridge.actions import Action
+from webhook_bridge.mapping_config import MappingContext
+from webhook_bridge.providers._common import parse
+from webhook_bridge.providers.exceptions import MappingError
+from webhook_bridge.providers.stripe.emitter import Emitter
+from webhook_bridge.providers.stripe.handlers import HANDLERS, generic
+from webhook_bridge.providers.stripe.models import StripeEvent
+
+
+def map_stripe_event(event: dict[str, Any], ctx: MappingContext) -> list[Action]:
+    if not isinstance(event, dict):
+        raise MappingError("stripe", None, ["(root): expected a JSON object"])
+    declared = event.get("type")
+    parsed = parse(StripeEvent, event, source="stripe", event_type=declared if isinstance(declared, str) else None)
+    emitter = Emitter(parsed, ctx)
+    handler = HANDLERS.get(parsed.type)
+    if handler is None:
+        # Types without a default mapping are ignored unless configuration tracks them.
+        return generic(parsed.data.object, emitter) if emitter.enabled else []
+    model, handle = handler
+    obj = parse(model, parsed.data.object, source="stripe", event_type=parsed.type, prefix="data.object")
+    return handle(obj, emitter)
