@@ -30,6 +30,7 @@ from devstack.template import Template, load_template
 if TYPE_CHECKING:
     from webhook_bridge.actions import VendorMessage
 
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "layers" / "shared" / "python"
 FUNCTIONS_DIR = ROOT / "functions"
@@ -278,7 +279,7 @@ def vendor_messages(vendor: str, count: int, token: str, start: int = 0) -> list
     """Messages for ``vendor``: customer.created of distinct customers, mapped by the real Stripe mapping."""
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
     context = MappingContext.in_memory()
     messages = []

@@ -55,14 +55,13 @@ def banner(stack: Stack, state_file: Path) -> str:
     for route in template.routes:
         lines.append(f"    {route.method:<6} {stack.route_url(route.function):<48} -> {route.function}")
     if stack.sandbox is not None:
-        names = ", ".join(v.name for v in config.sandboxed_vendors)
+        names = ", ".join(v.display_name for v in config.sandboxed_vendors)
         lines.append(f"  Vendor sandbox  {stack.sandbox.url}{SANDBOX_PAGE}  ({names}: no credentials set)")
     if config.live_vendors:
-        lines.append(
-            f"  Live vendors    {', '.join(v.name for v in config.live_vendors)} (credentials from the environment)"
-        )
+        live = ", ".join(v.display_name for v in config.live_vendors)
+        lines.append(f"  Live vendors    {live} (credentials from the environment)")
     if config.disabled_vendors:
-        lines.append(f"  Disabled        {', '.join(v.name for v in config.disabled_vendors)} (no credentials)")
+        lines.append(f"  Disabled        {', '.join(v.display_name for v in config.disabled_vendors)} (no credentials)")
     lines.append(f"  AWS (moto)      {stack.aws_endpoint}  region {stack.region}, any access key")
     for source in template.event_sources:
         queue = stack.resources.queues[source.queue]

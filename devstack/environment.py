@@ -24,6 +24,7 @@ from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, store_secret
 from devstack.sandbox import SandboxCredentials
 from devstack.support.signing import TEST_SECRETS
 from devstack.template import FunctionSpec
+from webhook_bridge.vendors.catalog import VendorSpec, specs
 
 # Documented test values: `make dev` works without any configuration.
 DEV_WEBHOOK_SECRETS = {f"{provider.upper()}_WEBHOOK_SECRET": secret for provider, secret in TEST_SECRETS.items()}
@@ -52,35 +53,15 @@ _PROCESS_KEEP_PREFIXES = ("LC_", "PYTHON", "COVERAGE_")
 _LOCAL_HOSTS = "127.0.0.1,localhost"
 
 
-@dataclass(frozen=True)
-class Vendor:
-    name: str
-    prefix: str
-    credentials: tuple[str, ...]
-    base_urls: tuple[str, ...]
-
-    def owns(self, variable: str) -> bool:
-        return variable.startswith(self.prefix + "_")
+def secret_names() -> tuple[str, ...]:
+    """What the template keeps in Secrets Manager: the webhook secrets and every vendor's
+    credentials. Locally in the environment, unless the stack is asked to keep them in
+    (emulated) Secrets Manager too."""
+    return (*DEV_WEBHOOK_SECRETS, *(name for vendor in specs() for name in vendor.secret_keys))
 
 
-VENDORS = (
-    Vendor("ConvertLoop", "CONVERTLOOP", ("CONVERTLOOP_APP_ID", "CONVERTLOOP_API_KEY"), ("CONVERTLOOP_BASE_URL",)),
-    Vendor("Loops", "LOOPS", ("LOOPS_API_KEY",), ("LOOPS_BASE_URL",)),
-    Vendor("Customer.io", "CUSTOMERIO", ("CUSTOMERIO_SITE_ID", "CUSTOMERIO_API_KEY"), ("CUSTOMERIO_BASE_URL",)),
-    Vendor(
-        "SegMetrics",
-        "SEGMETRICS",
-        ("SEGMETRICS_ACCOUNT_ID", "SEGMETRICS_INTEGRATION_ID", "SEGMETRICS_API_KEY"),
-        ("SEGMETRICS_BASE_URL", "SEGMETRICS_REPORTING_BASE_URL"),
-    ),
-)
-# What the template keeps in Secrets Manager; locally in the environment unless the stack
-# is asked to keep them in (emulated) Secrets Manager too.
-SECRET_NAMES = (*DEV_WEBHOOK_SECRETS, *(name for vendor in VENDORS for name in vendor.credentials))
-CONFIGURATION_NAMES = (
-    *DEV_WEBHOOK_SECRETS,
-    *(name for vendor in VENDORS for name in (*vendor.credentials, *vendor.base_urls)),
-)
+def _owns(vendor: VendorSpec, variable: str) -> bool:
+    return variable.startswith(vendor.env_prefix + "_")
 
 
 @dataclass(frozen=True)
@@ -88,19 +69,19 @@ class Configuration:
     """The configuration names every function gets, and how they were decided."""
 
     values: Mapping[str, str]
-    live_vendors: tuple[Vendor, ...]
-    sandboxed_vendors: tuple[Vendor, ...]
-    disabled_vendors: tuple[Vendor, ...]  # no credentials and no sandbox
+    live_vendors: tuple[VendorSpec, ...]
+    sandboxed_vendors: tuple[VendorSpec, ...]
+    disabled_vendors: tuple[VendorSpec, ...]  # no credentials and no sandbox
     secrets_from_environment: frozenset[str]
     warnings: tuple[str, ...] = ()
 
     @property
-    def enabled_vendors(self) -> tuple[Vendor, ...]:
-        return tuple(v for v in VENDORS if v in self.live_vendors or v in self.sandboxed_vendors)
+    def enabled_vendors(self) -> tuple[VendorSpec, ...]:
+        return tuple(v for v in specs() if v in self.live_vendors or v in self.sandboxed_vendors)
 
 
-def vendors_without_credentials(source: Mapping[str, str]) -> list[Vendor]:
-    return [vendor for vendor in VENDORS if not all(source.get(name) for name in vendor.credentials)]
+def vendors_without_credentials(source: Mapping[str, str]) -> list[VendorSpec]:
+    return [vendor for vendor in specs() if not all(source.get(name) for name in vendor.secret_keys)]
 
 
 def resolve_configuration(source: Mapping[str, str], sandbox_env: Mapping[str, str] | None) -> Configuration:
@@ -109,27 +90,31 @@ def resolve_configuration(source: Mapping[str, str], sandbox_env: Mapping[str, s
     warnings: list[str] = []
     for name, default in DEV_WEBHOOK_SECRETS.items():
         values[name] = source.get(name) or default
-    live, sandboxed, disabled = [], [], []
-    for vendor in VENDORS:
-        present = [name for name in vendor.credentials if source.get(name)]
+    live: list[VendorSpec] = []
+    sandboxed: list[VendorSpec] = []
+    disabled: list[VendorSpec] = []
+    for vendor in specs():
+        present = [name for name in vendor.secret_keys if source.get(name)]
         own_urls = [name for name in vendor.base_urls if source.get(name)]
-        if len(present) == len(vendor.credentials) or own_urls:
+        if len(present) == len(vendor.secret_keys) or own_urls:
             # A base URL of the developer's own means "deliver there", even without credentials:
             # any server that speaks the vendor's API gets the calls, signed with test credentials.
             live.append(vendor)
-            if len(present) < len(vendor.credentials):
-                values.update({k: v for k, v in SandboxCredentials().as_env().items() if k in vendor.credentials})
-                warnings.append(f"{vendor.name}: {', '.join(own_urls)} set without credentials; using test credentials")
-            values.update({name: source[name] for name in (*vendor.credentials, *vendor.base_urls) if source.get(name)})
+            if len(present) < len(vendor.secret_keys):
+                values.update({k: v for k, v in SandboxCredentials().as_env().items() if k in vendor.secret_keys})
+                warnings.append(
+                    f"{vendor.display_name}: {', '.join(own_urls)} set without credentials; using test credentials"
+                )
+            values.update({name: source[name] for name in vendor.configuration_names if source.get(name)})
             continue
         if present:
-            missing = sorted(set(vendor.credentials) - set(present))
-            warnings.append(f"{vendor.name}: {', '.join(missing)} not set; not using the partial credentials")
+            missing = sorted(set(vendor.secret_keys) - set(present))
+            warnings.append(f"{vendor.display_name}: {', '.join(missing)} not set; not using the partial credentials")
         if sandbox_env is None:
             disabled.append(vendor)
             continue
         sandboxed.append(vendor)
-        values.update({name: value for name, value in sandbox_env.items() if vendor.owns(name)})
+        values.update({name: value for name, value in sandbox_env.items() if _owns(vendor, name)})
     return Configuration(
         values=values,
         live_vendors=tuple(live),
@@ -200,7 +185,7 @@ def function_environment(
     env.update(aws_environment(endpoint, region))
     env.update(configuration.values)
     if "ENABLED_VENDORS" in env:
-        env["ENABLED_VENDORS"] = ",".join(v.prefix.lower() for v in configuration.enabled_vendors)
+        env["ENABLED_VENDORS"] = ",".join(v.name for v in configuration.enabled_vendors)
     if use_process_env:
         env.update({name: process_env[name] for name in PASSTHROUGH if process_env.get(name)})
     env.update(overrides or {})
@@ -213,7 +198,7 @@ def store_secrets(env: dict[str, str], secret_id: str, endpoint: str | None, reg
 
     The function's own secret (the first ``secret_id`` lists) keeps its generated name; any shared
     secret after it (a delivery function's Stripe API key) joins the own one here."""
-    values = {name: env.pop(name) for name in SECRET_NAMES if name in env}
+    values = {name: env.pop(name) for name in secret_names() if name in env}
     name = secret_id.split(",")[0].rsplit(":", 1)[-1]
     env["SECRET_ID"] = store_secret(endpoint, region, name, values)
 

@@ -30,11 +30,12 @@ from types import TracebackType
 from typing import Any
 
 from devstack.aws import AwsResources, client, create_resources
-from devstack.environment import VENDORS, Configuration, function_environment, resolve_configuration
+from devstack.environment import Configuration, function_environment, resolve_configuration
 from devstack.sandbox import Sandbox, SandboxCredentials
 from devstack.stack import DEV_PARAMETERS, find_template, wait_until
 from devstack.support.events import sqs_record
 from devstack.template import DEFAULT_REGION, Template, load_template
+from webhook_bridge.vendors.catalog import specs
 
 DEFAULT_NAME = "webhook-bridge"
 # moto's own image; MOTO_IMAGE overrides it (e.g. a locally built one where images cannot be pulled).
@@ -42,7 +43,7 @@ DEFAULT_MOTO_IMAGE = "motoserver/moto:5.2.1"
 MOTO_PORT = 5000
 SANDBOX_PORT = 4010
 ARCHITECTURES = ("arm64", "x86_64")
-VENDOR_KEYS = tuple(vendor.prefix.lower() for vendor in VENDORS)  # as in ENABLED_VENDORS and VENDOR
+VENDOR_KEYS = tuple(vendor.name for vendor in specs())  # as in ENABLED_VENDORS and VENDOR
 LAMBDA_IMAGE = "public.ecr.aws/lambda/python:3.12-{architecture}"
 LABEL = "webhook-bridge.sam-local"
 READY_TIMEOUT_SECONDS = 60.0

@@ -484,9 +484,9 @@ class Stack:
     def _vendor_mode(self, vendor: str) -> str:
         assert self.configuration is not None
         prefix = vendor.upper()
-        if any(v.prefix == prefix for v in self.configuration.live_vendors):
+        if any(v.env_prefix == prefix for v in self.configuration.live_vendors):
             return "live"
-        if any(v.prefix == prefix for v in self.configuration.sandboxed_vendors):
+        if any(v.env_prefix == prefix for v in self.configuration.sandboxed_vendors):
             return "sandbox"
         return "disabled"
 

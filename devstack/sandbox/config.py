@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from webhook_bridge.vendors.catalog import specs
+
 
 @dataclass(frozen=True)
 class SandboxCredentials:
@@ -23,14 +25,5 @@ class SandboxCredentials:
     segmetrics_api_key: str = "sandbox-segmetrics-key"
 
     def as_env(self) -> dict[str, str]:
-        """The credential variables, named as in the README's configuration table."""
-        return {
-            "CONVERTLOOP_APP_ID": self.convertloop_app_id,
-            "CONVERTLOOP_API_KEY": self.convertloop_api_key,
-            "LOOPS_API_KEY": self.loops_api_key,
-            "CUSTOMERIO_SITE_ID": self.customerio_site_id,
-            "CUSTOMERIO_API_KEY": self.customerio_api_key,
-            "SEGMETRICS_ACCOUNT_ID": self.segmetrics_account_id,
-            "SEGMETRICS_INTEGRATION_ID": self.segmetrics_integration_id,
-            "SEGMETRICS_API_KEY": self.segmetrics_api_key,
-        }
+        """The credential variables, named as each vendor's spec names its secret keys."""
+        return {name: getattr(self, name.lower()) for spec in specs() for name in spec.secret_keys}

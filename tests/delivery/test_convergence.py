@@ -31,7 +31,7 @@ from webhook_bridge.providers.stripe.ordering import (
     subscription_version,
 )
 from webhook_bridge.state import InMemoryIdentityStore
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 EMAIL = "ada@example.com"
 
@@ -60,7 +60,7 @@ def subscription_message(event_id: str, event_type: str, created: int, status: s
         ordering_key=subscription_key("sub_1"),
         ordering_version=subscription_version(event_type, created, status, event_id),
     )
-    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 class HeldCalls:
@@ -235,7 +235,7 @@ def customer_message(event_id: str, created: int, email: str, name: str) -> Vend
         ordering_key=customer_key("cus_1"),
         ordering_version=customer_version(created, event_id),
     )
-    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 class PeopleModel:

@@ -14,13 +14,13 @@ from tests.delivery.test_processor import record
 from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.processor import Outcome
 from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_key
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 DELETED_AT = 1_700_300_000
 OLD_EMAIL = "ada.byron@example.com"
 
 
-def erase_message(event_id: str = "evt_del", vendor: Vendor = Vendor.LOOPS) -> VendorMessage:
+def erase_message(event_id: str = "evt_del", vendor: str = "loops") -> VendorMessage:
     action = Action(
         id=f"stripe:{event_id}:0",
         kind=ActionKind.ERASE,
@@ -32,7 +32,7 @@ def erase_message(event_id: str = "evt_del", vendor: Vendor = Vendor.LOOPS) -> V
         ordering_key=customer_key("cus_1"),
         ordering_version=customer_erasure_version(DELETED_AT, event_id),
     )
-    return VendorMessage(vendor=vendor, action=action)
+    return VendorMessage(vendor=Vendor(vendor), action=action)
 
 
 def invoice_message(email: str | None = EMAIL) -> VendorMessage:
@@ -49,7 +49,7 @@ def invoice_message(email: str | None = EMAIL) -> VendorMessage:
         event=TrackEvent(name="invoice_paid"),
         invoice=Invoice(id="in_1", amount=100, paid=100, currency="eur", date_created=datetime.now(UTC)),
     )
-    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 class Contacts(HeldCalls):
@@ -141,7 +141,7 @@ def test_a_vendor_without_a_delete_gets_nothing_more_and_no_erase(aws):
     erase = erase_message()  # recorded through another vendor's delivery
     processor.ordering.record(erase)
     update = customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace")
-    convertloop = update.model_copy(update={"vendor": Vendor.CONVERTLOOP})
+    convertloop = update.model_copy(update={"vendor": Vendor("convertloop")})
     assert processor.handle(record(convertloop)) is Outcome.STALE
     assert (contacts.held, contacts.erasures, queue.pending) == (set(), 0, [])
 
@@ -167,6 +167,6 @@ def test_the_ledger_keeps_no_email_of_an_erased_customer(aws):
     processor, _ = build(contacts)
     processor.handle(record(customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace")))
     processor.handle(record(erase_message()))
-    entry = processor.ordering.read(Vendor.LOOPS, customer_key("cus_1"))
+    entry = processor.ordering.read(Vendor("loops"), customer_key("cus_1"))
     assert entry.newest is not None and entry.newest.erased
     assert entry.newest.person == Person(stripe_customer_id="cus_1")

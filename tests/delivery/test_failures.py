@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from tests.delivery.test_processor import SpySqs, VendorDouble, make_message, record
-from webhook_bridge.delivery import processor as processor_module
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import StateLedger
@@ -22,14 +21,14 @@ from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.secrets import MissingSecretError
 from webhook_bridge.state import InMemoryIdentityStore
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
     InternalServerError,
     RateLimitError,
 )
-from webhook_bridge.vendors_enum import Vendor
 
 WINDOW = 26 * 3600
 
@@ -57,17 +56,6 @@ class ThrottledDynamoDB:
 
 
 @pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    names: list[str] = []
-
-    def add_metric(name: str, *args: Any, **kwargs: Any) -> None:
-        names.append(name)
-
-    monkeypatch.setattr(processor_module.metrics, "add_metric", add_metric)
-    return names
-
-
-@pytest.fixture
 def bridge(aws: FakeAws):
     queue, dlq = aws.create_queue_pair("loops")
     vendor = VendorDouble()
@@ -78,7 +66,7 @@ def bridge(aws: FakeAws):
         queue=QueueOps(queue, dlq, spy),
         ordering=StateLedger(STATE_TABLE, aws.dynamodb),
         identities=IdentityResolver(InMemoryIdentityStore()),
-        vendor=Vendor.LOOPS,
+        vendor=Vendor("loops"),
     )
     processor.start_invocation(LambdaContext())
     return processor, vendor, spy, dynamodb, queue, dlq
@@ -194,7 +182,7 @@ def test_retry_after_beyond_the_window_gets_a_last_attempt_when_the_window_ends(
 
 def test_a_message_for_another_vendor_is_dead_lettered_as_wrong_queue(bridge, aws):
     processor, vendor, spy, *_, dlq = bridge
-    message = make_message().model_copy(update={"vendor": Vendor.CUSTOMERIO})
+    message = make_message().model_copy(update={"vendor": Vendor("customerio")})
     assert processor.handle(record(message)) is Outcome.DEAD_LETTERED
     assert vendor.calls == []
     (letter,) = aws.receive_all(dlq)

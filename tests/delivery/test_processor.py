@@ -21,13 +21,13 @@ from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.state import InMemoryIdentityStore
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.exceptions import (
     APITimeoutError,
     BadRequestError,
     InternalServerError,
     RateLimitError,
 )
-from webhook_bridge.vendors_enum import Vendor
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -51,7 +51,7 @@ def make_message(
         ordering_key=key,
         ordering_version=version,
     )
-    return VendorMessage(vendor=Vendor.LOOPS, action=action)
+    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 def record(message: VendorMessage | str, state: RetryState | None = None) -> SQSRecord:

@@ -38,7 +38,7 @@ def test_no_configuration_means_dev_secrets_and_the_sandbox_for_every_vendor() -
     assert config.values["TYPEFORM_WEBHOOK_SECRET"] == "typeform_test_webhook_bridge"
     assert config.values["LOOPS_BASE_URL"] == SANDBOX_ENV["LOOPS_BASE_URL"]
     assert config.values["SEGMETRICS_REPORTING_BASE_URL"] == SANDBOX_ENV["SEGMETRICS_REPORTING_BASE_URL"]
-    assert [v.prefix for v in config.sandboxed_vendors] == ["CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS"]
+    assert [v.env_prefix for v in config.sandboxed_vendors] == ["CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS"]
     assert not config.secrets_from_environment
 
 
@@ -48,14 +48,14 @@ def test_a_vendor_with_credentials_is_live_the_others_sandboxed() -> None:
         "LOOPS_BASE_URL": "https://app.loops.so/api/v1",
         "STRIPE_WEBHOOK_SECRET": "x",
     }
-    assert [v.prefix for v in vendors_without_credentials(source)] == ["CONVERTLOOP", "CUSTOMERIO", "SEGMETRICS"]
+    assert [v.env_prefix for v in vendors_without_credentials(source)] == ["CONVERTLOOP", "CUSTOMERIO", "SEGMETRICS"]
     config = resolve_configuration(source, SANDBOX_ENV)
     assert config.values["LOOPS_API_KEY"] == "real-key"
     assert config.values["LOOPS_BASE_URL"] == "https://app.loops.so/api/v1"
     assert config.values["CONVERTLOOP_BASE_URL"] == SANDBOX_ENV["CONVERTLOOP_BASE_URL"]
     assert config.values["STRIPE_WEBHOOK_SECRET"] == "x"
     assert config.secrets_from_environment == {"STRIPE_WEBHOOK_SECRET"}
-    assert [v.prefix for v in config.live_vendors] == ["LOOPS"]
+    assert [v.env_prefix for v in config.live_vendors] == ["LOOPS"]
 
 
 def test_partial_credentials_are_not_used() -> None:
@@ -68,13 +68,13 @@ def test_partial_credentials_are_not_used() -> None:
 def test_a_base_url_alone_sends_there_with_test_credentials() -> None:
     """Any server that speaks the vendor's API gets the calls, even without real credentials."""
     config = resolve_configuration({"CUSTOMERIO_SITE_ID": "site", "CUSTOMERIO_BASE_URL": "https://x"}, SANDBOX_ENV)
-    assert [v.prefix for v in config.live_vendors] == ["CUSTOMERIO"]
+    assert [v.env_prefix for v in config.live_vendors] == ["CUSTOMERIO"]
     assert config.values["CUSTOMERIO_BASE_URL"] == "https://x"
     assert config.values["CUSTOMERIO_SITE_ID"] == "site"
     assert config.values["CUSTOMERIO_API_KEY"] == "sandbox-customerio-key"
     config = resolve_configuration({"LOOPS_BASE_URL": "http://127.0.0.1:9/api/v1"}, SANDBOX_ENV)
     assert config.values["LOOPS_API_KEY"] == "sandbox-loops-key"
-    assert "LOOPS" in [v.prefix for v in config.enabled_vendors]
+    assert "LOOPS" in [v.env_prefix for v in config.enabled_vendors]
 
 
 def test_without_sandbox_vendors_without_credentials_are_disabled() -> None:

@@ -16,8 +16,7 @@ from devstack.support.handlers import forget_cold_start, load_function
 from devstack.support.lambda_context import LambdaContext
 from devstack.support.signing import signed_headers
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
-from webhook_bridge.ops.queues import LOGICAL_IDS
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, specs
 
 ROOT = Path(__file__).resolve().parents[2]
 STRIPE_SECRET = "whsec_integration"
@@ -39,10 +38,10 @@ VENDOR_ENV = {
 }
 # Where the vendor clients are pointed (VENDOR_ENV), SegMetrics with its account and integration.
 BASES = {
-    Vendor.CONVERTLOOP: VENDOR_ENV["CONVERTLOOP_BASE_URL"],
-    Vendor.LOOPS: VENDOR_ENV["LOOPS_BASE_URL"],
-    Vendor.CUSTOMERIO: VENDOR_ENV["CUSTOMERIO_BASE_URL"],
-    Vendor.SEGMETRICS: f"{VENDOR_ENV['SEGMETRICS_BASE_URL']}/acct/integ",
+    Vendor("convertloop"): VENDOR_ENV["CONVERTLOOP_BASE_URL"],
+    Vendor("loops"): VENDOR_ENV["LOOPS_BASE_URL"],
+    Vendor("customerio"): VENDOR_ENV["CUSTOMERIO_BASE_URL"],
+    Vendor("segmetrics"): f"{VENDOR_ENV['SEGMETRICS_BASE_URL']}/acct/integ",
 }
 
 
@@ -69,8 +68,10 @@ class Bridge:
         self.monkeypatch = monkeypatch
         # Named as CloudFormation names them, so bridgectl finds them by stack name.
         self.queues = {
-            vendor: aws.create_queue_pair(f"bridge-{logical}Queue-X1", f"bridge-{logical}DeadLetterQueue-X2")
-            for vendor, logical in LOGICAL_IDS.items()
+            Vendor(spec.name): aws.create_queue_pair(
+                f"bridge-{spec.logical_id}Queue-X1", f"bridge-{spec.logical_id}DeadLetterQueue-X2"
+            )
+            for spec in specs()
         }
         monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE)
         monkeypatch.setenv("STATE_TABLE", STATE_TABLE)

@@ -22,7 +22,7 @@ from webhook_bridge.receiver.factory import build_receiver
 from webhook_bridge.receiver.providers import STRIPE
 from webhook_bridge.receiver.publisher import sqs_client
 from webhook_bridge.state.dynamodb import dynamodb_client
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
 
@@ -145,7 +145,7 @@ def test_the_delivery_warm_up_builds_the_processor_without_calling_aws_or_the_ve
     # Nothing listens there: any call would fail (and the failure would be logged, not raised).
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     for name, value in {
-        "VENDOR": Vendor.LOOPS.value,
+        "VENDOR": Vendor("loops").value,
         "QUEUE_URL": "http://127.0.0.1:9/123456789012/loops",
         "DLQ_URL": "http://127.0.0.1:9/123456789012/loops-dlq",
         "IDEMPOTENCY_TABLE": "t",

@@ -15,7 +15,7 @@ from tests.stripe_api import API_KEY, StripeApi, stripe_api
 from webhook_bridge.ops.backfill import imported_event, stripe_api_key
 from webhook_bridge.ops.cli import main as bridgectl
 from webhook_bridge.stripe_api import StripeLists
-from webhook_bridge.vendors.errors import AuthenticationError
+from webhook_bridge.vendors.exceptions import AuthenticationError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "2025-09-30.clover"
 SINCE = 1_761_955_200  # 2025-11-01T00:00:00Z
@@ -190,7 +190,7 @@ def test_else_from_the_stacks_stripe_api_secret(monkeypatch):
 def test_an_imported_subscription_sets_state_and_tracks_nothing() -> None:
     from webhook_bridge.actions import ActionKind
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
     webhook = fixture("customer.subscription.updated")
     imported = imported_event(webhook["data"]["object"], webhook["created"] + 60)
@@ -208,7 +208,7 @@ def test_an_imported_subscription_sets_state_and_tracks_nothing() -> None:
 def test_an_imported_customer_is_identified_without_an_event() -> None:
     from webhook_bridge.actions import ActionKind
     from webhook_bridge.mapping_config import MappingContext
-    from webhook_bridge.providers import map_stripe_event
+    from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
     customer = fixture("customer.created")["data"]["object"]
     [action] = map_stripe_event(imported_event(customer, 1_800_000_000), MappingContext.in_memory())

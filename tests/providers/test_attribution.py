@@ -10,7 +10,8 @@ import pytest
 from tests.providers.conftest import VERSIONS, context, stripe_event, typeform_payload
 from webhook_bridge.actions import Attribution
 from webhook_bridge.mapping_config import MappingConfig, MappingConfigError
-from webhook_bridge.providers import map_stripe_event, map_typeform_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
+from webhook_bridge.providers.typeform import map_typeform_event
 
 EVERY_HIDDEN_FIELD = {
     "utm_source": "newsletter",

@@ -12,7 +12,7 @@ import pytest
 
 from tests.providers.conftest import context
 from webhook_bridge.mapping_config import STRIPE_DEFAULT_EVENTS
-from webhook_bridge.providers import MAPPERS
+from webhook_bridge.receiver.providers import PROVIDERS
 from webhook_bridge.signatures.stripe import verify_stripe_signature
 from webhook_bridge.signatures.typeform import verify_typeform_signature
 
@@ -74,7 +74,7 @@ def test_event_is_a_signed_http_api_request(path: Path) -> None:
 
     # The hidden-email response identifies its respondent only on forms that opt in.
     opted_in = context({"typeform": {"default": {"hidden_email": True}}})
-    actions = MAPPERS[provider](json.loads(body), opted_in if provider == "typeform" else context())
+    actions = PROVIDERS[provider].mapper()(json.loads(body), opted_in if provider == "typeform" else context())
     # A dispute names its person only through an invoice seen before; partial responses and erasure are opt-in.
     ignored = path.stem in (
         "invoice_payment.paid",

@@ -9,12 +9,13 @@ import pytest
 from tests.providers.conftest import CURRENT, EMAIL, STORIES, Story, context, stripe_event, typeform_payload
 from webhook_bridge.actions import ActionKind, Person, TrackEvent
 from webhook_bridge.mapping_config import STRIPE_DEFAULT_EVENTS, MappingConfig, MappingConfigError, MappingContext
-from webhook_bridge.providers import map_stripe_event, map_typeform_event
 from webhook_bridge.providers.stripe.handlers import HANDLERS
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
+from webhook_bridge.providers.typeform import map_typeform_event
 from webhook_bridge.routing import route
 from webhook_bridge.settings import ReceiverSettings
 from webhook_bridge.state import DynamoIdentityStore, DynamoInvoiceMemory
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 
 @pytest.mark.parametrize("text", [None, "", "  ", "{}"])
@@ -112,9 +113,9 @@ def test_vendors_restrict_routing(story: Story) -> None:
     ctx = context(config)
     [paid] = map_stripe_event(stripe_event(story.version, "invoice.paid"), ctx)
     [failed] = map_stripe_event(stripe_event(story.version, "invoice.payment_failed"), ctx)
-    assert ctx.vendors_for(paid) == {Vendor.SEGMETRICS, Vendor.LOOPS}
+    assert ctx.vendors_for(paid) == {Vendor("segmetrics"), Vendor("loops")}
     assert ctx.vendors_for(failed) is None
-    assert route(paid, tuple(Vendor), ctx.vendors_for(paid)) == [Vendor.LOOPS, Vendor.SEGMETRICS]
+    assert route(paid, vendors(), ctx.vendors_for(paid)) == [Vendor("loops"), Vendor("segmetrics")]
 
 
 def test_typeform_per_form_configuration() -> None:
@@ -145,7 +146,7 @@ def test_typeform_per_form_configuration() -> None:
     # ConvertLoop segments and SegMetrics tags stay apart, each for its own vendors.
     assert action.person.segments_add == ("Onboarded", "Typeform lead")
     assert action.person.tags_add == ("Typeform lead",)  # the default's, the form set none
-    assert ctx.vendors_for(action) == {Vendor.CONVERTLOOP, Vendor.SEGMETRICS}
+    assert ctx.vendors_for(action) == {Vendor("convertloop"), Vendor("segmetrics")}
 
     [other] = map_typeform_event(typeform_payload("form_response_hidden_email"), ctx)
     assert other.event is not None and other.event.name == "form_submitted"

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from tests.providers.conftest import CURRENT, OLD, context, stripe_event, typeform_payload
 from webhook_bridge.actions import Action
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import MappingError, map_stripe_event, map_typeform_event
+from webhook_bridge.providers.exceptions import MappingError
 from webhook_bridge.providers.stripe.handlers import HANDLERS
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
+from webhook_bridge.providers.typeform import map_typeform_event
 
 Mapper = Callable[[dict[str, Any], MappingContext], list[Action]]
 

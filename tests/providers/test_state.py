@@ -13,7 +13,7 @@ from tests.conftest import STATE_TABLE, FakeAws
 from tests.providers.conftest import CURRENT, EMAIL, OLD, stripe_event
 from webhook_bridge.actions import Invoice
 from webhook_bridge.mapping_config import MappingConfig, MappingContext
-from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.stripe.ordering import customer_erasure_version
 from webhook_bridge.state import (
     DynamoIdentityStore,

@@ -10,10 +10,10 @@ import pytest
 from tests.providers.conftest import EMAIL, STORIES, VERSIONS, context, stripe_event
 from webhook_bridge.actions import ActionKind, Person
 from webhook_bridge.mapping_config import MappingConfig, MappingConfigError
-from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.stripe.ordering import customer_key
 from webhook_bridge.routing import route
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 ERASE = {"stripe": {"events": {"customer.deleted": {"erase": True}}}}
 
@@ -38,8 +38,12 @@ def test_opted_in_a_deleted_customer_is_erased_at_every_vendor_that_can(version)
     assert action.person == Person(email=EMAIL, stripe_customer_id=customer)
     assert (action.identify, action.event, action.invoice, action.subscription) == (False, None, None, None)
     assert action.ordering_key == customer_key(customer)
-    assert route(action, list(Vendor)) == [Vendor.LOOPS, Vendor.CUSTOMERIO, Vendor.SEGMETRICS]
-    assert route(action, list(Vendor), ctx.vendors_for(action)) == [Vendor.LOOPS, Vendor.CUSTOMERIO, Vendor.SEGMETRICS]
+    assert route(action, list(vendors())) == [Vendor("loops"), Vendor("customerio"), Vendor("segmetrics")]
+    assert route(action, list(vendors()), ctx.vendors_for(action)) == [
+        Vendor("loops"),
+        Vendor("customerio"),
+        Vendor("segmetrics"),
+    ]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -100,7 +104,7 @@ def test_erasure_can_be_limited_to_some_vendors_and_turned_off_again():
     config = {"stripe": {"events": {"customer.deleted": {"erase": True, "vendors": ["segmetrics"]}}}}
     ctx = context(config)
     [action] = map_stripe_event(stripe_event(VERSIONS[1], "customer.deleted"), ctx)
-    assert route(action, list(Vendor), ctx.vendors_for(action)) == [Vendor.SEGMETRICS]
+    assert route(action, list(vendors()), ctx.vendors_for(action)) == [Vendor("segmetrics")]
     off = context({"stripe": {"events": {"customer.deleted": {"erase": True, "enabled": False}}}})
     assert map_stripe_event(stripe_event(VERSIONS[1], "customer.deleted"), off) == []
 

@@ -7,7 +7,7 @@ import pytest
 from tests.providers.conftest import CURRENT, EMAIL, OLD, STORIES, Story, context, stripe_event
 from webhook_bridge.actions import Person
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.state import InMemoryIdentityStore
 
 

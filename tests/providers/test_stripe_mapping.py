@@ -20,7 +20,7 @@ from tests.providers.conftest import (
 )
 from webhook_bridge.actions import Action, ActionKind, Invoice, InvoiceItem, Person, Subscription, TrackEvent
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
 PLAN = "Pro — mensual por asiento"
 

@@ -9,7 +9,7 @@ import pytest
 from tests.providers.conftest import CURRENT, FIXTURES, VERSIONS, context, stripe_event
 from webhook_bridge.actions import ActionKind
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.stripe.ordering import subscription_key
 
 

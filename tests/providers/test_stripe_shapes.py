@@ -8,7 +8,7 @@ import pytest
 
 from tests.providers.conftest import CURRENT, OLD, Story, at, stripe_event
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import map_stripe_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.stripe.ordering import subscription_version
 
 

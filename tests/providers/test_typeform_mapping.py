@@ -9,7 +9,8 @@ import pytest
 from tests.providers.conftest import context, typeform_payload
 from webhook_bridge.actions import Action, ActionKind, Attribution, InvalidEmailError, Person, TrackEvent
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import MappingError, map_typeform_event
+from webhook_bridge.providers.exceptions import MappingError
+from webhook_bridge.providers.typeform import map_typeform_event
 
 
 def test_every_answer_type_becomes_a_trait_keyed_by_ref(ctx: MappingContext) -> None:

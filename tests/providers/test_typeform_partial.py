@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.providers.conftest import context, typeform_payload
 from webhook_bridge.actions import ActionKind
-from webhook_bridge.providers import map_typeform_event
+from webhook_bridge.providers.typeform import map_typeform_event
 
 PARTIAL = typeform_payload("form_response_partial")
 FORM = PARTIAL["form_response"]["form_id"]

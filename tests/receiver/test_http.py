@@ -15,12 +15,12 @@ from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person
 from webhook_bridge.receiver.dedupe import EventDeduplicator
-from webhook_bridge.receiver.errors import MalformedBodyError
+from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.http import build_app
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.providers import STRIPE
 from webhook_bridge.receiver.publisher import publish
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 SECRET = "whsec_receiver_test"
 
@@ -71,11 +71,11 @@ def customer_created(event_id: str = "evt_1", email: str = "Zoë@Example.com") -
 @pytest.fixture
 def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
-    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in Vendor}
+    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in vendors()}
     receiver = Receiver(
         spec=STRIPE,
         mapping=IdentifyMapping(),
-        enabled_vendors=tuple(Vendor),
+        enabled_vendors=vendors(),
         publish=lambda messages: publish(messages, queues.__getitem__, aws.sqs),
         dedupe=EventDeduplicator(IDEMPOTENCY_TABLE, 3600, "stripe"),
         max_body_bytes=4096,
@@ -98,8 +98,8 @@ def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
     status, body = call(app, api_event(*signed(customer_created())))
     assert status == 200
     assert body == {"event_id": "evt_1", "status": "accepted", "actions": 1, "messages": 4}
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
-    (message,) = aws.receive_all(queues[Vendor.LOOPS])
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
+    (message,) = aws.receive_all(queues[Vendor("loops")])
     sent = json.loads(message["Body"])
     assert sent["vendor"] == "loops"
     assert sent["action"]["person"]["email"] == "zoë@example.com"
@@ -111,7 +111,7 @@ def test_the_same_event_three_times_is_queued_once(stack):
     for _ in range(3):
         status, _ = call(app, api_event(*signed(customer_created())))
         assert status == 200
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
 
 def test_base64_bodies_and_header_case_are_handled(stack):
@@ -120,7 +120,7 @@ def test_base64_bodies_and_header_case_are_handled(stack):
     headers = {"Stripe-Signature": headers["stripe-signature"]}
     status, _ = call(app, api_event(body.encode(), headers, base64_encoded=True))
     assert status == 200
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_forged_or_stale_requests_get_401_and_send_nothing(stack, tamper):
     status, answer = call(app, api_event(body, headers))
     assert status == 401
     assert answer["error"] == "invalid_signature"
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status):
     headers["stripe-signature"] = stripe.WebhookSignature.generate_signature_header(body, SECRET)
     got, answer = call(app, api_event(body, headers))
     assert got == status
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
 def test_invalid_base64_is_a_400(stack):
@@ -174,7 +174,7 @@ def test_unknown_event_types_are_acknowledged_and_ignored(stack):
     app, queues, aws = stack
     status, body = call(app, api_event(*signed({"id": "evt_2", "type": "payout.paid", "data": {}})))
     assert (status, body["status"]) == (200, "ignored")
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
 def test_sqs_down_answers_503_and_the_retry_is_not_deduplicated_away(stack, monkeypatch):
@@ -190,7 +190,7 @@ def test_sqs_down_answers_503_and_the_retry_is_not_deduplicated_away(stack, monk
     monkeypatch.setattr(aws.sqs, "send_message_batch", real)
     status, _ = call(app, api_event(*signed(customer_created("evt_503"))))
     assert status == 200
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
 
 def test_partially_refused_batches_are_retried_then_reported(stack, monkeypatch):
@@ -210,7 +210,7 @@ def test_partially_refused_batches_are_retried_then_reported(stack, monkeypatch)
     monkeypatch.setattr(aws.sqs, "send_message_batch", flaky)
     status, _ = call(app, api_event(*signed(customer_created("evt_flaky"))))
     assert status == 200
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 1)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
 
 def test_an_unconfigured_secret_refuses_with_401_not_5xx(stack, monkeypatch):
@@ -218,4 +218,4 @@ def test_an_unconfigured_secret_refuses_with_401_not_5xx(stack, monkeypatch):
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")
     status, answer = call(app, api_event(*signed(customer_created("evt_nosecret"))))
     assert (status, answer["error"]) == (401, "invalid_signature")
-    assert depths(aws, queues) == dict.fromkeys(Vendor, 0)
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)

@@ -17,12 +17,13 @@ from devstack.support.signing import signature
 from tests.providers.test_properties import json_values, mutated_stripe_events, mutated_typeform_payloads
 from tests.receiver.test_http import api_event
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers import map_stripe_event, map_typeform_event
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
+from webhook_bridge.providers.typeform import map_typeform_event
 from webhook_bridge.receiver.http import build_app
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.mapping import ProviderMapping
 from webhook_bridge.receiver.providers import STRIPE, TYPEFORM
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import vendors
 
 SECRETS = {"stripe": "whsec_property", "typeform": "typeform_property"}
 
@@ -42,7 +43,7 @@ def app_for(provider: str, published: list[Any], dedupe: Any = None) -> Any:
     receiver = Receiver(
         spec=spec,
         mapping=ProviderMapping(mapper, MappingContext.in_memory()),
-        enabled_vendors=tuple(Vendor),
+        enabled_vendors=vendors(),
         publish=lambda messages: published.extend(messages) or len(messages),
         dedupe=dedupe or RunAlways(),
         max_body_bytes=64 * 1024,

@@ -14,9 +14,9 @@ import pytest
 from devstack.sandbox import SandboxServer
 from tests.providers.conftest import context, typeform_payload
 from webhook_bridge.actions import Action, Attribution
-from webhook_bridge.providers import map_typeform_event
+from webhook_bridge.providers.typeform import map_typeform_event
 from webhook_bridge.vendors import registry
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import vendors
 
 REFERRER = "https://blog.example/pricing"
 FIRST = {"utm_source": "newsletter", "utm_campaign": "otoño-2025", "referring_url": REFERRER}
@@ -39,7 +39,7 @@ def response(event_id: str, hidden: dict[str, str]) -> Action:
 
 
 def deliver(action: Action) -> None:
-    for vendor in Vendor:
+    for vendor in vendors():
         client = registry.build_client(vendor)
         registry.adapter(vendor).deliver(action, client, idempotency_key=f"{vendor.value}:{action.id}")
 
@@ -60,7 +60,7 @@ def held(sandbox: SandboxServer) -> dict[str, dict[str, Any]]:
 
 def test_a_later_event_without_utms_keeps_them(sandbox: SandboxServer, bridge_env: None) -> None:
     deliver(response("01FIRST", {"utm_source": "newsletter", "utm_campaign": "otoño-2025", "referrer": REFERRER}))
-    seen = {vendor.value: len(sandbox.requests(vendor.value)) for vendor in Vendor}
+    seen = {vendor.value: len(sandbox.requests(vendor.value)) for vendor in vendors()}
     deliver(response("02LATER", {"user_id": "u_4812"}))
 
     for vendor, fields in held(sandbox).items():

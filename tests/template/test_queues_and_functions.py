@@ -10,8 +10,8 @@ import pytest
 
 from tests.template import cfn
 from webhook_bridge.delivery.policy import RetryPolicy
-from webhook_bridge.ops.queues import LOGICAL_IDS, discover
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.ops.queues import discover
+from webhook_bridge.vendors.catalog import specs, vendors
 
 FOURTEEN_DAYS = 1_209_600
 
@@ -50,9 +50,11 @@ def test_queues_keep_messages_fourteen_days_encrypted(queue: str) -> None:
 
 
 def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
-    from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS
+    from webhook_bridge.ops.queues import STRIPE_EVENTS, queue_names
 
-    assert {QUEUE_NAMES[vendor.value]: vendor for vendor in Vendor} == {v: k for k, v in LOGICAL_IDS.items()}
+    QUEUE_NAMES = queue_names()
+    assert {QUEUE_NAMES[spec.name]: spec.name for spec in specs()} == {spec.logical_id: spec.name for spec in specs()}
+    assert {QUEUE_NAMES[spec.name] for spec in specs()} == set(cfn.VENDORS)
     stack = "webhook-bridge"
     names = {
         lid: cfn.props(lid)["QueueName"]["Fn::Sub"].replace("${AWS::StackName}", stack)
@@ -69,7 +71,7 @@ def test_bridgectl_finds_every_queue_by_the_names_the_template_gives() -> None:
             return [{"QueueUrls": [u for u in urls if u.rsplit("/", 1)[1].startswith(QueueNamePrefix)]}]
 
     found = discover(ListQueues(), stack)
-    assert set(found) == {*Vendor, STRIPE_EVENTS}
+    assert set(found) == {*vendors(), STRIPE_EVENTS}
     for name, queues in found.items():
         logical = QUEUE_NAMES[name]
         assert queues.queue_url.endswith("/" + names[f"{logical}Queue"])

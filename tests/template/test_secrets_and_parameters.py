@@ -10,7 +10,7 @@ import pytest
 
 from tests.template import cfn
 from webhook_bridge.settings import ReceiverSettings
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 # secret resource prefix -> {parameter: JSON name}
 SECRET_OWNERS = {**cfn.CREDENTIALS, **cfn.WEBHOOK_SECRETS, **cfn.STRIPE_API}

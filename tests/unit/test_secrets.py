@@ -54,8 +54,8 @@ def test_a_vendor_refusing_our_keys_makes_the_next_read_skip_the_cache(secret_id
 
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.vendors import registry
-    from webhook_bridge.vendors.errors import AuthenticationError
-    from webhook_bridge.vendors_enum import Vendor
+    from webhook_bridge.vendors.catalog import Vendor
+    from webhook_bridge.vendors.exceptions import AuthenticationError
 
     client, arn = secret_id
     client.put_secret_value(SecretId=arn, SecretString=json.dumps({"LOOPS_API_KEY": "revoked-key"}))
@@ -77,8 +77,8 @@ def test_a_vendor_refusing_our_keys_makes_the_next_read_skip_the_cache(secret_id
     )
     with respx.mock() as vendor, pytest.raises(AuthenticationError):
         vendor.route().respond(401, json={"message": "Invalid API key"})
-        registry.deliver(Vendor.LOOPS, message.action, message.idempotency_token)
+        registry.deliver(Vendor("loops"), message.action, message.idempotency_token)
     client.put_secret_value(SecretId=arn, SecretString=json.dumps({"LOOPS_API_KEY": "rotated-key"}))
     # Within the 5-minute cache, yet the rotated key is read: the client is rebuilt from a fresh read.
-    assert registry.get_client(Vendor.LOOPS)._auth_header == "Bearer rotated-key"
+    assert registry.get_client(Vendor("loops"))._auth_header == "Bearer rotated-key"
     registry.forget_client()

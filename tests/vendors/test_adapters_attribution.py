@@ -7,11 +7,14 @@ from urllib.parse import quote
 import pytest
 
 from webhook_bridge.actions import ActionKind, Attribution
-from webhook_bridge.vendors import convertloop_adapter, customerio_adapter, loops_adapter, segmetrics_adapter
-from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.customerio import CustomerIoClient
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors.convertloop import adapter as convertloop_adapter
+from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
+from webhook_bridge.vendors.customerio import adapter as customerio_adapter
+from webhook_bridge.vendors.customerio.client import CustomerIoClient
+from webhook_bridge.vendors.loops import adapter as loops_adapter
+from webhook_bridge.vendors.loops.client import LoopsClient
+from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, APP_ID, EMAIL, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from webhook_bridge.vendors import convertloop_adapter
-from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError, VendorError
+from webhook_bridge.vendors.convertloop import adapter as convertloop_adapter
+from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
+from webhook_bridge.vendors.exceptions import InternalServerError, RequestValidationError, VendorError
 
 from .conftest import API_KEY, APP_ID, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
 from .fixtures_actions import (

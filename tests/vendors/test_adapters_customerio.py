@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webhook_bridge.vendors import customerio_adapter
-from webhook_bridge.vendors.customerio import CustomerIoClient, event_ulid
-from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
+from webhook_bridge.vendors.customerio import adapter as customerio_adapter
+from webhook_bridge.vendors.customerio.client import CustomerIoClient, event_ulid
+from webhook_bridge.vendors.exceptions import InternalServerError, RequestValidationError
 
 from .conftest import API_KEY, EMAIL, OCCURRED_AT, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action
 from .fixtures_actions import (

@@ -8,12 +8,14 @@ import pytest
 
 from webhook_bridge.actions import ActionKind
 from webhook_bridge.routing import route
-from webhook_bridge.vendors import customerio_adapter, loops_adapter, segmetrics_adapter
-from webhook_bridge.vendors.customerio import CustomerIoClient
-from webhook_bridge.vendors.errors import InternalServerError
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, vendors
+from webhook_bridge.vendors.customerio import adapter as customerio_adapter
+from webhook_bridge.vendors.customerio.client import CustomerIoClient
+from webhook_bridge.vendors.exceptions import InternalServerError
+from webhook_bridge.vendors.loops import adapter as loops_adapter
+from webhook_bridge.vendors.loops.client import LoopsClient
+from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, EMAIL, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
 
@@ -77,5 +79,5 @@ def test_a_server_error_is_not_taken_for_done(http_mock, deliver, client) -> Non
 
 
 def test_erase_goes_to_every_vendor_with_a_delete_and_not_to_convertloop() -> None:
-    assert route(ERASE, list(Vendor)) == [vendor for vendor in Vendor if vendor is not Vendor.CONVERTLOOP]
-    assert route(ERASE, list(Vendor), allowed=[Vendor.LOOPS]) == [Vendor.LOOPS]
+    assert route(ERASE, list(vendors())) == [vendor for vendor in vendors() if vendor != Vendor("convertloop")]
+    assert route(ERASE, list(vendors()), allowed=[Vendor("loops")]) == [Vendor("loops")]

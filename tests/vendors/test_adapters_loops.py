@@ -6,10 +6,10 @@ import httpx
 import pytest
 
 from webhook_bridge.actions import VendorMessage
-from webhook_bridge.vendors import loops_adapter
-from webhook_bridge.vendors.errors import InternalServerError, RateLimitError, RequestValidationError
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.exceptions import InternalServerError, RateLimitError, RequestValidationError
+from webhook_bridge.vendors.loops import adapter as loops_adapter
+from webhook_bridge.vendors.loops.client import LoopsClient
 
 from .conftest import API_KEY, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
 from .fixtures_actions import (
@@ -212,7 +212,7 @@ def test_default_idempotency_key_is_the_message_token(http_mock, client):
     answer(http_mock, 200)
     action = track_action()
     loops_adapter.deliver(action, client)
-    expected = VendorMessage(vendor=Vendor.LOOPS, action=action).idempotency_token
+    expected = VendorMessage(vendor=Vendor("loops"), action=action).idempotency_token
     assert only_request(http_mock).headers["idempotency-key"] == expected
 
 

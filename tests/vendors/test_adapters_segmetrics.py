@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from webhook_bridge.actions import Invoice
-from webhook_bridge.vendors import segmetrics_adapter
-from webhook_bridge.vendors.errors import InternalServerError, RequestValidationError
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors.exceptions import InternalServerError, RequestValidationError
+from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, EMAIL, STRIPE_CUSTOMER, answer, json_body, make_action, only_request
 from .fixtures_actions import (

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from webhook_bridge.vendors import base
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -21,8 +21,8 @@ from webhook_bridge.vendors.errors import (
     NotFoundError,
     RateLimitError,
 )
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors.loops.client import LoopsClient
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, answer
 

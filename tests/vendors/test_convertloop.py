@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webhook_bridge.vendors.convertloop import ConvertLoopClient, EventLogRequest, PersonRequest
-from webhook_bridge.vendors.errors import RequestValidationError
+from webhook_bridge.vendors.convertloop.client import ConvertLoopClient, EventLogRequest, PersonRequest
+from webhook_bridge.vendors.exceptions import RequestValidationError
 
 from .conftest import API_KEY, APP_ID, EMAIL, answer, json_body, only_request
 

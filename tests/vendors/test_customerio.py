@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from ulid import ULID
 
-from webhook_bridge.vendors.customerio import EU_BASE_URL, CustomerIoClient, event_ulid
-from webhook_bridge.vendors.errors import RequestValidationError
+from webhook_bridge.vendors.customerio.client import EU_BASE_URL, CustomerIoClient, event_ulid
+from webhook_bridge.vendors.exceptions import RequestValidationError
 
 from .conftest import API_KEY, EMAIL, SITE_ID, answer, json_body, only_request
 

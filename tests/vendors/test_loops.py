@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webhook_bridge.vendors.errors import ConflictError, RequestValidationError
-from webhook_bridge.vendors.loops import ContactCreateRequest, ContactUpdateRequest, EventRequest, LoopsClient
+from webhook_bridge.vendors.exceptions import ConflictError, RequestValidationError
+from webhook_bridge.vendors.loops.client import ContactCreateRequest, ContactUpdateRequest, EventRequest, LoopsClient
 
 from .conftest import API_KEY, EMAIL, answer, json_body, only_request
 

@@ -9,11 +9,11 @@ import traceback
 import httpx
 import pytest
 
-from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.customerio import CustomerIoClient
-from webhook_bridge.vendors.errors import VendorError
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
+from webhook_bridge.vendors.customerio.client import CustomerIoClient
+from webhook_bridge.vendors.exceptions import VendorError
+from webhook_bridge.vendors.loops.client import LoopsClient
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, APP_ID, EMAIL, SITE_ID, answer
 

@@ -6,12 +6,12 @@ import pytest
 
 from webhook_bridge.secrets import MissingSecretError
 from webhook_bridge.vendors import registry
-from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.customerio import CustomerIoClient
-from webhook_bridge.vendors.errors import AuthenticationError
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, specs, vendors
+from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
+from webhook_bridge.vendors.customerio.client import CustomerIoClient
+from webhook_bridge.vendors.exceptions import AuthenticationError
+from webhook_bridge.vendors.loops.client import LoopsClient
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, answer, json_body, only_request
 from .fixtures_actions import identify_action, invoice_action, refund_action, track_action
@@ -31,24 +31,24 @@ CONFIG = {
 @pytest.fixture(autouse=True)
 def configured(monkeypatch):
     monkeypatch.delenv("SECRET_ID", raising=False)
-    for name in registry.BASE_URL_DEFAULTS:
+    for name in (name for spec in specs() for name in spec.base_urls):
         monkeypatch.delenv(name, raising=False)
     for name, value in CONFIG.items():
         monkeypatch.setenv(name, value)
     registry.forget_client()
     yield
     registry.forget_client()
-    for vendor in Vendor:
+    for vendor in vendors():
         registry.set_request_hook(vendor, None)
 
 
 @pytest.mark.parametrize(
     ("vendor", "client_class", "base_url"),
     [
-        (Vendor.CONVERTLOOP, ConvertLoopClient, "https://api.convertloop.co/v1"),
-        (Vendor.LOOPS, LoopsClient, "https://app.loops.so/api/v1"),
-        (Vendor.CUSTOMERIO, CustomerIoClient, "https://track.customer.io/api/v1"),
-        (Vendor.SEGMETRICS, SegMetricsClient, "https://import.segmetrics.io/api/v1"),
+        (Vendor("convertloop"), ConvertLoopClient, "https://api.convertloop.co/v1"),
+        (Vendor("loops"), LoopsClient, "https://app.loops.so/api/v1"),
+        (Vendor("customerio"), CustomerIoClient, "https://track.customer.io/api/v1"),
+        (Vendor("segmetrics"), SegMetricsClient, "https://import.segmetrics.io/api/v1"),
     ],
 )
 def test_build_client_with_documented_defaults(vendor, client_class, base_url):
@@ -63,17 +63,17 @@ def test_base_urls_come_from_the_environment(monkeypatch, http_mock):
     monkeypatch.setenv("CUSTOMERIO_BASE_URL", "https://track-eu.customer.io/api/v1")
     monkeypatch.setenv("SEGMETRICS_BASE_URL", "http://127.0.0.1:3001/segmetrics/api/v1")
     monkeypatch.setenv("SEGMETRICS_REPORTING_BASE_URL", "http://127.0.0.1:3001/segmetrics-reporting")
-    assert registry.build_client(Vendor.CONVERTLOOP).base_url == "http://127.0.0.1:3001/convertloop/v1"
-    assert registry.build_client(Vendor.LOOPS).base_url == "http://127.0.0.1:3001/loops/api/v1"
-    assert registry.build_client(Vendor.CUSTOMERIO).base_url == "https://track-eu.customer.io/api/v1"
-    segmetrics = registry.build_client(Vendor.SEGMETRICS)
+    assert registry.build_client(Vendor("convertloop")).base_url == "http://127.0.0.1:3001/convertloop/v1"
+    assert registry.build_client(Vendor("loops")).base_url == "http://127.0.0.1:3001/loops/api/v1"
+    assert registry.build_client(Vendor("customerio")).base_url == "https://track-eu.customer.io/api/v1"
+    segmetrics = registry.build_client(Vendor("segmetrics"))
     assert isinstance(segmetrics, SegMetricsClient)
     assert segmetrics.base_url == "http://127.0.0.1:3001/segmetrics/api/v1"
     assert segmetrics.reporting_base_url == "http://127.0.0.1:3001/segmetrics-reporting"
 
 
 def test_segmetrics_reporting_default():
-    client = registry.build_client(Vendor.SEGMETRICS)
+    client = registry.build_client(Vendor("segmetrics"))
     assert isinstance(client, SegMetricsClient)
     assert client.reporting_base_url == "https://api.segmetrics.io"
 
@@ -81,28 +81,28 @@ def test_segmetrics_reporting_default():
 def test_missing_credentials_raise_missing_secret(monkeypatch):
     monkeypatch.delenv("LOOPS_API_KEY")
     with pytest.raises(MissingSecretError) as caught:
-        registry.build_client(Vendor.LOOPS)
+        registry.build_client(Vendor("loops"))
     assert caught.value.name == "LOOPS_API_KEY"
 
 
 def test_one_client_per_vendor_per_process():
-    first = registry.get_client(Vendor.LOOPS)
-    assert registry.get_client(Vendor.LOOPS) is first
-    assert registry.get_client(Vendor.CUSTOMERIO) is not first
+    first = registry.get_client(Vendor("loops"))
+    assert registry.get_client(Vendor("loops")) is first
+    assert registry.get_client(Vendor("customerio")) is not first
 
 
 @pytest.mark.parametrize(
     ("vendor", "action", "method", "url"),
     [
-        (Vendor.CONVERTLOOP, track_action(), "POST", "https://api.convertloop.co/v1/event_logs"),
-        (Vendor.LOOPS, identify_action(), "PUT", "https://app.loops.so/api/v1/contacts/update"),
+        (Vendor("convertloop"), track_action(), "POST", "https://api.convertloop.co/v1/event_logs"),
+        (Vendor("loops"), identify_action(), "PUT", "https://app.loops.so/api/v1/contacts/update"),
         (
-            Vendor.CUSTOMERIO,
+            Vendor("customerio"),
             track_action(),
             "POST",
             "https://track.customer.io/api/v1/customers/jane.doe%40example.com/events",
         ),
-        (Vendor.SEGMETRICS, refund_action(), "POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
+        (Vendor("segmetrics"), refund_action(), "POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
     ],
 )
 def test_deliver_routes_to_the_vendor_adapter(http_mock, vendor, action, method, url):
@@ -118,38 +118,38 @@ def test_deliver_routes_to_the_vendor_adapter(http_mock, vendor, action, method,
 
 def test_deliver_passes_the_idempotency_key_to_loops(http_mock):
     answer(http_mock, 200)
-    registry.deliver(Vendor.LOOPS, track_action(), "idem-42")
+    registry.deliver(Vendor("loops"), track_action(), "idem-42")
     assert only_request(http_mock).headers["idempotency-key"] == "idem-42"
 
 
 def test_an_auth_failure_drops_the_cached_client_so_rotated_keys_are_read(http_mock, monkeypatch):
     answer(http_mock, 401, json={"message": "Invalid API key"})
-    first = registry.get_client(Vendor.LOOPS)
+    first = registry.get_client(Vendor("loops"))
     with pytest.raises(AuthenticationError):
-        registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+        registry.deliver(Vendor("loops"), track_action(), "idem-1")
     monkeypatch.setenv("LOOPS_API_KEY", "rotated-key-123")
-    second = registry.get_client(Vendor.LOOPS)
+    second = registry.get_client(Vendor("loops"))
     assert second is not first
     http_mock.routes.clear()
     answer(http_mock, 200)
-    registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+    registry.deliver(Vendor("loops"), track_action(), "idem-1")
     assert http_mock.calls.last.request.headers["authorization"] == "Bearer rotated-key-123"
 
 
 INVOICE_PAID_CALLS = {
-    Vendor.CONVERTLOOP: [
+    Vendor("convertloop"): [
         ("POST", "https://api.convertloop.co/v1/people"),
         ("POST", "https://api.convertloop.co/v1/event_logs"),
     ],
-    Vendor.LOOPS: [
+    Vendor("loops"): [
         ("PUT", "https://app.loops.so/api/v1/contacts/update"),
         ("POST", "https://app.loops.so/api/v1/events/send"),
     ],
-    Vendor.CUSTOMERIO: [
+    Vendor("customerio"): [
         ("PUT", "https://track.customer.io/api/v1/customers/jane.doe%40example.com"),
         ("POST", "https://track.customer.io/api/v1/customers/jane.doe%40example.com/events"),
     ],
-    Vendor.SEGMETRICS: [
+    Vendor("segmetrics"): [
         ("POST", "https://import.segmetrics.io/api/v1/acct1/integ1/contact"),
         ("POST", "https://import.segmetrics.io/api/v1/acct1/integ1/invoice"),
     ],
@@ -182,9 +182,9 @@ class CountingHook:
 def test_the_hook_runs_before_each_request_of_a_multi_call_delivery(http_mock):
     answer(http_mock, 200)
     hook = CountingHook(http_mock)
-    registry.set_request_hook(Vendor.LOOPS, hook)
+    registry.set_request_hook(Vendor("loops"), hook)
 
-    registry.deliver(Vendor.LOOPS, invoice_action(), "idem-1")
+    registry.deliver(Vendor("loops"), invoice_action(), "idem-1")
 
     assert http_mock.calls.call_count == 2
     assert hook.requests_before == [0, 1]  # once per request, each time right before it
@@ -192,46 +192,46 @@ def test_the_hook_runs_before_each_request_of_a_multi_call_delivery(http_mock):
 
 def test_the_hook_applies_to_an_already_cached_client(http_mock):
     answer(http_mock, 200)
-    cached = registry.get_client(Vendor.CONVERTLOOP)
+    cached = registry.get_client(Vendor("convertloop"))
     hook = CountingHook()
-    registry.set_request_hook(Vendor.CONVERTLOOP, hook)
-    assert registry.get_client(Vendor.CONVERTLOOP) is cached
-    registry.deliver(Vendor.CONVERTLOOP, track_action(), "idem-1")
+    registry.set_request_hook(Vendor("convertloop"), hook)
+    assert registry.get_client(Vendor("convertloop")) is cached
+    registry.deliver(Vendor("convertloop"), track_action(), "idem-1")
     assert hook.count == 1
 
 
 def test_the_hook_is_per_vendor(http_mock):
     answer(http_mock, 200)
     hook = CountingHook()
-    registry.set_request_hook(Vendor.LOOPS, hook)
-    registry.deliver(Vendor.CUSTOMERIO, invoice_action(), "idem-1")
-    registry.deliver(Vendor.SEGMETRICS, invoice_action(), "idem-1")
+    registry.set_request_hook(Vendor("loops"), hook)
+    registry.deliver(Vendor("customerio"), invoice_action(), "idem-1")
+    registry.deliver(Vendor("segmetrics"), invoice_action(), "idem-1")
     assert http_mock.calls.call_count == 4 and hook.count == 0
 
 
 def test_the_hook_counts_failed_requests_and_survives_a_rebuilt_client(http_mock, monkeypatch):
     answer(http_mock, 401, json={"message": "Invalid API key"})
     hook = CountingHook()
-    registry.set_request_hook(Vendor.LOOPS, hook)
+    registry.set_request_hook(Vendor("loops"), hook)
     with pytest.raises(AuthenticationError):
-        registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+        registry.deliver(Vendor("loops"), track_action(), "idem-1")
     assert hook.count == 1
     # the auth failure dropped the cached client; the rebuilt one keeps the hook
     monkeypatch.setenv("LOOPS_API_KEY", "rotated-key-123")
     http_mock.routes.clear()
     answer(http_mock, 200)
-    registry.deliver(Vendor.LOOPS, track_action(), "idem-1")
+    registry.deliver(Vendor("loops"), track_action(), "idem-1")
     assert hook.count == 2
 
 
 def test_built_clients_get_the_hook_and_none_removes_it(http_mock):
     answer(http_mock, 200)
     hook = CountingHook()
-    registry.set_request_hook(Vendor.SEGMETRICS, hook)
-    assert registry.build_client(Vendor.SEGMETRICS).before_request is hook
-    cached = registry.get_client(Vendor.SEGMETRICS)
-    registry.set_request_hook(Vendor.SEGMETRICS, None)
+    registry.set_request_hook(Vendor("segmetrics"), hook)
+    assert registry.build_client(Vendor("segmetrics")).before_request is hook
+    cached = registry.get_client(Vendor("segmetrics"))
+    registry.set_request_hook(Vendor("segmetrics"), None)
     assert cached.before_request is None
-    assert registry.build_client(Vendor.SEGMETRICS).before_request is None
-    registry.deliver(Vendor.SEGMETRICS, invoice_action(), "idem-1")
+    assert registry.build_client(Vendor("segmetrics")).before_request is None
+    registry.deliver(Vendor("segmetrics"), invoice_action(), "idem-1")
     assert hook.count == 0

@@ -6,17 +6,17 @@ import httpx
 import pytest
 import respx
 
-from webhook_bridge.vendors.convertloop import ConvertLoopClient
-from webhook_bridge.vendors.customerio import CustomerIoClient
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.convertloop.client import ConvertLoopClient
+from webhook_bridge.vendors.customerio.client import CustomerIoClient
+from webhook_bridge.vendors.exceptions import (
     APIConnectionError,
     APITimeoutError,
     InternalServerError,
     RateLimitError,
     RequestValidationError,
 )
-from webhook_bridge.vendors.loops import LoopsClient
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.vendors.loops.client import LoopsClient
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, APP_ID, SITE_ID, answer
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from webhook_bridge.vendors.errors import BadRequestError, RequestValidationError
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
-from webhook_bridge.vendors.segmetrics_models import (
+from webhook_bridge.vendors.exceptions import BadRequestError, RequestValidationError
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
+from webhook_bridge.vendors.segmetrics.models import (
     AdPerformanceRequest,
     ContactRequest,
     InvoiceRequest,

@@ -15,9 +15,9 @@ import pytest
 from tests.providers.conftest import STORIES, VERSIONS, context, stripe_event
 from webhook_bridge.actions import Action
 from webhook_bridge.currency import to_cents
-from webhook_bridge.providers import map_stripe_event
-from webhook_bridge.vendors import segmetrics_adapter
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
+from webhook_bridge.providers.stripe.mapper import map_stripe_event
+from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, answer, json_body
 

@@ -22,8 +22,9 @@ from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import VendorService
 from devstack.sandbox.wire import bearer_token, json_response, non_empty_string, secret_equals
+from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
 
-DOCUMENTED_RATE_LIMIT = 10  # "The baseline rate limit is 10 requests per second per team."
+DOCUMENTED_RATE_LIMIT = int(LOOPS.rate_limit_per_second)  # "10 requests per second per team"
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # how long Loops remembers a key
 MAX_CONTACTS = 50_000

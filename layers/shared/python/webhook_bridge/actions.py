@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.exceptions import BridgeError
+from webhook_bridge.vendors.catalog import Vendor
 
 # Control, format (zero-width, bidi overrides), line and paragraph separators.
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -25,7 +26,7 @@ BillingCycle = Literal["year", "month", "week", "day"]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class InvalidEmailError(ValueError):
+class InvalidEmailError(BridgeError, ValueError):
     """An email with whitespace or control characters: refused, never sent on (or logged)."""
 
 
@@ -59,7 +60,7 @@ class ActionKind(StrEnum):
     INVOICE = "invoice"
     SUBSCRIPTION = "subscription"
     REFUND = "refund"
-    # Delete the person at every vendor that can (routing.ERASING_VENDORS); nothing else.
+    # Delete the person at every vendor that can (their specs say so); nothing else.
     ERASE = "erase"
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, 
 
 from webhook_bridge.actions import Action, Attribution
 from webhook_bridge.attribution import DEFAULT_SOURCES, AttributionField, split_attribution
+from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.state import (
     IdentityStore,
     InMemoryIdentityStore,
@@ -24,7 +25,7 @@ from webhook_bridge.state import (
     identity_store,
     invoice_memory,
 )
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 if TYPE_CHECKING:
     from webhook_bridge.settings import ReceiverSettings
@@ -62,7 +63,7 @@ StripeEventType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0
 ObjectPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")]
 
 
-class MappingConfigError(ValueError):
+class MappingConfigError(BridgeError, ValueError):
     """``BRIDGE_MAPPING`` is not valid: raised at cold start, naming every bad key."""
 
 

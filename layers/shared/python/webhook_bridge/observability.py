@@ -9,12 +9,13 @@ start, measured by `make bench`), so it is opt-in: ``BRIDGE_XRAY_SDK=true``.
 
 from __future__ import annotations
 
-import os
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+
+from webhook_bridge.settings import xray_sdk_enabled
 
 SERVICE = "webhook-bridge"
 NAMESPACE = "WebhookBridge"
@@ -37,7 +38,7 @@ class _LambdaTracingOnly:
 
 
 def _tracer() -> Any:
-    if os.environ.get("BRIDGE_XRAY_SDK", "").lower() in {"1", "true", "yes"}:
+    if xray_sdk_enabled():
         from aws_lambda_powertools import Tracer
 
         return Tracer(service=SERVICE)

@@ -38,13 +38,6 @@ _PERSONAL_KEYS = {
 }
 
 
-def mask_email(email: str | None) -> str | None:
-    """``jane.doe@example.com`` -> ``j***@e***.com``: enough to correlate, not to identify."""
-    if not email:
-        return email
-    return mask_text(email)
-
-
 def mask_text(text: str) -> str:
     """``text`` with every token that holds ``@`` or ``%40`` masked."""
     return _TOKEN.sub(lambda match: _mask_token(match.group()), text)

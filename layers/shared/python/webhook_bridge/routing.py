@@ -1,4 +1,5 @@
-"""Which vendors an action goes to, per the default mapping table (docs/mapping.md).
+"""Which vendors an action goes to: each vendor's spec says which actions it handles
+(docs/mapping.md has the table).
 
 Kept free of vendor client imports: the receiver calls it on every webhook.
 """
@@ -7,21 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from webhook_bridge.actions import Action, ActionKind
-from webhook_bridge.vendors_enum import Vendor
-
-# Vendors whose documented API deletes a contact; ConvertLoop's has no delete.
-ERASING_VENDORS = frozenset({Vendor.LOOPS, Vendor.CUSTOMERIO, Vendor.SEGMETRICS})
+from webhook_bridge.actions import Action
+from webhook_bridge.vendors.catalog import Vendor
 
 
 def vendor_handles(vendor: Vendor, action: Action) -> bool:
-    """True when the vendor's adapter has something to do for this action."""
-    if action.kind is ActionKind.ERASE:
-        return vendor in ERASING_VENDORS
-    if vendor is Vendor.SEGMETRICS:
-        # SegMetrics keeps contacts, invoices and subscriptions; it has no event stream.
-        return action.invoice is not None or action.subscription is not None or action.identify
-    return action.identify or action.event is not None
+    """True when the vendor's spec says its adapter has something to do for this action."""
+    return vendor.spec.handles(action)
 
 
 def route(action: Action, enabled: Iterable[Vendor], allowed: Iterable[Vendor] | None = None) -> list[Vendor]:

@@ -8,9 +8,11 @@ no deploy. A delivery function reads its vendor's secret and the Stripe API key'
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
+
+from webhook_bridge.exceptions import BridgeError
+from webhook_bridge.settings import environment_value, secret_ids
 
 SECRET_CACHE_SECONDS = 300
 
@@ -36,16 +38,14 @@ def forget_cached_secrets() -> None:
         _secrets_provider().clear_cache()
 
 
-class MissingSecretError(LookupError):
+class MissingSecretError(BridgeError, LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(f"secret {name} is not configured")
         self.name = name
 
 
 def _from_secrets_manager(name: str) -> str | None:
-    for secret_id in (part.strip() for part in os.environ.get("SECRET_ID", "").split(",")):
-        if not secret_id:
-            continue
+    for secret_id in secret_ids():
         bundle = _secrets_provider().get(secret_id, transform="json", max_age=SECRET_CACHE_SECONDS)
         value = bundle.get(name) if isinstance(bundle, dict) else None
         if value:
@@ -54,7 +54,7 @@ def _from_secrets_manager(name: str) -> str | None:
 
 
 def get_secret_value(name: str, *, required: bool = True) -> str | None:
-    value = os.environ.get(name) or _from_secrets_manager(name)
+    value = environment_value(name) or _from_secrets_manager(name)
     if not value and required:
         raise MissingSecretError(name)
     return value or None

@@ -1,7 +1,10 @@
-"""Configuration read from the environment once, at cold start, and validated.
+"""Configuration from the environment: the only module that reads ``os.environ``.
 
-Plain pydantic models over ``os.environ`` (pydantic-settings would add its import time to
-every cold start for nothing we use).
+The functions' settings are read once, at cold start, and validated: plain pydantic models
+over ``os.environ`` (pydantic-settings would add its import time to every cold start for
+nothing we use). A few names are read at the moment of use instead, through the functions
+at the end: credentials kept in the environment (locally; Secrets Manager on AWS), vendor
+API roots, the Secrets Manager ids, the region, and bridgectl's options.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 
 class ReceiverSettings(BaseModel):
@@ -19,7 +22,7 @@ class ReceiverSettings(BaseModel):
 
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     state_table: str = Field(alias="STATE_TABLE")
-    enabled_vendors: tuple[Vendor, ...] = Field(default=tuple(Vendor), alias="ENABLED_VENDORS")
+    enabled_vendors: tuple[Vendor, ...] = Field(default_factory=vendors, alias="ENABLED_VENDORS")
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES")
     # Replay protection for Stripe's signed timestamp. 0 turns it off, which only makes sense
     # for replaying the fixed-time events in events/ with `sam local invoke`.
@@ -40,7 +43,7 @@ class ReceiverSettings(BaseModel):
         return value
 
     def queue_url(self, vendor: Vendor) -> str:
-        url = os.environ.get(f"{vendor.env_prefix}_QUEUE_URL")
+        url = environment_value(f"{vendor.env_prefix}_QUEUE_URL")
         if not url:
             raise RuntimeError(f"{vendor.env_prefix}_QUEUE_URL is not set")
         return url
@@ -80,3 +83,23 @@ def receiver_settings() -> ReceiverSettings:
 @cache
 def delivery_settings() -> DeliverySettings:
     return DeliverySettings.model_validate(dict(os.environ))
+
+
+def environment_value(name: str) -> str | None:
+    """``name``'s value in the environment, read now; blank counts as unset."""
+    return os.environ.get(name) or None
+
+
+def secret_ids() -> list[str]:
+    """``SECRET_ID``: the Secrets Manager secrets this function may read, comma-separated."""
+    return [part.strip() for part in (environment_value("SECRET_ID") or "").split(",") if part.strip()]
+
+
+def aws_region() -> str | None:
+    """Lambda sets ``AWS_REGION``; a shell may only have ``AWS_DEFAULT_REGION``."""
+    return environment_value("AWS_REGION") or environment_value("AWS_DEFAULT_REGION")
+
+
+def xray_sdk_enabled() -> bool:
+    """``BRIDGE_XRAY_SDK``: the template's ``XRaySdk`` parameter, for subsegments beyond Lambda's own trace."""
+    return (environment_value("BRIDGE_XRAY_SDK") or "").lower() in {"1", "true", "yes"}

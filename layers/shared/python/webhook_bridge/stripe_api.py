@@ -18,7 +18,7 @@ import httpx
 
 from webhook_bridge.actions import normalize_email
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.errors import NotFoundError, RateLimitError
+from webhook_bridge.vendors.exceptions import NotFoundError, RateLimitError
 
 DEFAULT_BASE_URL = "https://api.stripe.com/v1"
 PAGE_SIZE = 100  # Stripe's maximum

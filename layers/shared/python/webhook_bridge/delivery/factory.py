@@ -20,14 +20,15 @@ from webhook_bridge.settings import DeliverySettings, delivery_settings
 from webhook_bridge.state.dynamodb import DynamoIdentityStore, dynamodb_client
 from webhook_bridge.stripe_api import StripeCustomers
 from webhook_bridge.vendors import registry
+from webhook_bridge.vendors.results import DeliveryResult
 
 
 @cache
 def build_processor() -> DeliveryProcessor:
     settings = delivery_settings()
 
-    def call_vendor(message: VendorMessage) -> None:
-        registry.deliver(message.vendor, message.action, message.idempotency_token)
+    def call_vendor(message: VendorMessage) -> DeliveryResult:
+        return registry.deliver(message.vendor, message.action, message.idempotency_token)
 
     rate = settings.rate_limit_per_second / settings.max_concurrency if settings.rate_limit_per_second else None
     # Every HTTP request to the vendor takes a token, so multi-call actions are paced too.

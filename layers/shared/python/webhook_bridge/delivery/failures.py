@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webhook_bridge.observability import aws_error_code
-from webhook_bridge.vendors.errors import APIStatusError, AuthenticationError, RateLimitError, VendorError
+from webhook_bridge.vendors.exceptions import APIStatusError, AuthenticationError, RateLimitError, VendorError
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from webhook_bridge.observability import logger
 from webhook_bridge.providers.stripe.ordering import customer_version
 from webhook_bridge.state.base import IdentityStore
 from webhook_bridge.stripe_api import StripeCustomers
-from webhook_bridge.vendors.errors import VendorError
+from webhook_bridge.vendors.exceptions import VendorError
 
 # Version of what the API says: the customer as of now, newer than any event created
 # before now and older than a later change (the same second's events win the tie).

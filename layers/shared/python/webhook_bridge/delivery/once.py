@@ -1,4 +1,4 @@
-"""Exactly once per (vendor, action): powertools idempotency around the vendor call.
+"""Exactly once per (vendor, action): ``idempotency.RunOnce`` around the vendor call.
 
 The record is completed only after the vendor accepted the call; a failure deletes it
 so the retry calls again. Loops' Idempotency-Key and Customer.io's event id cover the
@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.processor import AlreadyInProgress
 from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.idempotency import RunOnce
+from webhook_bridge.observability import metrics
+from webhook_bridge.vendors.results import DeliveryResult
 
-VendorCall = Callable[[VendorMessage], None]
+# What the adapter reports (None from a call that reports nothing, e.g. a test double).
+VendorCall = Callable[[VendorMessage], DeliveryResult | None]
 
 
 class IdempotentDelivery:
@@ -35,34 +35,33 @@ class IdempotentDelivery:
         client: Any | None = None,
         key_prefix: str = "delivery",
     ) -> None:
-        self._config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=ttl_seconds)
-        persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
-
-        # Keys are "<key_prefix>#<hash>": the prefix is what the role's dynamodb:LeadingKeys allows.
-        @idempotent_function(
-            data_keyword_argument="key_data",
-            config=self._config,
-            persistence_store=persistence,
-            key_prefix=key_prefix,
-        )
-        def deliver(key_data: dict[str, str], message: VendorMessage, called: list[bool]) -> dict[str, Any]:
-            call(message)
-            called.append(True)
-            return {"delivered": True}
-
-        self._deliver = deliver
+        self._call = call
+        self._run_once = RunOnce(table_name, ttl_seconds, key_prefix, client)
         self._log = DeliveryLog(table_name, client)  # for `bridgectl trace`, beside the idempotency records
 
     def register_lambda_context(self, context: Any) -> None:
-        """In-progress records then expire with the invocation, so a crash does not block retries."""
-        self._config.register_lambda_context(context)
+        self._run_once.register_lambda_context(context)
 
     def __call__(self, message: VendorMessage) -> bool:
-        called: list[bool] = []
+        def deliver() -> dict[str, Any]:
+            count_result(self._call(message))
+            return {"delivered": True}
+
         try:
-            self._deliver(key_data={"key": message.dedupe_key}, message=message, called=called)
+            _, called = self._run_once(message.dedupe_key, deliver)
         except IdempotencyAlreadyInProgressError as exc:
             raise AlreadyInProgress(message.dedupe_key) from exc
         if called:
             self._log.delivered(message)
-        return bool(called)
+        return called
+
+
+def count_result(result: DeliveryResult | None) -> None:
+    """What the vendor said beyond success: it had already done it (Loops' 409 on a reused
+    Idempotency-Key, a 404 on erase), or the adapter found nothing to send."""
+    if result is None:
+        return
+    if result.duplicate:
+        metrics.add_metric(name="VendorDuplicate", unit=MetricUnit.Count, value=1)
+    if result.skipped:
+        metrics.add_metric(name="NothingToSend", unit=MetricUnit.Count, value=1)

@@ -38,7 +38,7 @@ from webhook_bridge.actions import ActionKind, Person, Subscription, VendorMessa
 from webhook_bridge.providers.stripe.ordering import customer_key
 from webhook_bridge.routing import vendor_handles
 from webhook_bridge.state.dynamodb import unless_condition_fails
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 LEDGER_TTL_SECONDS = 400 * 24 * 3600  # longer than any subscription's yearly renewal
 

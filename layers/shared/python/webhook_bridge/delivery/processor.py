@@ -27,8 +27,8 @@ from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import error_fields, logger, metrics
-from webhook_bridge.vendors.errors import VendorError
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.exceptions import VendorError
 
 IN_PROGRESS_RETRY_SECONDS = 30.0
 IDENTITY_UNKNOWN = "identity_unknown"  # the DLQ reason: replay once the customer is known
@@ -89,7 +89,7 @@ class DeliveryProcessor:
                 body, state, FailureReport(f"unreadable message: {exc.error_count()} errors", "Poison")
             )
             return self._count(Outcome.DEAD_LETTERED)
-        if self.vendor is not None and message.vendor is not self.vendor:
+        if self.vendor is not None and message.vendor != self.vendor:
             # Delivering it here would call a vendor this function holds no keys for, or the wrong one.
             self.queue.dead_letter(body, state, FailureReport("wrong_queue", "WrongQueue"))
             return self._count(Outcome.DEAD_LETTERED)

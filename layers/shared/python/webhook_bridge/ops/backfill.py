@@ -18,21 +18,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.providers.stripe.emitter import IMPORTED_EVENT_PREFIX
 from webhook_bridge.receiver.eventbridge import envelope_for
+from webhook_bridge.settings import environment_value
 
 SQS_BATCH_LIMIT = 10
 IMPORTED_TYPES = {"customer": "customer.updated", "subscription": "customer.subscription.updated"}
 
 
-class QueueRefusedError(RuntimeError):
+class QueueRefusedError(BridgeError, RuntimeError):
     pass
 
 
@@ -90,8 +91,9 @@ def enqueue(
 
 def stripe_api_key(stack: str, client: Callable[[str], Any]) -> str | None:
     """``STRIPE_API_KEY`` from the environment, else from the stack's ``StripeApiSecret`` (Secrets Manager)."""
-    if os.environ.get("STRIPE_API_KEY"):
-        return os.environ["STRIPE_API_KEY"]
+    from_environment = environment_value("STRIPE_API_KEY")
+    if from_environment:
+        return from_environment
     try:
         resource = client("cloudformation").describe_stack_resource(
             StackName=stack, LogicalResourceId="StripeApiSecret"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -17,9 +16,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from webhook_bridge.ops import backfill, controls, dlq
-from webhook_bridge.ops.queues import QUEUE_NAMES, STRIPE_EVENTS, VendorQueues, discover
+from webhook_bridge.ops.queues import STRIPE_EVENTS, VendorQueues, discover, queue_names
 from webhook_bridge.ops.selection import Selection, parse_when
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.settings import environment_value
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 NAMES_HELP = "a vendor, or stripe-events (the Stripe EventBridge consumer's queue)"
@@ -49,7 +49,7 @@ def _dlq_parser(commands: Any) -> None:
     actions = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every queue's depth: queued, delayed, in flight, dead-lettered")
     show = actions.add_parser("show", help="messages in a DLQ, with their failure reasons (masked)")
-    show.add_argument("vendor", choices=list(QUEUE_NAMES), help=NAMES_HELP)
+    show.add_argument("vendor", choices=list(queue_names()), help=NAMES_HELP)
     show.add_argument("--limit", type=int, default=20)
     show.add_argument("--json", action="store_true", help="one JSON object per line")
     again = actions.add_parser(
@@ -59,7 +59,7 @@ def _dlq_parser(commands: Any) -> None:
         "uses SQS's StartMessageMoveTask where available; the filters select by reading the DLQ. "
         "Filters combine (all must match). Dates are UTC: 2026-11-01 or ISO 8601.",
     )
-    again.add_argument("vendor", choices=list(QUEUE_NAMES), help=NAMES_HELP)
+    again.add_argument("vendor", choices=list(queue_names()), help=NAMES_HELP)
     again.add_argument("--all", action="store_true", help="every message (or every one the filters select)")
     again.add_argument("--id", dest="ids", action="append", default=[], help="message id (repeatable)")
     again.add_argument("--reason", help="part of the failure reason or error class, e.g. BadRequestError")
@@ -77,7 +77,7 @@ def _vendor_parser(commands: Any) -> None:
     actions.add_parser("status", help="each queue's consumer: enabled or paused, and what waits")
     for action, text in (("pause", "stop delivering: messages wait in the queue"), ("resume", "deliver again")):
         command = actions.add_parser(action, help=text, description=f"{text.capitalize()}.")
-        command.add_argument("vendor", choices=list(QUEUE_NAMES), help=NAMES_HELP)
+        command.add_argument("vendor", choices=list(queue_names()), help=NAMES_HELP)
 
 
 def _preview_parser(commands: Any) -> None:
@@ -90,7 +90,7 @@ def _preview_parser(commands: Any) -> None:
     )
     look.add_argument("file", type=Path, help="the event file (JSON)")
     look.add_argument("--mapping", type=Path, help="a BRIDGE_MAPPING JSON file (default: $BRIDGE_MAPPING)")
-    look.add_argument("--vendor", dest="vendors", action="append", choices=[v.value for v in Vendor])
+    look.add_argument("--vendor", dest="vendors", action="append", choices=[v.value for v in vendors()])
     look.add_argument("--json", action="store_true", help="one JSON document")
 
 
@@ -152,7 +152,7 @@ def _aws_client(service: str) -> Any:
 
     session = boto3.Session()
     variable = f"AWS_ENDPOINT_URL_{service.upper()}"
-    endpoint = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL") or ""
+    endpoint = environment_value(variable) or environment_value("AWS_ENDPOINT_URL") or ""
     if urlparse(endpoint).hostname in LOOPBACK:
         # The local stack (moto) accepts any credentials and region; don't make people invent them.
         local: dict[str, Any] = {"region_name": session.region_name or "us-east-1"}
@@ -215,8 +215,8 @@ def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, a
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
-        mapping = mapping_file.read_text(encoding="utf-8") if mapping_file else os.environ.get("BRIDGE_MAPPING")
-        chosen = tuple(Vendor(v) for v in vendors) if vendors else tuple(Vendor)
+        mapping = mapping_file.read_text(encoding="utf-8") if mapping_file else environment_value("BRIDGE_MAPPING")
+        chosen = tuple(Vendor(v) for v in vendors) if vendors else None
         result = preview(document, mapping, chosen)
     except (OSError, ValueError, PreviewError, MappingConfigError) as error:
         print(f"bridgectl preview: {error}", file=sys.stderr)
@@ -228,7 +228,7 @@ def _preview(file: Path, mapping_file: Path | None, vendors: list[str] | None, a
 def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
     from webhook_bridge.ops.progress import ProgressBar
     from webhook_bridge.stripe_api import DEFAULT_BASE_URL, StripeLists
-    from webhook_bridge.vendors.errors import VendorError
+    from webhook_bridge.vendors.exceptions import VendorError
 
     queue = discover(sqs, args.stack).get(STRIPE_EVENTS)
     if queue is None:
@@ -239,7 +239,7 @@ def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
         if key is None:
             print("set STRIPE_API_KEY (a restricted key that reads events, customers, subscriptions)", file=sys.stderr)
             return 2
-        stripe = StripeLists(key, os.environ.get("STRIPE_API_BASE_URL") or DEFAULT_BASE_URL)
+        stripe = StripeLists(key, environment_value("STRIPE_API_BASE_URL") or DEFAULT_BASE_URL)
     try:
         events = _stripe_events(args, stripe)
     except VendorError as error:  # its message names the route and Stripe's reason, masked

@@ -16,15 +16,17 @@ from typing import Any
 import httpx
 
 from webhook_bridge.actions import Action, VendorMessage
+from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.mapping_config import MappingConfig, MappingContext
 from webhook_bridge.privacy import mask_data, mask_text
-from webhook_bridge.receiver.errors import MalformedBodyError
 from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope, stripe_event
+from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.logic import vendor_messages
 from webhook_bridge.receiver.mapping import ProviderMapping
 from webhook_bridge.vendors import registry
-from webhook_bridge.vendors.errors import VendorError
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.catalog import vendors as all_vendors
+from webhook_bridge.vendors.exceptions import VendorError
 
 SHOWN_HEADERS = ("content-type", "idempotency-key", "authorization")
 # Stricter than the logs' masking (privacy.mask_data): form answers and traits use free keys.
@@ -36,7 +38,7 @@ SUCCESS = {"success": True, "status": "success"}  # enough for every adapter's s
 REMEMBERED_EMAIL = "remembered@email-known-at-delivery.invalid"
 
 
-class PreviewError(Exception):
+class PreviewError(BridgeError):
     """The file is not an event the bridge receives."""
 
 
@@ -94,15 +96,16 @@ def read_event(document: Any) -> tuple[str, dict[str, Any]]:
     raise PreviewError("not a Stripe or Typeform event, an EventBridge envelope or an API Gateway event")
 
 
-def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendor, ...] = tuple(Vendor)) -> Preview:
-    from webhook_bridge.providers import MAPPERS
+def preview(document: Any, mapping_json: str | None = None, vendors: tuple[Vendor, ...] | None = None) -> Preview:
+    """``vendors``: every known vendor when None."""
+    from webhook_bridge.receiver.providers import PROVIDERS
 
     provider, payload = read_event(document)
-    mapping = ProviderMapping(MAPPERS[provider], MappingContext.in_memory(MappingConfig.from_json(mapping_json)))
-    id_field, type_field = ("id", "type") if provider == "stripe" else ("event_id", "event_type")
-    result = Preview(provider, payload.get(id_field), payload.get(type_field))
+    spec = PROVIDERS[provider]
+    mapping = ProviderMapping(spec.mapper(), MappingContext.in_memory(MappingConfig.from_json(mapping_json)))
+    result = Preview(provider, payload.get(spec.id_field), payload.get(spec.type_field))
     try:
-        result.actions, messages = vendor_messages(mapping, vendors, payload)
+        result.actions, messages = vendor_messages(mapping, vendors or all_vendors(), payload)
     except MalformedBodyError as exc:
         raise PreviewError(str(exc)) from exc
     for message in messages:

@@ -10,17 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import specs
 
-LOGICAL_IDS = {
-    Vendor.CONVERTLOOP: "ConvertLoop",
-    Vendor.LOOPS: "Loops",
-    Vendor.CUSTOMERIO: "CustomerIo",
-    Vendor.SEGMETRICS: "SegMetrics",
-}
 # The optional Stripe EventBridge consumer's queue: not a vendor's, but operated the same way.
 STRIPE_EVENTS = "stripe-events"
-QUEUE_NAMES = {**{vendor.value: logical for vendor, logical in LOGICAL_IDS.items()}, STRIPE_EVENTS: "StripeEvents"}
+
+
+def queue_names() -> dict[str, str]:
+    """The names operators use (every vendor's, and stripe-events) → the template's logical id prefix."""
+    return {**{spec.name: spec.logical_id for spec in specs()}, STRIPE_EVENTS: "StripeEvents"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ def discover(sqs: Any, stack: str) -> dict[str, VendorQueues]:
     for page in paginator.paginate(QueueNamePrefix=stack):
         urls.extend(page.get("QueueUrls", []))
     found: dict[str, VendorQueues] = {}
-    for name, logical in QUEUE_NAMES.items():
+    for name, logical in queue_names().items():
         queue = _match(urls, stack, f"{logical}Queue")
         dlq = _match(urls, stack, f"{logical}DeadLetterQueue")
         if queue and dlq:

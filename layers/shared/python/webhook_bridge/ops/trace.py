@@ -7,7 +7,7 @@ from typing import Any
 
 from webhook_bridge.delivery.ordering import SkipReason
 from webhook_bridge.delivery_log import TTL_ATTRIBUTE, DeliveryLog
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import vendors
 
 SKIP_EXPLAINED = {
     SkipReason.NEWER_STATE_SENT.value: "stale, the vendor already holds a newer state",
@@ -31,7 +31,7 @@ def guess_provider(event_id: str) -> str:
 
 def trace(log: DeliveryLog, provider: str, event_id: str) -> dict[str, Any] | None:
     """The event's receipt and, per vendor and action, its latest known state; None if unknown."""
-    items = log.read(provider, event_id, [v.value for v in Vendor])
+    items = log.read(provider, event_id, [v.value for v in vendors()])
     if not items:
         return None
     received = items.get("receiver", {})

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from webhook_bridge.exceptions import BridgeError
 
-class MappingError(ValueError):
+
+class MappingError(BridgeError, ValueError):
     """The provider payload cannot be mapped: malformed or of an unexpected shape (→ 400)."""
 
     def __init__(self, source: str, event_type: str | None, problems: list[str]) -> None:

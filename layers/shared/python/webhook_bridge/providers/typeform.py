@@ -24,8 +24,8 @@ from pydantic import Field
 
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
 from webhook_bridge.mapping_config import MappingContext, TypeformFormConfig
-from webhook_bridge.providers._common import Payload, parse
 from webhook_bridge.providers.exceptions import MappingError
+from webhook_bridge.providers.payload import Payload, parse
 
 Number = int | Annotated[float, Field(allow_inf_nan=False)]
 NonEmpty = Annotated[str, Field(min_length=1)]

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError, field_validator
 
-from webhook_bridge.receiver.errors import MalformedBodyError
+from webhook_bridge.receiver.exceptions import MalformedBodyError
 
 STRIPE_PARTNER_SOURCE_PREFIX = "aws.partner/stripe.com/"
 

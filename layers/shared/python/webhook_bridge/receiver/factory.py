@@ -21,7 +21,7 @@ def build_receiver(spec: ProviderSpec) -> Receiver:
     log = DeliveryLog(settings.idempotency_table, dynamodb_client())
     return Receiver(
         spec=spec,
-        mapping=provider_mapping(spec.name, settings),
+        mapping=provider_mapping(spec, settings),
         enabled_vendors=settings.enabled_vendors,
         publish=lambda messages: publish(messages, settings.queue_url),
         # One DynamoDB client for deduplication and the state stores: each client costs cold-start time.

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from webhook_bridge.observability import error_fields, logger
-from webhook_bridge.receiver.errors import MalformedBodyError, ReceiverError
+from webhook_bridge.receiver.exceptions import MalformedBodyError, ReceiverError
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.secrets import MissingSecretError
 from webhook_bridge.signatures import SignatureError

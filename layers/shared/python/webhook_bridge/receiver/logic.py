@@ -12,11 +12,11 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from webhook_bridge.actions import Action, VendorMessage
 from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
-from webhook_bridge.receiver.errors import MalformedBodyError, PayloadTooLargeError, ReceiverError
+from webhook_bridge.receiver.exceptions import MalformedBodyError, PayloadTooLargeError, ReceiverError
 from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.routing import route
 from webhook_bridge.secrets import MissingSecretError, get_secret_value
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.vendors.catalog import Vendor
 
 # Stripe's and Typeform's payloads are a dozen levels deep at most.
 MAX_JSON_DEPTH = 64

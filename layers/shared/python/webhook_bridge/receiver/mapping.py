@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from webhook_bridge.actions import Action, InvalidEmailError
 from webhook_bridge.mapping_config import MappingContext
+from webhook_bridge.providers import Mapper
 from webhook_bridge.providers.exceptions import MappingError
-from webhook_bridge.receiver.errors import MalformedBodyError
+from webhook_bridge.receiver.exceptions import MalformedBodyError
+from webhook_bridge.receiver.providers import ProviderSpec
 from webhook_bridge.settings import ReceiverSettings
-from webhook_bridge.vendors_enum import Vendor
-
-Mapper = Callable[[dict[str, Any], MappingContext], list[Action]]
+from webhook_bridge.vendors.catalog import Vendor
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,5 @@ class ProviderMapping:
         return self.context.vendors_for(action)
 
 
-def provider_mapping(provider: str, settings: ReceiverSettings) -> ProviderMapping:
-    mapper: Mapper
-    if provider == "stripe":
-        from webhook_bridge.providers.stripe.mapper import map_stripe_event
-
-        mapper = map_stripe_event
-    else:
-        from webhook_bridge.providers.typeform import map_typeform_event
-
-        mapper = map_typeform_event
-    return ProviderMapping(mapper=mapper, context=MappingContext.from_settings(settings))
+def provider_mapping(provider: ProviderSpec, settings: ReceiverSettings) -> ProviderMapping:
+    return ProviderMapping(mapper=provider.mapper(), context=MappingContext.from_settings(settings))

@@ -10,8 +10,8 @@ from functools import cache
 from typing import Any
 
 from webhook_bridge.actions import VendorMessage
-from webhook_bridge.receiver.errors import QueueUnavailableError
-from webhook_bridge.vendors_enum import Vendor
+from webhook_bridge.receiver.exceptions import QueueUnavailableError
+from webhook_bridge.vendors.catalog import Vendor, vendors
 
 SQS_BATCH_LIMIT = 10
 
@@ -69,7 +69,7 @@ def _entry(index: int, message: VendorMessage, now: float) -> dict[str, Any]:
 
 @cache
 def _senders() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=len(Vendor), thread_name_prefix="enqueue")
+    return ThreadPoolExecutor(max_workers=len(vendors()), thread_name_prefix="enqueue")
 
 
 def _send_all(sqs: Any, url: str, entries: list[dict[str, Any]]) -> None:

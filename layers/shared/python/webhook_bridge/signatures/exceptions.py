@@ -1,7 +1,9 @@
 """Why a webhook was refused. Messages are safe to return to the caller: no secrets."""
 
+from webhook_bridge.exceptions import BridgeError
 
-class SignatureError(Exception):
+
+class SignatureError(BridgeError):
     """The request is not proven to come from the provider."""
 
 

@@ -10,12 +10,12 @@ Calls per webhook stay few: one conditional ``PutItem`` per remembered fact, one
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from webhook_bridge.settings import aws_region
 from webhook_bridge.state.base import IDENTITY_TTL_SECONDS, INVOICE_TTL_SECONDS, RememberedInvoice
 
 _BATCH_ATTEMPTS = 4
@@ -26,8 +26,7 @@ def dynamodb_client() -> Any:
     """One client per process. Lambda sets ``AWS_REGION``; ``AWS_ENDPOINT_URL`` (moto, local) is honoured by boto3."""
     import boto3  # lazy: only functions that touch the state table pay for it
 
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return boto3.client("dynamodb", region_name=region)
+    return boto3.client("dynamodb", region_name=aws_region())
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 Modelled on openai-python / stripe-python: a small base client that builds the URL from
 the documented API root plus the documented path, sends one request, and turns any
-failure into one class of :mod:`webhook_bridge.vendors.errors`. Vendor clients only
+failure into one class of :mod:`webhook_bridge.vendors.exceptions`. Vendor clients only
 describe endpoints and bodies.
 
 Pacing is not decided here either, but it is applied here: ``before_request`` (optional,
@@ -37,7 +37,7 @@ from urllib.parse import quote
 import httpx
 
 from webhook_bridge.privacy import mask_text
-from webhook_bridge.vendors.errors import (
+from webhook_bridge.vendors.exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,

@@ -1,9 +1,10 @@
 """One configured client per vendor per process, and the single entry point of delivery.
 
-Configuration names are the ones in the README's configuration table: credentials and ids through
-:func:`webhook_bridge.secrets.get_secret_value` (environment locally, Secrets Manager on
-AWS), API roots from the environment with the documented defaults. Only the adapter of
-the vendor being delivered is imported, which keeps a delivery function's cold start small.
+Configuration names are the ones each vendor's spec declares (and the README's configuration
+table lists): credentials and ids through :func:`webhook_bridge.secrets.get_secret_value`
+(environment locally, Secrets Manager on AWS), API roots from the environment with the
+documented defaults. Only the client and adapter of the vendor being delivered are imported,
+which keeps a delivery function's cold start small.
 
 :func:`set_request_hook` gives a vendor's clients a callable run right before each HTTP
 request (the delivery layer's rate-limit pacer): one action may need two requests, and
@@ -12,8 +13,6 @@ each one must be paced.
 
 from __future__ import annotations
 
-import importlib
-import os
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, cast
@@ -22,25 +21,11 @@ import httpx
 
 from webhook_bridge.actions import Action
 from webhook_bridge.secrets import forget_cached_secrets, get_secret_value
-from webhook_bridge.vendors.adapter_support import DeliveryResult
+from webhook_bridge.settings import environment_value
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.errors import AuthenticationError
-from webhook_bridge.vendors_enum import Vendor
-
-BASE_URL_DEFAULTS = {
-    "CONVERTLOOP_BASE_URL": "https://api.convertloop.co/v1",
-    "LOOPS_BASE_URL": "https://app.loops.so/api/v1",
-    "CUSTOMERIO_BASE_URL": "https://track.customer.io/api/v1",
-    "SEGMETRICS_BASE_URL": "https://import.segmetrics.io/api/v1",
-    "SEGMETRICS_REPORTING_BASE_URL": "https://api.segmetrics.io",
-}
-
-_ADAPTERS = {
-    Vendor.CONVERTLOOP: "webhook_bridge.vendors.convertloop_adapter",
-    Vendor.LOOPS: "webhook_bridge.vendors.loops_adapter",
-    Vendor.CUSTOMERIO: "webhook_bridge.vendors.customerio_adapter",
-    Vendor.SEGMETRICS: "webhook_bridge.vendors.segmetrics_adapter",
-}
+from webhook_bridge.vendors.catalog import Vendor, VendorSpec
+from webhook_bridge.vendors.exceptions import AuthenticationError
+from webhook_bridge.vendors.results import DeliveryResult
 
 RequestHook = Callable[[], object]
 
@@ -53,14 +38,17 @@ class _Adapter(Protocol):
     def deliver(self, action: Action, client: Any, *, idempotency_key: str | None = None) -> DeliveryResult: ...
 
 
-def base_url(name: str) -> str:
-    return os.environ.get(name) or BASE_URL_DEFAULTS[name]
-
-
 def _secret(name: str) -> str:
     value = get_secret_value(name)
     assert value is not None  # required=True raises MissingSecretError instead of returning None
     return value
+
+
+def configuration(spec: VendorSpec, secret: Callable[[str], str] = _secret) -> dict[str, str]:
+    """The vendor's credentials (``secret``) and API roots (environment, else the documented default)."""
+    values = {name: secret(name) for name in spec.secret_keys}
+    values.update({name: environment_value(name) or default for name, default in spec.base_urls.items()})
+    return values
 
 
 def build_client(vendor: Vendor) -> BaseClient:
@@ -75,34 +63,8 @@ def _build_client(
     vendor: Vendor, secret: Callable[[str], str] = _secret, http: httpx.Client | None = None
 ) -> BaseClient:
     """``secret`` and ``http`` are for ``bridgectl preview``: placeholder credentials, no network."""
-    if vendor is Vendor.CONVERTLOOP:
-        from webhook_bridge.vendors.convertloop import ConvertLoopClient
-
-        return ConvertLoopClient(
-            secret("CONVERTLOOP_APP_ID"), secret("CONVERTLOOP_API_KEY"), base_url("CONVERTLOOP_BASE_URL"), http
-        )
-    if vendor is Vendor.LOOPS:
-        from webhook_bridge.vendors.loops import LoopsClient
-
-        return LoopsClient(secret("LOOPS_API_KEY"), base_url("LOOPS_BASE_URL"), http)
-    if vendor is Vendor.CUSTOMERIO:
-        from webhook_bridge.vendors.customerio import CustomerIoClient
-
-        return CustomerIoClient(
-            secret("CUSTOMERIO_SITE_ID"), secret("CUSTOMERIO_API_KEY"), base_url("CUSTOMERIO_BASE_URL"), http
-        )
-    if vendor is Vendor.SEGMETRICS:
-        from webhook_bridge.vendors.segmetrics import SegMetricsClient
-
-        return SegMetricsClient(
-            secret("SEGMETRICS_ACCOUNT_ID"),
-            secret("SEGMETRICS_INTEGRATION_ID"),
-            secret("SEGMETRICS_API_KEY"),
-            base_url=base_url("SEGMETRICS_BASE_URL"),
-            reporting_base_url=base_url("SEGMETRICS_REPORTING_BASE_URL"),
-            http=http,
-        )
-    raise ValueError(f"unknown vendor {vendor!r}")
+    spec = vendor.spec
+    return cast(BaseClient, spec.module("client").from_configuration(configuration(spec, secret), http))
 
 
 def offline_client(vendor: Vendor, http: httpx.Client) -> BaseClient:
@@ -149,7 +111,7 @@ def forget_client(vendor: Vendor | None = None) -> None:
 
 
 def adapter(vendor: Vendor) -> _Adapter:
-    return cast(_Adapter, importlib.import_module(_ADAPTERS[vendor]))
+    return cast(_Adapter, vendor.spec.module("adapter"))
 
 
 def deliver(vendor: Vendor, action: Action, idempotency_key: str) -> DeliveryResult:

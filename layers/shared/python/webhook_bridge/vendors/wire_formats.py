@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -89,3 +89,17 @@ def flat_scalar(value: Any, *, datetime_format: Callable[[datetime], Any] = iso_
     if isinstance(data, list) and all(_is_plain(item) for item in data):
         return ", ".join(str(item) for item in data)
     return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def scalar_traits(
+    traits: Mapping[str, Any],
+    *,
+    reserved: Collection[str] = (),
+    keep_none: bool = False,
+    datetime_format: Callable[[datetime], str] = iso_utc,
+) -> dict[str, Any]:
+    """Traits for vendors whose attributes are scalars; keys the adapter owns are left out."""
+    flattened = {
+        key: flat_scalar(value, datetime_format=datetime_format) for key, value in traits.items() if key not in reserved
+    }
+    return flattened if keep_none else {key: value for key, value in flattened.items() if value is not None}

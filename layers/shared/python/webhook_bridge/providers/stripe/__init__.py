@@ -3,5 +3,5 @@ ordering versions both sides share (``ordering``).
 
 Deliberately empty: the delivery function needs only ``ordering``, and importing a package
 runs its ``__init__``, so importing the mapping here would load every Stripe model into every
-delivery cold start (docs/benchmarks.md). ``webhook_bridge.providers`` exports the mapper.
+delivery cold start (docs/benchmarks.md). ``receiver/providers.py`` names the mapper, imported on first use.
 """

@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from webhook_bridge.actions import Invoice, InvoiceItem, Subscription
-from webhook_bridge.providers._common import utc, utc_or_none
 from webhook_bridge.providers.stripe.models import (
     Amount,
     InvoiceLine,
@@ -20,6 +19,7 @@ from webhook_bridge.providers.stripe.models import (
     SubscriptionItem,
     ref_id,
 )
+from webhook_bridge.providers.timestamps import utc, utc_or_none
 
 
 def _first(*values: int | None, default: int) -> int:

@@ -7,9 +7,10 @@ from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
 from webhook_bridge.mapping_config import MappingContext, StripeEventConfig
-from webhook_bridge.providers._common import get_path, utc
+from webhook_bridge.providers.payload import get_path
 from webhook_bridge.providers.stripe.models import CustomerRef, ExpandableCustomer, StripeEvent, ref_id
 from webhook_bridge.providers.stripe.ordering import customer_version
+from webhook_bridge.providers.timestamps import utc
 
 # The id prefix of the events ``bridgectl import stripe`` makes from existing objects.
 IMPORTED_EVENT_PREFIX = "evt_import_"

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, normalize_email
-from webhook_bridge.providers._common import Payload, iso, split_name, utc_or_none
+from webhook_bridge.providers.names import split_name
+from webhook_bridge.providers.payload import Payload
 from webhook_bridge.providers.stripe.billing import (
     invoice_payment_intent_id,
     subscription_plan,
@@ -38,6 +39,7 @@ from webhook_bridge.providers.stripe.ordering import (
     subscription_key,
     subscription_version,
 )
+from webhook_bridge.providers.timestamps import iso, utc_or_none
 from webhook_bridge.state import RememberedInvoice
 
 

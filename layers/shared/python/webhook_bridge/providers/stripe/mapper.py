@@ -12,8 +12,8 @@ from typing import Any
 
 from webhook_bridge.actions import Action
 from webhook_bridge.mapping_config import MappingContext
-from webhook_bridge.providers._common import parse
 from webhook_bridge.providers.exceptions import MappingError
+from webhook_bridge.providers.payload import parse
 from webhook_bridge.providers.stripe.emitter import Emitter
 from webhook_bridge.providers.stripe.handlers import HANDLERS, generic
 from webhook_bridge.providers.stripe.models import StripeEvent

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from webhook_bridge.providers._common import Epoch, Payload
+from webhook_bridge.providers.payload import Epoch, Payload
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 Count = Annotated[int, Field(ge=0)]

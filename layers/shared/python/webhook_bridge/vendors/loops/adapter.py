@@ -33,8 +33,10 @@ from __future__ import annotations
 from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_email, scalar_traits
-from webhook_bridge.vendors.loops import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
+from webhook_bridge.vendors.identifiers import require_email
+from webhook_bridge.vendors.loops.client import VENDOR, ContactUpdateRequest, EventRequest, LoopsClient
+from webhook_bridge.vendors.results import DeliveryResult, erase
+from webhook_bridge.vendors.wire_formats import scalar_traits
 
 # Keys the adapter owns; a trait of the same name would silently override them.
 _RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "eventName", "mailingLists"})
@@ -60,9 +62,9 @@ def contact_properties(person: Person) -> dict[str, Any]:
 
 def idempotency_key_for(action: Action) -> str:
     from webhook_bridge.actions import VendorMessage
-    from webhook_bridge.vendors_enum import Vendor
+    from webhook_bridge.vendors.catalog import Vendor
 
-    return VendorMessage(vendor=Vendor.LOOPS, action=action).idempotency_token
+    return VendorMessage(vendor=Vendor(VENDOR), action=action).idempotency_token
 
 
 def deliver(action: Action, client: LoopsClient, *, idempotency_key: str | None = None) -> DeliveryResult:

@@ -33,9 +33,10 @@ from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Invoice, Person, Subscription
 from webhook_bridge.currency import to_cents
-from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_identified, scalar_traits
-from webhook_bridge.vendors.segmetrics import SegMetricsClient
-from webhook_bridge.vendors.segmetrics_models import (
+from webhook_bridge.vendors.identifiers import require_identified
+from webhook_bridge.vendors.results import DeliveryResult, erase
+from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
+from webhook_bridge.vendors.segmetrics.models import (
     VENDOR,
     ContactRequest,
     InvoiceRequest,
@@ -43,7 +44,7 @@ from webhook_bridge.vendors.segmetrics_models import (
     TagsRemoveRequest,
     TagsRequest,
 )
-from webhook_bridge.vendors.wire_formats import segmetrics_datetime
+from webhook_bridge.vendors.wire_formats import scalar_traits, segmetrics_datetime
 
 # Leaving out an end_date this close costs nothing: the cancellation itself follows.
 END_DATE_MARGIN = timedelta(minutes=5)

@@ -1,8 +1,7 @@
-"""Small helpers shared by the provider mappings: time, names, validation, paths."""
+"""Reading provider payloads: strict models, their validation as a ``MappingError``, and paths into them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,31 +32,6 @@ def parse(model: type[M], data: Any, *, source: str, event_type: str | None, pre
         return model.model_validate(data)
     except ValidationError as exc:
         raise MappingError.from_validation(source, event_type, exc, prefix) from None
-
-
-def utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def utc_or_none(epoch: int | None) -> datetime | None:
-    return None if epoch is None else utc(epoch)
-
-
-def iso(moment: datetime) -> str:
-    """JSON-native timestamp for track properties: survives the SQS trip unchanged."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def split_name(name: str | None) -> tuple[str | None, str | None]:
-    """``"Zoë  Ñúñez de la Vega"`` → ``("Zoë", "Ñúñez de la Vega")``.
-
-    Providers give one free-text name; vendors want first/last. The first word is the
-    first name and the rest the last name: wrong for some cultures, but predictable.
-    """
-    words = (name or "").split()
-    if not words:
-        return None, None
-    return words[0], " ".join(words[1:]) or None
 
 
 def get_path(data: Any, path: str) -> Any:

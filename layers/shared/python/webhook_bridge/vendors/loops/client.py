@@ -16,12 +16,14 @@ import httpx
 from pydantic import ConfigDict, Field, model_validator
 
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.errors import ConflictError
-from webhook_bridge.vendors.request_model import Email, NonEmptyStr, VendorRequest, invalid
+from webhook_bridge.vendors.exceptions import ConflictError
+from webhook_bridge.vendors.fields import Email, NonEmptyStr
+from webhook_bridge.vendors.loops.spec import SPEC
+from webhook_bridge.vendors.requests import VendorRequest, invalid
 from webhook_bridge.vendors.wire_formats import iso_utc
 
-DEFAULT_BASE_URL = "https://app.loops.so/api/v1"
-VENDOR = "loops"
+DEFAULT_BASE_URL = SPEC.base_urls["LOOPS_BASE_URL"]
+VENDOR = SPEC.name
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
 
 # Loops stores contact and event properties as strings, numbers, booleans or dates.
@@ -163,3 +165,8 @@ class LoopsClient(BaseClient):
         except ConflictError:
             return EventSendResult(duplicate=True)
         return EventSendResult(duplicate=False, response=self._json(response))
+
+
+def from_configuration(values: Mapping[str, str], http: httpx.Client | None = None) -> LoopsClient:
+    """The client for the spec's configuration values (credentials and base URL)."""
+    return LoopsClient(values["LOOPS_API_KEY"], values["LOOPS_BASE_URL"], http)

@@ -12,10 +12,12 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictInt, model_validator
 
-from webhook_bridge.vendors.request_model import Cents, Email, NonEmptyStr, VendorRequest
+from webhook_bridge.vendors.fields import Cents, Email, NonEmptyStr
+from webhook_bridge.vendors.requests import VendorRequest
+from webhook_bridge.vendors.segmetrics.spec import SPEC
 from webhook_bridge.vendors.wire_formats import as_utc, jsonable, plain_date, segmetrics_datetime
 
-VENDOR = "segmetrics"
+VENDOR = SPEC.name
 
 Identifier = StrictInt | NonEmptyStr
 SegDateTime = Annotated[datetime, PlainSerializer(segmetrics_datetime, return_type=str)]

@@ -1,7 +1,9 @@
 """Domain errors of the receivers; ``http.py`` maps each to one HTTP answer."""
 
+from webhook_bridge.exceptions import BridgeError
 
-class ReceiverError(Exception):
+
+class ReceiverError(BridgeError):
     status_code = 400
     code = "bad_request"
 

@@ -19,12 +19,14 @@ from pydantic import field_validator
 from ulid import ULID
 
 from webhook_bridge.vendors.base import BaseClient, basic_auth
-from webhook_bridge.vendors.request_model import NonEmptyStr, VendorRequest
+from webhook_bridge.vendors.customerio.spec import SPEC
+from webhook_bridge.vendors.fields import NonEmptyStr
+from webhook_bridge.vendors.requests import VendorRequest
 from webhook_bridge.vendors.wire_formats import jsonable, unix_millis, unix_seconds
 
-DEFAULT_BASE_URL = "https://track.customer.io/api/v1"
+DEFAULT_BASE_URL = SPEC.base_urls["CUSTOMERIO_BASE_URL"]
 EU_BASE_URL = "https://track-eu.customer.io/api/v1"
-VENDOR = "customerio"
+VENDOR = SPEC.name
 # Customer.io caps identifiers at 150 *bytes*: for ASCII ids that is 150 characters, and
 # counting UTF-8 bytes refuses up front a multi-byte id the vendor would reject anyway.
 MAX_IDENTIFIER_BYTES = 150
@@ -154,3 +156,10 @@ class CustomerIoClient(BaseClient):
             "POST", "/customers/{id}/events", path_params={"id": request.customer_id}, body=request.to_wire()
         )
         return self._json(response)
+
+
+def from_configuration(values: Mapping[str, str], http: httpx.Client | None = None) -> CustomerIoClient:
+    """The client for the spec's configuration values (credentials and base URL)."""
+    return CustomerIoClient(
+        values["CUSTOMERIO_SITE_ID"], values["CUSTOMERIO_API_KEY"], values["CUSTOMERIO_BASE_URL"], http
+    )

@@ -28,8 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, erase, require_email
-from webhook_bridge.vendors.customerio import VENDOR, CustomerIoClient, event_ulid
+from webhook_bridge.vendors.customerio.client import VENDOR, CustomerIoClient, event_ulid
+from webhook_bridge.vendors.identifiers import require_email
+from webhook_bridge.vendors.results import DeliveryResult, erase
 
 SEGMENT_ATTRIBUTE_PREFIX = "segment_"
 

@@ -17,8 +17,8 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.request_model import invalid
-from webhook_bridge.vendors.segmetrics_models import (
+from webhook_bridge.vendors.requests import invalid
+from webhook_bridge.vendors.segmetrics.models import (
     VENDOR,
     AdPerformanceRequest,
     ContactRequest,
@@ -29,10 +29,11 @@ from webhook_bridge.vendors.segmetrics_models import (
     TagsRemoveRequest,
     TagsRequest,
 )
+from webhook_bridge.vendors.segmetrics.spec import SPEC
 from webhook_bridge.vendors.wire_formats import plain_date
 
-DEFAULT_BASE_URL = "https://import.segmetrics.io/api/v1"
-DEFAULT_REPORTING_BASE_URL = "https://api.segmetrics.io"
+DEFAULT_BASE_URL = SPEC.base_urls["SEGMETRICS_BASE_URL"]
+DEFAULT_REPORTING_BASE_URL = SPEC.base_urls["SEGMETRICS_REPORTING_BASE_URL"]
 
 ReportType = Literal["leads", "revenue", "ads", "subscriptions"]
 Scale = Literal["day", "week", "month"]
@@ -228,3 +229,15 @@ class SegMetricsClient(BaseClient):
             {"extend": _extend(extend)},
         )
         return payload.get("data", payload) if isinstance(payload, dict) else payload
+
+
+def from_configuration(values: Mapping[str, str], http: httpx.Client | None = None) -> SegMetricsClient:
+    """The client for the spec's configuration values (credentials and base URLs)."""
+    return SegMetricsClient(
+        values["SEGMETRICS_ACCOUNT_ID"],
+        values["SEGMETRICS_INTEGRATION_ID"],
+        values["SEGMETRICS_API_KEY"],
+        base_url=values["SEGMETRICS_BASE_URL"],
+        reporting_base_url=values["SEGMETRICS_REPORTING_BASE_URL"],
+        http=http,
+    )

@@ -8,29 +8,12 @@ never the offending values, which may be emails.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from webhook_bridge.privacy import mask_text
-from webhook_bridge.vendors.errors import RequestValidationError
-
-NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-def _check_email(value: str) -> str:
-    # Deliberately loose: the vendors validate addresses themselves; we only refuse what
-    # can never be an address, so the failure is immediate and never retried.
-    local, at, domain = value.rpartition("@")
-    if not at or not local or not domain or any(ch.isspace() for ch in value):
-        raise ValueError("is not an email address")
-    return value
-
-
-Email = Annotated[NonEmptyStr, AfterValidator(_check_email)]
-
-# Amounts are integers in the currency's smallest unit; strict so 45.5, "4500" or True never pass.
-Cents = StrictInt
+from webhook_bridge.vendors.exceptions import RequestValidationError
 
 
 def describe_validation_error(model_name: str, exc: ValidationError) -> str:

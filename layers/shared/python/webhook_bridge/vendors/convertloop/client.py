@@ -14,11 +14,13 @@ import httpx
 from pydantic import ConfigDict, field_validator, model_validator
 
 from webhook_bridge.vendors.base import BaseClient, basic_auth
-from webhook_bridge.vendors.request_model import Email, NonEmptyStr, VendorRequest
+from webhook_bridge.vendors.convertloop.spec import SPEC
+from webhook_bridge.vendors.fields import Email, NonEmptyStr
+from webhook_bridge.vendors.requests import VendorRequest
 from webhook_bridge.vendors.wire_formats import iso_utc, jsonable
 
-DEFAULT_BASE_URL = "https://api.convertloop.co/v1"
-VENDOR = "convertloop"
+DEFAULT_BASE_URL = SPEC.base_urls["CONVERTLOOP_BASE_URL"]
+VENDOR = SPEC.name
 
 # The document spells this key two ways: the event_logs attribute table names it
 # ``occured_at``, the sentence in that same row says "if you don't specify the
@@ -137,3 +139,10 @@ class ConvertLoopClient(BaseClient):
         """Log an event, optionally for a person whose attributes/segments it also updates."""
         request = EventLogRequest.parse(event)
         return self._json(self._request("POST", "/event_logs", body=request.to_wire()))
+
+
+def from_configuration(values: Mapping[str, str], http: httpx.Client | None = None) -> ConvertLoopClient:
+    """The client for the spec's configuration values (credentials and base URL)."""
+    return ConvertLoopClient(
+        values["CONVERTLOOP_APP_ID"], values["CONVERTLOOP_API_KEY"], values["CONVERTLOOP_BASE_URL"], http
+    )

@@ -9,8 +9,10 @@ the vendor's error ``code`` only.
 
 from __future__ import annotations
 
+from webhook_bridge.exceptions import BridgeError
 
-class VendorError(Exception):
+
+class VendorError(BridgeError):
     """Base of every vendor failure."""
 
     retryable: bool = False

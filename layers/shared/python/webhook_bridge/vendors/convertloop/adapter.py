@@ -17,9 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from webhook_bridge.actions import Action, Person
-from webhook_bridge.vendors.adapter_support import DeliveryResult, require_identified, scalar_traits
-from webhook_bridge.vendors.convertloop import VENDOR, ConvertLoopClient, EventLogRequest, PersonRequest
-from webhook_bridge.vendors.errors import VendorError
+from webhook_bridge.vendors.convertloop.client import VENDOR, ConvertLoopClient, EventLogRequest, PersonRequest
+from webhook_bridge.vendors.exceptions import VendorError
+from webhook_bridge.vendors.identifiers import require_identified
+from webhook_bridge.vendors.results import DeliveryResult
+from webhook_bridge.vendors.wire_formats import scalar_traits
 
 # Keys of the person hash that mean something to ConvertLoop: a trait may not set them.
 _RESERVED = frozenset(PersonRequest.model_fields)

@@ -1,0 +1,1 @@
+"""ConvertLoop: people (identify, segments) and event logs."""

@@ -1,0 +1,1 @@
+"""Customer.io Track API: customers and custom events."""

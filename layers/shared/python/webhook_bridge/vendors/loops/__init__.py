@@ -1,0 +1,1 @@
+"""Loops: contacts and events, each event sent once per idempotency key."""

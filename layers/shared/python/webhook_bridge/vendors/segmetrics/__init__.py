@@ -1,0 +1,1 @@
+"""SegMetrics: contacts, invoices and subscriptions (import API), and its reporting API."""
