@@ -13,7 +13,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ARCHITECTURE ?= arm64
 HOST_ARCHITECTURE := $(if $(filter x86_64 amd64,$(shell uname -m)),x86_64,arm64)
 
-.PHONY: install test lint typecheck unit dev bench build clean events sam-install sam-local sam-local-down sam-test lock
+.PHONY: install test lint typecheck unit dev bench build clean events mutate sam-install sam-local sam-local-down sam-test lock
 
 $(STAMP): requirements-dev.txt $(wildcard layers/shared/*requirements.txt) layers/shared/runtime-provided.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ dev: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# Mutation testing of the correctness core (docs/quality.md); slow, so not part of `make test`.
+# MUTANTS narrows the run, e.g. make mutate MUTANTS='webhook_bridge.privacy*'
+mutate: install
+	$(BIN)/pip install --quiet -r requirements-mutate.txt
+	$(BIN)/python scripts/mutate.py $(MUTANTS)
 
 events: install
 	$(BIN)/python scripts/make_events.py

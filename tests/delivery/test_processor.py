@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -279,3 +281,54 @@ def test_a_remembered_email_is_filled_in(setup):
     identities.remember("cus_1", "jane@example.com", "0.000000000100.0.0.evt_a")
     assert processor.handle(record(make_message(email=None))) is Outcome.DELIVERED
     assert vendor.calls[0].action.person.email == "jane@example.com"
+
+
+def test_a_copy_arriving_while_the_first_is_with_the_vendor_is_deferred_30_s_without_a_failed_attempt(setup):
+    processor, vendor, spy, queue, *_ = setup
+    message = make_message()
+    with_vendor, release = threading.Event(), threading.Event()
+    calls = vendor.calls
+
+    def slow_vendor(sent: VendorMessage) -> None:
+        if not calls:  # only the first call waits, so a second one fails the test at once
+            with_vendor.set()
+            assert release.wait(timeout=30)
+        calls.append(sent)
+
+    processor.deliver_once = IdempotentDelivery(slow_vendor, IDEMPOTENCY_TABLE, 3600)
+    processor.start_invocation(LambdaContext())
+    state = RetryState(attempts=2, first_attempt_at=time.time() - 60)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(processor.handle, record(message))
+        assert with_vendor.wait(timeout=30)
+        before = time.time()
+        try:
+            assert processor.handle(record(message, state)) is Outcome.NOT_DUE
+        finally:
+            release.set()
+        assert first.result() is Outcome.DELIVERED
+    (deferred,) = spy.sent
+    assert (deferred["QueueUrl"], deferred["DelaySeconds"]) == (queue, 30)
+    requeued = RetryState.from_attributes(
+        {k: {"stringValue": v["StringValue"]} for k, v in deferred["MessageAttributes"].items()}
+    )
+    assert requeued.attempts == 2 and requeued.not_before is not None
+    assert requeued.not_before >= before + 29.999  # kept to the millisecond
+    assert len(calls) == 1
+    # When the deferred copy comes back and is due, the delivery is already recorded.
+    processor.clock = lambda: requeued.not_before
+    assert processor.handle(record(message, requeued)) is Outcome.DUPLICATE
+    assert len(calls) == 1
+
+
+def test_the_dlq_reason_never_holds_the_email_the_vendor_echoed(setup, aws):
+    processor, vendor, spy, queue, dlq, _ = setup
+    echoed = "contact Jane.Doe@Example.com: firstName too long"
+    vendor.failures.append(BadRequestError("loops", echoed, status_code=400))
+    assert processor.handle(record(make_message(email="Jane.Doe@Example.com"))) is Outcome.DEAD_LETTERED
+    (letter,) = aws.receive_all(dlq)
+    reason = letter["MessageAttributes"]["failure_reason"]["StringValue"]
+    assert "jane.doe" not in reason.casefold()
+    for name, attribute in letter["MessageAttributes"].items():
+        if name != "failure_reason":
+            assert "jane.doe" not in attribute.get("StringValue", "").casefold(), name

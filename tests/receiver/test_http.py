@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -219,3 +221,31 @@ def test_an_unconfigured_secret_refuses_with_401_not_5xx(stack, monkeypatch):
     status, answer = call(app, api_event(*signed(customer_created("evt_nosecret"))))
     assert (status, answer["error"]) == (401, "invalid_signature")
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
+
+
+def test_a_copy_arriving_while_the_first_is_being_queued_gets_409_and_its_retry_is_answered_once(stack, monkeypatch):
+    app, queues, aws = stack
+    real = aws.sqs.send_message_batch
+    first_is_queueing, release = threading.Event(), threading.Event()
+    batches = iter(range(10**6))  # next() on an iterator is atomic under the GIL
+
+    def slow(**kwargs: Any) -> Any:
+        if next(batches) < len(vendors()):  # the first copy's batches, one per vendor queue, wait
+            first_is_queueing.set()
+            assert release.wait(timeout=30)
+        return real(**kwargs)
+
+    monkeypatch.setattr(aws.sqs, "send_message_batch", slow)
+    event = api_event(*signed(customer_created("evt_twice")))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(call, app, event)
+        assert first_is_queueing.wait(timeout=30)
+        try:
+            status, answer = call(app, event)  # Stripe retried while the first copy was in flight
+        finally:
+            release.set()
+        assert (status, answer["error"]) == (409, "in_progress")
+        assert first.result() == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})
+    # The provider's retry after the 409 gets the first answer; nothing is queued twice.
+    assert call(app, event) == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)

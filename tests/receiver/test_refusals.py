@@ -69,6 +69,21 @@ def test_a_signed_body_nested_too_deeply_answers_400(provider, nested):
     assert published == []
 
 
+def nested_to(depth: int) -> bytes:
+    """A signed event whose containers nest exactly ``depth`` levels, the event itself the first."""
+    inner = '{"a":' * (depth - 3) + "[]" + "}" * (depth - 3)
+    envelope = '{"id": "evt_deep", "type": "x", "created": 1, "event_id": "E1", "event_type": "x", "data": {"object": '
+    return (envelope + inner + "}}").encode()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_nesting_limit_is_exact(provider):
+    status, answer, _ = post(provider, nested_to(MAX_JSON_DEPTH))
+    assert status == 200, answer
+    status, answer, published = post(provider, nested_to(MAX_JSON_DEPTH + 1))
+    assert (status, answer["error"], published) == (400, "malformed_body", [])
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_could_not_queue_answers_503_for_every_provider(provider, logged):
     body = stripe_customer("jane@example.com") if provider == "stripe" else typeform_response("jane@example.com")

@@ -44,7 +44,8 @@ def documented_vendors(path: Path) -> set[str]:
     deliveries stored, so an event may queue for fewer of them."""
     if path.stem == "form_response_hidden_email":
         return set()  # an email in a hidden field counts only when BRIDGE_MAPPING opts in
-    return {vendor.value for vendor, _ in EXPECTED[path.stem]}
+    endpoints, _ = EXPECTED[path.stem]
+    return {vendor.value for vendor, _ in endpoints}
 
 
 def documented_path(endpoint: str) -> str:
@@ -179,7 +180,7 @@ def test_each_delivery_function_delivers_to_the_sandbox(
 ) -> None:
     assert delivered[vendor] == {"batchItemFailures": []}
     received = [(r["method"], r["endpoint"], r["status"]) for r in sam_local.stack.sandbox_requests(vendor)]
-    identify = [tuple(call.split(" ")) for v, call in IDENTIFY if v.value == vendor]
+    identify = [tuple(call.split(" ")) for v, call in IDENTIFY.items() if v.value == vendor]
     assert [(method, documented_path(endpoint)) for method, endpoint, _ in received] == identify
     assert all(200 <= status < 300 for _, _, status in received), received
     resources = sam_local.stack.resources

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -104,3 +106,18 @@ def test_wrong_method_and_unknown_path(customerio: httpx.Client) -> None:
     assert customerio.get("/customers/5").status_code == 405
     assert customerio.put("/customers/5/events", json={}).status_code == 405
     assert customerio.post("/events", json={"name": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_customer_ids_are_limited_to_150_bytes_not_characters(
+    sandbox: SandboxServer, customerio: httpx.Client, method: str
+) -> None:
+    suffix = "/events" if method == "POST" else ""
+    body = {"name": "paid"} if method == "POST" else {"plan": "pro"}
+    at_limit, over = "é" * 75, "é" * 75 + "x"  # 150 and 151 bytes in UTF-8, only 75 and 76 characters
+    refused = customerio.request(method, f"/customers/{quote(over)}{suffix}", json=body)
+    assert refused.status_code == 400
+    assert "150 bytes" in refused.json()["meta"]["error"]
+    assert customerio.request(method, f"/customers/{quote(at_limit)}{suffix}", json=body).status_code == 200
+    kept = sandbox.state("customerio")["customers" if method == "PUT" else "events"]
+    assert len(kept) == 1

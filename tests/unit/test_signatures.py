@@ -99,5 +99,63 @@ def test_typeform_signature_roundtrip():
 
 @pytest.mark.parametrize("header", [None, "", "abc", "sha1=abc"])
 def test_typeform_missing_header(header):
-    with pytest.raises(MissingSignatureError):
+    # The message is the 401's answer to the caller.
+    with pytest.raises(MissingSignatureError, match=r"^missing or malformed Typeform-Signature header$"):
         verify_typeform_signature(BODY, header, ["tf_secret"])
+
+
+@pytest.mark.parametrize("age", [300, -300, 0])
+def test_the_tolerance_boundary_itself_is_accepted(header_factory, age):
+    now = 1_800_000_000.0
+    header = header_factory(BODY, timestamp=int(now - age))
+    assert verify_stripe_signature(BODY, header, [SECRET], now=now) == int(now - age)
+
+
+@pytest.mark.parametrize(("tolerance", "age", "fresh"), [(60, 60, True), (60, 61, False), (0, 10**6, True)])
+def test_the_configured_tolerance_is_the_one_applied(header_factory, tolerance, age, fresh):
+    now = 1_800_000_000.0
+    header = header_factory(BODY, timestamp=int(now - age))
+    if fresh:  # a tolerance of 0 turns the check off (sam local invoke of the stored events)
+        verify_stripe_signature(BODY, header, [SECRET], tolerance=tolerance, now=now)
+    else:
+        with pytest.raises(StaleTimestampError):
+            verify_stripe_signature(BODY, header, [SECRET], tolerance=tolerance, now=now)
+
+
+def test_a_stale_header_with_a_wrong_signature_is_reported_as_invalid(header_factory):
+    now = 1_800_000_000.0
+    with pytest.raises(InvalidSignatureError):
+        verify_stripe_signature(BODY, header_factory(BODY, "whsec_other", int(now - 3600)), [SECRET], now=now)
+
+
+@pytest.mark.parametrize("order", [["whsec_old", "whsec_new"], ["whsec_new", "whsec_old"]])
+@pytest.mark.parametrize("signer", ["whsec_old", "whsec_new"])
+def test_stripe_rotation_accepts_either_configured_secret_in_either_order(header_factory, order, signer):
+    verify_stripe_signature(BODY, header_factory(BODY, signer), order)
+    with pytest.raises(InvalidSignatureError):
+        verify_stripe_signature(BODY, header_factory(BODY, "whsec_retired"), order)
+
+
+def test_stripe_header_items_may_carry_spaces_and_upper_case_hex(header_factory):
+    ts, digest = header_factory(BODY).removeprefix("t=").split(",v1=")
+    verify_stripe_signature(BODY, f" t={ts} , v1={digest.upper()} ", [SECRET])
+
+
+def test_empty_configured_secrets_never_match():
+    header = stripe_header(BODY, "")
+    with pytest.raises(InvalidSignatureError):
+        verify_stripe_signature(BODY, header, ["", SECRET])
+    with pytest.raises(InvalidSignatureError):
+        verify_typeform_signature(BODY, typeform_signature(BODY, ""), [""])
+
+
+@pytest.mark.parametrize("order", [["tf_old", "tf_new"], ["tf_new", "tf_old"]])
+@pytest.mark.parametrize("signer", ["tf_old", "tf_new"])
+def test_typeform_rotation_accepts_either_configured_secret_in_either_order(order, signer):
+    verify_typeform_signature(BODY, typeform_signature(BODY, signer), order)
+    with pytest.raises(InvalidSignatureError, match=r"^no Typeform signature matches the payload$"):
+        verify_typeform_signature(BODY, typeform_signature(BODY, "tf_retired"), order)
+
+
+def test_typeform_header_may_carry_surrounding_spaces():
+    verify_typeform_signature(BODY, f"  {typeform_signature(BODY, 'tf_secret')} ", ["tf_secret"])

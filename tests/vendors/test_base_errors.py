@@ -79,7 +79,7 @@ def test_segmetrics_400_carries_its_errors_list(http_mock, segmetrics):
         segmetrics.add_product({"id": 1, "name": "Widget"})
 
     assert caught.value.errors == ["missing 'id' field ", "amount is invalid"]
-    assert "missing 'id' field" in str(caught.value)
+    assert str(caught.value).endswith(": missing 'id' field ; amount is invalid")
     assert caught.value.retry_after is None
 
 
@@ -92,6 +92,20 @@ def test_segmetrics_400_carries_its_errors_list(http_mock, segmetrics):
         ({"detail": "not allowed"}, ["not allowed"]),
         (["first", "second"], ["first", "second"]),
         ({"success": False}, []),
+        ({"error_message": "quota exceeded"}, ["quota exceeded"]),
+        ({"errors": [{"detail": "a"}, {"error": "b"}, {"reason": "c"}]}, ["a", "b", "c"]),
+        (
+            {
+                "errors": [
+                    {"param": "email", "message": "m"},
+                    {"path": "x.y", "message": "n"},
+                    {"field": 5, "message": "o"},
+                ]
+            },
+            ["email: m", "x.y: n", "o"],
+        ),
+        ({"errors": [["too", "short"]]}, ["too, short"]),
+        ({"errors": [{"code": 7, "info": "déjà vu"}]}, ['{"code":7,"info":"déjà vu"}']),
     ],
 )
 def test_other_json_error_shapes_become_messages(http_mock, loops, payload, expected):
@@ -101,6 +115,22 @@ def test_other_json_error_shapes_become_messages(http_mock, loops, payload, expe
         loops.update_contact({"email": "a@example.com"})
 
     assert caught.value.errors == expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [(b'"rate limited"', ["rate limited"]), (b"42", ["42"]), (b"null", [])])
+def test_a_json_scalar_is_the_reason_itself(http_mock, loops, body, expected):
+    answer(http_mock, 400, content=body)
+    with pytest.raises(BadRequestError) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    assert caught.value.errors == expected
+    assert str(caught.value) == f"loops: HTTP 400: PUT /contacts/update: {'; '.join(expected) or 'Bad Request'}"
+
+
+def test_echoed_secrets_and_addresses_leave_only_placeholders_and_hints(http_mock, loops):
+    answer(http_mock, 400, json={"message": f"key {API_KEY} cannot update jane.doe%40example.com"})
+    with pytest.raises(BadRequestError) as caught:
+        loops.update_contact({"email": "jane.doe@example.com"})
+    assert caught.value.errors == ["key *** cannot update j***@e***.com"]
 
 
 def test_plain_text_error_body_is_kept_but_html_is_not(http_mock, loops):
@@ -267,6 +297,7 @@ def test_repr_shows_no_credentials():
         ({"code": "invalid_api_key", "message": "Invalid key"}, "invalid_api_key"),
         ({"error": {"type": "rate_limit", "message": "slow"}}, "rate_limit"),
         ({"meta": {"error_code": 1042}}, "1042"),
+        ({"errorCode": "E42", "message": "camel case"}, "E42"),
         ({"code": "jane@example.com is taken"}, None),  # free text is never a code
         ({"message": "no code here"}, None),
     ],

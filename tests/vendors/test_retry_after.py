@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -61,3 +63,36 @@ def test_headers_are_case_insensitive_and_ordered():
     assert retry_after_from_headers(headers, now=NOW, rate_limit_headers=False) is None
     assert retry_after_from_headers(httpx.Headers({"Retry-After": "bogus", "RateLimit-Reset": "3"}), now=NOW) == 3.0
     assert retry_after_from_headers(httpx.Headers({}), now=NOW) is None
+
+
+def test_an_http_date_without_a_zone_is_utc_whatever_the_machine_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/Lima")  # Lambda runs in UTC, where the two readings agree
+    time.tzset()
+    try:
+        assert parse_retry_after("Wed, 01 May 2024 12:31:15 -0000", now=NOW) == 60.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5,60", 60.0),  # no space after the comma
+        ("later, 30", 30.0),  # one unreadable policy does not hide the others
+    ],
+)
+def test_rate_limit_reset_lists(value, expected):
+    assert parse_rate_limit_reset(value, now=NOW) == expected
+
+
+@pytest.mark.parametrize("value", ["1000000000", "1000000000000"])
+def test_the_epoch_readings_start_exactly_at_their_thresholds(value):
+    """1e9 is an epoch in seconds and 1e12 one in milliseconds (not delays, capped at 24 h)."""
+    assert parse_rate_limit_reset(value, now=1_000_000_000 - 100.0) == pytest.approx(100.0)
+
+
+def test_the_clock_given_is_the_one_used():
+    headers = httpx.Headers({"Retry-After": "Wed, 01 May 2024 12:31:15 GMT"})
+    assert retry_after_from_headers(headers, now=NOW) == 60.0
+    assert retry_after_from_headers(httpx.Headers({"RateLimit": "limit=10, reset=7"}), now=NOW) == 7.0

@@ -44,18 +44,19 @@ def mask_text(text: str) -> str:
 
 
 def _mask_token(token: str) -> str:
-    if not _AT.search(token):
-        return token
     core = token.lstrip(_OPENING)
     opening = token[: len(token) - len(core)]
     stripped = core.rstrip(_CLOSING)
     closing, core = core[len(stripped) :], stripped
+    # Punctuation around a token is never part of "@" or "%40": whether it holds one is
+    # decided on what is left.
     at = _AT.search(core)
-    local = core[: at.start()].lstrip(_OPENING) if at else core
-    host = core[at.end() :] if at else ""
+    if at is None:
+        return token
+    local, host = core[: at.start()], core[at.end() :]
     tld = _TOP_LEVEL_DOMAIN.search(host)
     masked_host = host[:1] + "***" + (f".{tld.group(1)}" if tld else "") if host else ""
-    return f"{opening}{local[:1]}***{at.group() if at else '@'}{masked_host}{closing}"
+    return f"{opening}{local[:1]}***{at.group()}{masked_host}{closing}"
 
 
 def mask_data(value: Any) -> Any:

@@ -2,8 +2,9 @@
 
 Modelled on openai-python / stripe-python: a small base client that builds the URL from
 the documented API root plus the documented path, sends one request, and turns any
-failure into one class of :mod:`webhook_bridge.vendors.exceptions`. Vendor clients only
-describe endpoints and bodies.
+failure into one class of :mod:`webhook_bridge.vendors.exceptions` (a failed response through
+:mod:`webhook_bridge.vendors.error_mapping`). Vendor clients only describe endpoints and
+bodies.
 
 Pacing is not decided here either, but it is applied here: ``before_request`` (optional,
 e.g. the delivery layer's rate-limit pacer) is called right before every HTTP request is
@@ -27,7 +28,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -37,19 +37,8 @@ from urllib.parse import quote
 import httpx
 
 from webhook_bridge.privacy import mask_text
-from webhook_bridge.vendors.exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InternalServerError,
-    NotFoundError,
-    RateLimitError,
-    RequestValidationError,
-)
-from webhook_bridge.vendors.retry_after import retry_after_from_headers
+from webhook_bridge.vendors.error_mapping import redact, status_error
+from webhook_bridge.vendors.exceptions import APIConnectionError, APITimeoutError, RequestValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +70,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0, pool=3.0)
 # connection frozen with the Lambda is not reused after the server dropped it.
 DEFAULT_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=8, keepalive_expiry=30.0)
 USER_AGENT = "webhook-bridge/0.1 (+httpx)"
-MAX_ERROR_MESSAGES = 20
-MAX_ERROR_CHARS = 300
-# A vendor's error code is kept only when it looks like one: a short identifier, never free text.
-_ERROR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 _shared_http: httpx.Client | None = None
 _shared_http_lock = threading.Lock()
@@ -124,26 +109,6 @@ def basic_auth(username: str, password: str) -> str:
 def encode_path_segment(value: str | int) -> str:
     """One path segment, fully percent-encoded (``@`` -> ``%40``, ``/`` -> ``%2F``)."""
     return quote(str(value), safe="")
-
-
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    422: BadRequestError,
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-    408: InternalServerError,  # the vendor gave up waiting for us: transient
-}
-
-
-def error_class_for(status_code: int) -> type[APIStatusError]:
-    if status_code in _STATUS_ERRORS:
-        return _STATUS_ERRORS[status_code]
-    if status_code >= 500:
-        return InternalServerError
-    return APIStatusError  # other 3xx/4xx: permanent, not retried
 
 
 class BaseClient:
@@ -222,7 +187,7 @@ class BaseClient:
         logger.debug("%s %s %s -> %s in %.0f ms", self.vendor, method, route, response.status_code, elapsed_ms)
         if response.is_success:
             return response
-        raise self._status_error(method, route, response)
+        raise status_error(self.vendor, f"{method} {route}", response, self._secrets)
 
     def _encode_json(self, body: Any, method: str, route: str) -> bytes:
         try:
@@ -243,94 +208,5 @@ class BaseClient:
 
     # -- errors ------------------------------------------------------------------------
 
-    def _status_error(self, method: str, route: str, response: httpx.Response) -> APIStatusError:
-        status = response.status_code
-        error_class = error_class_for(status)
-        errors = self._error_messages(response)
-        summary = "; ".join(errors) or response.reason_phrase
-        retry_after = None
-        if error_class is RateLimitError:
-            retry_after = retry_after_from_headers(response.headers)
-        elif error_class is InternalServerError:
-            retry_after = retry_after_from_headers(response.headers, rate_limit_headers=False)
-        return error_class(
-            self.vendor,
-            f"{method} {route}: {summary[:MAX_ERROR_CHARS]}",
-            status_code=status,
-            errors=errors,
-            retry_after=retry_after,
-            code=_error_code(response),
-        )
-
-    def _error_messages(self, response: httpx.Response) -> list[str]:
-        """The vendor's reasons, e.g. SegMetrics' ``{"status": "error", "errors": [...]}``."""
-        try:
-            payload = response.json()
-        except ValueError:
-            text = " ".join(response.text.split())
-            # An HTML error page is noise; plain text is usually the reason.
-            return [self._redact(text[:MAX_ERROR_CHARS])] if text and not text.startswith("<") else []
-        messages = [self._redact(m[:MAX_ERROR_CHARS]) for m in _messages_from(payload) if m]
-        return messages[:MAX_ERROR_MESSAGES]
-
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        # URL-encoded addresses (``jane%40example.com``) are masked like plain ones.
-        return mask_text(text.replace("%40", "@"))
-
-
-def _messages_from(payload: Any) -> list[str]:
-    """Reasons from the usual JSON error shapes: ``errors`` (list or field map), ``message``, ``error``, ``detail``."""
-    if isinstance(payload, list):
-        return [_as_text(item) for item in payload]
-    if not isinstance(payload, dict):
-        return [_as_text(payload)] if payload is not None else []
-    errors = payload.get("errors")
-    if isinstance(errors, list):
-        return [_as_text(item) for item in errors]
-    if isinstance(errors, dict):
-        return [f"{field}: {_as_text(reason)}" for field, reason in errors.items()]
-    for key in ("message", "error", "detail", "error_message"):
-        value = payload.get(key)
-        if isinstance(value, dict):
-            return _messages_from(value)
-        if value:
-            return [_as_text(value)]
-    return []
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    return _code_from(payload)
-
-
-def _code_from(payload: Any) -> str | None:
-    """``{"code": …}``, ``{"error_code": …}``, ``{"type": …}``, or the same inside ``error``/``meta``."""
-    if not isinstance(payload, dict):
-        return None
-    for key in ("code", "error_code", "errorCode", "type"):
-        value = payload.get(key)
-        if isinstance(value, int | str) and not isinstance(value, bool) and _ERROR_CODE.match(str(value)):
-            return str(value)
-    for key in ("error", "meta"):
-        code = _code_from(payload.get(key))
-        if code:
-            return code
-    return None
-
-
-def _as_text(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        for key in ("message", "detail", "error", "reason"):
-            if isinstance(item.get(key), str):
-                field = item.get("field") or item.get("param") or item.get("path")
-                return f"{field}: {item[key]}" if isinstance(field, str) else item[key]
-    if isinstance(item, list):
-        return ", ".join(_as_text(i) for i in item)
-    return json.dumps(item, separators=(",", ":"), ensure_ascii=False, default=str)
+        return redact(text, self._secrets)
