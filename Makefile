@@ -13,9 +13,9 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ARCHITECTURE ?= arm64
 HOST_ARCHITECTURE := $(if $(filter x86_64 amd64,$(shell uname -m)),x86_64,arm64)
 
-.PHONY: install test lint typecheck unit dev bench build clean events mutate sam-install sam-local sam-local-down sam-test
+.PHONY: install test lint typecheck unit dev bench build clean events mutate sam-install sam-local sam-local-down sam-test lock
 
-$(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt $(wildcard layers/shared/*requirements.txt) layers/shared/runtime-provided.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -77,6 +77,10 @@ sam-local-down: install
 # Every event through `sam local`; skips, saying why, without Docker or the Lambda image.
 sam-test: install sam-install
 	SAM_CLI=$(SAM) $(BIN)/pytest -m docker -q -n 0 tests/sam_local
+
+# Re-resolve the layers' locks (with hashes) after editing layers/shared/*requirements.txt.
+lock: install
+	$(MAKE) -C layers/shared lock UV="$(abspath $(BIN))/uv"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -50,19 +50,12 @@ def peak_rss_mb() -> float:
     return ru_maxrss_mb()
 
 
-class Context:
-    def __init__(self) -> None:
-        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
-        self.aws_request_id = "00000000-0000-0000-0000-000000000000"
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = "bench"
+def context() -> Any:
+    """Lambda's context object (imported after the handler: what the handler's cold start loads comes first)."""
+    from devstack.support.lambda_context import LambdaContext
 
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+    memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+    return LambdaContext(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench"), memory_limit_in_mb=memory)
 
 
 def load_handler(code_dir: str, layer_dir: str) -> Any:
@@ -148,6 +141,8 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
 
     import boto3
 
+    from devstack.support.events import sqs_record
+
     stop = threading.Event()
     sqs = boto3.client("sqs")
     queue_url, queue_arn = config["queue_url"], config["queue_arn"]
@@ -209,25 +204,9 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
         except queues.Empty:
             continue
         slot.release()
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {
-                    k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
-                    for k, v in (m.get("MessageAttributes") or {}).items()
-                },
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
+        records = [sqs_record(m, queue_arn) for m in messages]
         started, wall = time.perf_counter(), time.time()
-        response = handler({"Records": records}, Context())
+        response = handler({"Records": records}, context())
         stats["handler_seconds"] += time.perf_counter() - started
         stats["batch_times"].append((wall, time.time(), len(records)))
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
@@ -330,7 +309,7 @@ def main() -> None:
         delivery_worker(handler, config, report)
         return
     started = time.perf_counter()
-    first = handler(inputs[0], Context())
+    first = handler(inputs[0], context())
     report(
         {
             "phase": "cold",
@@ -348,7 +327,7 @@ def main() -> None:
     statuses = []
     for event in inputs[1:]:
         started = time.perf_counter()
-        response = handler(event, Context())
+        response = handler(event, context())
         durations.append((time.perf_counter() - started) * 1000)
         statuses.append(response.get("statusCode", 200) if isinstance(response, dict) else None)
         if mode == "delivery" and response.get("batchItemFailures"):

@@ -28,25 +28,21 @@ from typing import Any
 
 from benchmarks.common import (
     CHILD,
-    FUNCTIONS_DIR,
     LAYER_DIR,
     PYTHON,
     STRIPE_SECRET,
     BenchResult,
+    BenchStack,
     Figure,
-    MotoServer,
-    Resources,
     api_event,
-    aws_env,
     body_of,
-    create_resources,
-    function_env,
     log,
     payload_for,
-    synthetic_record,
+    receiver_function,
     unique_token,
-    vendor_message_bodies,
+    vendor_records,
 )
+from devstack.support.moto import MotoServer
 
 REPEATS = 5
 COLD_TARGET = 1.3
@@ -57,57 +53,45 @@ DELIVERY_VENDOR = "customerio"
 VARIANTS = ("stripe", "typeform", "delivery", "baseline", "floor")
 BARE = ("baseline", "floor")  # bare boto3 scripts: no app.py to load
 RESTORED = ("stripe", "typeform", "delivery")
-FUNCTION = {
-    "stripe": "stripe_webhook",
-    "typeform": "typeform_webhook",
-    "delivery": "delivery",
-    "baseline": "stripe_webhook",
-    "floor": "stripe_webhook",
-}
 
 
 class Children:
     """Spawns Lambda-like children for one moto server and one sandbox."""
 
-    def __init__(self, endpoint: str, resources: Resources, vendor_env: dict[str, str], workdir: Path) -> None:
-        self.endpoint = endpoint
-        self.resources = resources
-        self.vendor_env = vendor_env
+    def __init__(self, stack: BenchStack, workdir: Path) -> None:
+        self.stack = stack
         self.workdir = workdir
         self.token = unique_token()
         self.serial = 0
 
-    def env(self, variant: str) -> dict[str, str]:
+    def function(self, variant: str) -> str:
         if variant == "delivery":
-            return function_env(
-                "delivery", self.resources, endpoint=self.endpoint, vendor=DELIVERY_VENDOR, vendor_env=self.vendor_env
-            )
-        return function_env(FUNCTION[variant], self.resources, endpoint=self.endpoint)
+            return self.stack.delivery_function(DELIVERY_VENDOR)
+        return receiver_function("typeform" if variant == "typeform" else "stripe")
+
+    def env(self, variant: str) -> dict[str, str]:
+        return self.stack.env(self.function(variant))
 
     def inputs(self, variant: str, warm: int) -> list[Any]:
         """Fresh ids every time: a cold start must not be answered by the dedupe record of an earlier one."""
         self.serial += 1
         base = self.serial * 10_000
         if variant == "delivery":
-            queue = self.resources.queues[DELIVERY_VENDOR]
-            bodies = vendor_message_bodies(DELIVERY_VENDOR, 10 * (1 + warm), self.token, start=base)
-            return [
-                {"Records": [synthetic_record(body, queue) for body in bodies[i : i + 10]]}
-                for i in range(0, len(bodies), 10)
-            ]
+            queue = self.env(variant)["QUEUE_URL"]
+            records = vendor_records(DELIVERY_VENDOR, 10 * (1 + warm), self.token, queue, start=base)
+            return [{"Records": records[i : i + 10]} for i in range(0, len(records), 10)]
         provider = "typeform" if variant == "typeform" else "stripe"
         return [api_event(provider, body_of(payload_for(provider, base + n, self.token))) for n in range(1 + warm)]
 
     def command(
         self, variant: str, input_path: Path, importtime: bool = False, count: bool = False, restored: bool = False
     ) -> list[str]:
-        function = FUNCTION[variant]
         config = {
             "mode": variant if variant in BARE else ("delivery" if variant == "delivery" else "receiver"),
             "input": str(input_path),
-            "code_dir": str(FUNCTIONS_DIR / function),
+            "code_dir": str(self.stack.template.functions[self.function(variant)].code_dir),
             "layer_dir": str(LAYER_DIR),
-            "queue_url": self.resources.queues["loops"],
+            "queue_url": self.stack.delivery_env("loops")["QUEUE_URL"],
             "secret": STRIPE_SECRET,
             "count_clients": count,
             "restored": restored,
@@ -195,11 +179,6 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def module_ms(profile: dict[str, Any], name: str) -> float | None:
-    """Cumulative import ms of ``name`` in a profile (None when it was not imported)."""
-    return next((cumulative for cumulative, _, _, module in profile["modules"] if module == name), None)
-
-
 def import_offenders(real: dict[str, Any], floor: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
     """Packages the function imports beyond the baseline's, by self time (what making lazy would save)."""
     extra = []
@@ -243,48 +222,6 @@ def third_party_pulled_in(real: dict[str, Any], top: int = 12) -> list[dict[str,
     return [{"module": name, "cumulative_ms": round(ms, 1)} for name, ms in ordered[:top]]
 
 
-# -- boto3 clients at the first invocation -------------------------------------------------
-
-_CLIENTS = """
-import sys, time, boto3
-layout = {layout!r}
-started = time.perf_counter()
-for services in layout:
-    session = boto3.session.Session()
-    for service in services:
-        session.client(service)
-print((time.perf_counter() - started) * 1000)
-"""
-
-
-def session_layout(clients: list[str]) -> list[list[str]]:
-    """``["0:dynamodb", "1:secretsmanager", "0:sqs"]`` → ``[["dynamodb", "sqs"], ["secretsmanager"]]``."""
-    sessions: dict[str, list[str]] = {}
-    for entry in clients:
-        index, _, service = entry.partition(":")
-        sessions.setdefault(index, []).append(service)
-    return list(sessions.values())
-
-
-def client_creation(endpoint: str, clients: list[str], repeats: int = 3) -> dict[str, Any]:
-    """Median ms to build the first invocation's clients as the function does vs all from one session.
-
-    Fresh processes, timed after ``import boto3``; ``clients`` is what the child recorded.
-    """
-    layout = session_layout(clients)
-    env = aws_env(endpoint)
-    env["PATH"] = "/usr/bin:/bin"
-    variants = {"as_built": layout, "one_session": [[service for services in layout for service in services]]}
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(repeats):
-        for name, sessions in variants.items():
-            done = subprocess.run(  # noqa: S603 - our interpreter, fixed code
-                [PYTHON, "-c", _CLIENTS.format(layout=sessions)], capture_output=True, text=True, env=env, check=True
-            )
-            times[name].append(float(done.stdout.strip()))
-    return {"layout": layout, **{name: statistics.median(values) for name, values in times.items()}}
-
-
 # -- the benchmark -------------------------------------------------------------------------
 
 
@@ -296,9 +233,7 @@ def run() -> BenchResult:
         MotoServer() as moto,
         SandboxServer(host="127.0.0.1", port=0) as sandbox,
     ):
-        vendor_env = sandbox.as_env()
-        resources = create_resources(moto.endpoint, vendor_env)
-        children = Children(moto.endpoint, resources, vendor_env, Path(workdir))
+        children = Children(BenchStack(moto.endpoint, sandbox.as_env()), Path(workdir))
 
         samples: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
         for repeat in range(REPEATS + 1):  # the first round only warms the OS page cache and moto
@@ -324,7 +259,6 @@ def run() -> BenchResult:
             "typeform": children.run("typeform", warm=WARM_INVOCATIONS),
             "delivery": children.run("delivery", warm=WARM_BATCHES),
         }
-        clients = client_creation(moto.endpoint, memory["stripe"]["cold"]["clients"])
         requests = sandbox.requests(DELIVERY_VENDOR)
         if any(r["status"] >= 300 for r in requests):
             raise RuntimeError("the sandbox refused some delivery calls: " + str([r["status"] for r in requests][:20]))
@@ -426,35 +360,10 @@ def run() -> BenchResult:
             }
             for variant in ("stripe", "typeform", "delivery")
         },
-        "cross_provider_import_ms": {
-            "stripe imports webhook_bridge.providers.typeform": module_ms(
-                imports["stripe"], "webhook_bridge.providers.typeform"
-            ),
-            "typeform imports webhook_bridge.providers.stripe.mapper": module_ms(
-                imports["typeform"], "webhook_bridge.providers.stripe.mapper"
-            ),
-        },
-        "module_ms": {
-            f"{variant}: {name}": module_ms(imports[variant], name)
-            for variant, name in (
-                ("stripe", "aws_xray_sdk.core"),
-                ("stripe", "webhook_bridge.actions"),
-                ("stripe", "webhook_bridge.settings"),
-                ("stripe", "aws_lambda_powertools.event_handler"),
-                ("delivery", "aws_lambda_powertools.utilities.batch"),
-                ("delivery", "aws_lambda_powertools.utilities.data_classes"),
-                ("delivery", "httpx"),
-            )
-        },
-        "import_offenders_delivery": import_offenders(imports["delivery"], imports["baseline"]),
         "import_first_party_stripe": heaviest_first_party(imports["stripe"]),
-        "import_third_party_stripe": third_party_pulled_in(imports["stripe"]),
         "import_third_party_delivery": third_party_pulled_in(imports["delivery"]),
         "warm_over_http_ms": {
             v: statistics.median(memory[v]["warm"]["durations_ms"]) for v in ("stripe", "typeform", "delivery")
-        },
-        "warm_over_http_mean_ms": {
-            v: statistics.fmean(memory[v]["warm"]["durations_ms"]) for v in ("stripe", "typeform", "delivery")
         },
         "baseline_peak_rss_mb": baseline_rss,
         "first_invocation_clients": {
@@ -465,6 +374,5 @@ def run() -> BenchResult:
             "baseline": statistics.median(s["cold"]["ru_maxrss_mb"] for s in samples["baseline"]),
             **{v: memory[v]["memory"]["ru_maxrss_mb"] for v in ("stripe", "typeform", "delivery")},
         },
-        "boto3_clients_ms": clients,
     }
     return BenchResult(figures, details)

@@ -1,12 +1,9 @@
-"""What the benchmarks share: figures, statistics, webhooks, Lambda-like environments, moto, AWS call counting."""
+"""What the benchmarks share: figures, statistics, webhooks, Lambda-like environments, AWS call counting."""
 
 from __future__ import annotations
 
-import base64
 import collections
 import copy
-import hashlib
-import hmac
 import json
 import math
 import os
@@ -19,10 +16,20 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from webhook_bridge.vendors.catalog import spec_for, specs
+from devstack.aws import create_resources
+from devstack.environment import function_environment, resolve_configuration, store_secrets
+from devstack.stack import DEV_PARAMETERS
+from devstack.support.events import queue_arn, sqs_message, sqs_record, webhook_event
+from devstack.support.signing import TEST_SECRETS
+from devstack.template import Template, load_template
+
+if TYPE_CHECKING:
+    from webhook_bridge.actions import VendorMessage
+
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "layers" / "shared" / "python"
@@ -30,17 +37,8 @@ FUNCTIONS_DIR = ROOT / "functions"
 FIXTURES_DIR = ROOT / "tests" / "fixtures"
 CHILD = Path(__file__).resolve().parent / "child.py"
 PYTHON = sys.executable
-
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
-IDEMPOTENCY_TABLE = "bench-IdempotencyTable"
-STATE_TABLE = "bench-StateTable"
-STRIPE_SECRET = "whsec_bench_webhook_bridge"
-TYPEFORM_SECRET = "typeform_bench_webhook_bridge"
-VENDORS = tuple(spec.name for spec in specs())
-MEMORY_MB = 512  # template.yaml, Globals.Function.MemorySize: what Lambda bills
-# The deployed pacing per vendor: (VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY), as each spec declares it.
-DEPLOYED_PACING = {spec.name: (spec.rate_limit_per_second, spec.max_concurrency) for spec in specs()}
+# The stack's dev defaults (devstack): what the benchmarks sign with and the functions verify.
+STRIPE_SECRET = TEST_SECRETS["stripe"]
 
 
 # -- figures ---------------------------------------------------------------------------
@@ -197,341 +195,108 @@ def body_of(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-def stripe_signature(body: bytes, secret: str = STRIPE_SECRET, timestamp: int | None = None) -> str:
-    stamp = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={stamp},v1={mac}"
-
-
-def typeform_signature(body: bytes, secret: str = TYPEFORM_SECRET) -> str:
-    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-SIGNATURE_HEADER = {"stripe": "stripe-signature", "typeform": "typeform-signature"}
-
-
 def api_event(provider: str, body: bytes) -> dict[str, Any]:
-    """API Gateway HTTP API (payload 2.0) event for a signed webhook, as the receivers get it."""
-    path = f"/webhooks/{provider}"
-    signature = stripe_signature(body) if provider == "stripe" else typeform_signature(body)
-    request_id = uuid.uuid4().hex[:16]
-    return {
-        "version": "2.0",
-        "routeKey": f"POST {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json; charset=utf-8",
-            "content-length": str(len(body)),
-            "host": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-            "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" if provider == "stripe" else "Typeform",
-            "x-amzn-trace-id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}",
-            "x-forwarded-for": "127.0.0.1",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
-            SIGNATURE_HEADER[provider]: signature,
-        },
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": "abcdef1234",
-            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abcdef1234",
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "bench",
-            },
-            "requestId": request_id,
-            "routeKey": f"POST {path}",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "body": body.decode("utf-8"),
-        "isBase64Encoded": False,
-    }
+    """API Gateway HTTP API (payload 2.0) event for a webhook signed now, as the receivers get it."""
+    return webhook_event(provider, body, TEST_SECRETS[provider])
 
 
 _STRIPE = load_fixture(STRIPE_FIXTURE)
 _TYPEFORM = load_fixture(TYPEFORM_FIXTURE)
 
 
-# -- Lambda-like environments ----------------------------------------------------------
+# -- Lambda-like environments, from template.yaml as devstack reads it -----------------
 
 
-FUNCTION_NAMES = {
-    "stripe_webhook": "StripeWebhookFunction",
-    "typeform_webhook": "TypeformWebhookFunction",
-    "delivery": "DeliveryFunction",
-}
+@cache
+def template() -> Template:
+    return load_template(ROOT / "template.yaml", parameter_defaults=DEV_PARAMETERS)
 
 
-@dataclass(frozen=True)
-class Resources:
-    """Queues, DLQs and secrets created for a benchmark (names as CloudFormation would give them)."""
-
-    queues: Mapping[str, str]
-    dlqs: Mapping[str, str]
-    secrets: Mapping[str, str]  # function or vendor → secret id
+def memory_mb() -> int:
+    """template.yaml's MemorySize of the receivers: what Lambda bills."""
+    return template().functions[receiver_function("stripe")].memory_mb
 
 
-def aws_env(endpoint: str | None) -> dict[str, str]:
-    env = {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    if endpoint:
-        env["AWS_ENDPOINT_URL"] = endpoint
-    return env
+def receiver_function(provider: str) -> str:
+    """The logical id of the function behind ``POST /webhooks/<provider>``."""
+    return next(route.function for route in template().routes if route.path == f"/webhooks/{provider}")
 
 
-def function_env(
-    function: str,
-    resources: Resources,
-    *,
-    endpoint: str | None,
-    vendor: str | None = None,
-    vendor_env: Mapping[str, str] | None = None,
-    pacing: tuple[float, int] | None = None,
-) -> dict[str, str]:
-    """The environment template.yaml and Lambda give ``function`` (secrets through ``SECRET_ID``)."""
-    name = f"bench-{FUNCTION_NAMES[function]}"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        # template.yaml Globals
-        "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
-        "STATE_TABLE": STATE_TABLE,
-        "POWERTOOLS_SERVICE_NAME": "webhook-bridge",
-        "POWERTOOLS_METRICS_NAMESPACE": "WebhookBridge",
-        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-        "LOG_LEVEL": "INFO",
-        "BRIDGE_XRAY_SDK": "false",  # template.yaml's XRaySdk parameter, default
-        # No X-Ray daemon here (devstack forces the same); see docs/benchmarks.md.
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        # What Lambda sets in every execution environment.
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-        "LAMBDA_TASK_ROOT": str(FUNCTIONS_DIR / function),
-        "_HANDLER": "app.lambda_handler",
-        "TZ": "UTC",
-        **aws_env(endpoint),
-    }
-    if function in ("stripe_webhook", "typeform_webhook"):
-        env.update(
-            SECRET_ID=resources.secrets[function],
-            ENABLED_VENDORS=",".join(VENDORS),
-            BRIDGE_MAPPING="",
-            MAX_BODY_BYTES="1048576",
-        )
-        env.update({f"{spec_for(v).env_prefix}_QUEUE_URL": resources.queues[v] for v in VENDORS})
-    else:
-        assert vendor is not None
-        env.update(
-            VENDOR=vendor,
-            QUEUE_URL=resources.queues[vendor],
-            DLQ_URL=resources.dlqs[vendor],
-            SECRET_ID=resources.secrets[vendor],
-        )
-        if pacing is not None:
-            env.update(VENDOR_RATE_LIMIT=f"{pacing[0]:g}", VENDOR_MAX_CONCURRENCY=str(pacing[1]))
-        # Base URLs only: credentials come from the secret, as on AWS.
-        env.update({k: v for k, v in (vendor_env or {}).items() if k.endswith("_BASE_URL")})
-    return env
+@dataclass
+class BenchStack:
+    """template.yaml's queues and tables in moto (in this process when ``endpoint`` is None), and each
+    function's environment as ``make dev`` derives it, its secrets behind ``SECRET_ID`` as on AWS.
+
+    ``sandbox_env``: the vendor sandbox's base URLs and credentials; every vendor is enabled."""
+
+    endpoint: str | None
+    sandbox_env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.template = template()
+        self.resources = create_resources(self.template, self.endpoint)
+        self.configuration = resolve_configuration({}, self.sandbox_env)
+        self._envs: dict[str, dict[str, str]] = {}
+
+    def delivery_function(self, vendor: str) -> str:
+        """The logical id of ``vendor``'s delivery function."""
+        return next(f for f in self.template.functions if self._template_env(f).get("VENDOR") == vendor)
+
+    def vendors(self) -> list[str]:
+        return [env["VENDOR"] for f in self.template.functions if "VENDOR" in (env := self._template_env(f))]
+
+    def env(self, function: str) -> dict[str, str]:
+        """The function's environment (its secret is stored in Secrets Manager on the first call)."""
+        if function not in self._envs:
+            template_env = self._template_env(function)
+            env = function_environment(
+                self.template.functions[function],
+                template_env=template_env,
+                configuration=self.configuration,
+                endpoint=self.endpoint,
+                region=self.template.region,
+                # Not the developer's PYTHON* settings (PYTHONUNBUFFERED would slow the handlers' logging).
+                process_env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+                use_process_env=False,
+            )
+            store_secrets(env, template_env["SECRET_ID"], self.endpoint, self.template.region)
+            self._envs[function] = env
+        return dict(self._envs[function])
+
+    def delivery_env(self, vendor: str) -> dict[str, str]:
+        return self.env(self.delivery_function(vendor))
+
+    def pacing(self, vendor: str) -> tuple[float, int]:
+        """(VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY) as template.yaml deploys ``vendor``."""
+        env = self._template_env(self.delivery_function(vendor))
+        return float(env["VENDOR_RATE_LIMIT"]), int(env["VENDOR_MAX_CONCURRENCY"])
+
+    def _template_env(self, function: str) -> dict[str, str]:
+        return self.template.environment(function, self.template.physical_resources(self.resources.physical()))
 
 
-def vendor_secret_values(vendor_env: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Each vendor's Secrets Manager JSON, as template.yaml lays it out."""
-    return {spec.name: {k: vendor_env.get(k, "bench-" + k.lower()) for k in spec.secret_keys} for spec in specs()}
-
-
-def create_resources(endpoint: str | None, vendor_env: Mapping[str, str] | None = None) -> Resources:
-    """Tables, queues (with their DLQs) and secrets, in moto (in-process when ``endpoint`` is None)."""
-    import boto3
-
-    kwargs: dict[str, Any] = {"region_name": REGION}
-    if endpoint:
-        kwargs.update(endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing")
-    dynamodb = boto3.client("dynamodb", **kwargs)
-    sqs = boto3.client("sqs", **kwargs)
-    secretsmanager = boto3.client("secretsmanager", **kwargs)
-    for table, key in ((IDEMPOTENCY_TABLE, "id"), (STATE_TABLE, "pk")):
-        dynamodb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    queues, dlqs = {}, {}
-    for vendor in VENDORS:
-        logical = spec_for(vendor).logical_id
-        dlq = sqs.create_queue(QueueName=f"bench-{logical}DeadLetterQueue")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})
-        queues[vendor] = sqs.create_queue(
-            QueueName=f"bench-{logical}Queue",
-            Attributes={"VisibilityTimeout": "900", "RedrivePolicy": redrive},
-        )["QueueUrl"]
-        dlqs[vendor] = dlq
-    secrets = {}
-    values: dict[str, dict[str, str]] = {
-        "stripe_webhook": {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET},
-        "typeform_webhook": {"TYPEFORM_WEBHOOK_SECRET": TYPEFORM_SECRET},
-        **vendor_secret_values(vendor_env or {}),
-    }
-    for owner, value in values.items():
-        secrets[owner] = secretsmanager.create_secret(Name=f"bench-{owner}", SecretString=json.dumps(value))["ARN"]
-    return Resources(queues=queues, dlqs=dlqs, secrets=secrets)
-
-
-@contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def load_function(function: str) -> Any:
-    """A function's app.py under its own module name, as devstack's worker loads it."""
-    import importlib.util
-
-    for path in (str(LAYER_DIR),):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    name = f"fn_{function}_app"
-    spec = importlib.util.spec_from_file_location(name, FUNCTIONS_DIR / function / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def reset_function_caches() -> None:
-    """Forget what a cold start built, so the next invocation reads the (new) configuration."""
-    from webhook_bridge.delivery.factory import build_processor
-    from webhook_bridge.receiver import publisher
-    from webhook_bridge.receiver.factory import build_receiver
-    from webhook_bridge.settings import delivery_settings, receiver_settings
-    from webhook_bridge.state import dynamodb as state_dynamodb
-    from webhook_bridge.state import identity_store, invoice_memory
-    from webhook_bridge.vendors import registry
-
-    for cached in (
-        build_processor,
-        build_receiver,
-        delivery_settings,
-        receiver_settings,
-        publisher.sqs_client,
-        state_dynamodb.dynamodb_client,
-        identity_store,
-        invoice_memory,
-    ):
-        cached.cache_clear()
-    registry.forget_client()
-
-
-class LambdaContext:
-    """What the handlers read from Lambda's context object."""
-
-    def __init__(self, function_name: str = "bench-function", memory_mb: int = MEMORY_MB) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = str(memory_mb)
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000  # every invocation starts with the whole timeout ahead of it
-
-
-# -- SQS records -----------------------------------------------------------------------
-
-
-def queue_arn(queue_url: str) -> str:
-    return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:" + queue_url.rsplit("/", 1)[-1]
-
-
-def message_attributes(source_event_type: str, enqueued_at: float | None = None) -> dict[str, Any]:
-    """The attributes the receiver's publisher puts on every message (SendMessage shape)."""
-    stamp = time.time() if enqueued_at is None else enqueued_at
-    return {
-        "enqueued_at": {"DataType": "Number", "StringValue": f"{stamp:.3f}"},
-        "source_event_type": {"DataType": "String", "StringValue": source_event_type},
-    }
-
-
-def sqs_record(message: Mapping[str, Any], queue_url: str) -> dict[str, Any]:
-    """One record of Lambda's SQS event from a ReceiveMessage result (as devstack's poller builds it)."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message.get("Body", ""),
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-            for name, value in (message.get("MessageAttributes") or {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn(queue_url),
-        "awsRegion": REGION,
-    }
-
-
-def synthetic_record(body: str, queue_url: str, source_event_type: str = "customer.created") -> dict[str, Any]:
-    """A record as if received from ``queue_url`` (for handlers invoked without a queue round trip)."""
-    now_ms = str(int(time.time() * 1000))
-    message = {
-        "MessageId": str(uuid.uuid4()),
-        "ReceiptHandle": base64.b64encode(os.urandom(48)).decode(),
-        "Body": body,
-        "Attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": now_ms,
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": now_ms,
-        },
-        "MessageAttributes": message_attributes(source_event_type),
-        "MD5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
-    }
-    return sqs_record(message, queue_url)
-
-
-def vendor_message_bodies(vendor: str, count: int, token: str, start: int = 0) -> list[str]:
-    """SQS bodies for ``vendor``: customer.created of distinct customers, mapped by the real Stripe mapping."""
+def vendor_messages(vendor: str, count: int, token: str, start: int = 0) -> list[VendorMessage]:
+    """Messages for ``vendor``: customer.created of distinct customers, mapped by the real Stripe mapping."""
     from webhook_bridge.actions import VendorMessage
     from webhook_bridge.mapping_config import MappingContext
     from webhook_bridge.providers.stripe.mapper import map_stripe_event
-    from webhook_bridge.vendors.catalog import Vendor
 
     context = MappingContext.in_memory()
-    bodies = []
+    messages = []
     for n in range(start, start + count):
         for action in map_stripe_event(stripe_customer_created(n, token), context):
-            bodies.append(VendorMessage(vendor=Vendor(vendor), action=action).model_dump_json())
-    return bodies[:count]
+            messages.append(VendorMessage.model_validate({"vendor": vendor, "action": action}))
+    return messages[:count]
+
+
+def vendor_records(vendor: str, count: int, token: str, queue_url: str, start: int = 0) -> list[dict[str, Any]]:
+    """SQS records of ``vendor_messages``, as the event source hands them to the delivery function."""
+    from webhook_bridge.receiver.publisher import message_attributes
+
+    return [
+        sqs_record(sqs_message(m.model_dump_json(), message_attributes(m, time.time())), queue_arn(queue_url))
+        for m in vendor_messages(vendor, count, token, start)
+    ]
 
 
 # -- AWS call accounting ---------------------------------------------------------------
@@ -649,61 +414,6 @@ def peak_overlap(intervals: Sequence[tuple[float, float]]) -> int:
 
 def calls_by_operation(counts: Mapping[tuple[str, str], int], per: int = 1) -> dict[str, float]:
     return {f"{service}:{operation}": n / per for (service, operation), n in sorted(counts.items())}
-
-
-# -- moto server -----------------------------------------------------------------------
-
-_MOTO_MAIN = """
-import json, logging, os, sys
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-sys.stdout.write(json.dumps({"port": server.get_host_and_port()[1]}) + "\\n")
-sys.stdout.flush()
-sys.stdin.read()
-os._exit(0)
-"""
-
-
-class MotoServer:
-    """moto's ThreadedMotoServer on 127.0.0.1 in its own process (stopped by closing its stdin)."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> MotoServer:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed code
-            [PYTHON, "-c", _MOTO_MAIN],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("moto server did not start")
-        self.port = int(json.loads(line)["port"])
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # -- the machine -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ relying on them); free tiers are ignored. Inputs come from the other benchmarks:
 - delivery: one Lambda invocation per message under steady traffic (the one-call
   invocation of ``delivery`` with the vendor at 100 ms), AWS calls and log bytes per
   message; for bursts, the billed seconds per message of the paced deliveries;
-- memory: the configured MemorySize (512 MB, template.yaml), which is what Lambda bills.
+- memory: the configured MemorySize (template.yaml), which is what Lambda bills.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from benchmarks.common import MEMORY_MB, BenchResult, Figure
+from benchmarks.common import BenchResult, Figure, memory_mb
 
 PRICES = {
     "api_gateway_http_per_million": 1.00,  # HTTP API, requests up to 512 KB each
@@ -34,7 +34,6 @@ MESSAGES_PER_QUEUE_PER_SECOND = 1e6 / (30 * 86400)
 DEPLOYED_BATCHING_WINDOW_S = 1  # template.yaml, MaximumBatchingWindowInSeconds of the vendor queues
 SNS_PER_MILLION_REQUESTS = 0.50  # Publish / PublishBatch, 64 KB chunks; SNS → SQS deliveries are free
 LAMBDA_REPORT_LINE_BYTES = 350  # START / END / REPORT lines Lambda writes per invocation (approximate)
-VENDORS_PER_WEBHOOK = 4
 
 
 def _wru(item_bytes: float) -> int:
@@ -47,7 +46,7 @@ def _sqs_requests(payload_bytes: float) -> int:
 
 def receiver_side(warm: dict[str, Any], mean_ms: float) -> dict[str, float]:
     """Cost per webhook of the receiver: API Gateway, Lambda, SQS sends, DynamoDB writes, logs."""
-    gb = MEMORY_MB / 1024
+    gb = memory_mb() / 1024
     writes = sum(_wru(item["bytes"]) for item in warm["write_items"] if item["operation"] != "GetItem")
     reads = sum(1 for item in warm["write_items"] if item["operation"] == "GetItem")
     sends = sum(_sqs_requests(size) for size in warm["sqs_request_bytes"])
@@ -84,7 +83,7 @@ def delivery_side(
 
     ``per_invocation`` messages share an invocation (and one ReceiveMessage, one DeleteMessageBatch).
     """
-    gb = MEMORY_MB / 1024
+    gb = memory_mb() / 1024
     invocations = messages / per_invocation
     return {
         "lambda_requests": invocations * PRICES["lambda_per_million_requests"] / 1e6,
@@ -160,7 +159,7 @@ def per_million(parts: dict[str, float]) -> dict[str, float]:
 
 def run(results: dict[str, dict[str, Any]]) -> BenchResult:
     figures: list[Figure] = []
-    details: dict[str, Any] = {"prices": PRICES, "price_date": PRICE_DATE, "memory_mb": MEMORY_MB, "scenarios": {}}
+    details: dict[str, Any] = {"prices": PRICES, "price_date": PRICE_DATE, "memory_mb": memory_mb(), "scenarios": {}}
     delivery = results.get("delivery", {}).get("details", {})
     batch = delivery.get("batch", {})
     unpaced = batch.get("unpaced")

@@ -30,30 +30,24 @@ from typing import Any
 
 from benchmarks.common import (
     CHILD,
-    DEPLOYED_PACING,
-    FUNCTIONS_DIR,
     LAYER_DIR,
     PYTHON,
     AwsCallCounter,
     BenchResult,
+    BenchStack,
     CountingSink,
     Figure,
-    LambdaContext,
-    MotoServer,
-    aws_env,
     calls_by_operation,
-    create_resources,
-    function_env,
-    load_function,
     log,
-    message_attributes,
-    queue_arn,
-    reset_function_caches,
     summary,
-    synthetic_record,
     unique_token,
-    vendor_message_bodies,
+    vendor_messages,
+    vendor_records,
 )
+from devstack.support.events import queue_arn
+from devstack.support.handlers import forget_cold_start, load_function
+from devstack.support.lambda_context import LambdaContext
+from devstack.support.moto import MotoServer
 
 VENDOR_LATENCY_MS = 100
 BATCH = 10
@@ -66,7 +60,6 @@ LOOPS_LIMIT = 10.0
 THROUGHPUT_TARGET = 0.9
 THROTTLED_TARGET = 5.0
 BURST_TIMEOUT_SECONDS = 150.0
-LOOPS_PACING = (10, 2)  # template.yaml: LoopsRateLimit and LoopsMaxConcurrency defaults
 
 
 def _at(record: dict[str, Any]) -> float:
@@ -97,34 +90,29 @@ class InProcessDelivery:
         self.counter = counter
         self.sink = sink
         self.log_bytes = 0
-        self.resources = create_resources(endpoint, sandbox.as_env())
+        self.stack = BenchStack(endpoint, sandbox.as_env())
         self.module: Any = None
         self.token = unique_token()
         self.serial = 0
 
-    def configure(self, vendor: str, pacing: tuple[float, int] | None) -> None:
-        env = function_env(
-            "delivery",
-            self.resources,
-            endpoint=self.endpoint,
-            vendor=vendor,
-            vendor_env=self.sandbox.as_env(),
-            pacing=pacing,
-        )
+    def configure(self, vendor: str, paced: bool) -> None:
+        """``vendor``'s delivery function as deployed; unpaced: without VENDOR_RATE_LIMIT."""
+        env = self.stack.delivery_env(vendor)
         for name in ("VENDOR_RATE_LIMIT", "VENDOR_MAX_CONCURRENCY"):
             os.environ.pop(name, None)
+            if not paced:
+                env.pop(name)
         os.environ.update(env)
         if self.module is None:
-            self.module = load_function("delivery")
-        reset_function_caches()
+            self.module = load_function(Path(env["LAMBDA_TASK_ROOT"]).name)
+        forget_cold_start()
         self.vendor = vendor
         self.run(1)  # the cold start of this configuration, not measured
 
     def run(self, size: int) -> tuple[float, list[dict[str, Any]], int]:
         """One invocation with ``size`` fresh records: (ms, the vendor requests it made, AWS calls)."""
-        bodies = vendor_message_bodies(self.vendor, size, self.token, start=self.serial)
+        event = {"Records": vendor_records(self.vendor, size, self.token, os.environ["QUEUE_URL"], self.serial)}
         self.serial += size
-        event = {"Records": [synthetic_record(body, self.resources.queues[self.vendor]) for body in bodies]}
         self.sandbox.clear_requests()
         calls_before, bytes_before = self.counter.total(), self.sink.bytes
         started = time.perf_counter()
@@ -183,14 +171,13 @@ def idle_then_run(delivery: InProcessDelivery, size: int, idle: bool = True) -> 
 def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
     from devstack.sandbox import SandboxServer
 
-    os.environ.update(aws_env(None))  # the endpoint comes with each configuration
     counter = AwsCallCounter().install()
     try:
         with MotoServer() as moto, SandboxServer(host="127.0.0.1", port=0) as sandbox:
             delivery = InProcessDelivery(moto.endpoint, sandbox, counter, sink)
             vendor = "customerio"
             sandbox.set_latency(vendor, VENDOR_LATENCY_MS)
-            delivery.configure(vendor, None)
+            delivery.configure(vendor, paced=False)
             counter.responses = {}
             unpaced = alternate(delivery, REPEATS)
             responses, counter.responses = counter.responses, None
@@ -206,14 +193,14 @@ def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
                 # One call after a batch still fits Customer.io's 20 per second; not ConvertLoop's 2.
                 idle_single = paced_vendor == "convertloop"
                 sandbox.set_latency(paced_vendor, VENDOR_LATENCY_MS)
-                delivery.configure(paced_vendor, DEPLOYED_PACING[paced_vendor])
+                delivery.configure(paced_vendor, paced=True)
                 runs = [
                     idle_then_run(delivery, size, idle=size == BATCH or idle_single)
                     for _ in range(repeats)
                     for size in (1, BATCH)
                 ]
                 deployed[paced_vendor] = {
-                    "pacing": DEPLOYED_PACING[paced_vendor],
+                    "pacing": delivery.stack.pacing(paced_vendor),
                     "one_ms": statistics.median(r[0] for r in runs[0::2]),
                     "batch_ms": statistics.median(r[0] for r in runs[1::2]),
                     "peak_concurrency": max(peak_concurrency(r[1]) for r in runs[1::2]),
@@ -301,7 +288,7 @@ def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
             value=cl["batch_ms"],
             unit="ms",
             baseline=cl["one_ms"],
-            note="paced by design (the deployment-wide limit split over 5 instances); the wait is billed Lambda time",
+            note=f"paced by design (the deployment-wide limit split over {cl_instances} instances); the wait is billed",
         )
     )
     details = {
@@ -338,22 +325,14 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
     ):
         import boto3
 
-        resources = create_resources(moto.endpoint, sandbox.as_env())
-        queue = resources.queues["loops"]
-        env = function_env(
-            "delivery",
-            resources,
-            endpoint=moto.endpoint,
-            vendor="loops",
-            vendor_env=sandbox.as_env(),
-            pacing=LOOPS_PACING,
-        )
+        env = BenchStack(moto.endpoint, sandbox.as_env()).delivery_env("loops")
+        queue = env["QUEUE_URL"]
         input_path = Path(workdir) / "none.json"
         input_path.write_text("[]", encoding="utf-8")
         config = {
             "mode": "delivery_worker",
             "input": str(input_path),
-            "code_dir": str(FUNCTIONS_DIR / "delivery"),
+            "code_dir": env["LAMBDA_TASK_ROOT"],
             "layer_dir": str(LAYER_DIR),
             "queue_url": queue,
             "queue_arn": queue_arn(queue),
@@ -384,11 +363,17 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
                 aws_access_key_id="t",
                 aws_secret_access_key="t",
             )
-            bodies = vendor_message_bodies("loops", BURST, unique_token())
+            from webhook_bridge.receiver.publisher import message_attributes
+
+            messages = vendor_messages("loops", BURST, unique_token())
             for start in range(0, BURST, 10):
                 entries = [
-                    {"Id": str(i), "MessageBody": body, "MessageAttributes": message_attributes("customer.created")}
-                    for i, body in enumerate(bodies[start : start + 10])
+                    {
+                        "Id": str(i),
+                        "MessageBody": m.model_dump_json(),
+                        "MessageAttributes": message_attributes(m, time.time()),
+                    }
+                    for i, m in enumerate(messages[start : start + 10])
                 ]
                 sqs.send_message_batch(QueueUrl=queue, Entries=entries)
             log(f"delivery: {BURST} Loops actions queued; two instances draining at ≤ 10 req/s")
@@ -408,7 +393,7 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
                 worker.wait(timeout=30)
         records = sandbox.requests("loops")
         dlq = int(
-            sqs.get_queue_attributes(QueueUrl=resources.dlqs["loops"], AttributeNames=["ApproximateNumberOfMessages"])[
+            sqs.get_queue_attributes(QueueUrl=env["DLQ_URL"], AttributeNames=["ApproximateNumberOfMessages"])[
                 "Attributes"
             ]["ApproximateNumberOfMessages"]
         )

@@ -23,27 +23,24 @@ import time
 from typing import Any
 
 from benchmarks.common import (
-    IDEMPOTENCY_TABLE,
-    STRIPE_SECRET,
-    TYPEFORM_SECRET,
     AwsCallCounter,
     BenchResult,
+    BenchStack,
     CountingSink,
     Figure,
-    LambdaContext,
     api_event,
-    aws_env,
     body_of,
     calls_by_operation,
-    create_resources,
-    function_env,
-    load_function,
     log,
     payload_for,
     peak_overlap,
+    receiver_function,
     summary,
     unique_token,
 )
+from devstack.support.handlers import load_function
+from devstack.support.lambda_context import LambdaContext
+from devstack.support.signing import TEST_SECRETS
 
 WARMUP = 20
 ITERATIONS = 300
@@ -52,7 +49,6 @@ TIME_BUDGET_SECONDS = 40.0
 STUB_ITERATIONS = 150
 PROFILE_ITERATIONS = 80
 WARM_TARGET = 1.5
-FUNCTION = {"stripe": "stripe_webhook", "typeform": "typeform_webhook"}
 LABEL = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}
 
 
@@ -69,7 +65,9 @@ def ids_of(provider: str, payload: dict[str, Any]) -> list[str]:
 class BareReceiver:
     """The floor: HMAC check, ``json.loads``, then the recorded AWS calls through plain boto3."""
 
-    def __init__(self, provider: str, script: list[tuple[str, str, dict[str, Any]]], probe_ids: list[str]) -> None:
+    def __init__(
+        self, provider: str, script: list[tuple[str, str, dict[str, Any]]], probe_ids: list[str], idempotency_table: str
+    ) -> None:
         import boto3
         from botocore import xform_name
 
@@ -82,7 +80,7 @@ class BareReceiver:
         self.probe_hashes = [
             params["Item"]["id"]["S"].rsplit("#", 1)[1]
             for service, operation, params in script
-            if operation == "PutItem" and params.get("TableName") == IDEMPOTENCY_TABLE
+            if operation == "PutItem" and params.get("TableName") == idempotency_table
         ]
 
     def params_for(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -98,15 +96,16 @@ class BareReceiver:
 
     def __call__(self, event: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
         body = event["body"].encode("utf-8")
+        secret = TEST_SECRETS[self.provider]
         if self.provider == "stripe":
             parts = dict(part.split("=", 1) for part in event["headers"]["stripe-signature"].split(","))
-            expected = hmac.new(STRIPE_SECRET.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+            expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(expected, parts["v1"]) or abs(time.time() - int(parts["t"])) > 300:
                 return {"statusCode": 401}
         else:
             import base64
 
-            digest = hmac.new(TYPEFORM_SECRET.encode(), body, hashlib.sha256).digest()
+            digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
             expected = "sha256=" + base64.b64encode(digest).decode()
             if not hmac.compare_digest(expected, event["headers"]["typeform-signature"]):
                 return {"statusCode": 401}
@@ -150,16 +149,15 @@ def profile_top(run_once: Any, iterations: int, top: int = 12) -> list[dict[str,
 def run(provider: str) -> BenchResult:
     sink = CountingSink()
     sys.stdout = sink  # before the handler module creates its Logger (it binds sys.stdout then)
-    os.environ.update(aws_env(None))
     from moto import mock_aws
 
     counter = AwsCallCounter().install()
     token = unique_token()
-    function = FUNCTION[provider]
     with mock_aws():
-        resources = create_resources(None)
-        os.environ.update(function_env(function, resources, endpoint=None))
-        handler = load_function(function).lambda_handler
+        stack = BenchStack(endpoint=None)
+        function = receiver_function(provider)
+        os.environ.update(stack.env(function))
+        handler = load_function(stack.template.functions[function].code_dir.name).lambda_handler
         context = LambdaContext(os.environ["AWS_LAMBDA_FUNCTION_NAME"])
 
         def invoke(n: int) -> dict[str, Any]:
@@ -176,7 +174,7 @@ def run(provider: str) -> BenchResult:
         for response in (cold, probe):
             if response["statusCode"] != 200 or json.loads(response["body"])["status"] != "accepted":
                 raise RuntimeError(f"{provider} receiver did not accept the probe webhook: {response}")
-        baseline = BareReceiver(provider, script, ids_of(provider, probe_payload))
+        baseline = BareReceiver(provider, script, ids_of(provider, probe_payload), os.environ["IDEMPOTENCY_TABLE"])
 
         total = WARMUP + ITERATIONS
         real_events = [api_event(provider, body_of(payload_for(provider, 10 + i, token))) for i in range(total)]

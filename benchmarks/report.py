@@ -201,7 +201,6 @@ def write_doc(
         )
     add("")
     _gaps(add, figures)
-    _findings(add, details, figures)
     _method_and_details(add, details, previous)
     imports = details.get("cold_start", {}).get("import_beyond_baseline_ms")
     add(results_comment(figures, now, run_info["load_end"], imports))
@@ -220,8 +219,6 @@ def _gaps(add: Any, figures: list[Figure]) -> None:
     for f in gaps:
         measured = f"ratio {ratio_text(f)}" if f.check.startswith("ratio") else fmt(f.value, f.unit)
         add(f"- **{f.label}**: {measured} against {f.target}. {f.note[:1].upper() + f.note[1:] if f.note else ''}")
-    add("")
-    add("What the product code would change to close them is in *Findings* below.")
     add("")
 
 
@@ -506,160 +503,4 @@ def _cost_candidates(add: Any, scenarios: dict[str, dict[str, Any]]) -> None:
             + ", ".join(f"{name} x {n:g}" for name, n in operations.items())
             + ". No batching window or fan-out changes these; only fewer writes per delivered action would."
         )
-        add("")
-
-
-def _findings(add: Any, details: dict[str, dict[str, Any]], figures: list[Figure]) -> None:
-    """Performance problems in the product code this run points at, each with its measured cost and a fix.
-
-    Each one is reported only when the run's own data shows it (so a fixed problem drops out).
-    """
-    add("## Findings in the product code (not fixed here)")
-    add("")
-    status = {f.key: f.status for f in figures}
-    n = 0
-
-    def finding(title: str, text: str) -> None:
-        nonlocal n
-        n += 1
-        add(f"{n}. **{title}** {text}")
-        add("")
-
-    delivery = details.get("delivery", {})
-    batch = delivery.get("batch", {})
-    unpaced = batch.get("unpaced")
-    if unpaced and unpaced["peak_vendor_concurrency"] < 10:
-        finding(
-            "A delivery batch does not run its 10 vendor calls at once.",
-            f"At most {unpaced['peak_vendor_concurrency']} calls were in flight, so a batch of 10 to a vendor "
-            f"answering in 100 ms takes {ms(unpaced['batch_ms']['p50'])} against "
-            f"{ms(unpaced['one_call_ms']['p50'])} for one call. `asyncio.to_thread` runs on the loop's default "
-            "executor, min(32, os.cpu_count() + 4) threads (6 on a 2-vCPU Lambda). Fix "
-            "(`functions/delivery/app.py`): an executor of 10 threads for the batch.",
-        )
-    cio = batch.get("deployed", {}).get("customerio")
-    if cio and status.get("delivery.batch10.customerio_deployed") == "GAP" and cio["peak_concurrency"] < 10:
-        rate, instances = cio["pacing"]
-        finding(
-            "Pacing holds back a batch that the vendor's limit would allow at once.",
-            f"Customer.io, deployed at {rate:g} req/s over {instances} instances ({rate / instances:g} per second "
-            f"per instance), got at most {cio['peak_concurrency']} calls in flight; a batch of 10 takes "
-            f"{ms(cio['batch_ms'])} against {ms(cio['one_ms'])} for one call, and the wait is billed. Fix "
-            "(`delivery/pacing.py`): allow floor(limit / instances) requests per sliding second at once.",
-        )
-    burst = delivery.get("loops_burst")
-    loops_gap = "GAP" in (status.get("delivery.loops.throughput"), status.get("delivery.loops.throttled"))
-    if burst and loops_gap:
-        finding(
-            "Loops answers 429 to the paced deliveries.",
-            f"{burst['throttled_429']} of {burst['requests']} requests were refused; up to "
-            f"{burst['max_requests_in_any_1s_window']} reached Loops within one second (limit 10) and up to "
-            f"{burst.get('max_sends_per_instance_in_1s', '?')} left one instance within one second (its share: 5). "
-            "`delivery/pacing.py` computes each request's slot under its lock and then sleeps until it, so "
-            "threads that wake late (the process was descheduled) send together, and the two instances' "
-            "windows are independent. Every 429 also spends a slot and sends its message back to the queue "
-            "for a second. Fix: re-check the window after sleeping (take the slot when leaving, not ahead), "
-            "with the headroom large enough for the jitter measured here.",
-        )
-    elif burst and (burst.get("max_sends_per_instance_in_1s") or 0) > 5:
-        finding(
-            "The Loops targets are met, but an instance can still send more than its share within a second.",
-            f"Up to {burst['max_sends_per_instance_in_1s']} requests left one instance within one second (its "
-            f"share: 5) and up to {burst['max_requests_in_any_1s_window']} reached Loops within one second; "
-            f"{burst['throttled_429']} of {burst['requests']} were answered 429. `delivery/pacing.py` computes "
-            "each request's slot under its lock and then sleeps until it, so threads that wake late (the process "
-            "was descheduled, here by the other jobs on this 2-CPU machine) send together. Fix: re-check the "
-            "window after sleeping (take the slot when the request leaves, not ahead of time).",
-        )
-    cold = details.get("cold_start", {})
-    built = cold.get("first_invocation_clients", {}).get("stripe")
-    clients = cold.get("boto3_clients_ms")
-    if built and built["botocore_sessions"] > 1 and clients and len(clients.get("layout", [])) > 1:
-        layout = clients["layout"]
-        sources = {
-            "secretsmanager": "`secrets.py` (`parameters.get_secret` uses powertools' default SecretsProvider, "
-            "which makes its own `boto3.session.Session()`)",
-            "dynamodb": "a DynamoDB client outside the shared one (powertools' `DynamoDBPersistenceLayer` makes "
-            "its own session unless given `boto3_client=`)",
-            "ssm": "powertools' default SSMProvider",
-        }
-        main_session = max(layout, key=len)
-        extra = [service for services in layout if services is not main_session for service in services]
-        why = "; ".join(sources.get(service, f"a {service} client") for service in extra)
-        other = cold.get("first_invocation_clients", {}).get("delivery")
-        finding(
-            f"The first invocation builds its boto3 clients over {len(layout)} botocore sessions.",
-            "Stripe receiver: "
-            + "; ".join(f"session {i + 1}: {', '.join(services)}" for i, services in enumerate(layout))
-            + (
-                f" (the delivery function: {len(other['clients'])} clients over {other['botocore_sessions']} sessions)"
-                if other
-                else ""
-            )
-            + f". The extra session comes from {why}. Every botocore session loads and parses botocore's "
-            f"endpoint data again. Measured in fresh processes after `import boto3`: {ms(clients['as_built'])} to "
-            f"build these clients as the function does, {ms(clients['one_session'])} from one session. Fix: build "
-            "every client from one session (e.g. `parameters.SecretsProvider(boto3_client=...)` in `secrets.py`), "
-            "at import time, so that SnapStart or provisioned concurrency, which capture the init phase, take "
-            "them out of cold starts.",
-        )
-    cross = {k: v for k, v in (cold.get("cross_provider_import_ms") or {}).items() if v}
-    if cross:
-        finding(
-            "Each receiver imports the other provider's mapping and models.",
-            "`receiver/mapping.py` imports `webhook_bridge.providers.exceptions`, which runs "
-            "`webhook_bridge/providers/__init__.py`, which imports `map_stripe_event` and `map_typeform_event` "
-            "for `MAPPERS`, defeating `provider_mapping()`'s lazy imports. Measured under `-X importtime`: "
-            + "; ".join(f"{k} {v:.0f} ms" for k, v in cross.items())
-            + ". Fix: a lazy package `__init__` (module `__getattr__`), or `MappingError` outside the package.",
-        )
-    by_key = {f.key: f for f in figures}
-    bare, receiver = by_key.get("cold_start.floor"), by_key.get("cold_start.stripe")
-    if bare and receiver and bare.ratio and receiver.baseline and receiver.status == "GAP":
-        finding(
-            "Most of the 1.3x budget goes to the receiver's own AWS calls.",
-            f"Bare boto3 making the Stripe receiver's calls (three clients, a secret read, four DynamoDB writes, "
-            f"four sends) takes {fmt(bare.value, 'ms')}, {bare.ratio:.2f}x the baseline, which builds one client "
-            f"and sends once. Of the 1.3x budget ({fmt(receiver.baseline * 1.3, 'ms')}) that leaves "
-            f"{fmt(max(receiver.baseline * 1.3 - (bare.value or 0), 0), 'ms')} for importing powertools, pydantic "
-            "and the bridge and building its models, which take more than that on their own (the table under "
-            "*Cold start and memory*). Closing the rest takes fewer calls on the "
-            "request path (one SNS publish instead of four sends) or SnapStart, whose emulated restore is in "
-            "the table above.",
-        )
-    offenders = cold.get("import_offenders_stripe")
-    module_times = {k: v for k, v in (cold.get("module_ms") or {}).items() if v and v >= 5}
-    if offenders and "GAP" in (status.get("cold_start.stripe"), status.get("cold_start.typeform")):
-        top = ", ".join(f"{row['package']} {row['beyond_baseline_ms']:.0f} ms" for row in offenders[:6])
-        parts = ", ".join(f"`{k}` {v:.0f} ms" for k, v in module_times.items())
-        finding(
-            "Import time is most of the cold-start gap.",
-            f"Beyond what the baseline imports (self time under `-X importtime`): {top}. Cumulative, by "
-            f"function: {parts}. "
-            "pydantic model construction is charged to the modules that define models. In the delivery "
-            "function, `aws_lambda_powertools.utilities.batch` imports all of powertools' event data classes "
-            "(`utilities.data_classes`) although only SQS records are used. What to make lazy next: "
-            + ("the other provider (above); then " if cross else "")
-            + "`defer_build=True` on models a function does not use on every invocation. The rest is the price "
-            "of powertools and pydantic against a bare boto3 script.",
-        )
-    for provider in ("stripe", "typeform"):
-        warm = details.get(f"receiver_warm:{provider}")
-        if not warm or warm.get("sqs_sends_in_flight_at_once", 1) > 1:
-            continue
-        sends = warm["calls_by_operation"].get("sqs:SendMessageBatch", 0)
-        if sends < 2:
-            continue
-        per_send = warm["ms_per_call"].get("sqs:SendMessageBatch", 0.0)
-        finding(
-            "The receiver sends to the four vendor queues one after the other.",
-            f"A {provider} webhook makes {warm['calls_per_webhook']:g} sequential AWS calls, {sends:g} of them "
-            f"`SendMessageBatch` ({per_send:.1f} ms each in moto here; ~10-20 ms each on AWS), never more than one "
-            "in flight; they dominate the receiver's latency and billed duration. Fix (`receiver/publisher.py`): "
-            "send the per-queue batches concurrently (a small thread pool; boto3 clients are thread-safe), "
-            "keeping the all-or-5xx rule: one SQS round trip instead of four.",
-        )
-        break
-    if n == 0:
-        add("None found in this run.")
         add("")

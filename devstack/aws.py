@@ -1,15 +1,9 @@
-"""Emulated AWS for the local stack: a moto server and the template's queues and tables."""
+"""Emulated AWS for the local stack: the template's queues and tables in moto (``devstack.support.moto``)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import queue
-import subprocess
-import sys
-import threading
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,8 +11,6 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from devstack.aws_faults import FAULTS_PATH
-from devstack.functions import LogSink, stderr_sink
 from devstack.intrinsics import PhysicalResource
 from devstack.template import QueueSpec, TableSpec, Template
 
@@ -27,7 +19,6 @@ log = logging.getLogger("devstack.aws")
 # moto accepts any credentials; fixed dummy values keep every client on the same account.
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
-START_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +50,7 @@ class SecretInfo:
 
 @dataclass(frozen=True)
 class AwsResources:
-    endpoint: str
+    endpoint: str | None  # None: moto inside this process (``mock_aws``)
     region: str
     queues: Mapping[str, QueueInfo] = field(default_factory=dict)
     tables: Mapping[str, TableInfo] = field(default_factory=dict)
@@ -80,12 +71,17 @@ class AwsResources:
     def seen_from(self, endpoint: str) -> AwsResources:
         """The same resources for a client that reaches moto at ``endpoint`` (moto puts the
         host it was called on into queue URLs), e.g. a container on a Docker network."""
-        queues = {lid: replace(q, url=endpoint + q.url.removeprefix(self.endpoint)) for lid, q in self.queues.items()}
+        queues = {
+            lid: replace(q, url=endpoint + q.url.removeprefix(self.endpoint or "")) for lid, q in self.queues.items()
+        }
         return replace(self, endpoint=endpoint, queues=queues)
 
 
-def client(service: str, endpoint: str, region: str, *, max_pool_connections: int = 10, max_attempts: int = 3) -> Any:
-    """A boto3 client for the emulator, independent of the user's AWS profile and environment."""
+def client(
+    service: str, endpoint: str | None, region: str, *, max_pool_connections: int = 10, max_attempts: int = 3
+) -> Any:
+    """A boto3 client for the emulator (``endpoint`` None: ``mock_aws`` in this process), independent
+    of the user's AWS profile and environment."""
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name=region
     )
@@ -95,81 +91,7 @@ def client(service: str, endpoint: str, region: str, *, max_pool_connections: in
     return session.client(service, endpoint_url=endpoint, config=config)
 
 
-class MotoServer:
-    """moto's server in a child process on 127.0.0.1 (``port=0``: a free port)."""
-
-    def __init__(self, port: int = 0, *, log_sink: LogSink = stderr_sink) -> None:
-        self.requested_port = port
-        self.port: int | None = None
-        self._log_sink = log_sink
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        if self.port is None:
-            raise RuntimeError("moto server not started")
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> MotoServer:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "devstack.moto_server", str(self.requested_port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # Ctrl-C goes to the stack, which stops moto last
-        )
-        threading.Thread(target=self._pump_logs, name="moto:logs", daemon=True).start()
-        ready: queue.Queue[bytes] = queue.Queue()
-        stdout = self._process.stdout
-        assert stdout is not None
-        threading.Thread(target=lambda: ready.put(stdout.readline()), name="moto:ready", daemon=True).start()
-        try:
-            line = ready.get(timeout=START_TIMEOUT_SECONDS)
-        except queue.Empty:
-            line = b""
-        if not line:
-            self.stop()
-            raise RuntimeError(f"moto server did not start on 127.0.0.1:{self.requested_port} (port in use?)")
-        self.port = int(json.loads(line)["port"])
-        return self
-
-    def add_fault(self, target: str, code: str, *, status: int = 400, count: int = 1, body_contains: str = "") -> None:
-        """Fail the next ``count`` requests to ``target`` (X-Amz-Target) whose body holds ``body_contains``."""
-        spec = {"target": target, "code": code, "status": status, "count": count, "body_contains": body_contains}
-        self._control("POST", json.dumps(spec).encode())
-
-    def clear_faults(self) -> None:
-        self._control("DELETE")
-
-    def _control(self, method: str, body: bytes | None = None) -> None:
-        request = urllib.request.Request(f"{self.endpoint}{FAULTS_PATH}", data=body, method=method)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own local moto
-            response.read()
-
-    def _pump_logs(self) -> None:
-        assert self._process is not None and self._process.stderr is not None
-        with self._process.stderr as stderr:
-            for raw in stderr:
-                self._log_sink("moto", raw.decode("utf-8", "replace").rstrip("\r\n"))
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        try:
-            if process.stdin is not None:
-                process.stdin.close()
-            process.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()  # read once, for the port; the log pump closes stderr
-
-
-def store_secret(endpoint: str, region: str, name: str, values: Mapping[str, str]) -> str:
+def store_secret(endpoint: str | None, region: str, name: str, values: Mapping[str, str]) -> str:
     """A Secrets Manager secret holding ``values`` as JSON, as the template's secrets do; its ARN."""
     secrets = client("secretsmanager", endpoint, region)
     arn: str = secrets.create_secret(Name=name, SecretString=json.dumps(dict(values)))["ARN"]
@@ -177,7 +99,7 @@ def store_secret(endpoint: str, region: str, name: str, values: Mapping[str, str
 
 
 def create_resources(
-    template: Template, endpoint: str, *, secret_values: Mapping[str, str] | None = None
+    template: Template, endpoint: str | None, *, secret_values: Mapping[str, str] | None = None
 ) -> AwsResources:
     """Create the template's queues (DLQs first, with RedrivePolicy) and tables in moto; with
     ``secret_values``, also its secrets, each holding its own names from those values."""

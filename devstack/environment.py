@@ -20,16 +20,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from devstack.aws import ACCESS_KEY_ID, SECRET_ACCESS_KEY, store_secret
 from devstack.sandbox import SandboxCredentials
+from devstack.support.signing import TEST_SECRETS
 from devstack.template import FunctionSpec
 from webhook_bridge.vendors.catalog import VendorSpec, specs
 
-DEV_WEBHOOK_SECRETS = {
-    # Documented test values: `make dev` works without any configuration.
-    "STRIPE_WEBHOOK_SECRET": "whsec_test_webhook_bridge",
-    "TYPEFORM_WEBHOOK_SECRET": "typeform_test_webhook_bridge",
-}
+# Documented test values: `make dev` works without any configuration.
+DEV_WEBHOOK_SECRETS = {f"{provider.upper()}_WEBHOOK_SECRET": secret for provider, secret in TEST_SECRETS.items()}
 POWERTOOLS_DEFAULTS = {"POWERTOOLS_METRICS_NAMESPACE": "WebhookBridge"}
 # Read by devstack or needed for correctness locally: always win over the template.
 FORCED = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
@@ -136,10 +134,11 @@ def process_base(environ: Mapping[str, str]) -> dict[str, str]:
     return base
 
 
-def aws_environment(endpoint: str, region: str) -> dict[str, str]:
-    """boto3 honours AWS_ENDPOINT_URL; empty config files keep the developer's profile out."""
+def aws_environment(endpoint: str | None, region: str) -> dict[str, str]:
+    """boto3 honours AWS_ENDPOINT_URL (none: moto in the process); empty config files keep the
+    developer's profile out."""
     return {
-        "AWS_ENDPOINT_URL": endpoint,
+        **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {}),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
@@ -171,7 +170,7 @@ def function_environment(
     *,
     template_env: Mapping[str, str],
     configuration: Configuration,
-    endpoint: str,
+    endpoint: str | None,
     region: str,
     process_env: Mapping[str, str],
     use_process_env: bool,
@@ -192,6 +191,16 @@ def function_environment(
     env.update(overrides or {})
     env.update(lambda_environment(spec, region))
     return env
+
+
+def store_secrets(env: dict[str, str], secret_id: str, endpoint: str | None, region: str) -> None:
+    """Move the secrets of ``env`` into (emulated) Secrets Manager, behind ``SECRET_ID``, as on AWS.
+
+    The function's own secret (the first ``secret_id`` lists) keeps its generated name; any shared
+    secret after it (a delivery function's Stripe API key) joins the own one here."""
+    values = {name: env.pop(name) for name in secret_names() if name in env}
+    name = secret_id.split(",")[0].rsplit(":", 1)[-1]
+    env["SECRET_ID"] = store_secret(endpoint, region, name, values)
 
 
 def mask(value: str) -> str:

@@ -2,7 +2,7 @@
 
 The local pollers (``devstack.poller``) are the event sources; the mappings exist so that
 ``bridgectl vendor pause/resume`` finds and changes them as on AWS, and each poller follows
-its mapping's state. moto itself must never invoke a function from SQS (``devstack.moto_server``).
+its mapping's state. moto itself must never invoke a function from SQS (``devstack.support.moto``).
 """
 
 from __future__ import annotations

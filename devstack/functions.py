@@ -46,39 +46,6 @@ def stderr_sink(source: str, line: str) -> None:
     sys.stderr.flush()
 
 
-class LambdaContext:
-    """The context object Lambda's Python runtime passes to handlers."""
-
-    def __init__(
-        self,
-        *,
-        function_name: str,
-        memory_limit_in_mb: str,
-        invoked_function_arn: str,
-        aws_request_id: str,
-        deadline_ms: float,
-        function_version: str = "$LATEST",
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = function_version
-        self.invoked_function_arn = invoked_function_arn
-        # A string, as in Lambda's runtime (it comes from AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = aws_request_id
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[{function_version}]{uuid.uuid4().hex}"
-        self.identity = None
-        self.client_context = None
-        self.tenant_id = None
-        self._deadline_ms = deadline_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int(self._deadline_ms - time.time() * 1000))
-
-    def __repr__(self) -> str:
-        return f"LambdaContext(function_name={self.function_name!r}, aws_request_id={self.aws_request_id!r})"
-
-
 def error_payload(error: BaseException) -> dict[str, Any]:
     """Lambda's error document for an exception raised by a handler."""
     return {

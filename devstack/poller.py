@@ -17,7 +17,6 @@ event source's concurrency limit (ScalingConfig.MaximumConcurrency).
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.functions import InvocationResult
+from devstack.support.events import sqs_record
 
 log = logging.getLogger("devstack.poller")
 
@@ -228,41 +228,6 @@ class SqsPoller:
                 self.stats.deleted += len(response.get("Successful", []))
             for failure in response.get("Failed", []):
                 log.warning("%s: could not delete a message: %s", self.function, failure.get("Message"))
-
-
-def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One record of Lambda's SQS event, from a ReceiveMessage result."""
-    record: dict[str, Any] = {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message.get("Body", ""),
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {
-            name: _message_attribute(value) for name, value in (message.get("MessageAttributes") or {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-    }
-    if message.get("MD5OfMessageAttributes"):
-        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
-    record.update(eventSource="aws:sqs", eventSourceARN=queue_arn, awsRegion=region)
-    return record
-
-
-def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """SQS's {StringValue, DataType} becomes Lambda's {stringValue, …, dataType}; binaries as base64."""
-    attribute: dict[str, Any] = {}
-    if "StringValue" in value:
-        attribute["stringValue"] = value["StringValue"]
-    if "BinaryValue" in value:
-        attribute["binaryValue"] = _b64(value["BinaryValue"])
-    attribute["stringListValues"] = list(value.get("StringListValues", []))
-    attribute["binaryListValues"] = [_b64(v) for v in value.get("BinaryListValues", [])]
-    attribute["dataType"] = value["DataType"]
-    return attribute
-
-
-def _b64(value: bytes | str) -> str:
-    return base64.b64encode(value if isinstance(value, bytes) else value.encode()).decode()
 
 
 def failed_message_ids(payload: Any, batch_ids: set[str]) -> set[str] | None:

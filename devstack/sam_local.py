@@ -31,9 +31,9 @@ from typing import Any
 
 from devstack.aws import AwsResources, client, create_resources
 from devstack.environment import Configuration, function_environment, resolve_configuration
-from devstack.poller import sqs_record
 from devstack.sandbox import Sandbox, SandboxCredentials
 from devstack.stack import DEV_PARAMETERS, find_template, wait_until
+from devstack.support.events import sqs_record
 from devstack.template import DEFAULT_REGION, Template, load_template
 from webhook_bridge.vendors.catalog import specs
 

@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
-import hmac
 import json
 import os
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-DEFAULT_SECRETS = {"stripe": "whsec_test_webhook_bridge", "typeform": "typeform_test_webhook_bridge"}
+from devstack.support.signing import TEST_SECRETS, signed_headers
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
 
@@ -50,15 +48,6 @@ def load_payload(provider: str, name: str) -> dict[str, Any]:
     if "detail-type" in document and "detail" in document:  # an EventBridge envelope: take the Stripe event
         document = document["detail"]
     return document
-
-
-def sign(provider: str, body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    if provider == "stripe":
-        ts = int(time.time()) if timestamp is None else timestamp
-        digest = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-        return {"Stripe-Signature": f"t={ts},v1={digest}"}
-    digest_b64 = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return {"Typeform-Signature": f"sha256={digest_b64}"}
 
 
 def _running_stack_url() -> str:
@@ -118,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return _send_eventbridge(payload, args.queue_url)
     body = json.dumps(payload, ensure_ascii=False).encode()
     env_name = f"{args.provider.upper()}_WEBHOOK_SECRET"
-    secret = args.secret or os.environ.get(env_name) or DEFAULT_SECRETS[args.provider]
-    headers = {"Content-Type": "application/json", **sign(args.provider, body, secret.split(",")[0])}
+    secret = args.secret or os.environ.get(env_name) or TEST_SECRETS[args.provider]
+    headers = signed_headers(args.provider, body, secret.split(",")[0])
     url = args.url or _running_stack_url()
     response = httpx.post(f"{url}/webhooks/{args.provider}", content=body, headers=headers, timeout=30)
     print(response.status_code, response.text)

@@ -26,10 +26,8 @@ from devstack.aws import (
     ACCESS_KEY_ID,
     SECRET_ACCESS_KEY,
     AwsResources,
-    MotoServer,
     client,
     create_resources,
-    store_secret,
 )
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
@@ -37,7 +35,7 @@ from devstack.environment import (
     function_environment,
     mask,
     resolve_configuration,
-    secret_names,
+    store_secrets,
     vendors_without_credentials,
 )
 from devstack.event_sources import register_event_source
@@ -46,6 +44,7 @@ from devstack.http_api import ApiStage, HttpApi
 from devstack.intrinsics import PhysicalResource
 from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller
 from devstack.state import remove_state, write_state
+from devstack.support.moto import MotoServer
 from devstack.template import Template, load_template
 
 log = logging.getLogger("devstack")
@@ -192,7 +191,7 @@ class Stack:
                 overrides={**self._env_overrides, **self._function_env_overrides.get(logical_id, {})},
             )
             if self._secrets_manager and template_env.get("SECRET_ID"):
-                self._move_secrets_to_secrets_manager(env, template_env["SECRET_ID"])
+                store_secrets(env, template_env["SECRET_ID"], self._moto.endpoint, template.region)
             self.function_envs[logical_id] = env
             runtime = FunctionRuntime(
                 WorkerSpec(
@@ -290,14 +289,6 @@ class Stack:
             default = self.template.physical_resources()[api]
             overrides[api] = PhysicalResource(default.ref, {"ApiEndpoint": self.api_url})
         return self.template.physical_resources(overrides)
-
-    def _move_secrets_to_secrets_manager(self, env: dict[str, str], secret_id: str) -> None:
-        assert self._moto is not None and self.template is not None
-        values = {name: env.pop(name) for name in secret_names() if name in env}
-        # The function's own secret (the first it lists) by its generated name; any shared
-        # secret after it (a delivery function's Stripe API key) joins the own one here.
-        name = secret_id.split(",")[0].rsplit(":", 1)[-1]
-        env["SECRET_ID"] = store_secret(self._moto.endpoint, self.template.region, name, values)
 
     def _concurrency(self, function: str) -> int:
         """Execution environments a function may have: its pollers, plus HTTP concurrency if routed."""

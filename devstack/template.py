@@ -495,7 +495,9 @@ class _Loader:
             layer_id = self.by_ref.get(str(layer)) or self.by_arn.get(str(layer))
             content = self.resources.get(layer_id or "", {}).get("Properties", {}).get("ContentUri")
             if isinstance(content, str):
-                layer_dirs.append((self.path.parent / content).resolve())
+                directory = (self.path.parent / content).resolve()
+                if directory not in layer_dirs:  # two layers may be built from one directory
+                    layer_dirs.append(directory)
             else:
                 self.notes.append(f"{logical_id}: layer {layer} is not a local layer; its code must be installed")
         reserved = props.get("ReservedConcurrentExecutions")

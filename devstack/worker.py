@@ -25,7 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
-from devstack.functions import LambdaContext, error_payload
+from devstack.functions import error_payload
+from devstack.support.lambda_context import LambdaContext
 
 
 def main(argv: list[str]) -> int:
@@ -111,7 +112,7 @@ def _import_by_path(name: str, file: Path) -> ModuleType:
 def _invoke(handler: Any, request: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     request_id = request["request_id"]
     context = LambdaContext(
-        function_name=spec["function_name"],
+        spec["function_name"],
         memory_limit_in_mb=str(spec["memory_mb"]),
         invoked_function_arn=spec["function_arn"],
         aws_request_id=request_id,

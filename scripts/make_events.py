@@ -5,10 +5,7 @@ One event per fixture in ``tests/fixtures/stripe/<api version>/`` and
 ``tests/fixtures/typeform/``, for ``sam local invoke -e events/...`` and handler tests; and
 each Stripe fixture in the Amazon EventBridge envelope under ``events/eventbridge/``, as
 Stripe's event destination puts it on the partner event bus (``devstack.send eventbridge``).
-Bodies are signed with the documented TEST secrets (docs/mapping.md):
-
-- Stripe:   ``stripe-signature: t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<body>">``, secret ``whsec_test_webhook_bridge``
-- Typeform: ``typeform-signature: sha256=<base64 HMAC-SHA256 of body>``, secret ``typeform_test_webhook_bridge``
+Bodies are signed with the documented test secrets (docs/mapping.md) by ``devstack.support.signing``.
 
 Deterministic and re-runnable: the Stripe timestamp is the event's ``created`` + 2 s, so
 the files only change when the fixtures do, and a verifier with the default 300 s
@@ -22,23 +19,21 @@ Usage: python scripts/make_events.py [--out DIR] [--now] [--check]
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
-import hmac
 import json
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from devstack.support.events import http_api_event as webhook_http_event
+from devstack.support.signing import signature
 from webhook_bridge.receiver.eventbridge import envelope_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-STRIPE_TEST_SECRET = "whsec_test_webhook_bridge"
-TYPEFORM_TEST_SECRET = "typeform_test_webhook_bridge"
 SIGNING_DELAY_SECONDS = 2  # Stripe signs when it sends, a moment after the event was created
 
 API_ID = "w3bh00kbr1"
@@ -50,59 +45,29 @@ CALLERS = {
 }
 
 
-def stripe_signature(body: bytes, timestamp: int, secret: str = STRIPE_TEST_SECRET) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def typeform_signature(body: bytes, secret: str = TYPEFORM_TEST_SECRET) -> str:
-    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def http_api_event(provider: str, body: str, signature: str, received_at: int, request_key: str) -> dict[str, Any]:
-    """The event API Gateway HTTP API (payload format 2.0) hands to the function."""
+def http_api_event(provider: str, body: str, received_at: int, request_key: str) -> dict[str, Any]:
+    """The event API Gateway HTTP API hands the function, signed at ``received_at``."""
     user_agent, source_ip = CALLERS[provider]
-    path = f"/webhooks/{provider}"
     request_id = hashlib.sha256(request_key.encode()).hexdigest()
-    return {
-        "version": "2.0",
-        "routeKey": f"POST {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {  # HTTP API lowercases header names
-            "accept": "*/*; q=0.5, application/xml",
-            "cache-control": "no-cache",
-            "content-length": str(len(body.encode())),
-            "content-type": "application/json; charset=utf-8",
-            "host": DOMAIN,
-            f"{provider}-signature": signature,
-            "user-agent": user_agent,
-            "x-amzn-trace-id": f"Root=1-{received_at:08x}-{request_id[:24]}",
-            "x-forwarded-for": source_ip,
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": API_ID,
-            "domainName": DOMAIN,
-            "domainPrefix": API_ID,
-            "http": {
-                "method": "POST",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": user_agent,
-            },
-            "requestId": f"{request_id[:8]}=",
-            "routeKey": f"POST {path}",
-            "stage": "$default",
-            "time": datetime.fromtimestamp(received_at, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": received_at * 1000,
-        },
-        "body": body,
-        "isBase64Encoded": False,
+    headers = {
+        "accept": "*/*; q=0.5, application/xml",
+        "cache-control": "no-cache",
+        "content-length": str(len(body.encode())),
+        "content-type": "application/json; charset=utf-8",
+        "host": DOMAIN,
+        f"{provider}-signature": signature(provider, body.encode(), timestamp=received_at),
+        "user-agent": user_agent,
+        "x-amzn-trace-id": f"Root=1-{received_at:08x}-{request_id[:24]}",
     }
+    return webhook_http_event(
+        f"/webhooks/{provider}",
+        body,
+        headers,
+        source_ip=source_ip,
+        request_id=f"{request_id[:8]}=",
+        time_epoch_ms=received_at * 1000,
+        api_id=API_ID,
+    )
 
 
 def stripe_events(now: int | None) -> dict[str, dict[str, Any]]:
@@ -111,9 +76,8 @@ def stripe_events(now: int | None) -> dict[str, dict[str, Any]]:
         payload = json.loads(fixture.read_text())
         body = json.dumps(payload, indent=2, ensure_ascii=False)  # Stripe sends pretty-printed JSON
         signed_at = now if now is not None else payload["created"] + SIGNING_DELAY_SECONDS
-        signature = stripe_signature(body.encode(), signed_at)
         events[f"stripe/{fixture.parent.name}/{fixture.name}"] = http_api_event(
-            "stripe", body, signature, signed_at, payload["id"]
+            "stripe", body, signed_at, payload["id"]
         )
     return events
 
@@ -126,9 +90,7 @@ def typeform_events(now: int | None) -> dict[str, dict[str, Any]]:
         response = payload["form_response"]
         sent = datetime.fromisoformat(response.get("submitted_at") or response["landed_at"])
         received_at = now if now is not None else int(sent.timestamp()) + SIGNING_DELAY_SECONDS
-        events[f"typeform/{fixture.name}"] = http_api_event(
-            "typeform", body, typeform_signature(body.encode()), received_at, payload["event_id"]
-        )
+        events[f"typeform/{fixture.name}"] = http_api_event("typeform", body, received_at, payload["event_id"])
     return events
 
 

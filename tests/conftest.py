@@ -53,22 +53,6 @@ class FakeAws:
         return int(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[attribute])["Attributes"][attribute])
 
 
-class LambdaContextStub:
-    """What Lambda passes a handler. Idempotency needs it: an in-progress record expires with the
-    invocation's remaining time, which is what lets a retry run after a crash."""
-
-    function_name = "test-function"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id = "req"
-
-    def __init__(self, remaining_ms: int = 30_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, LambdaContextStub
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE
 from tests.delivery.test_processor import record
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
@@ -138,7 +139,7 @@ def build(vendor: Callable[[VendorMessage], None]) -> tuple[DeliveryProcessor, L
         identities=IdentityResolver(InMemoryIdentityStore()),
         clock=Clock(),
     )
-    processor.start_invocation(LambdaContextStub())
+    processor.start_invocation(LambdaContext())
     return processor, queue
 
 

@@ -10,7 +10,8 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from tests.delivery.test_processor import SpySqs, VendorDouble, make_message, record
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
@@ -67,7 +68,7 @@ def bridge(aws: FakeAws):
         identities=IdentityResolver(InMemoryIdentityStore()),
         vendor=Vendor("loops"),
     )
-    processor.start_invocation(LambdaContextStub())
+    processor.start_invocation(LambdaContext())
     return processor, vendor, spy, dynamodb, queue, dlq
 
 

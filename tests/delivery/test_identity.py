@@ -7,7 +7,8 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from tests.delivery.test_convergence import Clock, ListQueue
 from tests.delivery.test_processor import VendorDouble, make_message, record
 from webhook_bridge.delivery.identity import IdentityResolver
@@ -38,7 +39,7 @@ class Setup:
             policy=RetryPolicy(identity_wait_base=10, identity_wait_window=100),
             clock=Clock(),
         )
-        self.processor.start_invocation(LambdaContextStub())
+        self.processor.start_invocation(LambdaContext())
 
     def handle_until_settled(self) -> list[Outcome]:
         """Handle the message, then each re-queued copy, as SQS would hand them back."""

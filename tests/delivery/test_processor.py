@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
@@ -110,7 +111,7 @@ def setup(aws: FakeAws):
         ordering=StateLedger(STATE_TABLE, aws.dynamodb),
         identities=IdentityResolver(identities),
     )
-    processor.start_invocation(LambdaContextStub())
+    processor.start_invocation(LambdaContext())
     return processor, vendor, spy, queue, dlq, identities
 
 
@@ -295,7 +296,7 @@ def test_a_copy_arriving_while_the_first_is_with_the_vendor_is_deferred_30_s_wit
         calls.append(sent)
 
     processor.deliver_once = IdempotentDelivery(slow_vendor, IDEMPOTENCY_TABLE, 3600)
-    processor.start_invocation(LambdaContextStub())
+    processor.start_invocation(LambdaContext())
     state = RetryState(attempts=2, first_attempt_at=time.time() - 60)
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(processor.handle, record(message))

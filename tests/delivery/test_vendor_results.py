@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import IDEMPOTENCY_TABLE, FakeAws, LambdaContextStub
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
 from tests.delivery.test_processor import make_message
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.vendors.results import DeliveryResult
@@ -22,7 +23,7 @@ from webhook_bridge.vendors.results import DeliveryResult
 )
 def test_the_adapters_result_is_counted_once(aws: FakeAws, counted: list[str], result, expected) -> None:
     deliver = IdempotentDelivery(lambda message: result, IDEMPOTENCY_TABLE, 3600, aws.dynamodb)
-    deliver.register_lambda_context(LambdaContextStub())
+    deliver.register_lambda_context(LambdaContext())
     message = make_message()
     assert deliver(message) is True
     assert deliver(message) is False  # a replay of our own record: the vendor is not asked again

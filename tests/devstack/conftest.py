@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from devstack.aws import MotoServer, client
+from devstack.aws import client
 from devstack.functions import FunctionRuntime, WorkerSpec
 from devstack.stack import wait_until
+from devstack.support.moto import MotoServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
@@ -74,15 +75,19 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def stub_project(root: Path) -> Path:
+    """The fixture template next to stub handlers in ``root``: a runnable copy of the project's shape."""
+    shutil.copy(FIXTURE_TEMPLATE, root / "template.yaml")
+    write_code(root / "functions" / "stripe_webhook", RECEIVER_STUB)
+    write_code(root / "functions" / "typeform_webhook", RECEIVER_STUB)
+    write_code(root / "functions" / "delivery", DELIVERY_STUB)
+    (root / "layers" / "shared" / "python").mkdir(parents=True)
+    return root
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """The fixture template next to stub handlers: a runnable copy of the project's shape."""
-    shutil.copy(FIXTURE_TEMPLATE, tmp_path / "template.yaml")
-    write_code(tmp_path / "functions" / "stripe_webhook", RECEIVER_STUB)
-    write_code(tmp_path / "functions" / "typeform_webhook", RECEIVER_STUB)
-    write_code(tmp_path / "functions" / "delivery", DELIVERY_STUB)
-    (tmp_path / "layers" / "shared" / "python").mkdir(parents=True)
-    return tmp_path
+    return stub_project(tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -139,4 +144,4 @@ def runtime_factory(tmp_path: Path) -> Iterator[Any]:
         runtime.stop(timeout=1)
 
 
-__all__ = ["read_jsonl", "wait_until", "write_code"]
+__all__ = ["read_jsonl", "stub_project", "wait_until", "write_code"]

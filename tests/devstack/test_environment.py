@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
+    aws_environment,
     function_environment,
     mask,
     process_base,
@@ -151,3 +152,10 @@ def test_mask() -> None:
     assert mask("whsec_abcdefghijklmnopqrstuvwxyz1234") == "whsec_…1234"
     assert mask("short") == "…"
     assert "abcdefghijkl" not in mask("abcdefghijklmnopqrstuvwx")
+
+
+def test_moto_in_the_process_needs_no_endpoint() -> None:
+    """The benchmarks run handlers in-process under ``mock_aws``: boto3 must not be sent elsewhere."""
+    env = aws_environment(None, "eu-west-1")
+    assert "AWS_ENDPOINT_URL" not in env
+    assert (env["AWS_REGION"], env["AWS_ACCESS_KEY_ID"]) == ("eu-west-1", "testing")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devstack.aws import MotoServer, client, create_resources
+from devstack.aws import client, create_resources
 from devstack.sam_local import (
     EVENTS_ENV_FILE,
     SamCli,
@@ -19,6 +19,7 @@ from devstack.sam_local import (
     sam_env_vars,
 )
 from devstack.stack import DEV_PARAMETERS
+from devstack.support.moto import MotoServer
 from devstack.template import Template, load_template
 from tests.devstack.conftest import REAL_TEMPLATE, REPO_ROOT
 

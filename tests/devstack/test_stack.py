@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import shutil
 import sys
 import time
 import types
@@ -18,9 +15,15 @@ import pytest
 
 from devstack import Stack
 from devstack.state import read_state
+from devstack.support.signing import signed_headers
 from devstack.template import load_template
 
-from .conftest import DELIVERY_STUB, FIXTURE_TEMPLATE, REAL_TEMPLATE, RECEIVER_STUB, read_jsonl, wait_until, write_code
+from .conftest import (
+    REAL_TEMPLATE,
+    read_jsonl,
+    stub_project,
+    wait_until,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -64,13 +67,7 @@ def sandbox_available() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(FIXTURE_TEMPLATE, root / "template.yaml")
-    write_code(root / "functions" / "stripe_webhook", RECEIVER_STUB)
-    write_code(root / "functions" / "typeform_webhook", RECEIVER_STUB)
-    write_code(root / "functions" / "delivery", DELIVERY_STUB)
-    (root / "layers" / "shared" / "python").mkdir(parents=True)
-    return root
+    return stub_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +91,9 @@ def stack(project_dir: Path, sandbox_available: None) -> Iterator[Stack]:
 def test_stripe_cli_style_request_reaches_the_receiver_unchanged(stack: Stack) -> None:
     # What `stripe listen --forward-to localhost:3000/webhooks/stripe` sends.
     body = json.dumps({"id": "evt_cli", "object": "event", "data": {"object": {"name": "Zoë"}}}, indent=2).encode()
-    timestamp = int(time.time())
-    signature = hmac.new(b"whsec_test_webhook_bridge", f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     headers = {
+        **signed_headers("stripe", body),
         "Content-Type": "application/json; charset=utf-8",
-        "Stripe-Signature": f"t={timestamp},v1={signature}",
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
     }
     response = httpx.post(stack.route_url("StripeWebhookFunction"), content=body, headers=headers, timeout=30)
@@ -228,10 +223,7 @@ def test_make_dev_stack_delivers_a_signed_stripe_event_to_the_sandbox(sandbox_av
                 "data": {"object": {"id": "cus_smoke", "object": "customer", "email": "smoke@example.com"}},
             }
         ).encode()
-        timestamp = int(time.time())
-        digest = hmac.new(b"whsec_test_webhook_bridge", f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-        headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={timestamp},v1={digest}"}
-        response = httpx.post(url, content=body, headers=headers, timeout=30)
+        response = httpx.post(url, content=body, headers=signed_headers("stripe", body), timeout=30)
         assert response.status_code == 200, stack.logs("StripeWebhookFunction")[-20:]
         assert stack.wait_until_drained(timeout=60)
         if isinstance(stack.sandbox, _StubSandbox):

@@ -116,7 +116,8 @@ def test_unknown_parameter_override_is_an_error() -> None:
         load_template(FIXTURE_TEMPLATE, parameter_overrides={"Nope": "1"})
 
 
-def test_payload_format_1_is_refused(tmp_path: Path) -> None:
+def one_function_with(event: str, tmp_path: Path) -> Template:
+    """A template of one function whose only event is ``event`` (YAML, indented as an event)."""
     (tmp_path / "template.yaml").write_text(
         """
 Resources:
@@ -126,30 +127,23 @@ Resources:
       CodeUri: fn
       Handler: app.handler
       Events:
-        Api:
+"""
+        + event
+    )
+    return load_template(tmp_path / "template.yaml")
+
+
+def test_payload_format_1_is_refused(tmp_path: Path) -> None:
+    api = """        Api:
           Type: HttpApi
           Properties: {Path: /x, Method: GET, PayloadFormatVersion: "1.0"}
 """
-    )
     with pytest.raises(TemplateError, match=r"2\.0 only"):
-        load_template(tmp_path / "template.yaml")
+        one_function_with(api, tmp_path)
 
 
 def test_implicit_api_and_default_route(tmp_path: Path) -> None:
-    (tmp_path / "template.yaml").write_text(
-        """
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: fn
-      Handler: app.handler
-      Events:
-        Everything:
-          Type: HttpApi
-"""
-    )
-    template = load_template(tmp_path / "template.yaml")
+    template = one_function_with("        Everything:\n          Type: HttpApi\n", tmp_path)
     (route,) = template.routes
     assert (route.route_key, route.api) == ("$default", "ServerlessHttpApi")
     assert template.physical_resources()["ServerlessHttpApi"].ref  # !Ref ServerlessHttpApi resolves

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import subprocess
@@ -17,9 +15,9 @@ import httpx
 import pytest
 
 from devstack import Stack
+from devstack.support.signing import TEST_SECRETS, signed_headers
 from webhook_bridge.ops.cli import main
 
-STRIPE_SECRET = "whsec_test_webhook_bridge"
 ERASURE_MAPPING = {"stripe": {"events": {"customer.deleted": {"erase": True}}}}
 
 
@@ -109,11 +107,9 @@ def customer_created(email: str | None = None) -> dict[str, Any]:
     }
 
 
-def post_stripe(stack: Stack, payload: dict[str, Any], secret: str = STRIPE_SECRET) -> httpx.Response:
+def post_stripe(stack: Stack, payload: dict[str, Any], secret: str = TEST_SECRETS["stripe"]) -> httpx.Response:
     body = json.dumps(payload, ensure_ascii=False).encode()
-    ts = int(time.time())
-    signature = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={ts},v1={signature}"}
+    headers = signed_headers("stripe", body, secret)
     return httpx.post(stack.route_url("StripeWebhookFunction"), content=body, headers=headers, timeout=30)
 
 

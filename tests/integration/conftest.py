@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import importlib.util
 import json
-import time
-import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import respx
 
-from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws, LambdaContextStub
+from devstack.support.events import http_api_event, queue_arn, sqs_record
+from devstack.support.handlers import forget_cold_start, load_function
+from devstack.support.lambda_context import LambdaContext
+from devstack.support.signing import signed_headers
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from webhook_bridge.vendors.catalog import Vendor, specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,47 +56,8 @@ def vendors() -> Iterator[respx.MockRouter]:
         yield mock
 
 
-def load_function(name: str) -> ModuleType:
-    """Each function's app.py under its own module name, as separate Lambdas would hold them."""
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{name}_app", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def api_event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": f"POST {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {k.lower(): v for k, v in headers.items()},
-        "requestContext": {
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
-            "routeKey": f"POST {path}",
-            "stage": "$default",
-            "requestId": str(uuid.uuid4()),
-        },
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
-
-
-def stripe_headers(body: bytes, secret: str = STRIPE_SECRET) -> dict[str, str]:
-    import stripe
-
-    header = stripe.WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=int(time.time()))
-    return {"Content-Type": "application/json", "Stripe-Signature": header}
-
-
-def typeform_headers(body: bytes, secret: str = TYPEFORM_SECRET) -> dict[str, str]:
-    import hashlib
-    import hmac
-
-    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return {"Content-Type": "application/json", "Typeform-Signature": f"sha256={digest}"}
+def post_headers(provider: str, body: bytes) -> dict[str, str]:
+    return signed_headers(provider, body, STRIPE_SECRET if provider == "stripe" else TYPEFORM_SECRET)
 
 
 class Bridge:
@@ -121,27 +82,16 @@ class Bridge:
             monkeypatch.setenv(f"{vendor.env_prefix}_QUEUE_URL", queue)
         for name, value in VENDOR_ENV.items():
             monkeypatch.setenv(name, value)
-        self._reset_caches()
+        forget_cold_start()
         self.stripe = load_function("stripe_webhook")
         self.typeform = load_function("typeform_webhook")
         self.delivery = load_function("delivery")
 
-    @staticmethod
-    def _reset_caches() -> None:
-        from webhook_bridge.delivery.factory import build_processor
-        from webhook_bridge.receiver.factory import build_receiver
-        from webhook_bridge.settings import delivery_settings, receiver_settings
-        from webhook_bridge.vendors import registry
-
-        for cached in (build_processor, build_receiver, delivery_settings, receiver_settings):
-            cached.cache_clear()
-        registry.forget_client()
-
     def post(self, provider: str, payload: dict[str, Any] | bytes, sign: Callable[..., dict[str, str]] | None = None):
         body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-        headers = (sign or (stripe_headers if provider == "stripe" else typeform_headers))(body)
+        headers = (sign or partial(post_headers, provider))(body)
         handler = self.stripe if provider == "stripe" else self.typeform
-        response = handler.lambda_handler(api_event(f"/webhooks/{provider}", body, headers), LambdaContextStub())
+        response = handler.lambda_handler(http_api_event(f"/webhooks/{provider}", body, headers), LambdaContext())
         return response["statusCode"], json.loads(response["body"])
 
     def drain(self, vendor: Vendor, max_rounds: int = 5) -> list[dict[str, Any]]:
@@ -150,7 +100,7 @@ class Bridge:
         self.monkeypatch.setenv("VENDOR", vendor.value)
         self.monkeypatch.setenv("QUEUE_URL", queue)
         self.monkeypatch.setenv("DLQ_URL", dlq)
-        self._reset_caches()
+        forget_cold_start()
         responses = []
         for _ in range(max_rounds):
             messages = self.aws.sqs.receive_message(
@@ -158,31 +108,14 @@ class Bridge:
             ).get("Messages", [])
             if not messages:
                 break
-            event = {"Records": [sqs_record(m, queue) for m in messages]}
-            response = self.delivery.lambda_handler(event, LambdaContextStub())
+            event = {"Records": [sqs_record(m, queue_arn(queue)) for m in messages]}
+            response = self.delivery.lambda_handler(event, LambdaContext())
             failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
             for message in messages:
                 if message["MessageId"] not in failed:
                     self.aws.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
             responses.append(response)
         return responses
-
-
-def sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {
-            name: {"stringValue": value.get("StringValue"), "dataType": value["DataType"]}
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody"),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:" + queue_url.rsplit("/", 1)[-1],
-        "awsRegion": "us-east-1",
-    }
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LambdaContextStub
+from devstack.support.handlers import forget_cold_start
+from devstack.support.lambda_context import LambdaContext
 from tests.integration.conftest import Bridge
 from tests.integration.test_events import CIO, EVENTS, LOOPS, SM, calls_since
 from tests.providers.conftest import CURRENT, STORIES, stripe_event
@@ -26,7 +27,7 @@ LATE = ["customer.updated", "customer.subscription.deleted", "invoice.paid", "ch
 @pytest.fixture
 def erasing(bridge: Bridge, monkeypatch: pytest.MonkeyPatch) -> Bridge:
     monkeypatch.setenv("BRIDGE_MAPPING", json.dumps(ERASE))
-    bridge._reset_caches()
+    forget_cold_start()
     return bridge
 
 
@@ -71,7 +72,7 @@ def test_erasure_deletes_everywhere_it_can_and_nothing_late_recreates_the_person
 def test_the_sample_event_erases_when_opted_in(erasing: Bridge, vendors, monkeypatch):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_test_webhook_bridge")  # the samples' test secret
     monkeypatch.setenv("STRIPE_SIGNATURE_TOLERANCE_SECONDS", "0")
-    erasing._reset_caches()
+    forget_cold_start()
     sample = json.loads((EVENTS / "stripe" / CURRENT / "customer.deleted.json").read_text())
-    response = erasing.stripe.lambda_handler(sample, LambdaContextStub())
+    response = erasing.stripe.lambda_handler(sample, LambdaContext())
     assert (response["statusCode"], json.loads(response["body"])["messages"]) == (200, 3)

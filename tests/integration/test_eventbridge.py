@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Bridge, LambdaContextStub, load_function
+from devstack.support.events import sqs_event as support_sqs_event
+from devstack.support.handlers import load_function
+from devstack.support.lambda_context import LambdaContext
+from tests.integration.conftest import Bridge
 from tests.integration.test_events import EVENTS, STRIPE_EMAIL, assert_documented, calls_since
 from webhook_bridge.receiver.eventbridge import envelope_for
 from webhook_bridge.vendors.catalog import Vendor
@@ -21,22 +24,7 @@ from webhook_bridge.vendors.catalog import vendors as known_vendors
 
 def sqs_event(*bodies: Any) -> dict[str, Any]:
     """What the SQS event source hands the consumer: the rule put each envelope as a message body."""
-    return {
-        "Records": [
-            {
-                "messageId": f"m-{index}",
-                "receiptHandle": f"r-{index}",
-                "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bridge-StripeEventsQueue",
-                "awsRegion": "us-east-1",
-            }
-            for index, body in enumerate(bodies)
-        ]
-    }
+    return support_sqs_event(*(body if isinstance(body, str) else json.dumps(body) for body in bodies))
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def queued(bridge: Bridge) -> dict[Vendor, int]:
 def test_every_eventbridge_sample_produces_the_calls_of_its_webhook(bridge: Bridge, consumer, vendors, version):
     paths = sorted((EVENTS / "eventbridge" / version).glob("*.json"), key=_created)
     for path in paths:
-        response = consumer.lambda_handler(sqs_event(json.loads(path.read_text())), LambdaContextStub())
+        response = consumer.lambda_handler(sqs_event(json.loads(path.read_text())), LambdaContext())
         assert response == {"batchItemFailures": []}, path.name
         start = len(vendors.calls)
         for vendor in known_vendors():
@@ -66,7 +54,7 @@ def test_an_event_sent_both_ways_is_queued_once(bridge: Bridge, consumer):
     assert (status, body["messages"]) == (200, 4)
     # Twice through EventBridge too (it delivers at least once), in one batch and in the next.
     for _ in range(2):
-        assert consumer.lambda_handler(sqs_event(envelope_for(event)), LambdaContextStub()) == {"batchItemFailures": []}
+        assert consumer.lambda_handler(sqs_event(envelope_for(event)), LambdaContext()) == {"batchItemFailures": []}
     assert queued(bridge) == dict.fromkeys(known_vendors(), 1)
 
 
@@ -84,9 +72,10 @@ def test_what_is_not_a_stripe_event_fails_alone_and_queues_nothing(bridge: Bridg
     sample = json.loads((EVENTS / "eventbridge/2025-09-30.clover/customer.created.json").read_text())
     good = envelope_for({**sample["detail"], "id": "evt_good_neighbour"})
     good["detail"]["data"]["object"]["email"] = "zoe.nunez@example.com"
-    response = consumer.lambda_handler(sqs_event(body, good), LambdaContextStub())
+    event = sqs_event(body, good)
+    response = consumer.lambda_handler(event, LambdaContext())
     # The bad record stays for a retry and then the DLQ; its neighbour is delivered.
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert queued(bridge) == dict.fromkeys(known_vendors(), 1)
     assert "zoe.nunez@example.com" not in caplog.text
 

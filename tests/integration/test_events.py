@@ -16,7 +16,8 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import LambdaContextStub
+from devstack.support.handlers import forget_cold_start
+from devstack.support.lambda_context import LambdaContext
 from tests.integration.conftest import BASES, ROOT, Bridge
 from webhook_bridge.vendors.catalog import Vendor
 from webhook_bridge.vendors.catalog import vendors as known_vendors
@@ -128,7 +129,7 @@ def run_in_order(bridge: Bridge, mock: respx.MockRouter, paths: list[Path], prov
     produced = {}
     for path in paths:
         event, payload = load(path)
-        response = handler.lambda_handler(event, LambdaContextStub())
+        response = handler.lambda_handler(event, LambdaContext())
         assert response["statusCode"] == 200, (path.name, response["body"])
         start = len(mock.calls)
         for vendor in known_vendors():
@@ -141,7 +142,7 @@ def run_in_order(bridge: Bridge, mock: respx.MockRouter, paths: list[Path], prov
 def test_every_stripe_event_produces_the_documented_calls(bridge: Bridge, vendors, monkeypatch, version):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_test_webhook_bridge")
     monkeypatch.setenv("STRIPE_SIGNATURE_TOLERANCE_SECONDS", "0")
-    bridge._reset_caches()
+    forget_cold_start()
     # In the order Stripe created them, so the customer's email is known when a subscription arrives.
     paths = sorted((EVENTS / "stripe" / version).glob("*.json"), key=lambda p: load(p)[1]["created"])
     produced = run_in_order(bridge, vendors, paths, "stripe")
@@ -155,7 +156,7 @@ def test_every_stripe_event_produces_the_documented_calls(bridge: Bridge, vendor
 def test_every_typeform_event_produces_the_documented_calls(bridge: Bridge, vendors, monkeypatch):
     monkeypatch.setenv("TYPEFORM_WEBHOOK_SECRET", "typeform_test_webhook_bridge")
     monkeypatch.setenv("BRIDGE_MAPPING", '{"typeform": {"default": {"hidden_email": true}}}')
-    bridge._reset_caches()
+    forget_cold_start()
     produced = run_in_order(bridge, vendors, sorted((EVENTS / "typeform").glob("*.json")), "typeform")
     assert_documented(produced["form_response"], "form_response", TYPEFORM_EMAIL)
     assert_documented(produced["form_response_hidden_email"], "form_response", TYPEFORM_EMAIL)

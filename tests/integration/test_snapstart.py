@@ -12,8 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
+from devstack.support.handlers import load_function
+from devstack.support.signing import signed_headers
 from tests.conftest import FakeAws
-from tests.integration.conftest import ROOT, Bridge, load_function
+from tests.integration.conftest import ROOT, Bridge
 from webhook_bridge import secrets
 from webhook_bridge.delivery.factory import build_processor
 from webhook_bridge.receiver.factory import build_receiver
@@ -189,6 +191,4 @@ _CUSTOMER = {"id": "cus_snap", "object": "customer", "email": "snap@example.com"
 
 
 def signed_with(secret: str) -> Callable[[bytes], dict[str, str]]:
-    from tests.integration.conftest import stripe_headers
-
-    return lambda body: stripe_headers(body, secret)
+    return lambda body: signed_headers("stripe", body, secret)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from devstack.support.handlers import forget_cold_start
 from tests.integration.conftest import Bridge
 from tests.integration.test_events import EVENTS, load, run_in_order
 from tests.template import cfn
@@ -39,7 +40,7 @@ def test_every_key_written_is_allowed_to_the_function_that_writes_it(bridge: Bri
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_test_webhook_bridge")
     monkeypatch.setenv("TYPEFORM_WEBHOOK_SECRET", "typeform_test_webhook_bridge")
     monkeypatch.setenv("STRIPE_SIGNATURE_TOLERANCE_SECONDS", "0")
-    bridge._reset_caches()
+    forget_cold_start()
     stripe = sorted((EVENTS / "stripe" / "2025-09-30.clover").glob("*.json"), key=lambda p: load(p)[1]["created"])
     run_in_order(bridge, vendors, stripe, "stripe")
     run_in_order(bridge, vendors, sorted((EVENTS / "typeform").glob("*.json")), "typeform")

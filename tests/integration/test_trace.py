@@ -8,6 +8,7 @@ import time
 import pytest
 import respx
 
+from devstack.support.handlers import forget_cold_start
 from tests.integration.conftest import BASES, Bridge
 from tests.integration.test_customer_created import CUSTOMER_CREATED
 from webhook_bridge.ops.cli import main as bridgectl
@@ -43,7 +44,7 @@ def table(bridge: Bridge):
         BillingMode="PAY_PER_REQUEST",
     )
     bridge.monkeypatch.setenv("IDEMPOTENCY_TABLE", "bridge-IdempotencyTable-X3")
-    bridge._reset_caches()
+    forget_cold_start()
 
 
 def test_trace_shows_each_vendors_fate_and_the_duplicates(bridge: Bridge, table, vendors, capsys):

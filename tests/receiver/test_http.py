@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -13,7 +12,9 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.conftest import IDEMPOTENCY_TABLE, FakeAws, LambdaContextStub
+from devstack.support.events import http_api_event
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person
 from webhook_bridge.receiver.dedupe import EventDeduplicator
 from webhook_bridge.receiver.exceptions import MalformedBodyError
@@ -52,22 +53,11 @@ class IdentifyMapping:
 
 
 def api_event(body: str | bytes, headers: dict[str, str], base64_encoded: bool = False) -> dict[str, Any]:
-    raw = body if isinstance(body, bytes) else body.encode()
-    return {
-        "version": "2.0",
-        "routeKey": "POST /webhooks/stripe",
-        "rawPath": "/webhooks/stripe",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "http": {"method": "POST", "path": "/webhooks/stripe", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
-            "routeKey": "POST /webhooks/stripe",
-            "stage": "$default",
-            "requestId": "req-1",
-        },
-        "body": base64.b64encode(raw).decode() if base64_encoded else raw.decode(),
-        "isBase64Encoded": base64_encoded,
-    }
+    """``headers`` exactly as given (API Gateway would lowercase them): the receiver must not rely on case."""
+    content = {"content-type": "application/json"}
+    event = http_api_event("/webhooks/stripe", body, content, base64_encoded=base64_encoded)
+    event["headers"] = headers
+    return event
 
 
 def signed(payload: dict[str, Any], secret: str = SECRET, timestamp: int | None = None) -> tuple[str, dict[str, str]]:
@@ -97,7 +87,7 @@ def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
 
 
 def call(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = app.resolve(event, LambdaContextStub())
+    response = app.resolve(event, LambdaContext())
     return response["statusCode"], json.loads(response["body"])
 
 

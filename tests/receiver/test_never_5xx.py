@@ -6,9 +6,6 @@ only SQS and DynamoDB are replaced by in-memory stand-ins, which always succeed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -16,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devstack.support.signing import signature
 from tests.providers.test_properties import json_values, mutated_stripe_events, mutated_typeform_payloads
 from tests.receiver.test_http import api_event
 from webhook_bridge.mapping_config import MappingContext
@@ -54,13 +52,7 @@ def app_for(provider: str, published: list[Any], dedupe: Any = None) -> Any:
 
 
 def sign(provider: str, body: bytes) -> dict[str, str]:
-    """Signed as the providers sign (stripe-python is the oracle in tests/unit; it takes text only)."""
-    if provider == "stripe":
-        ts = int(time.time())
-        digest_hex = hmac.new(SECRETS["stripe"].encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-        return {"stripe-signature": f"t={ts},v1={digest_hex}"}
-    digest = base64.b64encode(hmac.new(SECRETS["typeform"].encode(), body, hashlib.sha256).digest()).decode()
-    return {"typeform-signature": f"sha256={digest}"}
+    return {f"{provider}-signature": signature(provider, body, SECRETS[provider])}
 
 
 def answer(provider: str, body: bytes, headers: dict[str, str], base64_encoded: bool = False) -> int:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import time
 from typing import Any
 
 import pytest
 
+from devstack.support.signing import signature
 from tests.receiver.test_never_5xx import RunAlways
 from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.providers import STRIPE, TYPEFORM, ProviderSpec
@@ -21,13 +18,6 @@ BODIES = {
     "stripe": json.dumps({"id": "evt_rot", "type": "payout.paid", "created": 1}).encode(),
     "typeform": json.dumps({"event_id": "tf_rot", "event_type": "form_response"}).encode(),
 }
-
-
-def signature(provider: str, body: bytes, secret: str) -> str:
-    if provider == "stripe":
-        ts = int(time.time())
-        return f"t={ts},v1={hmac.new(secret.encode(), f'{ts}.'.encode() + body, hashlib.sha256).hexdigest()}"
-    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 class NothingToMap:

@@ -18,8 +18,9 @@ import pytest
 
 from devstack.sam_local import VENDOR_KEYS
 from devstack.sandbox import SandboxCredentials
-from devstack.send import DEFAULT_SECRETS, load_payload, put_on_stripe_events_queue, sign
+from devstack.send import load_payload, put_on_stripe_events_queue
 from devstack.stack import wait_until
+from devstack.support.signing import signed_headers
 from tests.integration.test_events import EXPECTED, IDENTIFY
 from tests.sam_local.conftest import ROOT, SamLocal, sam_environment
 
@@ -237,15 +238,11 @@ def api(sam_local: SamLocal) -> Iterator[str]:
 def test_start_api_accepts_a_signed_webhook_and_refuses_a_forged_one(sam_local: SamLocal, api: str) -> None:
     payload = load_payload("stripe", "customer.created") | {"id": f"evt_{uuid.uuid4().hex[:24]}"}
     body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json"}
 
     forged = httpx.post(
-        f"{api}/webhooks/stripe", content=body, headers=headers | sign("stripe", body, "whsec_forged"), timeout=60
+        f"{api}/webhooks/stripe", content=body, headers=signed_headers("stripe", body, "whsec_forged"), timeout=60
     )
-    signed = httpx.post(
-        f"{api}/webhooks/stripe", content=body, headers=headers | sign("stripe", body, DEFAULT_SECRETS["stripe"]),
-        timeout=60,
-    )  # fmt: skip
+    signed = httpx.post(f"{api}/webhooks/stripe", content=body, headers=signed_headers("stripe", body), timeout=60)
 
     assert forged.status_code == 401, forged.text
     assert signed.status_code == 200, signed.text

@@ -234,13 +234,21 @@ def test_functions_share_runtime_layer_and_tracing() -> None:
         properties = cfn.function_props(function)
         assert properties["Runtime"] == "python3.12"
         assert properties["Tracing"] == "Active"
-        assert list(properties["Layers"]) == [cfn.ref("SharedLayer")]
-    layer = cfn.load()["Resources"]["SharedLayer"]
-    assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Properties"]["ContentUri"] == "layers/shared"
-    # python3.12 copies ContentUri under python/; a makefile build can copy python/ as it is.
-    # SAM's python builder would nest the package at python/python/; the layer's Makefile does not.
-    assert layer["Metadata"]["BuildMethod"] == "makefile"
+        xray = {"Fn::If": ["XRaySdkOn", cfn.ref("XRaySdkLayer"), cfn.ref("AWS::NoValue")]}
+        assert list(properties["Layers"]) == [cfn.ref("SharedLayer"), xray]
+    for name in ("SharedLayer", "XRaySdkLayer"):
+        layer = cfn.load()["Resources"][name]
+        assert layer["Type"] == "AWS::Serverless::LayerVersion"
+        assert layer["Properties"]["ContentUri"] == "layers/shared"
+        # python3.12 copies ContentUri under python/; a makefile build can copy python/ as it is.
+        # SAM's python builder would nest the package at python/python/; the layer's Makefile does not.
+        assert layer["Metadata"]["BuildMethod"] == "makefile"
+
+
+def test_the_xray_sdk_layer_exists_only_when_the_parameter_turns_it_on() -> None:
+    assert cfn.load()["Resources"]["XRaySdkLayer"]["Condition"] == "XRaySdkOn"
+    assert cfn.load()["Conditions"]["XRaySdkOn"] == {"Fn::Equals": [cfn.ref("XRaySdk"), "true"]}
+    assert cfn.load()["Globals"]["Function"]["Environment"]["Variables"]["BRIDGE_XRAY_SDK"] == cfn.ref("XRaySdk")
 
 
 def test_one_architecture_parameter_drives_functions_and_layer() -> None:
@@ -248,9 +256,10 @@ def test_one_architecture_parameter_drives_functions_and_layer() -> None:
     assert (parameter["Default"], parameter["AllowedValues"]) == ("arm64", ["arm64", "x86_64"])
     for function in cfn.FUNCTIONS:
         assert list(cfn.function_props(function)["Architectures"]) == [cfn.ref("Architecture")]
-    layer = cfn.load()["Resources"]["SharedLayer"]
-    assert list(layer["Properties"]["CompatibleArchitectures"]) == [cfn.ref("Architecture")]
-    assert layer["Metadata"]["BuildArchitecture"] == cfn.ref("Architecture")
+    for name in ("SharedLayer", "XRaySdkLayer"):
+        layer = cfn.load()["Resources"][name]
+        assert list(layer["Properties"]["CompatibleArchitectures"]) == [cfn.ref("Architecture")]
+        assert layer["Metadata"]["BuildArchitecture"] == cfn.ref("Architecture")
 
 
 @pytest.mark.parametrize(("architecture", "platform"), [("arm64", "aarch64"), ("x86_64", "x86_64")])

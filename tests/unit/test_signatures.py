@@ -1,6 +1,5 @@
 """Signature checks against the providers' own scheme; stripe-python is the oracle for Stripe."""
 
-import base64
 import hashlib
 import hmac
 import time
@@ -8,6 +7,7 @@ import time
 import pytest
 import stripe
 
+from devstack.support.signing import stripe_signature, typeform_signature
 from webhook_bridge.signatures import InvalidSignatureError, MissingSignatureError, StaleTimestampError
 from webhook_bridge.signatures.stripe import verify_stripe_signature
 from webhook_bridge.signatures.typeform import verify_typeform_signature
@@ -83,13 +83,18 @@ def test_missing_or_malformed_headers(header):
         verify_stripe_signature(BODY, header, [SECRET])
 
 
+def test_the_shared_signer_signs_as_stripe_python_does():
+    """devstack.send, events/, the tests and the benchmarks sign with it."""
+    assert stripe_signature(BODY, SECRET, 1_700_000_000) == stripe_header(BODY, SECRET, 1_700_000_000)
+
+
 def test_typeform_signature_roundtrip():
-    digest = base64.b64encode(hmac.new(b"tf_secret", BODY, hashlib.sha256).digest()).decode()
-    verify_typeform_signature(BODY, f"sha256={digest}", ["tf_secret"])
+    header = typeform_signature(BODY, "tf_secret")
+    verify_typeform_signature(BODY, header, ["tf_secret"])
     with pytest.raises(InvalidSignatureError):
-        verify_typeform_signature(BODY + b" ", f"sha256={digest}", ["tf_secret"])
+        verify_typeform_signature(BODY + b" ", header, ["tf_secret"])
     with pytest.raises(InvalidSignatureError):
-        verify_typeform_signature(BODY, f"sha256={digest}", ["other"])
+        verify_typeform_signature(BODY, header, ["other"])
 
 
 @pytest.mark.parametrize("header", [None, "", "abc", "sha1=abc"])
@@ -140,22 +145,17 @@ def test_empty_configured_secrets_never_match():
     header = stripe_header(BODY, "")
     with pytest.raises(InvalidSignatureError):
         verify_stripe_signature(BODY, header, ["", SECRET])
-    digest = base64.b64encode(hmac.new(b"", BODY, hashlib.sha256).digest()).decode()
     with pytest.raises(InvalidSignatureError):
-        verify_typeform_signature(BODY, f"sha256={digest}", [""])
-
-
-def typeform_header(payload: bytes, secret: str) -> str:
-    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), payload, hashlib.sha256).digest()).decode()
+        verify_typeform_signature(BODY, typeform_signature(BODY, ""), [""])
 
 
 @pytest.mark.parametrize("order", [["tf_old", "tf_new"], ["tf_new", "tf_old"]])
 @pytest.mark.parametrize("signer", ["tf_old", "tf_new"])
 def test_typeform_rotation_accepts_either_configured_secret_in_either_order(order, signer):
-    verify_typeform_signature(BODY, typeform_header(BODY, signer), order)
+    verify_typeform_signature(BODY, typeform_signature(BODY, signer), order)
     with pytest.raises(InvalidSignatureError, match=r"^no Typeform signature matches the payload$"):
-        verify_typeform_signature(BODY, typeform_header(BODY, "tf_retired"), order)
+        verify_typeform_signature(BODY, typeform_signature(BODY, "tf_retired"), order)
 
 
 def test_typeform_header_may_carry_surrounding_spaces():
-    verify_typeform_signature(BODY, f"  {typeform_header(BODY, 'tf_secret')} ", ["tf_secret"])
+    verify_typeform_signature(BODY, f"  {typeform_signature(BODY, 'tf_secret')} ", ["tf_secret"])
