@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import STATE_TABLE
 from tests.delivery.test_convergence import EMAIL, HeldCalls, build, customer_message, drain, subscription_message
 from tests.delivery.test_processor import record
 from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, VendorMessage
@@ -170,3 +171,20 @@ def test_the_ledger_keeps_no_email_of_an_erased_customer(aws):
     entry = processor.ordering.read(Vendor("loops"), customer_key("cus_1"))
     assert entry.newest is not None and entry.newest.erased
     assert entry.newest.person == Person(stripe_customer_id="cus_1")
+
+
+def test_an_email_changed_before_the_erase_is_erased_under_both_and_forgotten(aws):
+    """Loops and SegMetrics key a contact by email: the old address is a second contact."""
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    created = customer_message("evt_c", DELETED_AT - 300, OLD_EMAIL, "Ada Byron")
+    updated = customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace")
+    for message in (created, updated, erase_message()):
+        assert processor.handle(record(message)) is Outcome.DELIVERED, message.action.id
+    assert contacts.held == {OLD_EMAIL}
+    drain(processor, queue)
+    assert (contacts.held, contacts.erasures) == (set(), 2)
+    entry = processor.ordering.read(Vendor("loops"), customer_key("cus_1"))
+    assert entry.emails == frozenset()
+    item = aws.dynamodb.get_item(TableName=STATE_TABLE, Key={"pk": {"S": "order#" + customer_key("cus_1")}})["Item"]
+    assert EMAIL not in str(item) and OLD_EMAIL not in str(item)

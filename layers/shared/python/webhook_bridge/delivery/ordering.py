@@ -23,12 +23,19 @@ outranks every other, and its snapshot keeps no email. Once it is recorded, noth
 that names the customer is sent to any vendor (whatever its own ordering key: customer,
 subscription, or none), and a request that was on its way when it was recorded is
 followed by the erase again, under the email that request carried.
+
+A vendor keyed by email keeps a second contact when a customer's email changes, so the
+customer's item also remembers, per vendor, every email it was sent under
+(``emails_<vendor>``, written only when a new one appears). The erase is followed by one
+erase per other remembered email, each removing its email from the set, so the item ends
+with no email and the vendor with no contact under any of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -66,6 +73,7 @@ class Snapshot(BaseModel):
 class LedgerEntry:
     newest: Snapshot | None  # None only when the record expired or was never written
     sent: str | None  # the highest version this vendor is known to have been sent
+    emails: frozenset[str] = field(default_factory=frozenset)  # every email this vendor was sent (customers)
 
     @property
     def erased(self) -> bool:
@@ -121,6 +129,16 @@ def erase_again(message: VendorMessage, erased_version: str) -> VendorMessage:
     return message.model_copy(update={"action": erase, "resend_state": True})
 
 
+def erase_also(erase: VendorMessage, email: str) -> VendorMessage:
+    """The erase again under another email the vendor was sent for the customer. Its id names
+    the email by a hash only: ids reach logs and the trace."""
+    digest = hashlib.sha256(email.encode()).hexdigest()[:16]
+    action = erase.action
+    person = action.person.model_copy(update={"email": email})
+    also = action.model_copy(update={"id": f"{action.id.split('#also:')[0]}#also:{digest}", "person": person})
+    return erase.model_copy(update={"action": also, "resend_state": True})
+
+
 def sync_message(message: VendorMessage, newer_version: str) -> VendorMessage:
     """The state alone, to send again. Its id names the action and the newer version, so
     redelivering it is deduplicated while another sender's sync is not."""
@@ -143,6 +161,10 @@ class StateLedger:
     @staticmethod
     def _sent_attribute(vendor: Vendor) -> str:
         return f"sent_{vendor.value}"
+
+    @staticmethod
+    def _emails_attribute(vendor: Vendor) -> str:
+        return f"emails_{vendor.value}"
 
     def record(self, message: VendorMessage) -> None:
         """Keep the action's state when it is the newest known of its key."""
@@ -170,7 +192,8 @@ class StateLedger:
             return LedgerEntry(newest=None, sent=None)
         newest = Snapshot.model_validate_json(item["state_snapshot"]["S"]) if "state_snapshot" in item else None
         sent = item.get(self._sent_attribute(vendor), {}).get("S")
-        return LedgerEntry(newest=newest, sent=sent)
+        emails = frozenset(item.get(self._emails_attribute(vendor), {}).get("SS", ()))
+        return LedgerEntry(newest=newest, sent=sent, emails=emails)
 
     def mark_sent(self, vendor: Vendor, ordering_key: str, version: str) -> None:
         name = self._sent_attribute(vendor)
@@ -182,6 +205,28 @@ class StateLedger:
                 ConditionExpression=f"attribute_not_exists({name}) OR {name} < :v",
                 ExpressionAttributeValues={":v": {"S": version}},
             )
+
+    def _remember_email(self, vendor: Vendor, customer_id: str, email: str) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key=self._pk(customer_key(customer_id)),
+            UpdateExpression=f"ADD {self._emails_attribute(vendor)} :e SET expires_at = if_not_exists(expires_at, :x)",
+            ExpressionAttributeValues={":e": {"SS": [email]}, ":x": {"N": str(int(time.time()) + self._ttl)}},
+        )
+
+    def _remember_email_for_erasure(self, sent: VendorMessage, customer_id: str, email: str) -> None:
+        """Kept only where an erase will use it, and consume it: at a vendor that can erase."""
+        if vendor_handles(sent.vendor, erase_again(sent, "").action):
+            self._remember_email(sent.vendor, customer_id, email)
+
+    def _forget_email(self, vendor: Vendor, customer_id: str, email: str) -> None:
+        """An emptied set leaves the item (DynamoDB drops empty sets)."""
+        self._ddb.update_item(
+            TableName=self._table,
+            Key=self._pk(customer_key(customer_id)),
+            UpdateExpression=f"DELETE {self._emails_attribute(vendor)} :e",
+            ExpressionAttributeValues={":e": {"SS": [email]}},
+        )
 
     def _customer_entry(self, message: VendorMessage) -> LedgerEntry | None:
         """The entry of the Stripe customer the action names, if it names one."""
@@ -226,13 +271,17 @@ class StateLedger:
         if key is not None and plan.sends_version is not None and called:
             self.mark_sent(message.vendor, key, plan.sends_version)
         customer = self._customer_entry(message)
+        sent = plan.message or message
+        customer_id, email = sent.action.person.stripe_customer_id, sent.action.person.email
         if customer is not None and customer.newest is not None and customer.newest.erased:
             if message.action.kind is ActionKind.ERASE:
-                return None
+                return self._next_erase(sent, customer)
             # This request may have landed after the erase and recreated the person: erase
             # again, under the email it was sent with (maybe older than the one erased).
             erase = erase_again(plan.message or message, customer.newest.version)
             return erase if vendor_handles(message.vendor, erase.action) else None
+        if customer is not None and customer_id and email and called and email not in customer.emails:
+            self._remember_email_for_erasure(sent, customer_id, email)
         if key is None or (called and plan.sends_version is None):
             return None  # unordered, or the event alone was sent: no state that could be stale
         entry = self._own_entry(message, customer)
@@ -240,7 +289,16 @@ class StateLedger:
             return None
         # A replayed delivery (not called) does not know which state went out: compare with
         # what the vendor is known to hold.
-        sent = plan.sends_version if called else entry.sent
-        if sent is None or sent < entry.newest.version:
+        sent_version = plan.sends_version if called else entry.sent
+        if sent_version is None or sent_version < entry.newest.version:
             return sync_message(message, entry.newest.version)
         return None
+
+    def _next_erase(self, erase: VendorMessage, customer: LedgerEntry) -> VendorMessage | None:
+        """After an erase under one email: forget that email, and erase under the next one
+        the vendor was sent for this customer, if any is left."""
+        person = erase.action.person
+        if person.stripe_customer_id and person.email in customer.emails:
+            self._forget_email(erase.vendor, person.stripe_customer_id, person.email)
+        remaining = sorted(customer.emails - {person.email})
+        return erase_also(erase, remaining[0]) if remaining else None
