@@ -51,6 +51,7 @@ DOCKER_TIMEOUT_SECONDS = 120.0
 ENV_FILE = Path(".devstack") / "sam-local-env.json"
 EVENTS_ENV_FILE = Path("events") / "env.json"  # the test secrets and settings the events in events/ need
 ROOT = Path(__file__).resolve().parent.parent  # mounted into the sandbox's container to run devstack.sandbox
+LAYER_PYTHON = ROOT / "layers" / "shared" / "python"
 
 
 class DockerError(RuntimeError):
@@ -218,8 +219,8 @@ class SamLocalStack:
                 self.sandbox_container,
                 SANDBOX_PORT,
                 "--volume", f"{ROOT}:/src:ro", "--workdir", "/src", "--env", "PYTHONDONTWRITEBYTECODE=1",
-                # The sandbox knows the vendors from their specs, in the layer's package.
-                "--env", "PYTHONPATH=/src/layers/shared/python",
+                # The sandbox reads each vendor's documented names and limits from its spec.
+                "--env", f"PYTHONPATH=/src/{LAYER_PYTHON.relative_to(ROOT)}",
                 "--entrypoint", "python3",
                 # All of the container's interfaces; published on the host's 127.0.0.1 only.
                 args=("-m", "devstack.sandbox", "--host", "0.0.0.0", "--port", str(SANDBOX_PORT)),  # noqa: S104
