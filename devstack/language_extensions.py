@@ -15,7 +15,10 @@ What the transform does, and so what this does:
 - a ``Fn::Sub`` left with no ``${...}`` becomes its plain string, so ``Ref: !Sub "${Id}Queue"``
   reads as ``Ref: ConvertLoopQueue``;
 - the collection is a list, or a ``Fn::FindInMap`` whose keys are known once the enclosing
-  loops' identifiers are replaced (each vendor's names, from the template's Mappings).
+  loops' identifiers are replaced;
+- in each copy, a ``Fn::FindInMap`` whose keys are then all known is read from the Mappings
+  (each vendor's names), and a ``Fn::Sub`` variable that became a plain string is written
+  into its string: what CloudFormation resolves anyway, so readers compare plain values.
 """
 
 from __future__ import annotations
@@ -64,7 +67,8 @@ def _loop(name: str, arguments: Any, mappings: Mapping[str, Any]) -> dict[str, A
         raise ForEachError(f"{name}: the fragment must be a mapping of output keys")
     copies: dict[str, Any] = {}
     for item in _collection(name, collection, mappings):
-        for key, value in _expand(_substitute(fragment, identifier, str(item)), mappings).items():
+        copy = _resolve(_substitute(fragment, identifier, str(item)), mappings)
+        for key, value in _expand(copy, mappings).items():
             if key in copies:
                 raise ForEachError(f"{name} makes {key} twice: give each key ${{{identifier}}}")
             copies[key] = value
@@ -110,3 +114,30 @@ def _sub(argument: Any, identifier: str, item: str) -> Any:
 
 def _replace(text: str, identifier: str, item: str) -> str:
     return text.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", re.sub(r"[^0-9A-Za-z]", "", item))
+
+
+def _resolve(node: Any, mappings: Mapping[str, Any]) -> Any:
+    """Mapping lookups with known keys read, and ``Fn::Sub`` variables that are plain strings inlined."""
+    if isinstance(node, list):
+        return [_resolve(value, mappings) for value in node]
+    if not isinstance(node, Mapping):
+        return node
+    if set(node) == {"Fn::FindInMap"}:
+        keys = node["Fn::FindInMap"]
+        if isinstance(keys, list) and len(keys) == 3 and all(isinstance(k, str) for k in keys):
+            try:
+                return mappings[keys[0]][keys[1]][keys[2]]
+            except (KeyError, TypeError):
+                raise ForEachError(f"the Mappings hold no {'/'.join(keys)}") from None
+        return node
+    if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], list) and len(node["Fn::Sub"]) == 2:
+        text, variables = node["Fn::Sub"][0], _resolve(node["Fn::Sub"][1], mappings)
+        if isinstance(text, str) and isinstance(variables, Mapping):
+            left = {name: value for name, value in variables.items() if not isinstance(value, str)}
+            for name, value in variables.items():
+                if isinstance(value, str):
+                    text = text.replace(f"${{{name}}}", value)
+            if left:
+                return {"Fn::Sub": [text, left]}
+            return text if "${" not in text else {"Fn::Sub": text}
+    return {key: _resolve(value, mappings) for key, value in node.items()}

@@ -57,10 +57,46 @@ def test_ref_to_the_identifier_is_the_item_and_a_sub_left_without_variables_is_i
     }
 
 
-def test_sub_with_variables_keeps_them_and_replaces_the_identifier() -> None:
+def test_sub_variables_that_become_plain_strings_are_written_into_the_string() -> None:
     fragment = {"${Id}Out": {"Value": {"Fn::Sub": ["${Id}-${Suffix}", {"Suffix": {"Fn::Sub": "${Id}x"}}]}}}
     outputs = expand({"Outputs": {"Fn::ForEach::O": ["Id", ["A"], fragment]}})["Outputs"]
-    assert outputs == {"AOut": {"Value": {"Fn::Sub": ["A-${Suffix}", {"Suffix": "Ax"}]}}}
+    assert outputs == {"AOut": {"Value": "A-Ax"}}
+
+
+def test_sub_variables_known_only_at_deployment_are_kept() -> None:
+    fragment = {"${Id}Out": {"Value": {"Fn::Sub": ["${AWS::StackName}-${Id}-${Arn}", {"Arn": {"Ref": "Topic"}}]}}}
+    outputs = expand({"Outputs": {"Fn::ForEach::O": ["Id", ["A"], fragment]}})["Outputs"]
+    assert outputs == {"AOut": {"Value": {"Fn::Sub": ["${AWS::StackName}-A-${Arn}", {"Arn": {"Ref": "Topic"}}]}}}
+
+
+def test_a_mapping_lookup_on_the_identifier_is_read_in_each_copy() -> None:
+    document = {
+        "Mappings": {"Vendors": {"Loops": {"Name": "loops"}, "CustomerIo": {"Name": "customerio"}}},
+        "Resources": {
+            "Fn::ForEach::V": [
+                "Vendor",
+                ["Loops", "CustomerIo"],
+                {
+                    "${Vendor}Log": {
+                        "Properties": {
+                            "Name": {"Fn::FindInMap": ["Vendors", {"Ref": "Vendor"}, "Name"]},
+                            "Group": {
+                                "Fn::Sub": ["/x/${N}", {"N": {"Fn::FindInMap": ["Vendors", {"Ref": "Vendor"}, "Name"]}}]
+                            },
+                            "Region": {"Fn::FindInMap": ["Regions", {"Ref": "Region"}, "Url"]},
+                        }
+                    }
+                },
+            ]
+        },
+    }
+    resources = expand(document)["Resources"]
+    assert resources["LoopsLog"]["Properties"] == {
+        "Name": "loops",
+        "Group": "/x/loops",
+        "Region": {"Fn::FindInMap": ["Regions", {"Ref": "Region"}, "Url"]},  # a parameter: CloudFormation's
+    }
+    assert resources["CustomerIoLog"]["Properties"]["Group"] == "/x/customerio"
 
 
 def test_nested_loops_read_their_collection_from_the_mappings_with_the_outer_identifier() -> None:

@@ -42,7 +42,7 @@ def test_the_vendor_loops_go_over_the_specs_in_their_order() -> None:
 
 @pytest.mark.parametrize("spec", specs(), ids=lambda spec: spec.name)
 def test_the_vendors_mapping_holds_the_names_of_the_spec(spec: VendorSpec) -> None:
-    assert cfn.load()["Mappings"]["Vendors"][spec.logical_id] == {"Name": [spec.name], "Title": [spec.display_name]}
+    assert cfn.load()["Mappings"]["Vendors"][spec.logical_id] == {"Name": spec.name, "Title": spec.display_name}
 
 
 @pytest.mark.parametrize("spec", specs(), ids=lambda spec: spec.name)
