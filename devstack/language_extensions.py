@@ -14,8 +14,10 @@ What the transform does, and so what this does:
   ``{"Ref": "Identifier"}`` becomes the item;
 - a ``Fn::Sub`` left with no ``${...}`` becomes its plain string, so ``Ref: !Sub "${Id}Queue"``
   reads as ``Ref: ConvertLoopQueue``;
-- the collection is a list, or a ``Fn::FindInMap`` whose keys are known once the enclosing
-  loops' identifiers are replaced;
+- the collection is a list (what CloudFormation documents, with a ``Ref`` to a list
+  parameter); a ``Fn::FindInMap`` whose keys are known once the enclosing loops'
+  identifiers are replaced is read too, as SAM CLI and cfn-lint do, but template.yaml does
+  not rely on it;
 - in each copy, a ``Fn::FindInMap`` whose keys are then all known is read from the Mappings
   (each vendor's names), and a ``Fn::Sub`` variable that became a plain string is written
   into its string: what CloudFormation resolves anyway, so readers compare plain values.
