@@ -80,12 +80,9 @@ def _loop(name: str, arguments: Any, mappings: Mapping[str, Any]) -> dict[str, A
 def _collection(name: str, collection: Any, mappings: Mapping[str, Any]) -> list[Any]:
     if isinstance(collection, Mapping) and set(collection) == {"Fn::FindInMap"}:
         keys = collection["Fn::FindInMap"]
-        if not (isinstance(keys, list) and len(keys) == 3 and all(isinstance(k, str) for k in keys)):
+        if not _known_keys(keys):
             raise ForEachError(f"{name}: Fn::FindInMap needs three keys known before deployment, not {keys}")
-        try:
-            collection = mappings[keys[0]][keys[1]][keys[2]]
-        except (KeyError, TypeError):
-            raise ForEachError(f"{name}: the Mappings hold no {'/'.join(keys)}") from None
+        collection = _lookup(keys, mappings, name)
     if not isinstance(collection, list) or not all(isinstance(item, str | int | float) for item in collection):
         raise ForEachError(f"{name}: the collection must be a list of values, not {collection!r}")
     return collection
@@ -126,12 +123,7 @@ def _resolve(node: Any, mappings: Mapping[str, Any]) -> Any:
         return node
     if set(node) == {"Fn::FindInMap"}:
         keys = node["Fn::FindInMap"]
-        if isinstance(keys, list) and len(keys) == 3 and all(isinstance(k, str) for k in keys):
-            try:
-                return mappings[keys[0]][keys[1]][keys[2]]
-            except (KeyError, TypeError):
-                raise ForEachError(f"the Mappings hold no {'/'.join(keys)}") from None
-        return node
+        return _lookup(keys, mappings, "Fn::FindInMap") if _known_keys(keys) else node
     if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], list) and len(node["Fn::Sub"]) == 2:
         text, variables = node["Fn::Sub"][0], _resolve(node["Fn::Sub"][1], mappings)
         if isinstance(text, str) and isinstance(variables, Mapping):
@@ -143,3 +135,15 @@ def _resolve(node: Any, mappings: Mapping[str, Any]) -> Any:
                 return {"Fn::Sub": [text, left]}
             return text if "${" not in text else {"Fn::Sub": text}
     return {key: _resolve(value, mappings) for key, value in node.items()}
+
+
+def _known_keys(keys: Any) -> bool:
+    """A ``Fn::FindInMap`` whose three keys are plain strings: readable before deployment."""
+    return isinstance(keys, list) and len(keys) == 3 and all(isinstance(key, str) for key in keys)
+
+
+def _lookup(keys: list[str], mappings: Mapping[str, Any], where: str) -> Any:
+    try:
+        return mappings[keys[0]][keys[1]][keys[2]]
+    except (KeyError, TypeError):
+        raise ForEachError(f"{where}: the Mappings hold no {'/'.join(keys)}") from None
