@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.providers.conftest import CURRENT, EMAIL, STORIES, Story, context, stripe_event, typeform_payload
-from webhook_bridge.actions import ActionKind, Person, TrackEvent
+from webhook_bridge.actions import ActionKind, Memberships, Person, TrackEvent
 from webhook_bridge.mapping_config import STRIPE_DEFAULT_EVENTS, MappingConfig, MappingConfigError, MappingContext
 from webhook_bridge.providers.stripe.handlers import HANDLERS
 from webhook_bridge.providers.stripe.mapper import map_stripe_event
@@ -16,6 +16,14 @@ from webhook_bridge.routing import route
 from webhook_bridge.settings import ReceiverSettings
 from webhook_bridge.state import DynamoIdentityStore, DynamoInvoiceMemory
 from webhook_bridge.vendors.catalog import Vendor, vendors
+
+
+def joined(person: Person, vendor: str) -> tuple[str, ...]:
+    return person.memberships_at([vendor]).join
+
+
+def left(person: Person, vendor: str) -> tuple[str, ...]:
+    return person.memberships_at([vendor]).leave
 
 
 @pytest.mark.parametrize("text", [None, "", "  ", "{}"])
@@ -144,13 +152,13 @@ def test_typeform_per_form_configuration() -> None:
     assert action.person.traits["company_size"] == 12
     assert action.person.traits["app_user_id"] == "u_4812"  # default fields merge with the form's
     # ConvertLoop segments and SegMetrics tags stay apart, each for its own vendors.
-    assert action.person.segments_add == ("Onboarded", "Typeform lead")
-    assert action.person.tags_add == ("Typeform lead",)  # the default's, the form set none
+    assert joined(action.person, "convertloop") == ("Onboarded", "Typeform lead")
+    assert joined(action.person, "segmetrics") == ("Typeform lead",)  # the default's, the form set none
     assert ctx.vendors_for(action) == {Vendor("convertloop"), Vendor("segmetrics")}
 
     [other] = map_typeform_event(typeform_payload("form_response_hidden_email"), ctx)
     assert other.event is not None and other.event.name == "form_submitted"
-    assert (other.person.segments_add, other.person.tags_add) == ((), ("Typeform lead",))
+    assert (joined(other.person, "convertloop"), joined(other.person, "segmetrics")) == ((), ("Typeform lead",))
     assert ctx.vendors_for(other) is None
 
 
@@ -168,8 +176,8 @@ def test_typeform_segments_and_tags_never_mix(
 ) -> None:
     ctx = context({"typeform": {"forms": {"Vq2mXo9L": form}}})
     [action] = map_typeform_event(typeform_payload("form_response"), ctx)
-    assert (action.person.segments_add, action.person.tags_add) == (segments, tags)
-    assert (action.person.segments_remove, action.person.tags_remove) == ((), ())
+    assert (joined(action.person, "convertloop"), joined(action.person, "segmetrics")) == (segments, tags)
+    assert (left(action.person, "convertloop"), left(action.person, "segmetrics")) == ((), ())
 
 
 def test_a_form_overriding_tags_keeps_the_default_segments() -> None:
@@ -180,7 +188,22 @@ def test_a_form_overriding_tags_keeps_the_default_segments() -> None:
         }
     }
     [action] = map_typeform_event(typeform_payload("form_response"), context(config))
-    assert (action.person.segments_add, action.person.tags_add) == (("Leads",), ("Onboarding",))
+    assert (joined(action.person, "convertloop"), joined(action.person, "segmetrics")) == (("Leads",), ("Onboarding",))
+
+
+def test_memberships_by_vendor_are_the_lists_keys_of_each_vendor() -> None:
+    spelled_by_vendor = {"memberships": {"convertloop": ["Onboarded", "Onboarded"], "segmetrics": ["Lead"]}}
+    spelled_by_lists = {"convertloop_segments": ["Onboarded"], "segmetrics_tags": ["Lead"]}
+    mixed = {"convertloop_segments": ["Onboarded"], "memberships": {"segmetrics": ["Lead"]}}
+    people = [
+        map_typeform_event(typeform_payload("form_response"), context({"typeform": {"default": form}}))[0].person
+        for form in (spelled_by_vendor, spelled_by_lists, mixed)
+    ]
+    assert people[0].memberships == {
+        "convertloop": Memberships(join=("Onboarded",)),
+        "segmetrics": Memberships(join=("Lead",)),
+    }
+    assert people[1] == people[0] and people[2] == people[0]
 
 
 def test_typeform_form_can_be_disabled() -> None:
@@ -200,6 +223,14 @@ def test_typeform_form_can_be_disabled() -> None:
         ({"stripe": {"events": {"invoice.paid": {"properties": {"x": "lines[0]"}}}}}, "properties"),
         ({"typeform": {"forms": {"abc": {"fields": {"ref": ""}}}}}, "typeform.forms.abc.fields.ref"),
         ({"hubspot": {}}, "hubspot"),
+        ({"typeform": {"default": {"memberships": {"loops": ["A"]}}}}, "Loops keeps no lists"),
+        ({"typeform": {"default": {"memberships": {"mailchimp": ["A"]}}}}, "typeform.default.memberships.mailchimp"),
+        ({"typeform": {"default": {"memberships": {"convertloop": [" "]}}}}, "memberships.convertloop.0"),
+        (
+            {"typeform": {"forms": {"abc": {"convertloop_segments": ["A"], "memberships": {"convertloop": ["B"]}}}}},
+            "convertloop_segments and memberships.convertloop name the same lists",
+        ),
+        ({"typeform": {"default": {"loops_segments": ["A"]}}}, "loops_segments"),
     ],
 )
 def test_mistakes_are_refused_with_their_location(config: dict[str, object], mentions: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webhook_bridge.actions import ActionKind, Invoice, InvoiceItem, Subscription, TrackEvent
+from webhook_bridge.actions import ActionKind, Invoice, InvoiceItem, Memberships, Subscription, TrackEvent
 
 from .conftest import make_action
 
@@ -22,12 +22,12 @@ def identify_action(**overrides):
         "first_name": "Jane",
         "last_name": "Doe",
         "traits": TRAITS,
-        # ConvertLoop segments (Customer.io segment_ attributes) ...
-        "segments_add": ("Customers",),
-        "segments_remove": ("Leads",),
-        # ... and SegMetrics tags: each vendor gets only its own.
-        "tags_add": ("Typeform lead",),
-        "tags_remove": ("Trial",),
+        "memberships": {
+            # ConvertLoop segments (Customer.io segment_ attributes) ...
+            "convertloop": Memberships(join=("Customers",), leave=("Leads",)),
+            # ... and SegMetrics tags: each vendor gets only its own.
+            "segmetrics": Memberships(join=("Typeform lead",), leave=("Trial",)),
+        },
     }
     return make_action(kind=ActionKind.IDENTIFY, identify=True, person=person, **overrides)
 
@@ -41,7 +41,11 @@ def track_action(**overrides):
 
 
 def identify_and_track_action(**overrides):
-    person = {"first_name": "Jane", "traits": {"plan": "pro"}, "segments_add": ("Customers",), "tags_add": ("Buyer",)}
+    person = {
+        "first_name": "Jane",
+        "traits": {"plan": "pro"},
+        "memberships": {"convertloop": Memberships(join=("Customers",)), "segmetrics": Memberships(join=("Buyer",))},
+    }
     event = TrackEvent(name="checkout_completed", properties={"amount_total": 4500, "mode": "payment"})
     return make_action(kind=ActionKind.TRACK, identify=True, event=event, person=person, **overrides)
 

@@ -45,7 +45,7 @@ def test_identify_posts_the_person_with_traits_and_segments(http_mock, client):
         "survey": '{"score":9}',
         "add_to_segments": "Customers",
         "remove_from_segments": "Leads",
-        # tags_add / tags_remove are SegMetrics tags, not ConvertLoop segments
+        # the SegMetrics tags of Person.memberships are not ConvertLoop segments
     }
     assert result.calls == ["POST /people"]
 

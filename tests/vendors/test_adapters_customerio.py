@@ -49,7 +49,7 @@ def test_identify_puts_the_customer_keyed_by_email(http_mock, client):
         "survey": {"score": 9},
         "segment_Customers": True,
         "segment_Leads": False,
-        # tags_add / tags_remove are SegMetrics tags: no attribute here
+        # the SegMetrics tags of Person.memberships: no attribute here
     }
     assert result.calls == ["PUT /customers/{id}"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webhook_bridge.actions import Invoice
+from webhook_bridge.actions import Invoice, Memberships
 from webhook_bridge.vendors.exceptions import InternalServerError, RequestValidationError
 from webhook_bridge.vendors.segmetrics import adapter as segmetrics_adapter
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
@@ -152,7 +152,7 @@ def test_identify_upserts_the_contact_then_tags(http_mock, client):
                 },
             },
         ),
-        # tags_add / tags_remove only: the ConvertLoop segments (Customers, Leads) are not tags
+        # SegMetrics' own lists only: the ConvertLoop segments (Customers, Leads) are not tags
         ("POST", f"{BASE}/tags/add", {**REFERENCE, "tags": ["Typeform lead"]}),
         ("POST", f"{BASE}/tags/remove", {**REFERENCE, "tags": ["Trial"]}),
     ]
@@ -162,7 +162,8 @@ def test_identify_upserts_the_contact_then_tags(http_mock, client):
 
 def test_segments_alone_make_no_tag_calls(http_mock, client):
     answer(http_mock, 200)
-    action = make_action(identify=True, person={"segments_add": ("Customers",), "segments_remove": ("Leads",)})
+    segments = Memberships(join=("Customers",), leave=("Leads",))
+    action = make_action(identify=True, person={"memberships": {"convertloop": segments}})
     result = segmetrics_adapter.deliver(action, client)
     assert sent(http_mock) == [("POST", f"{BASE}/contact", REFERENCE)]
     assert result.calls == ["POST /contact"]

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from webhook_bridge.exceptions import BridgeError
-from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.catalog import Vendor, former_list_fields
 
 # Control, format (zero-width, bidi overrides), line and paragraph separators.
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -89,6 +90,13 @@ class Attribution(_Data):
         return self.model_dump(exclude_none=True)
 
 
+class Memberships(_Data):
+    """Named lists (segments, tags...) a person joins and leaves at a vendor that keeps them."""
+
+    join: tuple[str, ...] = ()
+    leave: tuple[str, ...] = ()
+
+
 class Person(_Data):
     """Who the action is about, and what we know of them."""
 
@@ -98,14 +106,38 @@ class Person(_Data):
     last_name: str | None = None
     # Contact attributes to set (snake_case keys), e.g. subscription_status, Typeform answers.
     traits: dict[str, Any] = Field(default_factory=dict)
-    # Per configuration: ConvertLoop segments (also Customer.io attributes), SegMetrics tags.
-    segments_add: tuple[str, ...] = ()
-    segments_remove: tuple[str, ...] = ()
-    tags_add: tuple[str, ...] = ()
-    tags_remove: tuple[str, ...] = ()
+    # Lists to join and leave, per configuration, keyed by the vendor that keeps them (its
+    # spec's ``keeps_lists``). Which vendors are sent whose lists is each spec's ``lists_read``.
+    memberships: dict[str, Memberships] = Field(default_factory=dict)
     attribution: Attribution = Attribution()
 
     _normalize_email = field_validator("email")(lambda cls, v: normalize_email(v))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_list_fields(cls, data: Any) -> Any:
+        """Messages queued and ledger snapshots stored before ``memberships`` (kept for up to
+        400 days) carry each vendor's lists in fields of their own, which that vendor's spec
+        names (``former_person_fields``): the same memberships."""
+        if not isinstance(data, dict) or data.keys() <= cls.model_fields.keys() or "memberships" in data:
+            return data
+        former = former_list_fields()
+        moved = [name for name in data if name in former]
+        memberships: dict[str, dict[str, Any]] = {}
+        for name in moved:
+            vendor, side = former[name]
+            if data[name]:
+                memberships.setdefault(vendor, {})[side] = data[name]
+        # Any other unknown field is left in place, to be refused as ever.
+        return {**{name: value for name, value in data.items() if name not in moved}, "memberships": memberships}
+
+    def memberships_at(self, vendors: Iterable[str]) -> Memberships:
+        """The lists of ``vendors`` to join and leave, in that order, without repeats."""
+        held = [self.memberships[vendor] for vendor in vendors if vendor in self.memberships]
+        return Memberships(
+            join=tuple(dict.fromkeys(name for lists in held for name in lists.join)),
+            leave=tuple(dict.fromkeys(name for lists in held for name in lists.leave)),
+        )
 
     @property
     def attributes(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
-from webhook_bridge.actions import Action, Attribution
+from webhook_bridge.actions import Action, Attribution, Memberships
 from webhook_bridge.attribution import DEFAULT_SOURCES, AttributionField, split_attribution
 from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.state import (
@@ -25,7 +25,7 @@ from webhook_bridge.state import (
     identity_store,
     invoice_memory,
 )
-from webhook_bridge.vendors.catalog import Vendor
+from webhook_bridge.vendors.catalog import Vendor, specs
 
 if TYPE_CHECKING:
     from webhook_bridge.settings import ReceiverSettings
@@ -136,24 +136,46 @@ class TypeformFormConfig(_Config):
     # Field ref (or hidden field name, or "score") → attribute name. The attribute names
     # "first_name" and "last_name" fill the person's name instead of a trait.
     fields: dict[str, AttributeName] = {}
-    # ConvertLoop segments (Person.segments_add; Customer.io shows them as attributes) and
-    # SegMetrics tags (Person.tags_add): two lists, so each reaches only its own vendors.
     # Take the respondent's email from the hidden field "email" when no answer gives one.
     # Off by default: a hidden field is whatever the form's URL said, anyone can set it.
     hidden_email: bool = False
-    convertloop_segments: tuple[Segment, ...] = ()
-    segmetrics_tags: tuple[Segment, ...] = ()
+    # Lists the respondent joins, by the vendor that keeps them ({"convertloop": ["Onboarded"]}):
+    # each vendor's own, so each reaches only the vendors that read it (Person.memberships).
+    # A vendor's lists_key (convertloop_segments, segmetrics_tags) is the same entry.
+    memberships: dict[Vendor, tuple[Segment, ...]] = {}
     vendors: frozenset[Vendor] | None = None
 
-    @property
-    def segments(self) -> tuple[str, ...]:
-        """``Person.segments_add``: the ConvertLoop segments, without repeats."""
-        return tuple(dict.fromkeys(self.convertloop_segments))
+    @model_validator(mode="before")
+    @classmethod
+    def _lists_keys(cls, data: Any) -> Any:
+        """``"convertloop_segments": [...]`` is ``"memberships": {"convertloop": [...]}``."""
+        if not isinstance(data, dict) or not isinstance(data.get("memberships", {}), dict):
+            return data
+        owners = {spec.lists_key: spec.name for spec in specs() if spec.lists_key}
+        keys = [key for key in data if key in owners]
+        memberships = dict(data.get("memberships", {}))
+        for key in keys:
+            if owners[key] in memberships:
+                raise ValueError(f"{key} and memberships.{owners[key]} name the same lists: keep one")
+            memberships[owners[key]] = data[key]
+        if not keys:
+            return data
+        return {**{key: value for key, value in data.items() if key not in keys}, "memberships": memberships}
 
-    @property
-    def tags(self) -> tuple[str, ...]:
-        """``Person.tags_add``: the SegMetrics tags, without repeats."""
-        return tuple(dict.fromkeys(self.segmetrics_tags))
+    @model_validator(mode="after")
+    def _vendors_keep_lists(self) -> Self:
+        for vendor in self.memberships:
+            if vendor.spec.keeps_lists is None:
+                raise ValueError(f"memberships.{vendor}: {vendor.spec.display_name} keeps no lists")
+        return self
+
+    def memberships_joined(self) -> dict[str, Memberships]:
+        """``Person.memberships``: the lists to join, without repeats."""
+        return {
+            vendor.value: Memberships(join=tuple(dict.fromkeys(names)))
+            for vendor, names in self.memberships.items()
+            if names
+        }
 
 
 class TypeformConfig(_Config):
@@ -168,6 +190,8 @@ class TypeformConfig(_Config):
         update: dict[str, Any] = {name: getattr(own, name) for name in own.model_fields_set}
         if "fields" in update:
             update["fields"] = {**self.default.fields, **own.fields}
+        if "memberships" in update:  # per vendor: a form setting tags keeps the default's segments
+            update["memberships"] = {**self.default.memberships, **own.memberships}
         return self.default.model_copy(update=update)
 
 

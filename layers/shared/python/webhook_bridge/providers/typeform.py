@@ -207,8 +207,7 @@ def map_typeform_event(payload: dict[str, Any], ctx: MappingContext) -> list[Act
         last_name=names["last_name"] if isinstance(names["last_name"], str) else None,
         traits=traits,
         attribution=attribution,
-        segments_add=config.segments,
-        tags_add=config.tags,
+        memberships=config.memberships_joined(),
     )
     score = response.calculated.score if response.calculated else None
     properties = {

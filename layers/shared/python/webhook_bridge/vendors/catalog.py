@@ -51,6 +51,28 @@ class VendorSpec:
     # Most delivery functions at once (the SQS event source's MaximumConcurrency, at least 2).
     max_concurrency: int
     handles: Callable[[Action], bool] = field(repr=False)
+    # The named lists the vendor keeps people in, by its own word for them ("segments",
+    # "tags"); None: it keeps none. ``Person.memberships[name]`` carries the lists to join
+    # and leave there, which the mapping configuration fills (``memberships.<name>``, or
+    # ``<name>_<keeps_lists>`` as in ``convertloop_segments``: docs/mapping.md).
+    keeps_lists: str | None = None
+    # Other vendors' lists this vendor is sent as well, to show its own way (Customer.io
+    # keeps ConvertLoop's segments as attributes).
+    shows_lists_of: tuple[str, ...] = ()
+    # The Person fields (join, leave) that carried this vendor's lists before
+    # ``Person.memberships``: messages queued and ledger snapshots stored under them still
+    # parse, and mean the same (``former_list_fields``).
+    former_person_fields: tuple[str, str] | None = None
+
+    @property
+    def lists_read(self) -> tuple[str, ...]:
+        """The vendors whose lists this vendor's adapter is sent: its own, then those it shows."""
+        return ((self.name,) if self.keeps_lists else ()) + self.shows_lists_of
+
+    @property
+    def lists_key(self) -> str | None:
+        """The mapping configuration's own key for this vendor's lists, e.g. ``convertloop_segments``."""
+        return f"{self.name}_{self.keeps_lists}" if self.keeps_lists else None
 
     @property
     def env_prefix(self) -> str:
@@ -113,6 +135,16 @@ def spec_for(name: str) -> VendorSpec:
         return _specs[name]
     except KeyError:
         raise UnknownVendorError(f"unknown vendor {name!r}") from None
+
+
+def former_list_fields() -> dict[str, tuple[str, str]]:
+    """Person's former fields for vendors' lists → (the vendor, ``join`` or ``leave``)."""
+    return {
+        name: (spec.name, side)
+        for spec in specs()
+        if spec.former_person_fields
+        for name, side in zip(spec.former_person_fields, ("join", "leave"), strict=True)
+    }
 
 
 _instances: dict[str, Vendor] = {}

@@ -2,14 +2,15 @@
 
 - identify only: ``POST /people`` {identifiers, first/last name, traits and known
   attribution (``Person.attributes``) as custom attributes, ``add_to_segments`` /
-  ``remove_from_segments`` from ``segments_*``};
+  ``remove_from_segments``: the segments to join and leave (``Person.memberships``)};
 - event only: ``POST /event_logs`` {name, occured_at, person = identifiers, metadata};
 - identify and event (checkout_completed, invoice_paid, subscription_*): ``POST /people``
   as above, then ``POST /event_logs`` whose person hash carries the identifiers only.
 
 Identifiers: ``email`` when known and ``user_id`` = the Stripe customer id when known
-(both when both are, so ConvertLoop links the app user to the contact). SegMetrics tags
-(``Person.tags_*``) are not ConvertLoop segments and are not sent.
+(both when both are, so ConvertLoop links the app user to the contact). Other vendors'
+lists (SegMetrics tags) are not ConvertLoop segments and are not sent: the spec says
+whose lists ConvertLoop reads (``lists_read``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from webhook_bridge.actions import Action, Person
 from webhook_bridge.vendors.convertloop.client import VENDOR, ConvertLoopClient, EventLogRequest, PersonRequest
+from webhook_bridge.vendors.convertloop.spec import SPEC
 from webhook_bridge.vendors.exceptions import VendorError
 from webhook_bridge.vendors.identifiers import require_identified
 from webhook_bridge.vendors.results import DeliveryResult
@@ -43,10 +45,11 @@ def person_request(person: Person) -> PersonRequest:
         fields["first_name"] = person.first_name
     if person.last_name:
         fields["last_name"] = person.last_name
-    if person.segments_add:
-        fields["add_to_segments"] = person.segments_add
-    if person.segments_remove:
-        fields["remove_from_segments"] = person.segments_remove
+    segments = person.memberships_at(SPEC.lists_read)
+    if segments.join:
+        fields["add_to_segments"] = segments.join
+    if segments.leave:
+        fields["remove_from_segments"] = segments.leave
     fields.update(identifiers(person))
     return PersonRequest.parse(fields)
 

@@ -24,4 +24,6 @@ SPEC = VendorSpec(
     rate_limit_source="not documented by ConvertLoop; a conservative default",
     max_concurrency=5,
     handles=handles,
+    keeps_lists="segments",  # add_to_segments / remove_from_segments on POST /people
+    former_person_fields=("segments_add", "segments_remove"),
 )

@@ -3,7 +3,7 @@
 - erase: ``DELETE /customers/{id}`` (a 404 means already gone);
 - identify: ``PUT /customers/{id}`` with email, first/last name, stripe_customer_id,
   traits and known attribution (``Person.attributes``), one boolean ``segment_<name>``
-  per segment added (true) or removed (false), and ``created_at`` only when a
+  per ConvertLoop segment joined (true) or left (false), and ``created_at`` only when a
   ``created_at`` trait gives it;
 - event: ``POST /customers/{id}/events`` {name, data, timestamp = occurred_at,
   id = a ULID derived from the action, so a retry is deduplicated by Customer.io}.
@@ -13,8 +13,8 @@ subscription_*): ``PUT /customers/{id}`` then ``POST /customers/{id}/events``, s
 event lands on a known, up-to-date person.
 
 The customer id is the email, always: a profile under the Stripe customer id would be a
-second person, split from the one every other event names. Segments are
-``Person.segments_*``; SegMetrics tags (``Person.tags_*``) are not sent.
+second person, split from the one every other event names. Segments are the ConvertLoop
+lists of ``Person.memberships`` (the spec's ``shows_lists_of``); SegMetrics tags are not sent.
 
 Segments are boolean attributes rather than one ``segments`` list because Customer.io
 replaces an attribute's value on every identify: a list would forget the segments set
@@ -29,6 +29,7 @@ from typing import Any
 
 from webhook_bridge.actions import Action, ActionKind, Person
 from webhook_bridge.vendors.customerio.client import VENDOR, CustomerIoClient, event_ulid
+from webhook_bridge.vendors.customerio.spec import SPEC
 from webhook_bridge.vendors.identifiers import require_email
 from webhook_bridge.vendors.results import DeliveryResult, erase
 
@@ -57,9 +58,10 @@ def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None
     created_at = _created_at(attributes.get("created_at"))
     if created_at is not None:
         del attributes["created_at"]  # sent as the documented unix-seconds created_at instead
-    for name in person.segments_add:
+    segments = person.memberships_at(SPEC.lists_read)
+    for name in segments.join:
         attributes[SEGMENT_ATTRIBUTE_PREFIX + name] = True
-    for name in person.segments_remove:
+    for name in segments.leave:
         attributes[SEGMENT_ATTRIBUTE_PREFIX + name] = False
     for key, value in (
         ("email", person.email),

@@ -21,4 +21,5 @@ SPEC = VendorSpec(
     rate_limit_source="Customer.io's fair-use limit: 100 requests per second per workspace",
     max_concurrency=5,
     handles=handles,
+    shows_lists_of=("convertloop",),  # one boolean attribute per segment
 )

@@ -3,10 +3,11 @@ it has no event stream, so a track-only action has nothing to send).
 
 - identify (any action with ``identify``): ``POST /contact`` {identifiers, names,
   custom_fields = traits, the known attribution fields (utm_*, referring_url, optin_url,
-  ip_address) as SegMetrics' own fields}, then ``POST /tags/add`` with ``Person.tags_add`` and
-  ``POST /tags/remove`` with ``Person.tags_remove``, each only when non-empty. Tags go
-  through /tags/add because only that endpoint documents tag *names*; /contact takes tag
-  ids or objects. ConvertLoop segments (``Person.segments_*``) are not SegMetrics tags;
+  ip_address) as SegMetrics' own fields}, then ``POST /tags/add`` with the tags to join and
+  ``POST /tags/remove`` with the tags to leave (``Person.memberships``), each only when
+  non-empty. Tags go through /tags/add because only that endpoint documents tag *names*;
+  /contact takes tag ids or objects. Other vendors' lists (ConvertLoop segments) are not
+  SegMetrics tags: the spec says whose lists SegMetrics reads (``lists_read``);
 - invoice: ``POST /invoice`` {id, amount = total, paid, date_created, items, discount,
   tax, is_refunded 1/0}; an invoice without lines gets one item named after it;
 - subscription: ``POST /subscription`` {id, amount, product_id, name = product name,
@@ -44,6 +45,7 @@ from webhook_bridge.vendors.segmetrics.models import (
     TagsRemoveRequest,
     TagsRequest,
 )
+from webhook_bridge.vendors.segmetrics.spec import SPEC
 from webhook_bridge.vendors.wire_formats import scalar_traits, segmetrics_datetime
 
 # Leaving out an end_date this close costs nothing: the cancellation itself follows.
@@ -156,11 +158,12 @@ def deliver(action: Action, client: SegMetricsClient, *, idempotency_key: str | 
     if action.identify:
         client.upsert_contact(contact_request(person))
         result.record("POST /contact")
-        if person.tags_add:
-            client.add_tags(TagsRequest(**contact_reference(person), tags=list(person.tags_add)))
+        tags = person.memberships_at(SPEC.lists_read)
+        if tags.join:
+            client.add_tags(TagsRequest(**contact_reference(person), tags=list(tags.join)))
             result.record("POST /tags/add")
-        if person.tags_remove:
-            client.remove_tags(TagsRemoveRequest(**contact_reference(person), tags=list(person.tags_remove)))
+        if tags.leave:
+            client.remove_tags(TagsRemoveRequest(**contact_reference(person), tags=list(tags.leave)))
             result.record("POST /tags/remove")
     if action.invoice is not None:
         client.add_invoice(invoice_request(action.invoice, person))

@@ -27,4 +27,6 @@ SPEC = VendorSpec(
     rate_limit_source="not documented by SegMetrics; a conservative default",
     max_concurrency=5,
     handles=handles,
+    keeps_lists="tags",  # POST /tags/add, POST /tags/remove
+    former_person_fields=("tags_add", "tags_remove"),
 )
