@@ -15,9 +15,11 @@ import httpx
 import pytest
 import respx
 
+from devstack.support.handlers import forget_cold_start
 from tests.conftest import FakeAws
 from tests.integration.conftest import Bridge
 from tests.integration.test_customer_created import CUSTOMER_CREATED
+from tests.providers.conftest import typeform_payload
 from tests.toy_vendor.spec import SPEC
 from tests.vendors.fixtures_actions import identify_action, make_action
 from webhook_bridge.actions import ActionKind
@@ -108,3 +110,26 @@ def test_the_toy_vendor_gets_only_the_actions_its_spec_handles(parrot):
     assert parrot in route(identify, catalog.vendors())
     assert parrot not in route(erase, catalog.vendors())
     assert Vendor("loops") in route(erase, catalog.vendors())
+
+
+def test_the_toy_vendors_tags_come_from_the_mapping_configuration_and_reach_only_it(
+    bridge: Bridge, parrot_api, vendors, monkeypatch
+):
+    # Parrot's spec says it keeps tags: the configuration names them by its lists key
+    # (parrot_tags) or under memberships, and Person carries them with no change.
+    form = {"parrot_tags": ["Lead", "Lead"], "memberships": {"convertloop": ["Onboarded"]}}
+    monkeypatch.setenv("BRIDGE_MAPPING", json.dumps({"typeform": {"forms": {"Vq2mXo9L": form}}}))
+    forget_cold_start()
+    events = vendors.post(url__startswith=PARROT_PEOPLE, name="parrot-events").respond(200, json={})
+    status, body = bridge.post("typeform", typeform_payload("form_response"))
+    assert status == 200, body
+    for vendor in catalog.vendors():
+        bridge.drain(vendor)
+
+    assert json.loads(parrot_api.calls.last.request.content) == {"add_tags": ["Lead"]}
+    assert parrot_api.call_count == 1 and events.call_count == 1
+    convertloop = vendors.routes["convertloop"].calls
+    people = [json.loads(call.request.content) for call in convertloop if call.request.url.path.endswith("/people")]
+    assert [person.get("add_to_segments") for person in people] == ["Onboarded"]  # not Parrot's tag
+    segmetrics = [call.request.url.path for call in vendors.routes["segmetrics"].calls]
+    assert not any("/tags/" in path for path in segmetrics)  # no tags of SegMetrics' own were configured

@@ -1,4 +1,4 @@
-"""An Action as Parrot calls: the person first, then the event."""
+"""An Action as Parrot calls: the person (with the tags it joins and leaves) first, then the event."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ def deliver(action: Action, client: ParrotClient, *, idempotency_key: str | None
     assert person.email is not None
     result = DeliveryResult(vendor=SPEC.name)
     if action.identify:
-        client.upsert_person(PersonRequest(email=person.email, first_name=person.first_name))
+        tags = person.memberships_at(SPEC.lists_read)
+        client.upsert_person(
+            PersonRequest(
+                email=person.email,
+                first_name=person.first_name,
+                add_tags=tags.join or None,
+                remove_tags=tags.leave or None,
+            )
+        )
         result.record("PUT /people/{email}")
     if action.event is not None:
         client.track(EventRequest(email=person.email, name=action.event.name))

@@ -1,4 +1,5 @@
-"""Parrot's API: ``PUT /people/{email}`` and ``POST /people/{email}/events``, Bearer key."""
+"""Parrot's API: ``PUT /people/{email}`` (with the tags to add and remove) and
+``POST /people/{email}/events``, Bearer key."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class _ParrotRequest(VendorRequest):
 class PersonRequest(_ParrotRequest):
     email: Email
     first_name: NonEmptyStr | None = None
+    add_tags: tuple[NonEmptyStr, ...] | None = None
+    remove_tags: tuple[NonEmptyStr, ...] | None = None
 
 
 class EventRequest(_ParrotRequest):

@@ -22,4 +22,5 @@ SPEC = VendorSpec(
     rate_limit_source="a toy: 5 requests per second",
     max_concurrency=2,
     handles=handles,
+    keeps_lists="tags",  # the mapping configuration's parrot_tags, or memberships.parrot
 )
