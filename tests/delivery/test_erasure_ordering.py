@@ -188,3 +188,21 @@ def test_an_email_changed_before_the_erase_is_erased_under_both_and_forgotten(aw
     assert entry.emails == frozenset()
     item = aws.dynamodb.get_item(TableName=STATE_TABLE, Key={"pk": {"S": "order#" + customer_key("cus_1")}})["Item"]
     assert EMAIL not in str(item) and OLD_EMAIL not in str(item)
+
+
+def test_emails_are_remembered_only_for_the_vendors_whose_spec_erases(aws):
+    contacts = Contacts()
+    processor, _ = build(contacts)
+    update = customer_message("evt_u", DELETED_AT - 200, EMAIL, "Ada Lovelace")
+    remembered = {}
+    for name in ("convertloop", "loops", "customerio", "segmetrics"):
+        vendor = Vendor(name)
+        assert processor.handle(record(update.model_copy(update={"vendor": vendor}))) is Outcome.DELIVERED
+        remembered[name] = processor.ordering.read(vendor, customer_key("cus_1")).emails
+    # ConvertLoop has no delete: an email kept for it would never be used, nor forgotten.
+    assert remembered == {
+        "convertloop": frozenset(),
+        "loops": frozenset({EMAIL}),
+        "customerio": frozenset({EMAIL}),
+        "segmetrics": frozenset({EMAIL}),
+    }

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from webhook_bridge.actions import Action, ActionKind
+from webhook_bridge.actions import Action
 from webhook_bridge.vendors.catalog import VendorSpec
 
 
 def handles(action: Action) -> bool:
-    # Parrot keeps people and their events; it has no delete.
-    return action.kind is not ActionKind.ERASE and (action.identify or action.event is not None)
+    return action.identify or action.event is not None
 
 
 SPEC = VendorSpec(
@@ -21,6 +20,7 @@ SPEC = VendorSpec(
     rate_limit_per_second=5,
     rate_limit_source="a toy: 5 requests per second",
     max_concurrency=2,
+    erases=False,  # Parrot keeps people and their events; it has no delete
     handles=handles,
     keeps_lists="tags",  # the mapping configuration's parrot_tags, or memberships.parrot
 )

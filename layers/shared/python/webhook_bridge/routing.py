@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from webhook_bridge.actions import Action
+from webhook_bridge.actions import Action, ActionKind
 from webhook_bridge.vendors.catalog import Vendor
 
 
 def vendor_handles(vendor: Vendor, action: Action) -> bool:
-    """True when the vendor's spec says its adapter has something to do for this action."""
-    return vendor.spec.handles(action)
+    """True when the vendor's spec says its adapter has something to do for this action:
+    an erase where it ``erases``, any other action where it ``handles`` it."""
+    spec = vendor.spec
+    return spec.erases if action.kind is ActionKind.ERASE else spec.handles(action)
 
 
 def route(action: Action, enabled: Iterable[Vendor], allowed: Iterable[Vendor] | None = None) -> list[Vendor]:

@@ -43,7 +43,6 @@ from pydantic import BaseModel, ConfigDict
 
 from webhook_bridge.actions import ActionKind, Person, Subscription, VendorMessage
 from webhook_bridge.providers.stripe.ordering import customer_key
-from webhook_bridge.routing import vendor_handles
 from webhook_bridge.state.dynamodb import unless_condition_fails
 from webhook_bridge.vendors.catalog import Vendor
 
@@ -216,7 +215,7 @@ class StateLedger:
 
     def _remember_email_for_erasure(self, sent: VendorMessage, customer_id: str, email: str) -> None:
         """Kept only where an erase will use it, and consume it: at a vendor that can erase."""
-        if vendor_handles(sent.vendor, erase_again(sent, "").action):
+        if sent.vendor.spec.erases:
             self._remember_email(sent.vendor, customer_id, email)
 
     def _forget_email(self, vendor: Vendor, customer_id: str, email: str) -> None:
@@ -276,10 +275,11 @@ class StateLedger:
         if customer is not None and customer.newest is not None and customer.newest.erased:
             if message.action.kind is ActionKind.ERASE:
                 return self._next_erase(sent, customer)
+            if not message.vendor.spec.erases:
+                return None
             # This request may have landed after the erase and recreated the person: erase
             # again, under the email it was sent with (maybe older than the one erased).
-            erase = erase_again(plan.message or message, customer.newest.version)
-            return erase if vendor_handles(message.vendor, erase.action) else None
+            return erase_again(plan.message or message, customer.newest.version)
         if customer is not None and customer_id and email and called and email not in customer.emails:
             self._remember_email_for_erasure(sent, customer_id, email)
         if key is None or (called and plan.sends_version is None):

@@ -50,6 +50,10 @@ class VendorSpec:
     rate_limit_source: str
     # Most delivery functions at once (the SQS event source's MaximumConcurrency, at least 2).
     max_concurrency: int
+    # The vendor's API deletes a person: erase actions are routed to it, and the ordering
+    # ledger remembers each email it was sent for a customer, to erase under every one.
+    erases: bool
+    # Which other actions its adapter has something to do for (routing.vendor_handles).
     handles: Callable[[Action], bool] = field(repr=False)
     # The named lists the vendor keeps people in, by its own word for them ("segments",
     # "tags"); None: it keeps none. ``Person.memberships[name]`` carries the lists to join

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from webhook_bridge.actions import Action, ActionKind
+from webhook_bridge.actions import Action
 from webhook_bridge.vendors.catalog import VendorSpec
 
 
 def handles(action: Action) -> bool:
-    # The documented API has no way to delete a person, so an erase is not routed here.
-    if action.kind is ActionKind.ERASE:
-        return False
     return action.identify or action.event is not None
 
 
@@ -23,6 +20,7 @@ SPEC = VendorSpec(
     rate_limit_per_second=10,
     rate_limit_source="not documented by ConvertLoop; a conservative default",
     max_concurrency=5,
+    erases=False,  # the documented API has no way to delete a person
     handles=handles,
     keeps_lists="segments",  # add_to_segments / remove_from_segments on POST /people
     former_person_fields=("segments_add", "segments_remove"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from webhook_bridge.actions import Action, ActionKind
+from webhook_bridge.actions import Action
 from webhook_bridge.vendors.catalog import VendorSpec
 
 
 def handles(action: Action) -> bool:
-    return action.kind is ActionKind.ERASE or action.identify or action.event is not None
+    return action.identify or action.event is not None
 
 
 SPEC = VendorSpec(
@@ -20,6 +20,7 @@ SPEC = VendorSpec(
     rate_limit_per_second=100,
     rate_limit_source="Customer.io's fair-use limit: 100 requests per second per workspace",
     max_concurrency=5,
+    erases=True,  # DELETE /customers/{id}
     handles=handles,
     shows_lists_of=("convertloop",),  # one boolean attribute per segment
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from webhook_bridge.actions import Action, ActionKind
+from webhook_bridge.actions import Action
 from webhook_bridge.vendors.catalog import VendorSpec
 
 
 def handles(action: Action) -> bool:
-    return action.kind is ActionKind.ERASE or action.identify or action.event is not None
+    return action.identify or action.event is not None
 
 
 SPEC = VendorSpec(
@@ -21,5 +21,6 @@ SPEC = VendorSpec(
     rate_limit_source="documented: 10 requests per second per team",
     # Two instances share the team's 10 requests per second (template.yaml: LoopsMaxConcurrency).
     max_concurrency=2,
+    erases=True,  # POST /contacts/delete
     handles=handles,
 )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from webhook_bridge.actions import Action, ActionKind
+from webhook_bridge.actions import Action
 from webhook_bridge.vendors.catalog import VendorSpec
 
 
 def handles(action: Action) -> bool:
     # SegMetrics keeps contacts, invoices and subscriptions; it has no event stream.
-    if action.kind is ActionKind.ERASE:
-        return True
     return action.invoice is not None or action.subscription is not None or action.identify
 
 
@@ -26,6 +24,7 @@ SPEC = VendorSpec(
     rate_limit_per_second=10,
     rate_limit_source="not documented by SegMetrics; a conservative default",
     max_concurrency=5,
+    erases=True,  # DELETE /contact/{id_or_email}; its invoices and subscriptions stay
     handles=handles,
     keeps_lists="tags",  # POST /tags/add, POST /tags/remove
     former_person_fields=("tags_add", "tags_remove"),
