@@ -119,7 +119,7 @@ class Person(_Data):
         """Messages queued and ledger snapshots stored before ``memberships`` (kept for up to
         400 days) carry each vendor's lists in fields of their own, which that vendor's spec
         names (``former_person_fields``): the same memberships."""
-        if not isinstance(data, dict) or data.keys() <= cls.model_fields.keys() or "memberships" in data:
+        if not isinstance(data, dict) or "memberships" in data or data.keys() <= _PERSON_FIELDS:
             return data
         former = former_list_fields()
         moved = [name for name in data if name in former]
@@ -148,6 +148,9 @@ class Person(_Data):
     @property
     def is_identified(self) -> bool:
         return bool(self.email or self.stripe_customer_id)
+
+
+_PERSON_FIELDS = frozenset(Person.model_fields)
 
 
 class TrackEvent(_Data):
