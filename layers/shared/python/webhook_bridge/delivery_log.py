@@ -1,28 +1,41 @@
 """Where one event went, for ``bridgectl trace``: a small record per event in the idempotency table.
 
 Written by the code that writes the idempotency records: the receiver's deduplication (queued,
-duplicate), the delivery's once-only call (delivered), its queue moves (retrying, waiting,
-dead-lettered) and its processor (skipped as stale or erased). One item per event for the
-receiver and one per event and vendor for the deliveries (one attribute per action), with the
-table's TTL. Best effort: a failed write is logged and never fails the webhook or the delivery.
-Nothing personal is stored: ids, states, times, error classes and the masked reason the DLQ
-keeps anyway.
+duplicate), the delivery's queue moves (retrying, waiting, dead-lettered) and its processor
+(skipped as stale or erased). One item per event for the receiver and one per event and vendor
+for the deliveries (one attribute per action), with the table's TTL. A delivery is not logged:
+its completed idempotency record says it, and the receiver's item names every action, so the
+trace reads those records (one write less per delivered message). Only the messages the
+receiver did not list (a sync, an erase repeated) are logged as delivered.
+
+Best effort: a failed write is logged and never fails the webhook or the delivery. Nothing
+personal is stored: ids, states, times, error classes and the masked reason the DLQ keeps anyway.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from webhook_bridge.actions import VendorMessage
+from webhook_bridge.idempotency import RECORD_COMPLETED, RECORD_KEY_ATTRIBUTE, record_id
 from webhook_bridge.observability import logger
 from webhook_bridge.privacy import mask_text
 from webhook_bridge.state.dynamodb import _DynamoStore
 
 TTL_SECONDS = 7 * 24 * 3600  # as long as provider retries are deduplicated
 TTL_ATTRIBUTE = "expiration"  # the idempotency table's TTL attribute
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
+DELIVERED_AT = "delivered_at"  # in a delivery's completed idempotency record (delivery/once.py)
+
+
+def delivery_prefix(vendor: str) -> str:
+    """The key prefix of a vendor's delivery records, idempotency and trace alike: the
+    delivery function's ``dynamodb:LeadingKeys`` (template.yaml)."""
+    return f"delivery#{vendor}"
 
 
 def receiver_key(provider: str, event_id: str) -> str:
@@ -32,7 +45,7 @@ def receiver_key(provider: str, event_id: str) -> str:
 
 
 def delivery_key(vendor: str, provider: str, event_id: str) -> str:
-    return f"delivery#{vendor}#trace#{provider}:{event_id}"
+    return f"{delivery_prefix(vendor)}#trace#{provider}:{event_id}"
 
 
 class DeliveryLog(_DynamoStore):
@@ -88,20 +101,39 @@ class DeliveryLog(_DynamoStore):
 
     def read(self, provider: str, event_id: str, vendors: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The receiver's item (``"receiver"``) and each vendor's, by vendor; absent ones left out."""
-        from boto3.dynamodb.types import TypeDeserializer
-
         keys = {"receiver": receiver_key(provider, event_id)}
         keys.update({vendor: delivery_key(vendor, provider, event_id) for vendor in vendors})
+        return self._get_many(keys)
+
+    def delivered_at(self, deliveries: Iterable[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """When each (vendor, action id) was delivered, from its completed idempotency record."""
+        keys = {
+            pair: record_id(delivery_prefix(pair[0]), VendorMessage.dedupe_key_of(*pair)) for pair in set(deliveries)
+        }
+        delivered = {}
+        for pair, item in self._get_many(keys).items():
+            # Records completed before deliveries went unlogged have no time: their log entry says it.
+            at = json.loads(item.get("data") or "{}").get(DELIVERED_AT)
+            if item.get("status") == RECORD_COMPLETED and at is not None:
+                delivered[pair] = float(at)
+        return delivered
+
+    def _get_many(self, keys: dict[Any, str]) -> dict[Any, dict[str, Any]]:
+        """The items at ``keys`` (by their owner), in as many ``BatchGetItem`` calls as needed."""
+        from boto3.dynamodb.types import TypeDeserializer
+
         owners = {key: owner for owner, key in keys.items()}
-        request = {self.table_name: {"Keys": [{"id": {"S": key}} for key in keys.values()], "ConsistentRead": True}}
-        found: dict[str, dict[str, Any]] = {}
+        wanted = [{RECORD_KEY_ATTRIBUTE: {"S": key}} for key in owners]
+        found: dict[Any, dict[str, Any]] = {}
         deserializer = TypeDeserializer()
-        while request:
-            response = self.client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                plain = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
-                found[owners[plain["id"]]] = plain
-            request = response.get("UnprocessedKeys") or {}
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            request = {self.table_name: {"Keys": wanted[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    plain = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
+                    found[owners[plain[RECORD_KEY_ATTRIBUTE]]] = plain
+                request = response.get("UnprocessedKeys") or {}
         return found
 
     # -- one UpdateItem per write --------------------------------------------------------
