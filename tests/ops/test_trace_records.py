@@ -10,13 +10,29 @@ from tests.delivery.test_processor import make_message
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import sync_message
-from webhook_bridge.delivery_log import DeliveryLog, delivery_prefix
+from webhook_bridge.delivery_log import (
+    RECEIPT,
+    DeliveryLog,
+    delivery_prefix,
+    receipt,
+    receiver_dedupe_key,
+    receiver_prefix,
+)
+from webhook_bridge.idempotency import RunOnce
 from webhook_bridge.ops.trace import trace
 
 
 @pytest.fixture
 def log(aws: FakeAws) -> DeliveryLog:
     return DeliveryLog(IDEMPOTENCY_TABLE, aws.dynamodb)
+
+
+def received(aws: FakeAws, *messages: VendorMessage) -> None:
+    """The Stripe receiver's completed record for evt_1, which queued ``messages``."""
+    run_once = RunOnce(IDEMPOTENCY_TABLE, 3600, receiver_prefix("stripe"), aws.dynamodb)
+    run_once.register_lambda_context(LambdaContext())
+    result = {"status": "accepted", RECEIPT: receipt("customer.subscription.updated", messages)}
+    run_once(receiver_dedupe_key("stripe", "evt_1"), lambda: result)
 
 
 def deliver_once(aws: FakeAws, sent: list[VendorMessage]) -> IdempotentDelivery:
@@ -39,7 +55,7 @@ def test_a_delivery_writes_only_its_record_and_the_trace_shows_it_delivered(
     aws: FakeAws, log: DeliveryLog, calls: list[str]
 ) -> None:
     message, sent = make_message(), []
-    log.queued("stripe", "evt_1", "customer.subscription.updated", [message])
+    received(aws, message)
     log.retrying(message, attempts=1, next_try=1.0e9, error="InternalServerError (HTTP 503)")
     deliver = deliver_once(aws, sent)
     calls.clear()
@@ -55,7 +71,7 @@ def test_a_delivery_writes_only_its_record_and_the_trace_shows_it_delivered(
 
 def test_an_action_still_retrying_is_shown_retrying(aws: FakeAws, log: DeliveryLog) -> None:
     message = make_message()
-    log.queued("stripe", "evt_1", "customer.subscription.updated", [message])
+    received(aws, message)
     log.retrying(message, attempts=2, next_try=1.0e9, error="RateLimitError (HTTP 429)")
 
     [delivery] = trace(log, "stripe", "evt_1")["deliveries"]
@@ -65,7 +81,7 @@ def test_an_action_still_retrying_is_shown_retrying(aws: FakeAws, log: DeliveryL
 def test_a_sync_the_receiver_never_listed_is_logged_and_traced(aws: FakeAws, log: DeliveryLog) -> None:
     message = make_message(ordering=("customer#cus_1", "2"))
     sync = sync_message(message, "3")
-    log.queued("stripe", "evt_1", "customer.subscription.updated", [message])
+    received(aws, message)
     deliver = deliver_once(aws, [])
 
     assert deliver(message) is True
