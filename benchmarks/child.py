@@ -130,7 +130,7 @@ def libraries_floor(event: dict[str, Any], queue_url: str, secret: str) -> dict[
 def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
     """The Stripe receiver's AWS work for customer.created and nothing else, through bare boto3:
     the secret read, the idempotency record, the identity fact, one send per vendor queue (at
-    once), the record completed and the trace written. No receiver cold start can go below it."""
+    once), the record completed (with the trace's receipt). No receiver cold start can go below it."""
     from concurrent.futures import ThreadPoolExecutor
 
     import boto3
@@ -149,14 +149,13 @@ def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
     entries = [{"Id": "0", "MessageBody": json.dumps(payload)[:1000]}]
     with ThreadPoolExecutor(len(urls)) as pool:
         list(pool.map(lambda url: sqs.send_message_batch(QueueUrl=url, Entries=entries), urls))
-    for status in ("COMPLETED", "TRACED"):
-        dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": status}},
-        )
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "COMPLETED"}},
+    )
     return {"statusCode": 200}
 
 

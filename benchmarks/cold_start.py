@@ -304,7 +304,7 @@ def run() -> BenchResult:
         (
             "floor",
             "Receiver's AWS calls alone, bare boto3 (fresh process → first answer)",
-            "the Stripe receiver's secret read, 4 DynamoDB writes and 4 sends, without powertools or pydantic",
+            "the Stripe receiver's secret read, 3 DynamoDB writes and 4 sends, without powertools or pydantic",
         ),
         (
             "libraries",
