@@ -212,6 +212,24 @@ def template() -> Template:
     return load_template(ROOT / "template.yaml", parameter_defaults=DEV_PARAMETERS)
 
 
+@cache
+def deployed_template() -> Template:
+    """template.yaml with its own defaults, as `sam deploy` would: what the cost model prices."""
+    return load_template(ROOT / "template.yaml")
+
+
+def delivery_batching_window_seconds() -> float:
+    """The vendor queues' MaximumBatchingWindowInSeconds as deployed."""
+    deployed = deployed_template()
+    windows = {
+        source.batching_window_seconds
+        for source in deployed.event_sources
+        if "VENDOR" in deployed.functions[source.function].raw_environment
+    }
+    (window,) = windows  # one parameter sets every vendor's
+    return window
+
+
 def memory_mb() -> int:
     """template.yaml's MemorySize of the receivers: what Lambda bills."""
     return template().functions[receiver_function("stripe")].memory_mb

@@ -437,8 +437,11 @@ def _method_and_details(add: Any, details: dict[str, dict[str, Any]], previous: 
             add(f"| {label} | " + " | ".join(f"{s['totals'][total]:.2f}" for s in cost["scenarios"].values()) + " |")
         add("")
         add(
-            "Steady traffic: every message is its own delivery invocation (one call at 100 ms), as at 1M webhooks a "
-            "month (≈0.4/s). Bursts: full batches of 10, each vendor paced as template.yaml deploys it, billed for "
+            "Steady traffic: 1M webhooks a month (≈0.4 messages/s on each vendor queue), delivered as deployed: "
+            f"the vendor queues' batching window ({cost.get('batching_window_s', '?')} s, "
+            "`DeliveryBatchingWindowSeconds`) gathers what arrives while it is open into one invocation, priced "
+            "between the measured one-call and batch-of-10 durations. "
+            "Bursts: full batches of 10, each vendor paced as template.yaml deploys it, billed for "
             "the measured handler seconds per message ("
             + ", ".join(
                 f"{v} {s:.2f} s" for v, s in next(iter(cost["scenarios"].values()))["burst_seconds_per_message"].items()
@@ -496,6 +499,23 @@ def _cost_candidates(add: Any, scenarios: dict[str, dict[str, Any]]) -> None:
         totals = " | ".join(f"{s['candidates'][name]['total']:.2f}" for s in scenarios.values())
         add(f"| {name} | {row['records_per_invocation']:.1f} | {totals} | {row['dynamodb']:.2f} |")
     add("")
+    floors = {name: s["guarantee_floor"] for name, s in scenarios.items() if "guarantee_floor" in s}
+    if floors:
+        add(
+            "The floor under the guarantees (`cost.guarantee_floor`): what no design that keeps exactly once "
+            "per vendor, ordering and retries can go below in this model. It keeps only the DynamoDB operations "
+            "they need: the receiver's claim on the event id and one write of the newest state per webhook, and per "
+            "vendor message a claim before the call, its completion after it and one read of the state. No vendor "
+            "document promises to drop a repeated request, so exactly once cannot rest on the vendor. Every other "
+            "line is at its cheapest: the bare receiver's duration, one SNS publish, full batches of 10, no logs."
+        )
+        add("")
+        add("| $ per million | " + " | ".join(floors) + " |")
+        add("|---|" + "---:|" * len(floors))
+        for line in next(iter(floors.values())):
+            add(f"| {line} | " + " | ".join(f"{f[line]:.2f}" for f in floors.values()) + " |")
+        add("| **total** | " + " | ".join(f"{sum(f.values()):.2f}" for f in floors.values()) + " |")
+        add("")
     operations = scenarios[first_name]["inputs"].get("delivery_calls_by_operation_per_record")
     if operations:
         add(

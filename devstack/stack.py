@@ -50,7 +50,11 @@ from devstack.template import Template, load_template
 log = logging.getLogger("devstack")
 
 # The optional Stripe EventBridge consumer runs locally too; `devstack.send eventbridge` feeds it.
-DEV_PARAMETERS = {"StripeEventSourceName": "aws.partner/stripe.com/ed_test_webhook_bridge"}
+DEV_PARAMETERS = {
+    "StripeEventSourceName": "aws.partner/stripe.com/ed_test_webhook_bridge",
+    # Deployed, the window saves invocations; on a laptop it would only make every try wait.
+    "DeliveryBatchingWindowSeconds": "1",
+}
 DEFAULT_HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
 LOG_LINES_KEPT = 1000
 

@@ -93,3 +93,17 @@ def test_trace_shows_an_older_state_skipped_as_stale(bridge: Bridge, table, caps
     states = [(d["vendor"], d["state"], d.get("reason")) for d in json.loads(out)["deliveries"]]
     assert sorted(states) == sorted((v.value, "skipped", "newer_state_sent") for v in known_vendors())
     assert "stale, the vendor already holds a newer state" in trace(bridge, capsys)[1]
+
+
+def test_a_webhook_writes_no_log_item_its_receipt_is_the_idempotency_record(bridge: Bridge, table, capsys):
+    started = time.time()
+    assert bridge.post("stripe", CUSTOMER_CREATED)[0] == 200
+    ids = [i["id"]["S"] for i in bridge.aws.dynamodb.scan(TableName="bridge-IdempotencyTable-X3")["Items"]]
+    assert [i for i in ids if "#trace#" in i] == []
+    assert len([i for i in ids if i.startswith("receiver#stripe#")]) == 1
+
+    result = json.loads(trace(bridge, capsys, "--json")[1])
+    assert (result["event_type"], result["duplicates"]) == ("customer.created", 0)
+    assert result["received_at"] >= started
+    assert sorted(d["vendor"] for d in result["deliveries"]) == sorted(v.value for v in known_vendors())
+    assert {d["state"] for d in result["deliveries"]} == {"queued"}

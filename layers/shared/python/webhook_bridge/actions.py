@@ -233,7 +233,12 @@ class VendorMessage(_Data):
 
     @property
     def dedupe_key(self) -> str:
-        return f"{self.vendor.value}:{self.action.id}"
+        return self.dedupe_key_of(self.vendor.value, self.action.id)
+
+    @staticmethod
+    def dedupe_key_of(vendor: str, action_id: str) -> str:
+        """Exactly once per (vendor, action): the delivery's idempotency key."""
+        return f"{vendor}:{action_id}"
 
     @property
     def idempotency_token(self) -> str:

@@ -1,38 +1,71 @@
 """Where one event went, for ``bridgectl trace``: a small record per event in the idempotency table.
 
-Written by the code that writes the idempotency records: the receiver's deduplication (queued,
-duplicate), the delivery's once-only call (delivered), its queue moves (retrying, waiting,
-dead-lettered) and its processor (skipped as stale or erased). One item per event for the
-receiver and one per event and vendor for the deliveries (one attribute per action), with the
-table's TTL. Best effort: a failed write is logged and never fails the webhook or the delivery.
-Nothing personal is stored: ids, states, times, error classes and the masked reason the DLQ
-keeps anyway.
+Written by the code that writes the idempotency records: the receiver's deduplication
+(duplicates), the delivery's queue moves (retrying, waiting, dead-lettered) and its processor
+(skipped as stale or erased). One item per event for the receiver and one per event and vendor
+for the deliveries (one attribute per action), with the table's TTL.
+
+What the idempotency records already say is not written again: the receiver's completed record
+keeps the event's receipt (its type, time and every (vendor, action) queued) and a delivery's
+completed record its time, so the trace reads those records (one write less per webhook and per
+delivered message). Only the messages the receiver did not list (a sync, an erase repeated) are
+logged as delivered.
+
+Best effort: a failed write is logged and never fails the webhook or the delivery. Nothing
+personal is stored: ids, states, times, error classes and the masked reason the DLQ keeps anyway.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from webhook_bridge.actions import VendorMessage
+from webhook_bridge.idempotency import RECORD_COMPLETED, RECORD_KEY_ATTRIBUTE, record_id
 from webhook_bridge.observability import logger
 from webhook_bridge.privacy import mask_text
 from webhook_bridge.state.dynamodb import _DynamoStore
 
 TTL_SECONDS = 7 * 24 * 3600  # as long as provider retries are deduplicated
 TTL_ATTRIBUTE = "expiration"  # the idempotency table's TTL attribute
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
+DELIVERED_AT = "delivered_at"  # in a delivery's completed idempotency record (delivery/once.py)
+RECEIPT = "receipt"  # in a receiver's completed idempotency record (receiver/logic.py)
+
+
+def delivery_prefix(vendor: str) -> str:
+    """The key prefix of a vendor's delivery records, idempotency and trace alike: the
+    delivery function's ``dynamodb:LeadingKeys`` (template.yaml)."""
+    return f"delivery#{vendor}"
+
+
+def receiver_prefix(provider: str) -> str:
+    """The key prefix of a receiver's records, idempotency and trace alike: its ``dynamodb:LeadingKeys``."""
+    return f"receiver#{provider}"
+
+
+def receiver_dedupe_key(provider: str, event_id: str) -> str:
+    """Once per provider event id; the provider in the key too, so Stripe and Typeform ids never collide."""
+    return f"{provider}:{event_id}"
+
+
+def receipt(event_type: str, messages: Iterable[VendorMessage]) -> dict[str, Any]:
+    """What the receiver's completed idempotency record keeps for the trace (under ``RECEIPT``):
+    when, which type, and which (vendor, action) went on its way."""
+    deliveries = [[m.vendor.value, m.action.id] for m in messages]
+    return {"received_at": time.time(), "event_type": event_type, "deliveries": deliveries}
 
 
 def receiver_key(provider: str, event_id: str) -> str:
-    # Under each writer's own key prefix (receiver#<provider>#, delivery#<vendor>#), like its
-    # idempotency records: a function writes only its own items.
-    return f"receiver#{provider}#trace#{event_id}"
+    # Under each writer's own key prefix, like its idempotency records: a function writes only its own items.
+    return f"{receiver_prefix(provider)}#trace#{event_id}"
 
 
 def delivery_key(vendor: str, provider: str, event_id: str) -> str:
-    return f"delivery#{vendor}#trace#{provider}:{event_id}"
+    return f"{delivery_prefix(vendor)}#trace#{provider}:{event_id}"
 
 
 class DeliveryLog(_DynamoStore):
@@ -42,12 +75,6 @@ class DeliveryLog(_DynamoStore):
         super().__init__(table_name, client, ttl_seconds)
 
     # -- the receiver ------------------------------------------------------------------
-
-    def queued(self, provider: str, event_id: str, event_type: str, messages: Iterable[VendorMessage]) -> None:
-        """The event was accepted: one message per (vendor, action) is on its way."""
-        deliveries = [[m.vendor.value, m.action.id] for m in messages]
-        values = {"received_at": time.time(), "event_type": event_type, "deliveries": deliveries}
-        self._update(receiver_key(provider, event_id), values)
 
     def duplicate(self, provider: str, event_id: str) -> None:
         self._update(receiver_key(provider, event_id), {"last_duplicate_at": time.time()}, add={"duplicates": 1})
@@ -87,21 +114,46 @@ class DeliveryLog(_DynamoStore):
     # -- bridgectl trace ---------------------------------------------------------------
 
     def read(self, provider: str, event_id: str, vendors: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The receiver's item (``"receiver"``) and each vendor's, by vendor; absent ones left out."""
-        from boto3.dynamodb.types import TypeDeserializer
-
+        """The receiver's item (``"receiver"``: its receipt and duplicates) and each vendor's, by
+        vendor; absent ones left out."""
         keys = {"receiver": receiver_key(provider, event_id)}
         keys.update({vendor: delivery_key(vendor, provider, event_id) for vendor in vendors})
+        keys[RECEIPT] = record_id(receiver_prefix(provider), receiver_dedupe_key(provider, event_id))
+        found = self._get_many(keys)
+        stored = _completed(found.pop(RECEIPT, {})).get(RECEIPT)
+        if stored:  # else a receipt logged before it moved into the record, in the log item
+            found["receiver"] = {**found.get("receiver", {}), **stored}
+        return found
+
+    def delivered_at(self, deliveries: Iterable[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """When each (vendor, action id) was delivered, from its completed idempotency record."""
+        keys = {
+            pair: record_id(delivery_prefix(pair[0]), VendorMessage.dedupe_key_of(*pair)) for pair in set(deliveries)
+        }
+        delivered = {}
+        for pair, item in self._get_many(keys).items():
+            # Records completed before deliveries went unlogged have no time: their log entry says it.
+            at = _completed(item).get(DELIVERED_AT)
+            if at is not None:
+                delivered[pair] = float(at)
+        return delivered
+
+    def _get_many(self, keys: dict[Any, str]) -> dict[Any, dict[str, Any]]:
+        """The items at ``keys`` (by their owner), in as many ``BatchGetItem`` calls as needed."""
+        from boto3.dynamodb.types import TypeDeserializer
+
         owners = {key: owner for owner, key in keys.items()}
-        request = {self.table_name: {"Keys": [{"id": {"S": key}} for key in keys.values()], "ConsistentRead": True}}
-        found: dict[str, dict[str, Any]] = {}
+        wanted = [{RECORD_KEY_ATTRIBUTE: {"S": key}} for key in owners]
+        found: dict[Any, dict[str, Any]] = {}
         deserializer = TypeDeserializer()
-        while request:
-            response = self.client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                plain = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
-                found[owners[plain["id"]]] = plain
-            request = response.get("UnprocessedKeys") or {}
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            request = {self.table_name: {"Keys": wanted[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    plain = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
+                    found[owners[plain[RECORD_KEY_ATTRIBUTE]]] = plain
+                request = response.get("UnprocessedKeys") or {}
         return found
 
     # -- one UpdateItem per write --------------------------------------------------------
@@ -132,6 +184,14 @@ class DeliveryLog(_DynamoStore):
             )
         except Exception:  # best effort: the trace never costs a delivery
             logger.warning("delivery log not written", extra={"trace_key": key}, exc_info=True)
+
+
+def _completed(record: dict[str, Any]) -> dict[str, Any]:
+    """The result an idempotency record completed with; empty while in progress, or absent."""
+    if record.get("status") != RECORD_COMPLETED:
+        return {}
+    result: dict[str, Any] = json.loads(record.get("data") or "{}")
+    return result
 
 
 def _dynamo(value: Any) -> Any:

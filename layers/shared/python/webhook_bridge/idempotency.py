@@ -10,6 +10,8 @@ result after it; a failure deletes it, so a retry runs the work again. Keys are
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,17 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 Work = Callable[[], dict[str, Any]]
+RECORD_KEY_ATTRIBUTE = "id"  # the idempotency table's partition key (template.yaml)
+RECORD_COMPLETED = "COMPLETED"  # the status powertools gives a record whose work returned
+
+
+def record_id(key_prefix: str, key: str) -> str:
+    """The key of ``key``'s record: powertools hashes the value ``event_key_jmespath`` selects
+    (the key, a string) as sorted JSON with MD5, behind the prefix. Readers that know the key
+    (``bridgectl trace``) find the record with one ``GetItem`` instead of a log of their own;
+    ``tests/unit/test_idempotency.py`` holds this to what powertools writes."""
+    digest = hashlib.md5(json.dumps(key, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+    return f"{key_prefix}#{digest}"
 
 
 class RunOnce:

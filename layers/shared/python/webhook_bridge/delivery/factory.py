@@ -14,7 +14,7 @@ from webhook_bridge.delivery.pacing import Pacer
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor
 from webhook_bridge.delivery.queue_ops import QueueOps
-from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.delivery_log import DeliveryLog, delivery_prefix
 from webhook_bridge.secrets import build_secrets_client, get_secret_value
 from webhook_bridge.settings import DeliverySettings, delivery_settings
 from webhook_bridge.state.dynamodb import DynamoIdentityStore, dynamodb_client
@@ -41,7 +41,7 @@ def build_processor() -> DeliveryProcessor:
             settings.idempotency_table,
             settings.delivered_ttl_seconds,
             dynamodb,
-            key_prefix=f"delivery#{settings.vendor.value}",
+            key_prefix=delivery_prefix(settings.vendor.value),
         ),
         queue=QueueOps(settings.queue_url, settings.dlq_url, boto3.client("sqs"), log),
         ordering=StateLedger(settings.state_table, dynamodb),

@@ -7,6 +7,7 @@ gap between a vendor's success and our record (e.g. the function dying in betwee
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 
 from webhook_bridge.actions import VendorMessage
 from webhook_bridge.delivery.processor import AlreadyInProgress
-from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.delivery_log import DELIVERED_AT, DeliveryLog
 from webhook_bridge.idempotency import RunOnce
 from webhook_bridge.observability import metrics
 from webhook_bridge.vendors.results import DeliveryResult
@@ -45,13 +46,16 @@ class IdempotentDelivery:
     def __call__(self, message: VendorMessage) -> bool:
         def deliver() -> dict[str, Any]:
             count_result(self._call(message))
-            return {"delivered": True}
+            # The completed record is what `bridgectl trace` shows as delivered: no write of its own.
+            return {DELIVERED_AT: time.time()}
 
         try:
             _, called = self._run_once(message.dedupe_key, deliver)
         except IdempotencyAlreadyInProgressError as exc:
             raise AlreadyInProgress(message.dedupe_key) from exc
-        if called:
+        if called and message.resend_state:
+            # A sync or a repeated erase: the receiver never listed its id, so the trace
+            # finds it only in the log.
             self._log.delivered(message)
         return called
 

@@ -15,7 +15,10 @@ still land last. So the state is not taken from the message but from a ledger
    state alone) is queued, so the last state to reach the vendor is the newest.
 
 Every request that sets state is followed by that check, so whichever request lands
-last, its sender sees any newer state and sends it again. Versions are total strings
+last, its sender sees any newer state and sends it again. Steps 1 and 3 learn the item from
+their own write (``ReturnValues``, and the item as found when the condition refuses it):
+the read after the mark is that write's answer, so a message keyed by its customer costs no
+read at all. Versions are total strings
 (``providers/stripe/ordering.py``), compared here without knowing Stripe.
 
 An erase (``customer.deleted`` with erasure on) is the customer's last state: its version
@@ -43,7 +46,7 @@ from pydantic import BaseModel, ConfigDict
 
 from webhook_bridge.actions import ActionKind, Person, Subscription, VendorMessage
 from webhook_bridge.providers.stripe.ordering import customer_key
-from webhook_bridge.state.dynamodb import unless_condition_fails
+from webhook_bridge.state.dynamodb import update_returning_item
 from webhook_bridge.vendors.catalog import Vendor
 
 LEDGER_TTL_SECONDS = 400 * 24 * 3600  # longer than any subscription's yearly renewal
@@ -165,28 +168,34 @@ class StateLedger:
     def _emails_attribute(vendor: Vendor) -> str:
         return f"emails_{vendor.value}"
 
-    def record(self, message: VendorMessage) -> None:
-        """Keep the action's state when it is the newest known of its key."""
+    def record(self, message: VendorMessage) -> LedgerEntry | None:
+        """Keep the action's state when it is the newest known of its key. Returns the key's
+        entry as the write left it (or found it, when a newer state was there), which ``plan``
+        reads instead of reading it again; None for an unordered action."""
         action = message.action
         if action.ordering_key is None or action.ordering_version is None:
-            return
+            return None
         snapshot = Snapshot.of(message)
         # Update, not Put: the per-vendor sent versions on the same item must survive.
-        with unless_condition_fails():  # a newer one is known
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=self._pk(action.ordering_key),
-                UpdateExpression="SET state_version = :v, state_snapshot = :s, expires_at = :e",
-                ConditionExpression="attribute_not_exists(state_version) OR state_version < :v",
-                ExpressionAttributeValues={
-                    ":v": {"S": snapshot.version},
-                    ":s": {"S": snapshot.model_dump_json()},
-                    ":e": {"N": str(int(time.time()) + self._ttl)},
-                },
-            )
+        item = update_returning_item(  # refused when a newer one is known
+            self._ddb,
+            TableName=self._table,
+            Key=self._pk(action.ordering_key),
+            UpdateExpression="SET state_version = :v, state_snapshot = :s, expires_at = :e",
+            ConditionExpression="attribute_not_exists(state_version) OR state_version < :v",
+            ExpressionAttributeValues={
+                ":v": {"S": snapshot.version},
+                ":s": {"S": snapshot.model_dump_json()},
+                ":e": {"N": str(int(time.time()) + self._ttl)},
+            },
+        )
+        return self._entry(message.vendor, item)
 
     def read(self, vendor: Vendor, ordering_key: str) -> LedgerEntry:
         item = self._ddb.get_item(TableName=self._table, Key=self._pk(ordering_key), ConsistentRead=True).get("Item")
+        return self._entry(vendor, item)
+
+    def _entry(self, vendor: Vendor, item: dict[str, Any] | None) -> LedgerEntry:
         if not item:
             return LedgerEntry(newest=None, sent=None)
         newest = Snapshot.model_validate_json(item["state_snapshot"]["S"]) if "state_snapshot" in item else None
@@ -194,16 +203,26 @@ class StateLedger:
         emails = frozenset(item.get(self._emails_attribute(vendor), {}).get("SS", ()))
         return LedgerEntry(newest=newest, sent=sent, emails=emails)
 
-    def mark_sent(self, vendor: Vendor, ordering_key: str, version: str) -> None:
+    def mark_sent(self, vendor: Vendor, ordering_key: str, version: str, email: str | None = None) -> LedgerEntry:
+        """Record that ``vendor`` was sent ``version`` (unless a newer one was), and remember
+        ``email`` in the same write when given. Returns the entry as it stands after: the read
+        after the mark that ``settle`` needs, at no read's cost. When a newer mark refused the
+        write, the email is not in the returned entry, and ``settle`` remembers it apart."""
         name = self._sent_attribute(vendor)
-        with unless_condition_fails():  # a newer one was sent
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=self._pk(ordering_key),
-                UpdateExpression=f"SET {name} = :v",
-                ConditionExpression=f"attribute_not_exists({name}) OR {name} < :v",
-                ExpressionAttributeValues={":v": {"S": version}},
-            )
+        values: dict[str, dict[str, Any]] = {":v": {"S": version}}
+        update = f"SET {name} = :v"
+        if email is not None:
+            update += f" ADD {self._emails_attribute(vendor)} :m"
+            values[":m"] = {"SS": [email]}
+        item = update_returning_item(  # refused when a newer one was sent
+            self._ddb,
+            TableName=self._table,
+            Key=self._pk(ordering_key),
+            UpdateExpression=update,
+            ConditionExpression=f"attribute_not_exists({name}) OR {name} < :v",
+            ExpressionAttributeValues=values,
+        )
+        return self._entry(vendor, item)
 
     def _remember_email(self, vendor: Vendor, customer_id: str, email: str) -> None:
         self._ddb.update_item(
@@ -213,9 +232,17 @@ class StateLedger:
             ExpressionAttributeValues={":e": {"SS": [email]}, ":x": {"N": str(int(time.time()) + self._ttl)}},
         )
 
+    @staticmethod
+    def _remembers(sent: VendorMessage) -> bool:
+        """Whether the email ``sent`` carried is kept for a later erase: where an erase will use
+        it, and consume it (at a vendor that can erase), and not for an erase itself."""
+        person = sent.action.person
+        if sent.action.kind is ActionKind.ERASE or not (person.stripe_customer_id and person.email):
+            return False
+        return sent.vendor.spec.erases
+
     def _remember_email_for_erasure(self, sent: VendorMessage, customer_id: str, email: str) -> None:
-        """Kept only where an erase will use it, and consume it: at a vendor that can erase."""
-        if sent.vendor.spec.erases:
+        if self._remembers(sent):
             self._remember_email(sent.vendor, customer_id, email)
 
     def _forget_email(self, vendor: Vendor, customer_id: str, email: str) -> None:
@@ -227,28 +254,44 @@ class StateLedger:
             ExpressionAttributeValues={":e": {"SS": [email]}},
         )
 
-    def _customer_entry(self, message: VendorMessage) -> LedgerEntry | None:
-        """The entry of the Stripe customer the action names, if it names one."""
+    @staticmethod
+    def _keyed_by_customer(message: VendorMessage) -> bool:
+        """The action's ordering key is its customer's: one item holds both entries."""
         customer_id = message.action.person.stripe_customer_id
-        return self.read(message.vendor, customer_key(customer_id)) if customer_id else None
+        return bool(customer_id) and message.action.ordering_key == customer_key(customer_id or "")
 
-    def _own_entry(self, message: VendorMessage, customer: LedgerEntry | None) -> LedgerEntry | None:
-        """The entry of the action's own ordering key: the customer's, read once, when it is that key."""
+    def _customer_entry(self, message: VendorMessage, own: LedgerEntry | None = None) -> LedgerEntry | None:
+        """The entry of the Stripe customer the action names, if it names one; ``own`` (the
+        action's own key's entry, just written) stands in for it when that key is the customer's."""
+        customer_id = message.action.person.stripe_customer_id
+        if not customer_id:
+            return None
+        if own is not None and self._keyed_by_customer(message):
+            return own
+        return self.read(message.vendor, customer_key(customer_id))
+
+    def _own_entry(
+        self, message: VendorMessage, customer: LedgerEntry | None, own: LedgerEntry | None = None
+    ) -> LedgerEntry | None:
+        """The entry of the action's own ordering key: ``own`` when known, the customer's, read
+        once, when it is that key."""
         key = message.action.ordering_key
         if key is None:
             return None
-        customer_id = message.action.person.stripe_customer_id
-        if customer is not None and customer_id and key == customer_key(customer_id):
+        if own is not None:
+            return own
+        if customer is not None and self._keyed_by_customer(message):
             return customer
         return self.read(message.vendor, key)
 
-    def plan(self, message: VendorMessage) -> Plan:
-        customer = self._customer_entry(message)
+    def plan(self, message: VendorMessage, recorded: LedgerEntry | None = None) -> Plan:
+        """``recorded``: the entry ``record`` returned for this message, if it was recorded."""
+        customer = self._customer_entry(message, recorded)
         if customer is not None and customer.erased and message.action.kind is not ActionKind.ERASE:
             # Nothing more about an erased person, to any vendor: its own erase message
             # comes (or came) to every vendor that can erase.
             return Plan(None, skipped=SkipReason.ERASED)
-        entry = self._own_entry(message, customer)
+        entry = self._own_entry(message, customer, recorded)
         if entry is None:
             return Plan(message)
         newest = entry.newest
@@ -267,11 +310,14 @@ class StateLedger:
         newest state: a sync when a newer one was recorded while this call was on its way,
         the erase again when the person was erased meanwhile (``plan.message``: what was sent)."""
         key = message.action.ordering_key
-        if key is not None and plan.sends_version is not None and called:
-            self.mark_sent(message.vendor, key, plan.sends_version)
-        customer = self._customer_entry(message)
         sent = plan.message or message
         customer_id, email = sent.action.person.stripe_customer_id, sent.action.person.email
+        marked = None  # the own key's entry as the mark left it: the read after the mark
+        if key is not None and plan.sends_version is not None and called:
+            # On the customer's own item, the email to remember rides on the mark's write.
+            remembered = email if self._keyed_by_customer(message) and self._remembers(sent) else None
+            marked = self.mark_sent(message.vendor, key, plan.sends_version, remembered)
+        customer = self._customer_entry(message, marked)
         if customer is not None and customer.newest is not None and customer.newest.erased:
             if message.action.kind is ActionKind.ERASE:
                 return self._next_erase(sent, customer)
@@ -284,7 +330,7 @@ class StateLedger:
             self._remember_email_for_erasure(sent, customer_id, email)
         if key is None or (called and plan.sends_version is None):
             return None  # unordered, or the event alone was sent: no state that could be stale
-        entry = self._own_entry(message, customer)
+        entry = self._own_entry(message, customer, marked)
         if entry is None or entry.newest is None:
             return None
         # A replayed delivery (not called) does not know which state went out: compare with

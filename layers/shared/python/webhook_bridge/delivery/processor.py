@@ -99,10 +99,10 @@ class DeliveryProcessor:
             self.queue.requeue(body, state)  # a long delay hops through SQS's 15-minute maximum
             return Outcome.NOT_DUE
         # First, so that the newest state is known even while this action waits.
-        self.ordering.record(message)
+        recorded = self.ordering.record(message)
         # Before the email is looked for: nothing is left to send for a stale state or an
         # erased person, whose email is forgotten.
-        plan = self.ordering.plan(message)
+        plan = self.ordering.plan(message, recorded)
         if plan.message is None:
             return self._skip(message, plan.skipped or SkipReason.NEWER_STATE_SENT)
         identified = self._with_identity(plan.message, body, state, now)

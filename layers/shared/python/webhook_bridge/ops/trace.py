@@ -44,8 +44,11 @@ def trace(log: DeliveryLog, provider: str, event_id: str) -> dict[str, Any] | No
         for action in item
         if action not in ("id", TTL_ATTRIBUTE)
     }
+    delivered = log.delivered_at(expected)
     for vendor, action in expected + sorted(seen - set(expected)):
         entry = items.get(vendor, {}).get(action)
+        if (vendor, action) in delivered:  # whatever an earlier attempt logged, it went out
+            entry = {"state": "delivered", "at": delivered[(vendor, action)]}
         deliveries.append({"vendor": vendor, "action_id": action, **(entry or {"state": "queued"})})
     return {
         "provider": provider,

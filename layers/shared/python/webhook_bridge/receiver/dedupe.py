@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.delivery_log import DeliveryLog, receiver_dedupe_key, receiver_prefix
 from webhook_bridge.idempotency import RunOnce
 from webhook_bridge.receiver.exceptions import EventInProgressError
 
@@ -25,8 +25,7 @@ class EventDeduplicator:
         client: Any | None = None,
         log: DeliveryLog | None = None,
     ) -> None:
-        # The provider name is part of the key so Stripe and Typeform ids can never collide.
-        self._run_once = RunOnce(table_name, ttl_seconds, f"receiver#{provider}", client)
+        self._run_once = RunOnce(table_name, ttl_seconds, receiver_prefix(provider), client)
         self._provider = provider
         self._log = log
 
@@ -35,7 +34,7 @@ class EventDeduplicator:
 
     def __call__(self, event_id: str, process: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         try:
-            result, processed = self._run_once(f"{self._provider}:{event_id}", process)
+            result, processed = self._run_once(receiver_dedupe_key(self._provider, event_id), process)
         except IdempotencyAlreadyInProgressError as exc:
             raise EventInProgressError("this event is being processed; retry later") from exc
         if not processed and self._log is not None:

@@ -18,6 +18,7 @@ from webhook_bridge.state.dynamodb import dynamodb_client
 @cache
 def build_receiver(spec: ProviderSpec) -> Receiver:
     settings = receiver_settings()
+    # `bridgectl trace` counts a provider's retries; the receipt is in the idempotency record.
     log = DeliveryLog(settings.idempotency_table, dynamodb_client())
     return Receiver(
         spec=spec,
@@ -30,7 +31,6 @@ def build_receiver(spec: ProviderSpec) -> Receiver:
         ),
         max_body_bytes=settings.max_body_bytes,
         signature_tolerance=settings.signature_tolerance_seconds,
-        log=log,
     )
 
 

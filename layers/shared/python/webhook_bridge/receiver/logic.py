@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from webhook_bridge.actions import Action, VendorMessage
-from webhook_bridge.delivery_log import DeliveryLog
+from webhook_bridge.delivery_log import RECEIPT, receipt
 from webhook_bridge.observability import NAMESPACE, SERVICE, logger, metrics
 from webhook_bridge.receiver.exceptions import MalformedBodyError, PayloadTooLargeError, ReceiverError
 from webhook_bridge.receiver.providers import ProviderSpec
@@ -71,7 +71,6 @@ class Receiver:
     dedupe: Deduplicator
     max_body_bytes: int
     signature_tolerance: int = 300
-    log: DeliveryLog | None = None  # for `bridgectl trace`
 
     def handle(self, body: bytes, signature: str | None) -> dict[str, Any]:
         """Every answer is counted: refusals by their error code, so each invocation has a metric."""
@@ -96,9 +95,9 @@ class Receiver:
             raise MalformedBodyError(f"{self.spec.name} event without {self.spec.id_field} or {self.spec.type_field}")
         logger.set_correlation_id(event_id)
         logger.append_keys(provider=self.spec.name, event_type=event_type)
-        result = self.dedupe(event_id, lambda: self._map_and_publish(payload))
+        result = self.dedupe(event_id, lambda: self._map_and_publish(payload, event_type))
         self._count("WebhookIgnored" if result["status"] == "ignored" else "WebhookReceived", event_type)
-        return {"event_id": event_id, **result}
+        return {"event_id": event_id, **{name: value for name, value in result.items() if name != RECEIPT}}
 
     def _verify(self, body: bytes, signature: str | None) -> None:
         try:
@@ -127,19 +126,18 @@ class Receiver:
             raise MalformedBodyError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
         return payload
 
-    def _map_and_publish(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _map_and_publish(self, payload: dict[str, Any], event_type: str) -> dict[str, Any]:
+        """The result the idempotency record completes with: the answer, and the receipt
+        `bridgectl trace` reads (what is on its way, once SQS has it)."""
         actions, messages = vendor_messages(self.mapping, self.enabled_vendors, payload)
         if messages:
             sent = self.publish(messages)
             logger.info("event accepted", extra={"actions": len(actions), "messages": sent})
         else:
             logger.info("event ignored", extra={"actions": len(actions)})
-        if self.log is not None:  # once SQS has them: `bridgectl trace` shows what is on its way
-            self.log.queued(
-                self.spec.name, str(self.spec.event_id(payload)), str(self.spec.event_type(payload)), messages
-            )
         status = "accepted" if messages else "ignored"
-        return {"status": status, "actions": len(actions), "messages": len(messages)}
+        answer = {"status": status, "actions": len(actions), "messages": len(messages)}
+        return {**answer, RECEIPT: receipt(event_type, messages)}
 
     def _count(self, name: str, detail: str) -> None:
         """Per provider (the dashboard's view; the handler sets that dimension once per invocation)

@@ -39,10 +39,29 @@ def unless_condition_fails() -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        response = getattr(error, "response", None)
-        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-        if code != "ConditionalCheckFailedException":
+        if not _condition_refused(error):
             raise
+
+
+def _condition_refused(error: Exception) -> bool:
+    response = getattr(error, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def update_returning_item(client: Any, **request: Any) -> dict[str, Any] | None:
+    """``UpdateItem`` that answers with the item as it stands after: as written, or, when its
+    condition refused the write, as it was (``ReturnValuesOnConditionCheckFailure``). The
+    caller learns the item's state from its write, without a read of its own; None when the
+    refused item does not exist."""
+    try:
+        response = client.update_item(ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+    except Exception as error:
+        if not _condition_refused(error):
+            raise
+        refused: dict[str, Any] | None = getattr(error, "response", {}).get("Item")
+        return refused
+    written: dict[str, Any] = response["Attributes"]
+    return written
 
 
 class _DynamoStore:

@@ -1,0 +1,90 @@
+"""What DynamoDB does per delivered message: the ledger learns its item's state from its own
+writes (``ReturnValues``), so a message keyed by its customer costs four writes and no read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.support.lambda_context import LambdaContext
+from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE
+from tests.delivery.test_convergence import Clock, ListQueue, customer_message
+from tests.delivery.test_processor import record
+from webhook_bridge.actions import VendorMessage
+from webhook_bridge.delivery.identity import IdentityResolver
+from webhook_bridge.delivery.once import IdempotentDelivery
+from webhook_bridge.delivery.ordering import Plan, StateLedger
+from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
+from webhook_bridge.providers.stripe.ordering import customer_key
+from webhook_bridge.state.memory import InMemoryIdentityStore
+from webhook_bridge.vendors.catalog import Vendor
+
+CUSTOMERIO = Vendor("customerio")  # keyed by email and able to erase: it remembers emails
+
+
+class Recorder:
+    """The vendor, and the DynamoDB operations made by the processor, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[VendorMessage] = []
+        self.operations: list[str] = []
+
+    def __call__(self, message: VendorMessage) -> None:
+        self.sent.append(message)
+        self.operations.append("vendor")
+
+    def count(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+
+@pytest.fixture
+def recorder(aws) -> Recorder:
+    return Recorder()
+
+
+def processor_for(recorder: Recorder) -> DeliveryProcessor:
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", recorder.count)
+    processor = DeliveryProcessor(
+        deliver_once=IdempotentDelivery(recorder, IDEMPOTENCY_TABLE, 3600, dynamodb),
+        queue=ListQueue(),  # type: ignore[arg-type]
+        ordering=StateLedger(STATE_TABLE, dynamodb),
+        identities=IdentityResolver(InMemoryIdentityStore()),
+        clock=Clock(),
+    )
+    processor.start_invocation(LambdaContext())
+    return processor
+
+
+def for_customerio(message: VendorMessage) -> VendorMessage:
+    return message.model_copy(update={"vendor": CUSTOMERIO})
+
+
+def test_a_customer_keyed_state_costs_four_writes_and_no_read(recorder: Recorder) -> None:
+    processor = processor_for(recorder)
+    message = for_customerio(customer_message("evt_1", 1_700_000_000, "ada@example.com", "Ada Lovelace"))
+
+    assert processor.handle(record(message)) is Outcome.DELIVERED
+
+    # record (returns the item), claim, the call, complete, the mark with the email (returns the item)
+    assert recorder.operations == ["UpdateItem", "PutItem", "vendor", "UpdateItem", "UpdateItem"]
+    entry = processor.ordering.read(CUSTOMERIO, customer_key("cus_1"))
+    assert entry.sent == message.action.ordering_version
+    assert entry.emails == {"ada@example.com"}
+
+
+def test_when_a_newer_mark_refuses_the_write_the_email_is_remembered_and_the_newest_resent(recorder: Recorder) -> None:
+    processor = processor_for(recorder)
+    older = for_customerio(customer_message("evt_1", 1_700_000_000, "old@example.com", "Ada Byron"))
+    newer = for_customerio(customer_message("evt_2", 1_700_000_100, "ada@example.com", "Ada Lovelace"))
+    assert processor.handle(record(newer)) is Outcome.DELIVERED
+    # The older state went out before the newer one was recorded, and settles after its mark.
+    sync = processor.ordering.settle(older, Plan(older, older.action.ordering_version), called=True)
+
+    entry = processor.ordering.read(CUSTOMERIO, customer_key("cus_1"))
+    assert entry.sent == newer.action.ordering_version  # the newer mark stands
+    assert entry.emails == {"ada@example.com", "old@example.com"}  # both: an erase needs both
+    # The older state may have landed last: the newest is sent again.
+    assert sync is not None and sync.action.id == f"{older.action.id}#sync:{newer.action.ordering_version}"
