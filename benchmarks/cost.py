@@ -108,13 +108,14 @@ def records_per_invocation(window_s: float) -> float:
     return min(10.0, 1 + MESSAGES_PER_QUEUE_PER_SECOND * window_s)
 
 
-# The fewest DynamoDB operations that keep the guarantees, per webhook: the receiver's claim
-# on the event id; per vendor message, a claim before the call and its completion after it
-# (no vendor document promises to drop a repeated request, so exactly once cannot rest on
-# the vendor, and a claim that is never completed either blocks a retry after a crash or
-# lets a duplicate through once it lapses); one write of the newest state of the customer;
-# one read of it per message after the call, to know whether a newer state must follow.
-FLOOR_RECEIVER_WRITES, FLOOR_WRITES_PER_MESSAGE, FLOOR_STATE_WRITES, FLOOR_READS_PER_MESSAGE = 1, 2, 1, 1
+# The fewest DynamoDB operations that keep the guarantees, per webhook: per vendor message, a
+# claim before the call and its completion after it (no vendor document promises to drop a
+# repeated request, so exactly once cannot rest on the vendor, and a claim that is never
+# completed either blocks a retry after a crash or lets a duplicate through once it lapses);
+# one write of the newest state of the customer; one read of it per message after the call,
+# to know whether a newer state must follow. Not even the receiver's claim on the event id:
+# the deliveries' claims would also catch a provider's retry (at the price of its sends).
+FLOOR_RECEIVER_WRITES, FLOOR_WRITES_PER_MESSAGE, FLOOR_STATE_WRITES, FLOOR_READS_PER_MESSAGE = 0, 2, 1, 1
 WIDEST_BATCHING_WINDOW_S = 180  # template.yaml, DeliveryBatchingWindowSeconds' MaxValue
 
 

@@ -504,16 +504,17 @@ def _cost_candidates(add: Any, scenarios: dict[str, dict[str, Any]]) -> None:
         add(
             "The floor under the guarantees (`cost.guarantee_floor`): what no design that keeps exactly once "
             "per vendor, ordering and retries can go below in this model. It keeps only the DynamoDB operations "
-            "they need: the receiver's claim on the event id and one write of the newest state per webhook, and per "
-            "vendor message a claim before the call, its completion after it and one read of the state. No vendor "
-            "document promises to drop a repeated request, so exactly once cannot rest on the vendor. Every other "
-            "line is at its cheapest: the bare receiver's duration, one SNS publish, full batches of 10, no logs."
+            "they need: one write of the newest state per webhook, and per vendor message a claim before the call, "
+            "its completion after it and one read of the state (not even the receiver's claim on the event id: the "
+            "deliveries' claims would catch a provider's retry too). No vendor document promises to drop a repeated "
+            "request, so exactly once cannot rest on the vendor. Every other line is at its cheapest: the bare "
+            "receiver's duration, one SNS publish, full batches of 10, no logs."
         )
         add("")
         add("| $ per million | " + " | ".join(floors) + " |")
         add("|---|" + "---:|" * len(floors))
         for line in next(iter(floors.values())):
-            add(f"| {line} | " + " | ".join(f"{f[line]:.2f}" for f in floors.values()) + " |")
+            add(f"| {line.replace('_', ' ')} | " + " | ".join(f"{f[line]:.2f}" for f in floors.values()) + " |")
         add("| **total** | " + " | ".join(f"{sum(f.values()):.2f}" for f in floors.values()) + " |")
         add("")
     operations = scenarios[first_name]["inputs"].get("delivery_calls_by_operation_per_record")
