@@ -12,14 +12,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devstack.atomic_dynamodb import make_dynamodb_writes_atomic
+from devstack.atomic_dynamodb import make_dynamodb_requests_atomic
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WebhookBridge")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "webhook-bridge")
 
-make_dynamodb_writes_atomic()  # tests race deliveries on purpose, as DynamoDB would serve them
+make_dynamodb_requests_atomic()  # tests race deliveries on purpose, as DynamoDB would serve them
 
 IDEMPOTENCY_TABLE = "test-idempotency"
 STATE_TABLE = "test-state"

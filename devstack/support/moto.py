@@ -118,10 +118,10 @@ def main(argv: list[str]) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from devstack.atomic_dynamodb import make_dynamodb_writes_atomic
+    from devstack.atomic_dynamodb import make_dynamodb_requests_atomic
     from devstack.aws_faults import AwsFaults
 
-    make_dynamodb_writes_atomic()  # the server handles each request on its own thread
+    make_dynamodb_requests_atomic()  # the server handles each request on its own thread
     # What moto's ThreadedMotoServer does, with the fault injector in front of moto's app.
     server = make_server("127.0.0.1", port, AwsFaults(DomainDispatcherApplication(create_backend_app)), threaded=True)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
