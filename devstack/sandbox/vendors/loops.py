@@ -98,26 +98,28 @@ class Loops(VendorService):
 
     # --- contacts -----------------------------------------------------------------
 
-    def create_contact(self, request: Request) -> Response:
+    def _contact_body(self, request: Request) -> dict[str, Any] | Response:
+        """The contact to create or update, or Loops' 400 (a userId does not stand in for the email:
+        "The only required field is 'email'")."""
         body = self.json_object(request)
         if isinstance(body, Response):
             return body
         problem = _contact_problem(body)
-        if problem:
-            return self.error(400, problem)
+        return self.error(400, problem) if problem else body
+
+    def create_contact(self, request: Request) -> Response:
+        body = self._contact_body(request)
+        if isinstance(body, Response):
+            return body
         if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
             return self.error(409, "Email or userId is already on list.")
         contact = self._save(self._new_contact(), body)
         return json_response({"success": True, "id": contact["id"]})
 
     def update_contact(self, request: Request) -> Response:
-        body = self.json_object(request)
+        body = self._contact_body(request)
         if isinstance(body, Response):
             return body
-        # "The only required field is 'email'": a userId does not stand in for it.
-        problem = _contact_problem(body)
-        if problem:
-            return self.error(400, problem)
         # userId identifies the contact when given, so that the email itself can change.
         contact = self._find(None, body.get("userId")) or self._find(body.get("email"), None)
         if contact is not None and non_empty_string(body.get("email")):

@@ -129,15 +129,27 @@ class Checks:
             self.errors.append(f"'{self._name(field)}' must be an id or an object")
 
 
-class SegMetrics(VendorService):
-    name = "segmetrics"
-    prefix = "/segmetrics/api/v1"
-    env_var = "SEGMETRICS_BASE_URL"
+class SegMetricsService(VendorService):
+    """What SegMetrics' two APIs share: one store (and its lock), the raw-key auth, the error body."""
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
         self.data = data
-        # Shares the data's lock with the other SegMetrics API, which reads the same store.
         super().__init__(credentials, clock, lock=data.lock)
+
+    def authenticate(self, request: Request) -> Response | None:
+        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
+        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
+            return None
+        return self.error(401, "invalid or missing API key in the Authorization header")
+
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"status": "error", "errors": errors or [message]}, status)
+
+
+class SegMetrics(SegMetricsService):
+    name = "segmetrics"
+    prefix = "/segmetrics/api/v1"
+    env_var = "SEGMETRICS_BASE_URL"
 
     @classmethod
     def rules(cls) -> list[Rule]:
@@ -161,15 +173,6 @@ class SegMetrics(VendorService):
     def snapshot(self) -> dict[str, Any]:
         return self.data.snapshot()
 
-    def authenticate(self, request: Request) -> Response | None:
-        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
-        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
-            return None
-        return self.error(401, "invalid or missing API key in the Authorization header")
-
-    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
-        return json_response({"status": "error", "errors": errors or [message]}, status)
-
     def guard(self, request: Request, args: Mapping[str, Any]) -> Response | None:
         creds = self.credentials
         if (args.get("account"), args.get("integration")) != (
@@ -179,16 +182,13 @@ class SegMetrics(VendorService):
             return self.error(404, "unknown account or integration")
         return None
 
-    def _body(self, request: Request) -> dict[str, Any] | Response:
-        return self.json_object(request)
-
     def _invalid(self, checks: Checks) -> Response | None:
         return self.error(400, checks.errors[0], checks.errors) if checks.errors else None
 
     # --- contacts and tags ----------------------------------------------------------
 
     def post_contact(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
+        body = self.json_object(request)
         if isinstance(body, Response):
             return body
         checks = Checks(body)
@@ -218,7 +218,7 @@ class SegMetrics(VendorService):
         return self._tags(request, add=False)
 
     def _tags(self, request: Request, *, add: bool) -> Response:
-        body = self._body(request)
+        body = self.json_object(request)
         if isinstance(body, Response):
             return body
         checks = Checks(body)
@@ -236,7 +236,7 @@ class SegMetrics(VendorService):
     # --- orders and subscriptions ---------------------------------------------------
 
     def post_invoice(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
+        body = self.json_object(request)
         if isinstance(body, Response):
             return body
         checks = Checks(body)
@@ -299,7 +299,7 @@ class SegMetrics(VendorService):
         return _deleted(ident, "invoice")
 
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
+        body = self.json_object(request)
         if isinstance(body, Response):
             return body
         checks = Checks(body)
@@ -346,7 +346,7 @@ class SegMetrics(VendorService):
     # --- products and ads -----------------------------------------------------------
 
     def post_product(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
+        body = self.json_object(request)
         if isinstance(body, Response):
             return body
         checks = Checks(body)
@@ -357,7 +357,7 @@ class SegMetrics(VendorService):
         return json_response({"status": "success"})
 
     def post_ad_performance(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
+        body = self.json_object(request)
         if isinstance(body, Response):
             return body
         checks = Checks(body)
