@@ -227,20 +227,12 @@ class Template:
     def event_sources_for(self, function: str) -> tuple[SqsEventSource, ...]:
         return tuple(source for source in self.event_sources if source.function == function)
 
-    def dead_letter_queues(self) -> dict[str, str]:
-        """Source queue logical id → its DLQ's logical id."""
-        return {q.logical_id: q.dead_letter_queue for q in self.queues.values() if q.dead_letter_queue}
-
     def with_queue_overrides(
-        self, *, visibility_timeout: int | None = None, max_receive_count: int | None = None, queues: Any = None
+        self, *, visibility_timeout: int | None = None, max_receive_count: int | None = None
     ) -> Template:
         """A copy with shorter timings, e.g. so a test sees redrive to the DLQ in seconds."""
-        selected = set(queues) if queues is not None else set(self.queues)
         changed = {}
         for logical_id, queue in self.queues.items():
-            if logical_id not in selected:
-                changed[logical_id] = queue
-                continue
             updates: dict[str, Any] = {}
             if visibility_timeout is not None:
                 updates["visibility_timeout"] = visibility_timeout
