@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from devstack.sandbox.faults import Fault
 from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
 from devstack.sandbox.store import BoundedDict
-from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.wire import bearer_token, json_response, non_empty_string, secret_equals
 from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
 
@@ -98,19 +98,16 @@ class Loops(VendorService):
 
     # --- contacts -----------------------------------------------------------------
 
-    def _contact_body(self, request: Request) -> dict[str, Any] | Response:
-        """The contact to create or update, or Loops' 400 (a userId does not stand in for the email:
-        "The only required field is 'email'")."""
+    def _contact_body(self, request: Request) -> dict[str, Any]:
+        """The contact to create or update; Loops' 400 when it lacks the email (a userId does not
+        stand in for it: "The only required field is 'email'")."""
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
-        problem = _contact_problem(body)
-        return self.error(400, problem) if problem else body
+        if problem := _contact_problem(body):
+            raise Refused(self.error(400, problem))
+        return body
 
     def create_contact(self, request: Request) -> Response:
         body = self._contact_body(request)
-        if isinstance(body, Response):
-            return body
         if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
             return self.error(409, "Email or userId is already on list.")
         contact = self._save(self._new_contact(), body)
@@ -118,8 +115,6 @@ class Loops(VendorService):
 
     def update_contact(self, request: Request) -> Response:
         body = self._contact_body(request)
-        if isinstance(body, Response):
-            return body
         # userId identifies the contact when given, so that the email itself can change.
         contact = self._find(None, body.get("userId")) or self._find(body.get("email"), None)
         if contact is not None and non_empty_string(body.get("email")):
@@ -140,8 +135,6 @@ class Loops(VendorService):
 
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         email, user_id = body.get("email"), body.get("userId")
         if not non_empty_string(email) and not _user_id(user_id):
             return self.error(400, "Provide an email or userId.")
@@ -160,8 +153,6 @@ class Loops(VendorService):
         if key is not None and self._key_seen(key):
             return self.error(409, "Duplicate request: this Idempotency-Key has already been used.")
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         if not non_empty_string(body.get("eventName")):
             return self.error(400, "eventName is required.")
         # "Both fields are required": email and eventName.

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
-from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
 from devstack.sandbox.wire import json_response, non_empty_string, present, secret_equals
 
@@ -182,15 +182,14 @@ class SegMetrics(SegMetricsService):
             return self.error(404, "unknown account or integration")
         return None
 
-    def _invalid(self, checks: Checks) -> Response | None:
-        return self.error(400, checks.errors[0], checks.errors) if checks.errors else None
+    def _refuse_invalid(self, checks: Checks) -> None:
+        if checks.errors:
+            raise Refused(self.error(400, checks.errors[0], checks.errors))
 
     # --- contacts and tags ----------------------------------------------------------
 
     def post_contact(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         checks = Checks(body)
         checks.identity()
         checks.one_of("status", CONTACT_STATUSES)
@@ -198,8 +197,7 @@ class SegMetrics(SegMetricsService):
         checks.kind("custom_fields", dict, "an object")
         checks.text(*ATTRIBUTION_FIELDS)
         checks.tags(required=False, names=False)
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         self.data.upsert_contact({key: value for key, value in body.items() if value is not None})
         return json_response({"status": "success"})
 
@@ -219,13 +217,10 @@ class SegMetrics(SegMetricsService):
 
     def _tags(self, request: Request, *, add: bool) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         checks = Checks(body)
         checks.identity()
         checks.tags(required=True, names=True)
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         contact = self.data.upsert_contact(_identity(body))
         if add:
             self.data.add_tags(contact, body["tags"])
@@ -237,8 +232,6 @@ class SegMetrics(SegMetricsService):
 
     def post_invoice(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         checks = Checks(body)
         checks.require("id")
         checks.identity()
@@ -258,8 +251,7 @@ class SegMetrics(SegMetricsService):
                 item_checks.require("name", "product_id", "amount")
                 item_checks.cents("amount", "total_paid")
                 checks.errors.extend(item_checks.errors)
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         contact = self.data.upsert_contact(_identity(body))
         invoice_id = str(id_text(body["id"]))
         refunded = body.get("is_refunded")
@@ -300,8 +292,6 @@ class SegMetrics(SegMetricsService):
 
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         checks = Checks(body)
         checks.require("id")
         checks.identity()
@@ -312,8 +302,7 @@ class SegMetrics(SegMetricsService):
         checks.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
         checks.one_of("billing_cycle", BILLING_CYCLES)
         checks.future("end_date", datetime.now(UTC))
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         # "Adds a subscription to the existing contact": a contact that the sandbox has not
         # seen yet is created, because deliveries to SegMetrics are not ordered.
         contact = self.data.upsert_contact(_identity(body))
@@ -347,19 +336,14 @@ class SegMetrics(SegMetricsService):
 
     def post_product(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         checks = Checks(body)
         checks.require("id", "name")
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         self.data.ensure_product(body["id"], body["name"])
         return json_response({"status": "success"})
 
     def post_ad_performance(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         checks = Checks(body)
         checks.require("ad", "spend", "date")
         checks.cents("spend")
@@ -369,8 +353,7 @@ class SegMetrics(SegMetricsService):
         checks.reference("ad", ("id", "name", "adcampaign", "adset"))
         checks.reference("adset", ("id", "name", "adcampaign"))
         checks.reference("adcampaign", ("id", "name"))
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         campaign_id = self._remember(self.data.adcampaigns, body.get("adcampaign"))
         adset_id = self._remember(self.data.adsets, body.get("adset"), adcampaign=campaign_id)
         ad_id = self._remember(self.data.ads, body["ad"], adset=adset_id, adcampaign=campaign_id)
