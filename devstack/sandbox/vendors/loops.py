@@ -30,7 +30,6 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # how long Loops remembers a key
 MAX_CONTACTS = 50_000
 MAX_EVENTS = 20_000
 MAX_IDEMPOTENCY_KEYS = 100_000
-STANDARD_FIELDS = ("email", "firstName", "lastName", "source", "subscribed", "userGroup", "userId")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
