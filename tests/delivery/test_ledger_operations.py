@@ -88,3 +88,13 @@ def test_when_a_newer_mark_refuses_the_write_the_email_is_remembered_and_the_new
     assert entry.emails == {"ada@example.com", "old@example.com"}  # both: an erase needs both
     # The older state may have landed last: the newest is sent again.
     assert sync is not None and sync.action.id == f"{older.action.id}#sync:{newer.action.ordering_version}"
+
+
+def test_a_mark_on_an_item_the_record_did_not_write_still_expires(aws) -> None:
+    ledger = StateLedger(STATE_TABLE, boto3.client("dynamodb"))
+
+    entry = ledger.mark_sent(CUSTOMERIO, customer_key("cus_9"), "1", "ada@example.com")
+
+    assert (entry.sent, entry.emails, entry.newest) == ("1", {"ada@example.com"}, None)
+    item = aws.dynamodb.get_item(TableName=STATE_TABLE, Key={"pk": {"S": "order#" + customer_key("cus_9")}})["Item"]
+    assert int(item["expires_at"]["N"]) > 1_700_000_000

@@ -209,8 +209,9 @@ class StateLedger:
         after the mark that ``settle`` needs, at no read's cost. When a newer mark refused the
         write, the email is not in the returned entry, and ``settle`` remembers it apart."""
         name = self._sent_attribute(vendor)
-        values: dict[str, dict[str, Any]] = {":v": {"S": version}}
-        update = f"SET {name} = :v"
+        # An item the record did not write (it expired in between) still gets an expiry.
+        values: dict[str, dict[str, Any]] = {":v": {"S": version}, ":x": {"N": str(int(time.time()) + self._ttl)}}
+        update = f"SET {name} = :v, expires_at = if_not_exists(expires_at, :x)"
         if email is not None:
             update += f" ADD {self._emails_attribute(vendor)} :m"
             values[":m"] = {"SS": [email]}
