@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from devstack.support.events import queue_arn, sqs_message, sqs_record
 from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
 from tests.delivery.conftest import stripe_message
@@ -54,21 +54,10 @@ def make_message(
 
 
 def record(message: VendorMessage | str, state: RetryState | None = None) -> SQSRecord:
+    """The message as the SQS event source hands it to the delivery function, with its retry state."""
     body = message if isinstance(message, str) else message.model_dump_json()
-    attributes = {
-        name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
-        for name, value in (state or RetryState(enqueued_at=time.time())).to_sqs_attributes().items()
-    }
-    return SQSRecord(
-        {
-            "messageId": str(uuid.uuid4()),
-            "receiptHandle": "rh",
-            "body": body,
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": attributes,
-            "eventSource": "aws:sqs",
-        }
-    )
+    attributes = (state or RetryState(enqueued_at=time.time())).to_sqs_attributes()
+    return SQSRecord(sqs_record(sqs_message(body, attributes), queue_arn("queue")))
 
 
 class VendorDouble:
