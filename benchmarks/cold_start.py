@@ -34,7 +34,6 @@ from benchmarks.common import (
     BenchResult,
     BenchStack,
     Figure,
-    api_event,
     body_of,
     log,
     payload_for,
@@ -42,6 +41,7 @@ from benchmarks.common import (
     unique_token,
     vendor_records,
 )
+from devstack.support.events import webhook_event
 from devstack.support.moto import MotoServer
 
 REPEATS = 5
@@ -81,7 +81,7 @@ class Children:
             records = vendor_records(DELIVERY_VENDOR, 10 * (1 + warm), self.token, queue, start=base)
             return [{"Records": records[i : i + 10]} for i in range(0, len(records), 10)]
         provider = "typeform" if variant == "typeform" else "stripe"
-        return [api_event(provider, body_of(payload_for(provider, base + n, self.token))) for n in range(1 + warm)]
+        return [webhook_event(provider, body_of(payload_for(provider, base + n, self.token))) for n in range(1 + warm)]
 
     def command(
         self, variant: str, input_path: Path, importtime: bool = False, count: bool = False, restored: bool = False
