@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from devstack.aws import create_resources
 from devstack.environment import function_environment, resolve_configuration, store_secrets
 from devstack.stack import DEV_PARAMETERS
-from devstack.support.events import queue_arn, sqs_message, sqs_record, webhook_event
+from devstack.support.events import queue_arn, sqs_message, sqs_record
 from devstack.support.signing import TEST_SECRETS
 from devstack.template import Template, load_template
 
@@ -193,11 +193,6 @@ def payload_for(provider: str, n: int, token: str) -> dict[str, Any]:
 
 def body_of(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
-
-
-def api_event(provider: str, body: bytes) -> dict[str, Any]:
-    """API Gateway HTTP API (payload 2.0) event for a webhook signed now, as the receivers get it."""
-    return webhook_event(provider, body, TEST_SECRETS[provider])
 
 
 _STRIPE = load_fixture(STRIPE_FIXTURE)

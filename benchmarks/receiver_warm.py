@@ -28,7 +28,6 @@ from benchmarks.common import (
     BenchStack,
     CountingSink,
     Figure,
-    api_event,
     body_of,
     calls_by_operation,
     log,
@@ -38,6 +37,7 @@ from benchmarks.common import (
     summary,
     unique_token,
 )
+from devstack.support.events import webhook_event
 from devstack.support.handlers import load_function
 from devstack.support.lambda_context import LambdaContext
 from devstack.support.signing import TEST_SECRETS
@@ -161,14 +161,16 @@ def run(provider: str) -> BenchResult:
         context = LambdaContext(os.environ["AWS_LAMBDA_FUNCTION_NAME"])
 
         def invoke(n: int) -> dict[str, Any]:
-            response: dict[str, Any] = handler(api_event(provider, body_of(payload_for(provider, n, token))), context)
+            response: dict[str, Any] = handler(
+                webhook_event(provider, body_of(payload_for(provider, n, token))), context
+            )
             return response
 
         cold = invoke(0)
         probe_payload = payload_for(provider, 1, token)
         counter.responses = {}
         with counter.recording() as script:
-            probe = handler(api_event(provider, body_of(probe_payload)), context)
+            probe = handler(webhook_event(provider, body_of(probe_payload)), context)
         responses, counter.responses = counter.responses, None
         sends_at_once = peak_overlap([(a, b) for _, op, a, b in counter.intervals if op == "SendMessageBatch"])
         for response in (cold, probe):
@@ -177,9 +179,9 @@ def run(provider: str) -> BenchResult:
         baseline = BareReceiver(provider, script, ids_of(provider, probe_payload), os.environ["IDEMPOTENCY_TABLE"])
 
         total = WARMUP + ITERATIONS
-        real_events = [api_event(provider, body_of(payload_for(provider, 10 + i, token))) for i in range(total)]
+        real_events = [webhook_event(provider, body_of(payload_for(provider, 10 + i, token))) for i in range(total)]
         base_payloads = [payload_for(provider, 500_000 + i, token) for i in range(total)]
-        base_events = [api_event(provider, body_of(p)) for p in base_payloads]
+        base_events = [webhook_event(provider, body_of(p)) for p in base_payloads]
         base_calls = [baseline.params_for(p) for p in base_payloads]
         log(f"receiver_warm {provider}: {len(script)} AWS calls per webhook; {total} webhooks each, interleaved")
 
@@ -227,7 +229,7 @@ def run(provider: str) -> BenchResult:
         # The handler's own work, with every AWS call answered from the probe's responses.
         counter.stub = responses
         stub_events = [
-            api_event(provider, body_of(payload_for(provider, 3_000_000 + n, token)))
+            webhook_event(provider, body_of(payload_for(provider, 3_000_000 + n, token)))
             for n in range(STUB_ITERATIONS + PROFILE_ITERATIONS)
         ]
         stubbed = []

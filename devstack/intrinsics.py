@@ -78,6 +78,7 @@ class Resolver:
             "Fn::Not": self._not,
             "Fn::And": self._and,
             "Fn::Or": self._or,
+            "Fn::Contains": self._contains,  # in Rules only
             "Condition": self._condition_ref,
         }
 
@@ -205,6 +206,10 @@ class Resolver:
 
     def _or(self, arg: Any) -> bool:
         return any(self._truth(a) for a in arg)
+
+    def _contains(self, arg: Any) -> bool:
+        candidates, value = (self.resolve(a) for a in arg)
+        return _to_text(value) in [_to_text(candidate) for candidate in candidates]
 
     def _condition_ref(self, name: Any) -> bool:
         return self.condition(str(name))

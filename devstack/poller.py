@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.functions import InvocationResult
-from devstack.support.events import sqs_record
+from devstack.support.events import sqs_batch
 
 log = logging.getLogger("devstack.poller")
 
@@ -179,7 +179,7 @@ class SqsPoller:
         return list(response.get("Messages", []))
 
     def _process(self, batch: list[dict[str, Any]]) -> None:
-        event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in batch]}
+        event = sqs_batch(batch, self.queue_arn, self.region)
         with self._lock:
             self.stats.batches += 1
             self.stats.messages += len(batch)

@@ -33,7 +33,7 @@ from devstack.aws import AwsResources, client, create_resources
 from devstack.environment import Configuration, function_environment, resolve_configuration
 from devstack.sandbox import Sandbox, SandboxCredentials
 from devstack.stack import DEV_PARAMETERS, find_template, wait_until
-from devstack.support.events import sqs_record
+from devstack.support.events import sqs_batch
 from devstack.template import DEFAULT_REGION, Template, load_template
 from webhook_bridge.vendors.catalog import specs
 
@@ -282,7 +282,7 @@ class SamLocalStack:
 
     def sqs_event(self, arn: str, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """The event Lambda's SQS event source would hand the delivery function for these messages."""
-        return {"Records": [sqs_record(dict(message), arn, self.region) for message in messages]}
+        return sqs_batch(messages, arn, self.region)
 
     def sandbox_requests(self, vendor: str) -> list[dict[str, Any]]:
         """What the vendor sandbox received for ``vendor``, oldest first."""

@@ -227,20 +227,12 @@ class Template:
     def event_sources_for(self, function: str) -> tuple[SqsEventSource, ...]:
         return tuple(source for source in self.event_sources if source.function == function)
 
-    def dead_letter_queues(self) -> dict[str, str]:
-        """Source queue logical id → its DLQ's logical id."""
-        return {q.logical_id: q.dead_letter_queue for q in self.queues.values() if q.dead_letter_queue}
-
     def with_queue_overrides(
-        self, *, visibility_timeout: int | None = None, max_receive_count: int | None = None, queues: Any = None
+        self, *, visibility_timeout: int | None = None, max_receive_count: int | None = None
     ) -> Template:
         """A copy with shorter timings, e.g. so a test sees redrive to the DLQ in seconds."""
-        selected = set(queues) if queues is not None else set(self.queues)
         changed = {}
         for logical_id, queue in self.queues.items():
-            if logical_id not in selected:
-                changed[logical_id] = queue
-                continue
             updates: dict[str, Any] = {}
             if visibility_timeout is not None:
                 updates["visibility_timeout"] = visibility_timeout
@@ -469,7 +461,7 @@ class _Loader:
 
     def _api(self, logical_id: str, resource: Mapping[str, Any]) -> HttpApiSpec:
         props = self._resolve(
-            _merge_globals(self.globals.get("HttpApi") or {}, resource.get("Properties") or {}), logical_id
+            merge_globals(self.globals.get("HttpApi") or {}, resource.get("Properties") or {}), logical_id
         )
         if "DefinitionBody" in props or "DefinitionUri" in props:
             self.notes.append(f"{logical_id}: OpenAPI definitions are ignored; routes come from HttpApi events")
@@ -479,7 +471,7 @@ class _Loader:
         return HttpApiSpec(logical_id=logical_id, stage_name=str(props.get("StageName", DEFAULT_ROUTE)))
 
     def _function_properties(self, resource: Mapping[str, Any]) -> dict[str, Any]:
-        return _merge_globals(self.globals.get("Function") or {}, resource.get("Properties") or {})
+        return merge_globals(self.globals.get("Function") or {}, resource.get("Properties") or {})
 
     def _function(self, logical_id: str, resource: Mapping[str, Any]) -> FunctionSpec | None:
         props = self._function_properties(resource)
@@ -592,13 +584,13 @@ def _parameter_values(declared: Mapping[str, Any], overrides: Mapping[str, Any],
     return values
 
 
-def _merge_globals(global_props: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+def merge_globals(global_props: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
     """SAM's Globals rules: maps merge (resource wins), lists concatenate, scalars are replaced."""
     merged = dict(global_props)
     for key, value in props.items():
         current = merged.get(key)
         if isinstance(current, dict) and isinstance(value, dict) and not _is_intrinsic(value):
-            merged[key] = _merge_globals(current, value)
+            merged[key] = merge_globals(current, value)
         elif isinstance(current, list) and isinstance(value, list):
             merged[key] = current + value
         else:

@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from devstack.support.lambda_context import ACCOUNT_ID, REGION
@@ -113,12 +113,16 @@ def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str = REGION)
     return record
 
 
+def sqs_batch(messages: Iterable[Mapping[str, Any]], queue_arn: str, region: str = REGION) -> dict[str, Any]:
+    """What the SQS event source hands a function for these ReceiveMessage results."""
+    return {"Records": [sqs_record(message, queue_arn, region) for message in messages]}
+
+
 def sqs_event(
     *bodies: str, queue: str = "queue", message_attributes: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """What the SQS event source hands a function for messages just sent with ``bodies``."""
-    arn = queue_arn(queue)
-    return {"Records": [sqs_record(sqs_message(body, message_attributes), arn) for body in bodies]}
+    return sqs_batch((sqs_message(body, message_attributes) for body in bodies), queue_arn(queue))
 
 
 def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:

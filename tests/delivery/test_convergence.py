@@ -16,8 +16,9 @@ import pytest
 
 from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE
+from tests.delivery.conftest import stripe_message
 from tests.delivery.test_processor import record
-from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
+from webhook_bridge.actions import ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import StateLedger
@@ -31,7 +32,6 @@ from webhook_bridge.providers.stripe.ordering import (
     subscription_version,
 )
 from webhook_bridge.state import InMemoryIdentityStore
-from webhook_bridge.vendors.catalog import Vendor
 
 EMAIL = "ada@example.com"
 
@@ -47,20 +47,17 @@ LIFECYCLE = [
 
 
 def subscription_message(event_id: str, event_type: str, created: int, status: str) -> VendorMessage:
-    action = Action(
-        id=f"stripe:{event_id}:0",
-        kind=ActionKind.SUBSCRIPTION,
-        source="stripe",
-        source_event_id=event_id,
-        source_event_type=event_type,
-        occurred_at=datetime.fromtimestamp(created, tz=UTC),
-        person=Person(email=EMAIL, stripe_customer_id="cus_1", traits={"subscription_status": status}),
+    return stripe_message(
+        event_id,
+        event_type,
+        ActionKind.SUBSCRIPTION,
+        datetime.fromtimestamp(created, tz=UTC),
+        Person(email=EMAIL, stripe_customer_id="cus_1", traits={"subscription_status": status}),
         identify=True,
         event=TrackEvent(name=event_type.rsplit(".", 1)[1], properties={"status": status}),
         ordering_key=subscription_key("sub_1"),
         ordering_version=subscription_version(event_type, created, status, event_id),
     )
-    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 class HeldCalls:
@@ -223,19 +220,16 @@ def test_concurrent_deliveries_with_duplicates_converge(aws, seed):
 
 def customer_message(event_id: str, created: int, email: str, name: str) -> VendorMessage:
     first, last = name.split(" ", 1)
-    action = Action(
-        id=f"stripe:{event_id}:0",
-        kind=ActionKind.IDENTIFY,
-        source="stripe",
-        source_event_id=event_id,
-        source_event_type="customer.updated",
-        occurred_at=datetime.fromtimestamp(created, tz=UTC),
-        person=Person(email=email, stripe_customer_id="cus_1", first_name=first, last_name=last),
+    return stripe_message(
+        event_id,
+        "customer.updated",
+        ActionKind.IDENTIFY,
+        datetime.fromtimestamp(created, tz=UTC),
+        Person(email=email, stripe_customer_id="cus_1", first_name=first, last_name=last),
         identify=True,
         ordering_key=customer_key("cus_1"),
         ordering_version=customer_version(created, event_id),
     )
-    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 class PeopleModel:

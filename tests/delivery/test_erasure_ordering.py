@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import STATE_TABLE
+from tests.delivery.conftest import stripe_message
 from tests.delivery.test_convergence import EMAIL, HeldCalls, build, customer_message, drain, subscription_message
 from tests.delivery.test_processor import record
-from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, VendorMessage
+from webhook_bridge.actions import ActionKind, Invoice, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.processor import Outcome
 from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_key
 from webhook_bridge.vendors.catalog import Vendor
@@ -22,35 +23,30 @@ OLD_EMAIL = "ada.byron@example.com"
 
 
 def erase_message(event_id: str = "evt_del", vendor: str = "loops") -> VendorMessage:
-    action = Action(
-        id=f"stripe:{event_id}:0",
-        kind=ActionKind.ERASE,
-        source="stripe",
-        source_event_id=event_id,
-        source_event_type="customer.deleted",
-        occurred_at=datetime.fromtimestamp(DELETED_AT, tz=UTC),
-        person=Person(email=EMAIL, stripe_customer_id="cus_1"),
+    return stripe_message(
+        event_id,
+        "customer.deleted",
+        ActionKind.ERASE,
+        datetime.fromtimestamp(DELETED_AT, tz=UTC),
+        Person(email=EMAIL, stripe_customer_id="cus_1"),
+        vendor=vendor,
         ordering_key=customer_key("cus_1"),
         ordering_version=customer_erasure_version(DELETED_AT, event_id),
     )
-    return VendorMessage(vendor=Vendor(vendor), action=action)
 
 
 def invoice_message(email: str | None = EMAIL) -> VendorMessage:
     """Unordered, with the invoice's own (frozen) email: events/send creates a Loops contact."""
-    action = Action(
-        id="stripe:evt_inv:0",
-        kind=ActionKind.INVOICE,
-        source="stripe",
-        source_event_id="evt_inv",
-        source_event_type="invoice.paid",
-        occurred_at=datetime.fromtimestamp(DELETED_AT - 10, tz=UTC),
-        person=Person(email=email, stripe_customer_id="cus_1"),
+    return stripe_message(
+        "evt_inv",
+        "invoice.paid",
+        ActionKind.INVOICE,
+        datetime.fromtimestamp(DELETED_AT - 10, tz=UTC),
+        Person(email=email, stripe_customer_id="cus_1"),
         identify=True,
         event=TrackEvent(name="invoice_paid"),
         invoice=Invoice(id="in_1", amount=100, paid=100, currency="eur", date_created=datetime.now(UTC)),
     )
-    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 class Contacts(HeldCalls):

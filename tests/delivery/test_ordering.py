@@ -10,8 +10,8 @@ import boto3
 import pytest
 
 from tests.conftest import STATE_TABLE
+from tests.delivery.conftest import stripe_message
 from webhook_bridge.actions import (
-    Action,
     ActionKind,
     Invoice,
     Person,
@@ -57,21 +57,19 @@ def message(
     key: str | None = KEY,
     vendor: Vendor = LOOPS,
 ) -> VendorMessage:
-    action = Action(
-        id=f"stripe:evt_{version}:0",
-        kind=ActionKind.SUBSCRIPTION,
-        source="stripe",
-        source_event_id=f"evt_{version}",
-        source_event_type="customer.subscription.updated",
-        occurred_at=AT,
-        person=Person(email=email, stripe_customer_id="cus_1", traits={"subscription_status": status}),
+    return stripe_message(
+        f"evt_{version}",
+        "customer.subscription.updated",
+        ActionKind.SUBSCRIPTION,
+        AT,
+        Person(email=email, stripe_customer_id="cus_1", traits={"subscription_status": status}),
+        vendor=vendor,
         identify=True,
         event=TrackEvent(name="subscription_updated", properties={"status": status}),
         subscription=subscription(status),
         ordering_key=key,
         ordering_version=version,
     )
-    return VendorMessage(vendor=vendor, action=action)
 
 
 def state_of(sent: VendorMessage | None) -> tuple[Any, ...]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +12,11 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from devstack.support.events import queue_arn, sqs_message, sqs_record
 from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, STATE_TABLE, FakeAws
-from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, VendorMessage
+from tests.delivery.conftest import stripe_message
+from webhook_bridge.actions import ActionKind, Person, TrackEvent, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
 from webhook_bridge.delivery.ordering import StateLedger
@@ -23,7 +24,6 @@ from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.queue_ops import QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
 from webhook_bridge.state import InMemoryIdentityStore
-from webhook_bridge.vendors.catalog import Vendor
 from webhook_bridge.vendors.exceptions import (
     APITimeoutError,
     BadRequestError,
@@ -35,43 +35,29 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def make_message(
-    action_id: str = "stripe:evt_1:0",
+    event_id: str = "evt_1",
     email: str | None = "jane@example.com",
     ordering: tuple[str, str] | None = None,
 ) -> VendorMessage:
     key, version = ordering or (None, None)
-    action = Action(
-        id=action_id,
-        kind=ActionKind.TRACK,
-        source="stripe",
-        source_event_id=action_id.split(":")[1],
-        source_event_type="customer.subscription.updated",
-        occurred_at=NOW,
-        person=Person(email=email, stripe_customer_id="cus_1"),
+    return stripe_message(
+        event_id,
+        "customer.subscription.updated",
+        ActionKind.TRACK,
+        NOW,
+        Person(email=email, stripe_customer_id="cus_1"),
         identify=True,
         event=TrackEvent(name="subscription_updated"),
         ordering_key=key,
         ordering_version=version,
     )
-    return VendorMessage(vendor=Vendor("loops"), action=action)
 
 
 def record(message: VendorMessage | str, state: RetryState | None = None) -> SQSRecord:
+    """The message as the SQS event source hands it to the delivery function, with its retry state."""
     body = message if isinstance(message, str) else message.model_dump_json()
-    attributes = {
-        name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
-        for name, value in (state or RetryState(enqueued_at=time.time())).to_sqs_attributes().items()
-    }
-    return SQSRecord(
-        {
-            "messageId": str(uuid.uuid4()),
-            "receiptHandle": "rh",
-            "body": body,
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": attributes,
-            "eventSource": "aws:sqs",
-        }
-    )
+    attributes = (state or RetryState(enqueued_at=time.time())).to_sqs_attributes()
+    return SQSRecord(sqs_record(sqs_message(body, attributes), queue_arn("queue")))
 
 
 class VendorDouble:
@@ -237,8 +223,8 @@ def test_only_a_failure_to_requeue_is_left_to_sqs_and_its_redrive_policy(setup):
 
 def test_older_subscription_state_never_overwrites_a_newer_one_but_its_event_is_tracked(setup):
     processor, vendor, *_ = setup
-    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", "2000"))
-    older = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", "1000"))
+    newer = make_message("evt_new", ordering=("stripe-subscription:sub_1", "2000"))
+    older = make_message("evt_old", ordering=("stripe-subscription:sub_1", "1000"))
     assert processor.handle(record(newer)) is Outcome.DELIVERED
     assert processor.handle(record(older)) is Outcome.DELIVERED
     first, late = vendor.calls
@@ -251,8 +237,8 @@ def test_older_subscription_state_never_overwrites_a_newer_one_but_its_event_is_
 
 def test_a_state_without_an_event_is_skipped_when_stale(setup):
     processor, vendor, *_ = setup
-    newer = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", "2000"))
-    stale = make_message("stripe:evt_old:0", ordering=("stripe-subscription:sub_1", "1000"))
+    newer = make_message("evt_new", ordering=("stripe-subscription:sub_1", "2000"))
+    stale = make_message("evt_old", ordering=("stripe-subscription:sub_1", "1000"))
     stale = stale.model_copy(update={"action": stale.action.model_copy(update={"event": None})})
     processor.handle(record(newer))
     assert processor.handle(record(stale)) is Outcome.STALE
@@ -262,7 +248,7 @@ def test_a_state_without_an_event_is_skipped_when_stale(setup):
 def test_a_retry_of_the_newest_state_still_sets_it(setup):
     processor, vendor, *_ = setup
     vendor.failures.append(InternalServerError("loops", "down", status_code=503))
-    newest = make_message("stripe:evt_new:0", ordering=("stripe-subscription:sub_1", "2000"))
+    newest = make_message("evt_new", ordering=("stripe-subscription:sub_1", "2000"))
     assert processor.handle(record(newest)) is Outcome.RETRIED
     assert processor.handle(record(newest, RetryState(attempts=1))) is Outcome.DELIVERED
     assert vendor.calls[-1].action.identify is True

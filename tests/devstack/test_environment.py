@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from devstack.environment import (
     DEV_WEBHOOK_SECRETS,
     aws_environment,
@@ -83,9 +85,24 @@ def test_without_sandbox_vendors_without_credentials_are_disabled() -> None:
     assert len(config.disabled_vendors) == 4
 
 
-def test_function_environment_precedence() -> None:
+def local_environment(
+    function: str, process: dict[str, str], *, use_process_env: bool, **options: Any
+) -> dict[str, str]:
+    """``function``'s environment under the stack, its configuration from ``process`` only when it uses it."""
     template = load_template(FIXTURE_TEMPLATE)
-    spec = template.functions["StripeWebhookFunction"]
+    return function_environment(
+        template.functions[function],
+        template_env=template.environment(function),
+        configuration=resolve_configuration(process if use_process_env else {}, SANDBOX_ENV),
+        endpoint="http://127.0.0.1:5000",
+        region="us-east-1",
+        process_env=process,
+        use_process_env=use_process_env,
+        **options,
+    )
+
+
+def test_function_environment_precedence() -> None:
     process = {
         "PATH": "/usr/bin",
         "HOME": "/home/dev",
@@ -95,17 +112,7 @@ def test_function_environment_precedence() -> None:
         "RANDOM_SHELL_VARIABLE": "x",
         "LOG_LEVEL": "DEBUG",
     }
-    config = resolve_configuration({}, SANDBOX_ENV)
-    env = function_environment(
-        spec,
-        template_env=template.environment("StripeWebhookFunction"),
-        configuration=config,
-        endpoint="http://127.0.0.1:5000",
-        region="us-east-1",
-        process_env=process,
-        use_process_env=False,
-        overrides={"STAGE": "test"},
-    )
+    env = local_environment("StripeWebhookFunction", process, use_process_env=False, overrides={"STAGE": "test"})
     assert env["PATH"] == "/usr/bin" and env["HOME"] == "/home/dev"
     assert "AWS_PROFILE" not in env and "AWS_ENDPOINT_URL_SQS" not in env and "RANDOM_SHELL_VARIABLE" not in env
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
@@ -119,24 +126,14 @@ def test_function_environment_precedence() -> None:
     assert env["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"  # from the template
     assert env["STAGE"] == "test"  # overrides beat the template
     assert env["ENABLED_VENDORS"] == "convertloop,loops,customerio,segmetrics"  # follows the local decision
-    assert env["AWS_LAMBDA_FUNCTION_NAME"] == spec.name
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == load_template(FIXTURE_TEMPLATE).functions["StripeWebhookFunction"].name
     assert env["_HANDLER"] == "app.lambda_handler"
     assert "127.0.0.1" in env["NO_PROXY"]
 
 
 def test_process_env_is_used_when_asked() -> None:
-    template = load_template(FIXTURE_TEMPLATE)
     process = {"LOOPS_API_KEY": "shell-key", "LOG_LEVEL": "DEBUG"}
-    config = resolve_configuration(process, SANDBOX_ENV)
-    env = function_environment(
-        template.functions["LoopsDeliveryFunction"],
-        template_env=template.environment("LoopsDeliveryFunction"),
-        configuration=config,
-        endpoint="http://127.0.0.1:5000",
-        region="us-east-1",
-        process_env=process,
-        use_process_env=True,
-    )
+    env = local_environment("LoopsDeliveryFunction", process, use_process_env=True)
     assert env["LOOPS_API_KEY"] == "shell-key"
     assert env["LOG_LEVEL"] == "DEBUG"
     assert env["VENDOR"] == "loops"

@@ -93,7 +93,7 @@ def test_queues_and_redrive(fixture: Template) -> None:
     assert (queue.dead_letter_queue, queue.max_receive_count) == ("ConvertLoopDeadLetterQueue", 5)
     assert fixture.queues["ConvertLoopDeadLetterQueue"].message_retention_seconds == 1_209_600
     assert fixture.queues["LoopsQueue"].name == "webhook-bridge-loops"
-    assert fixture.dead_letter_queues()["LoopsQueue"] == "LoopsDeadLetterQueue"
+    assert fixture.queues["LoopsQueue"].dead_letter_queue == "LoopsDeadLetterQueue"
 
 
 def test_queue_overrides_for_fast_tests(fixture: Template) -> None:

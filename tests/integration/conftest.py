@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import respx
 
-from devstack.support.events import http_api_event, queue_arn, sqs_record
+from devstack.support.events import http_api_event, queue_arn, sqs_batch
 from devstack.support.handlers import forget_cold_start, load_function
 from devstack.support.lambda_context import LambdaContext
 from devstack.support.signing import signed_headers
@@ -108,7 +108,7 @@ class Bridge:
             ).get("Messages", [])
             if not messages:
                 break
-            event = {"Records": [sqs_record(m, queue_arn(queue)) for m in messages]}
+            event = sqs_batch(messages, queue_arn(queue))
             response = self.delivery.lambda_handler(event, LambdaContext())
             failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
             for message in messages:

@@ -39,6 +39,11 @@ def calls(identify: bool, event: str | None, segmetrics: tuple[str, ...] = ()) -
     return expected + [(SM, endpoint) for endpoint in segmetrics]
 
 
+def subscription(event: str) -> tuple[list[tuple[Vendor, str]], str]:
+    """A subscription event: identifying, tracked, and SegMetrics' contact then subscription."""
+    return calls(True, event, ("POST /contact", "POST /subscription")), event
+
+
 # The default mapping table (docs/mapping.md) as vendor calls, in order, with the track event's name.
 EXPECTED: dict[str, tuple[list[tuple[Vendor, str]], str | None]] = {
     "customer.created": (calls(True, None, ("POST /contact",)), None),
@@ -59,26 +64,11 @@ EXPECTED: dict[str, tuple[list[tuple[Vendor, str]], str | None]] = {
     "invoice_payment.paid": ([], None),
     "charge.refunded": (calls(False, "charge_refunded", ("POST /invoice",)), "charge_refunded"),
     "charge.dispute.created": (calls(False, "charge_disputed"), "charge_disputed"),
-    "customer.subscription.created": (
-        calls(True, "subscription_created", ("POST /contact", "POST /subscription")),
-        "subscription_created",
-    ),
-    "customer.subscription.updated": (
-        calls(True, "subscription_updated", ("POST /contact", "POST /subscription")),
-        "subscription_updated",
-    ),
-    "customer.subscription.deleted": (
-        calls(True, "subscription_canceled", ("POST /contact", "POST /subscription")),
-        "subscription_canceled",
-    ),
-    "customer.subscription.paused": (
-        calls(True, "subscription_paused", ("POST /contact", "POST /subscription")),
-        "subscription_paused",
-    ),
-    "customer.subscription.resumed": (
-        calls(True, "subscription_resumed", ("POST /contact", "POST /subscription")),
-        "subscription_resumed",
-    ),
+    "customer.subscription.created": subscription("subscription_created"),
+    "customer.subscription.updated": subscription("subscription_updated"),
+    "customer.subscription.deleted": subscription("subscription_canceled"),
+    "customer.subscription.paused": subscription("subscription_paused"),
+    "customer.subscription.resumed": subscription("subscription_resumed"),
     "customer.subscription.trial_will_end": (calls(False, "trial_will_end"), "trial_will_end"),
     "form_response": (calls(True, "form_submitted", ("POST /contact",)), "form_submitted"),
     "form_response_partial": ([], None),

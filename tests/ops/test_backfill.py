@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import FakeAws
+from tests.providers.conftest import CURRENT, stripe_event
 from tests.stripe_api import API_KEY, StripeApi, stripe_api
 from webhook_bridge.ops.backfill import imported_event, stripe_api_key
 from webhook_bridge.ops.cli import main as bridgectl
 from webhook_bridge.stripe_api import StripeLists
 from webhook_bridge.vendors.exceptions import AuthenticationError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "2025-09-30.clover"
 SINCE = 1_761_955_200  # 2025-11-01T00:00:00Z
 
 
-def fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
 def events(count: int, start: int = SINCE) -> list[dict[str, Any]]:
-    template = fixture("customer.created")
+    template = stripe_event(CURRENT, "customer.created")
     made = []
     for index in range(count):
         event = copy.deepcopy(template)
@@ -67,8 +62,8 @@ def test_a_wrong_key_is_an_authentication_error_that_does_not_repeat_the_key() -
 
 
 def test_subscriptions_are_the_non_canceled_ones_with_their_customer_expanded() -> None:
-    customer = fixture("customer.created")["data"]["object"]
-    subscription = fixture("customer.subscription.updated")["data"]["object"]
+    customer = stripe_event(CURRENT, "customer.created")["data"]["object"]
+    subscription = stripe_event(CURRENT, "customer.subscription.updated")["data"]["object"]
     subscription["customer"] = customer["id"]
     canceled = {**subscription, "id": "sub_canceled", "status": "canceled"}
     with stripe_api() as api:
@@ -78,13 +73,13 @@ def test_subscriptions_are_the_non_canceled_ones_with_their_customer_expanded() 
 
 
 def test_an_imported_object_keeps_its_id_until_it_changes_and_is_as_new_as_the_read() -> None:
-    customer = fixture("customer.created")["data"]["object"]
+    customer = stripe_event(CURRENT, "customer.created")["data"]["object"]
     first, again = imported_event(customer, 1_800_000_000), imported_event(customer, 1_800_000_500)
     changed = imported_event({**customer, "name": "Someone Else"}, 1_800_000_500)
     assert first["id"] == again["id"] != changed["id"]
     assert first["id"].startswith("evt_import_")
     assert (first["type"], first["created"], first["data"]["object"]) == ("customer.updated", 1_800_000_000, customer)
-    subscription = fixture("customer.subscription.updated")["data"]["object"]
+    subscription = stripe_event(CURRENT, "customer.subscription.updated")["data"]["object"]
     assert imported_event(subscription, 1)["type"] == "customer.subscription.updated"
 
 
@@ -121,8 +116,11 @@ def test_dry_run_counts_and_sends_nothing(aws, stripe_queue, capsys):
 
 
 def test_import_sends_customers_then_subscriptions_as_update_events(aws, stripe_queue, capsys):
-    customer = fixture("customer.created")["data"]["object"]
-    subscription = {**fixture("customer.subscription.updated")["data"]["object"], "customer": customer["id"]}
+    customer = stripe_event(CURRENT, "customer.created")["data"]["object"]
+    subscription = {
+        **stripe_event(CURRENT, "customer.subscription.updated")["data"]["object"],
+        "customer": customer["id"],
+    }
     with stripe_api() as api:
         api.objects.update(customers=[customer], subscriptions=[subscription])
         code, out, _ = run(aws, api, capsys, "import", "stripe")
@@ -192,7 +190,7 @@ def test_an_imported_subscription_sets_state_and_tracks_nothing() -> None:
     from webhook_bridge.mapping_config import MappingContext
     from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
-    webhook = fixture("customer.subscription.updated")
+    webhook = stripe_event(CURRENT, "customer.subscription.updated")
     imported = imported_event(webhook["data"]["object"], webhook["created"] + 60)
     [from_webhook] = map_stripe_event(webhook, MappingContext.in_memory())
     [from_import] = map_stripe_event(imported, MappingContext.in_memory())
@@ -210,7 +208,7 @@ def test_an_imported_customer_is_identified_without_an_event() -> None:
     from webhook_bridge.mapping_config import MappingContext
     from webhook_bridge.providers.stripe.mapper import map_stripe_event
 
-    customer = fixture("customer.created")["data"]["object"]
+    customer = stripe_event(CURRENT, "customer.created")["data"]["object"]
     [action] = map_stripe_event(imported_event(customer, 1_800_000_000), MappingContext.in_memory())
     assert (action.kind, action.identify, action.event) == (ActionKind.IDENTIFY, True, None)
     assert action.person.email == customer["email"].lower()

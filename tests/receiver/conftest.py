@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-SECRETS = {"STRIPE_WEBHOOK_SECRET": "whsec_property", "TYPEFORM_WEBHOOK_SECRET": "typeform_property"}
+SECRETS = {"stripe": "whsec_property", "typeform": "typeform_property"}
 
 
 @pytest.fixture(scope="module")
 def monkeypatch_secrets() -> Iterator[None]:
     """Module-scoped, as hypothesis runs many examples per test function."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in SECRETS.items():
-            patch.setenv(name, value)
+        for provider, secret in SECRETS.items():
+            patch.setenv(f"{provider.upper()}_WEBHOOK_SECRET", secret)
         yield

@@ -91,13 +91,18 @@ def call(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return response["statusCode"], json.loads(response["body"])
 
 
+def post(app: Any, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """``payload`` as Stripe sends it, signed with the receiver's secret."""
+    return call(app, api_event(*signed(payload)))
+
+
 def depths(aws: FakeAws, queues: dict[Vendor, str]) -> dict[Vendor, int]:
     return {vendor: aws.count(url) for vendor, url in queues.items()}
 
 
 def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
     app, queues, aws = stack
-    status, body = call(app, api_event(*signed(customer_created())))
+    status, body = post(app, customer_created())
     assert status == 200
     assert body == {"event_id": "evt_1", "status": "accepted", "actions": 1, "messages": 4}
     assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
@@ -111,7 +116,7 @@ def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
 def test_the_same_event_three_times_is_queued_once(stack):
     app, queues, aws = stack
     for _ in range(3):
-        status, _ = call(app, api_event(*signed(customer_created())))
+        status, _ = post(app, customer_created())
         assert status == 200
     assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
@@ -174,7 +179,7 @@ def test_invalid_base64_is_a_400(stack):
 
 def test_unknown_event_types_are_acknowledged_and_ignored(stack):
     app, queues, aws = stack
-    status, body = call(app, api_event(*signed({"id": "evt_2", "type": "payout.paid", "data": {}})))
+    status, body = post(app, {"id": "evt_2", "type": "payout.paid", "data": {}})
     assert (status, body["status"]) == (200, "ignored")
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
@@ -187,10 +192,10 @@ def test_sqs_down_answers_503_and_the_retry_is_not_deduplicated_away(stack, monk
         raise aws.sqs.exceptions.QueueDoesNotExist({"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue"}}, "x")
 
     monkeypatch.setattr(aws.sqs, "send_message_batch", unavailable)
-    status, body = call(app, api_event(*signed(customer_created("evt_503"))))
+    status, body = post(app, customer_created("evt_503"))
     assert (status, body["error"]) == (503, "queue_unavailable")
     monkeypatch.setattr(aws.sqs, "send_message_batch", real)
-    status, _ = call(app, api_event(*signed(customer_created("evt_503"))))
+    status, _ = post(app, customer_created("evt_503"))
     assert status == 200
     assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
@@ -210,7 +215,7 @@ def test_partially_refused_batches_are_retried_then_reported(stack, monkeypatch)
         return real(**kwargs)
 
     monkeypatch.setattr(aws.sqs, "send_message_batch", flaky)
-    status, _ = call(app, api_event(*signed(customer_created("evt_flaky"))))
+    status, _ = post(app, customer_created("evt_flaky"))
     assert status == 200
     assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
 
@@ -218,7 +223,7 @@ def test_partially_refused_batches_are_retried_then_reported(stack, monkeypatch)
 def test_an_unconfigured_secret_refuses_with_401_not_5xx(stack, monkeypatch):
     app, queues, aws = stack
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")
-    status, answer = call(app, api_event(*signed(customer_created("evt_nosecret"))))
+    status, answer = post(app, customer_created("evt_nosecret"))
     assert (status, answer["error"]) == (401, "invalid_signature")
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from devstack.support.signing import signature
 from tests.providers.test_properties import json_values, mutated_stripe_events, mutated_typeform_payloads
+from tests.receiver.conftest import SECRETS
 from tests.receiver.test_http import api_event
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers.stripe.mapper import map_stripe_event
@@ -24,8 +25,6 @@ from webhook_bridge.receiver.logic import Receiver
 from webhook_bridge.receiver.mapping import ProviderMapping
 from webhook_bridge.receiver.providers import STRIPE, TYPEFORM
 from webhook_bridge.vendors.catalog import vendors
-
-SECRETS = {"stripe": "whsec_property", "typeform": "typeform_property"}
 
 
 class RunAlways:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPe
 from botocore.exceptions import ClientError
 
 from tests.receiver.test_http import api_event
-from tests.receiver.test_never_5xx import SECRETS, app_for, sign
+from tests.receiver.test_never_5xx import app_for, sign
 from webhook_bridge.receiver.logic import MAX_JSON_DEPTH
 
 PROVIDERS = ("stripe", "typeform")
@@ -25,10 +25,7 @@ class DynamoDBDown:
         pass
 
 
-@pytest.fixture(autouse=True)
-def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRETS["stripe"])
-    monkeypatch.setenv("TYPEFORM_WEBHOOK_SECRET", SECRETS["typeform"])
+pytestmark = pytest.mark.usefixtures("monkeypatch_secrets")
 
 
 def post(provider: str, body: bytes, dedupe: Any = None) -> tuple[int, dict[str, Any], list[Any]]:

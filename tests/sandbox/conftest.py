@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,14 +18,6 @@ def tls() -> ssl.SSLContext:
     # The sandbox is plain HTTP, but every httpx.Client builds a TLS context on creation,
     # which costs tens of milliseconds; one shared context keeps the suite fast.
     return ssl.create_default_context()
-
-
-@pytest.fixture
-def client_factory(tls: ssl.SSLContext) -> Any:
-    def make(**kwargs: Any) -> httpx.Client:
-        return httpx.Client(verify=tls, timeout=5, **kwargs)
-
-    return make
 
 
 @pytest.fixture
@@ -43,55 +36,58 @@ def creds(sandbox: SandboxServer) -> SandboxCredentials:
     return sandbox.credentials
 
 
+Connect = Callable[..., httpx.Client]
+
+
 @pytest.fixture
-def http(client_factory: Any, sandbox: SandboxServer) -> Iterator[httpx.Client]:
+def connect(tls: ssl.SSLContext, sandbox: SandboxServer) -> Iterator[Connect]:
+    """``connect(setting, path, **options)``: a client rooted at the sandbox's URL for a vendor
+    setting (the sandbox itself when None) plus ``path``, closed with the test."""
+    with contextlib.ExitStack() as clients:
+
+        def connect(setting: str | None = None, path: str = "", **options: Any) -> httpx.Client:
+            base_url = (sandbox.base_urls()[setting] if setting else sandbox.url) + path
+            return clients.enter_context(httpx.Client(verify=tls, timeout=5, base_url=base_url, **options))
+
+        yield connect
+
+
+@pytest.fixture
+def http(connect: Connect) -> httpx.Client:
     """Client rooted at the sandbox itself (for /_sandbox)."""
-    with client_factory(base_url=sandbox.url) as client:
-        yield client
+    return connect()
 
 
 @pytest.fixture
-def convertloop(client_factory: Any, sandbox: SandboxServer, creds: SandboxCredentials) -> Iterator[httpx.Client]:
-    auth = (creds.convertloop_app_id, creds.convertloop_api_key)
-    with client_factory(base_url=sandbox.base_urls()["CONVERTLOOP_BASE_URL"], auth=auth) as client:
-        yield client
+def convertloop(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
+    return connect("CONVERTLOOP_BASE_URL", auth=(creds.convertloop_app_id, creds.convertloop_api_key))
 
 
 @pytest.fixture
-def loops(client_factory: Any, sandbox: SandboxServer, creds: SandboxCredentials) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {creds.loops_api_key}"}
-    with client_factory(base_url=sandbox.base_urls()["LOOPS_BASE_URL"], headers=headers) as client:
-        yield client
+def loops(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
+    return connect("LOOPS_BASE_URL", headers={"Authorization": f"Bearer {creds.loops_api_key}"})
 
 
 @pytest.fixture
-def customerio(client_factory: Any, sandbox: SandboxServer, creds: SandboxCredentials) -> Iterator[httpx.Client]:
-    auth = (creds.customerio_site_id, creds.customerio_api_key)
-    with client_factory(base_url=sandbox.base_urls()["CUSTOMERIO_BASE_URL"], auth=auth) as client:
-        yield client
+def customerio(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
+    return connect("CUSTOMERIO_BASE_URL", auth=(creds.customerio_site_id, creds.customerio_api_key))
 
 
 @pytest.fixture
-def segmetrics(client_factory: Any, sandbox: SandboxServer, creds: SandboxCredentials) -> Iterator[httpx.Client]:
+def segmetrics(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
     """Rooted at /{account}/{integration}/, as the real client would build it."""
-    base = (
-        f"{sandbox.base_urls()['SEGMETRICS_BASE_URL']}/{creds.segmetrics_account_id}/{creds.segmetrics_integration_id}"
-    )
-    headers = {"Authorization": creds.segmetrics_api_key}
-    with client_factory(base_url=base, headers=headers) as client:
-        yield client
+    path = f"/{creds.segmetrics_account_id}/{creds.segmetrics_integration_id}"
+    return connect("SEGMETRICS_BASE_URL", path, headers={"Authorization": creds.segmetrics_api_key})
 
 
 @pytest.fixture
-def reporting(client_factory: Any, sandbox: SandboxServer, creds: SandboxCredentials) -> Iterator[httpx.Client]:
-    base = f"{sandbox.base_urls()['SEGMETRICS_REPORTING_BASE_URL']}/{creds.segmetrics_account_id}"
-    headers = {"Authorization": creds.segmetrics_api_key}
-    with client_factory(base_url=base, headers=headers) as client:
-        yield client
+def reporting(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
+    path = f"/{creds.segmetrics_account_id}"
+    return connect("SEGMETRICS_REPORTING_BASE_URL", path, headers={"Authorization": creds.segmetrics_api_key})
 
 
 @pytest.fixture
-def raw(client_factory: Any, sandbox: SandboxServer) -> Iterator[httpx.Client]:
+def raw(tls: ssl.SSLContext) -> Iterator[httpx.Client]:
     """A client with no base URL and no credentials (one client: creating one per call is slow)."""
-    with client_factory() as client:
+    with httpx.Client(verify=tls, timeout=5) as client:
         yield client

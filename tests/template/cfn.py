@@ -14,7 +14,9 @@ from typing import Any
 
 from cfnlint.decode import decode
 
+from devstack.intrinsics import Resolver
 from devstack.language_extensions import expand
+from devstack.template import merge_globals
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -79,28 +81,11 @@ def props(logical_id: str) -> dict[str, Any]:
 
 def function_props(logical_id: str) -> dict[str, Any]:
     """A function's properties with ``Globals.Function`` merged in, as SAM does."""
-    return _merge(load().get("Globals", {}).get("Function", {}), props(logical_id))
+    return merge_globals(load().get("Globals", {}).get("Function", {}), props(logical_id))
 
 
 def env(logical_id: str) -> dict[str, Any]:
     return dict(function_props(logical_id).get("Environment", {}).get("Variables", {}))
-
-
-def _merge(global_value: Any, local_value: Any) -> Any:
-    if isinstance(global_value, Mapping) and isinstance(local_value, Mapping):
-        if _is_intrinsic(global_value) or _is_intrinsic(local_value):
-            return local_value
-        merged = dict(global_value)
-        for key, value in local_value.items():
-            merged[key] = _merge(merged[key], value) if key in merged else value
-        return merged
-    if isinstance(global_value, list) and isinstance(local_value, list):
-        return [*global_value, *local_value]
-    return local_value
-
-
-def _is_intrinsic(value: Mapping[str, Any]) -> bool:
-    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref", "Condition"))
 
 
 # -- references ------------------------------------------------------------------
@@ -157,59 +142,24 @@ def scalar(value: Any) -> Any:
 # -- evaluating conditions and rules for given parameter values --------------------
 
 
-class Evaluator:
-    """Fn::If/Join/Equals/Not/And/Or/Contains/Condition/Ref over parameters only."""
+class Evaluator(Resolver):
+    """devstack's resolver over the template's parameters only (defaults, then ``parameters``):
+    its conditions, its rules and the intrinsics that read no resource."""
 
     def __init__(self, parameters: Mapping[str, str]) -> None:
         template = load()
-        self.parameters = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
-        unknown = set(parameters) - set(self.parameters)
+        values = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+        unknown = set(parameters) - set(values)
         assert not unknown, f"not template parameters: {unknown}"
-        self.parameters.update(parameters)
-        self.conditions = template.get("Conditions", {})
-
-    def condition(self, name: str) -> bool:
-        return bool(self.eval(self.conditions[name]))
-
-    def eval(self, node: Any) -> Any:
-        if isinstance(node, list):
-            return [self.eval(item) for item in node]
-        if not isinstance(node, Mapping):
-            return node
-        ((key, value),) = node.items()
-        match key:
-            case "Ref":
-                return self.parameters[value]
-            case "Condition":
-                return self.condition(value)
-            case "Fn::If":
-                name, then, otherwise = value
-                return self.eval(then if self.condition(name) else otherwise)
-            case "Fn::Join":
-                separator, items = value
-                return separator.join(str(self.eval(item)) for item in items)
-            case "Fn::Equals":
-                left, right = (self.eval(item) for item in value)
-                return str(left) == str(right)
-            case "Fn::Not":
-                return not self.eval(value[0])
-            case "Fn::And":
-                return all(self.eval(item) for item in value)
-            case "Fn::Or":
-                return any(self.eval(item) for item in value)
-            case "Fn::Contains":
-                haystack, needle = (self.eval(item) for item in value)
-                return needle in haystack
-            case "Fn::Sub" if isinstance(value, str):
-                return _SUB_VARIABLE.sub(lambda m: self.parameters[m.group(1)], value)
-        raise AssertionError(f"cannot evaluate {key} here")
+        values.update(parameters)
+        super().__init__(parameters=values, pseudo={}, resources={}, conditions=template.get("Conditions", {}))
 
     def failed_rules(self) -> list[str]:
         failed = []
         for name, rule in load().get("Rules", {}).items():
-            if "RuleCondition" in rule and not self.eval(rule["RuleCondition"]):
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
                 continue
             failed += [
-                f"{name}: {a.get('AssertDescription')}" for a in rule["Assertions"] if not self.eval(a["Assert"])
+                f"{name}: {a.get('AssertDescription')}" for a in rule["Assertions"] if not self.resolve(a["Assert"])
             ]
         return failed

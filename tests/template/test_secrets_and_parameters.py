@@ -75,16 +75,18 @@ def test_secret_json_carries_the_configuration_names(owner: str) -> None:
     assert cfn.load()["Resources"][f"{owner}Secret"]["Type"] == "AWS::SecretsManager::Secret"
     names = SECRET_OWNERS[owner]
     given = {parameter: f"value-of-{parameter}" for parameter in names}
-    enabled = json.loads(cfn.Evaluator(given).eval(cfn.props(f"{owner}Secret")["SecretString"]))
+    enabled = json.loads(cfn.Evaluator(given).resolve(cfn.props(f"{owner}Secret")["SecretString"]))
     assert enabled == {json_name: given[parameter] for parameter, json_name in names.items()}
     for unset in ("", "-"):  # "-" is how `sam deploy --guided` says "not used": it must not become a secret
-        blank = json.loads(cfn.Evaluator(dict.fromkeys(names, unset)).eval(cfn.props(f"{owner}Secret")["SecretString"]))
+        blank = json.loads(
+            cfn.Evaluator(dict.fromkeys(names, unset)).resolve(cfn.props(f"{owner}Secret")["SecretString"])
+        )
         assert blank == dict.fromkeys(names.values(), "")
 
 
 def _enabled_vendors(parameters: dict[str, str]) -> tuple[Vendor, ...]:
     evaluator = cfn.Evaluator(parameters)
-    values = {evaluator.eval(cfn.env(f)["ENABLED_VENDORS"]) for f in cfn.RECEIVERS}
+    values = {evaluator.resolve(cfn.env(f)["ENABLED_VENDORS"]) for f in cfn.RECEIVERS}
     (value,) = values
     settings = ReceiverSettings(IDEMPOTENCY_TABLE="t", STATE_TABLE="s", ENABLED_VENDORS=value)  # type: ignore[call-arg]
     return settings.enabled_vendors
@@ -112,5 +114,5 @@ def test_partial_credentials_are_refused_at_deploy(vendor: str) -> None:
 
 def test_outputs_name_the_enabled_vendors() -> None:
     output = cfn.load()["Outputs"]["EnabledVendors"]["Value"]
-    assert cfn.Evaluator({}).eval(output) == "none"
-    assert cfn.Evaluator({"LoopsApiKey": "k"}).eval(output) == "loops,"
+    assert cfn.Evaluator({}).resolve(output) == "none"
+    assert cfn.Evaluator({"LoopsApiKey": "k"}).resolve(output) == "loops,"

@@ -38,6 +38,20 @@ def only_request(router: respx.MockRouter) -> httpx.Request:
     return router.calls.last.request
 
 
+def sent_once(
+    router: respx.MockRouter, method: str, url: str, body: object = None, *, authorization: str
+) -> httpx.Request:
+    """The one request sent, asserted whole: method, URL, credentials and JSON body (none when ``body`` is None)."""
+    request = only_request(router)
+    assert (request.method, str(request.url)) == (method, url)
+    assert request.headers["authorization"] == authorization
+    if body is None:
+        assert request.content == b""
+    else:
+        assert json_body(request) == body
+    return request
+
+
 def json_body(request: httpx.Request) -> Any:
     assert request.headers["content-type"] == "application/json"
     return json.loads(request.content)

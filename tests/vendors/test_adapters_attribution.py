@@ -36,56 +36,43 @@ def identify(attribution: Attribution = ATTRIBUTION):
     return make_action(kind=ActionKind.IDENTIFY, identify=True, person=person)
 
 
-def test_segmetrics_gets_its_own_contact_fields(http_mock) -> None:
+@pytest.mark.parametrize(
+    ("deliver", "client", "url", "body"),
+    [
+        (
+            segmetrics_adapter.deliver,
+            SegMetricsClient("acct1", "integ1", API_KEY),
+            "https://import.segmetrics.io/api/v1/acct1/integ1/contact",
+            # its own contact fields: attribution is not a custom field
+            {"contact_id": STRIPE_CUSTOMER, "email": EMAIL, "first_name": "Jane", "custom_fields": {"plan": "pro"}},
+        ),
+        (
+            convertloop_adapter.deliver,
+            ConvertLoopClient(APP_ID, API_KEY),
+            "https://api.convertloop.co/v1/people",
+            {"email": EMAIL, "user_id": STRIPE_CUSTOMER, "first_name": "Jane", "plan": "pro"},  # custom attributes
+        ),
+        (
+            loops_adapter.deliver,
+            LoopsClient(API_KEY),
+            "https://app.loops.so/api/v1/contacts/update",
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},  # contact properties
+        ),
+        (
+            customerio_adapter.deliver,
+            CustomerIoClient(SITE_ID, API_KEY),
+            f"https://track.customer.io/api/v1/customers/{quote(EMAIL, safe='')}",
+            {"email": EMAIL, "first_name": "Jane", "stripe_customer_id": STRIPE_CUSTOMER, "plan": "pro"},
+        ),
+    ],
+    ids=["segmetrics", "convertloop", "loops", "customerio"],
+)
+def test_each_vendor_gets_the_attribution_beside_the_contacts_fields(http_mock, deliver, client, url, body) -> None:
     answer(http_mock, 200, json={"status": "success"})
-    segmetrics_adapter.deliver(identify(), SegMetricsClient("acct1", "integ1", API_KEY))
+    deliver(identify(), client, idempotency_key="k")
     request = only_request(http_mock)
-    assert str(request.url) == "https://import.segmetrics.io/api/v1/acct1/integ1/contact"
-    assert json_body(request) == {
-        "contact_id": STRIPE_CUSTOMER,
-        "email": EMAIL,
-        "first_name": "Jane",
-        "custom_fields": {"plan": "pro"},  # attribution is not a custom field
-        **KNOWN,
-    }
-
-
-def test_convertloop_gets_custom_attributes(http_mock) -> None:
-    answer(http_mock, 200)
-    convertloop_adapter.deliver(identify(), ConvertLoopClient(APP_ID, API_KEY))
-    assert json_body(only_request(http_mock)) == {
-        "email": EMAIL,
-        "user_id": STRIPE_CUSTOMER,
-        "first_name": "Jane",
-        "plan": "pro",
-        **KNOWN,
-    }
-
-
-def test_loops_gets_contact_properties(http_mock) -> None:
-    answer(http_mock, 200)
-    loops_adapter.deliver(identify(), LoopsClient(API_KEY), idempotency_key="k")
-    assert json_body(only_request(http_mock)) == {
-        "email": EMAIL,
-        "userId": STRIPE_CUSTOMER,
-        "firstName": "Jane",
-        "plan": "pro",
-        **KNOWN,
-    }
-
-
-def test_customerio_gets_attributes(http_mock) -> None:
-    answer(http_mock, 200)
-    customerio_adapter.deliver(identify(), CustomerIoClient(SITE_ID, API_KEY))
-    request = only_request(http_mock)
-    assert str(request.url) == f"https://track.customer.io/api/v1/customers/{quote(EMAIL, safe='')}"
-    assert json_body(request) == {
-        "email": EMAIL,
-        "first_name": "Jane",
-        "stripe_customer_id": STRIPE_CUSTOMER,
-        "plan": "pro",
-        **KNOWN,
-    }
+    assert str(request.url) == url
+    assert json_body(request) == {**body, **KNOWN}
 
 
 @pytest.mark.parametrize(

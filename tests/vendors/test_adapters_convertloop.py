@@ -70,15 +70,11 @@ def sent(http_mock):
     return [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
 
 
-def test_track_with_identify_posts_the_person_then_the_event_with_identifiers_only(http_mock, client):
-    answer(http_mock, 200)
-
-    result = convertloop_adapter.deliver(identify_and_track_action(), client)
-
-    assert sent(http_mock) == [
+@pytest.mark.parametrize(
+    ("action", "person", "event_log"),
+    [
         (
-            "POST",
-            f"{BASE}/people",
+            identify_and_track_action(),
             {
                 "email": EMAIL,
                 "user_id": STRIPE_CUSTOMER,
@@ -86,35 +82,17 @@ def test_track_with_identify_posts_the_person_then_the_event_with_identifiers_on
                 "plan": "pro",
                 "add_to_segments": "Customers",  # segments only: the SegMetrics tag "Buyer" is not sent
             },
-        ),
-        (
-            "POST",
-            f"{BASE}/event_logs",
             {
                 "name": "checkout_completed",
                 "occured_at": "2024-05-01T12:30:15Z",
+                # identifiers only: the person's traits are not repeated
                 "person": {"email": EMAIL, "user_id": STRIPE_CUSTOMER},
                 "metadata": {"amount_total": 4500, "mode": "payment"},
             },
         ),
-    ]
-    assert result.calls == ["POST /people", "POST /event_logs"]
-
-
-def test_invoice_action_identifies_then_tracks(http_mock, client):
-    answer(http_mock, 200)
-
-    result = convertloop_adapter.deliver(invoice_action(), client)
-
-    assert sent(http_mock) == [
         (
-            "POST",
-            f"{BASE}/people",
+            invoice_action(),
             {"email": EMAIL, "user_id": STRIPE_CUSTOMER, "first_name": "Jane", "last_name": "Doe"},
-        ),
-        (
-            "POST",
-            f"{BASE}/event_logs",
             {
                 "name": "invoice_paid",
                 "occured_at": "2024-05-01T12:30:15Z",
@@ -122,20 +100,9 @@ def test_invoice_action_identifies_then_tracks(http_mock, client):
                 "metadata": {"invoice_id": "in_1", "amount_paid": 4500, "currency": "usd"},
             },
         ),
-    ]
-    assert result.calls == ["POST /people", "POST /event_logs"]
-
-
-def test_subscription_action_sets_the_status_then_tracks(http_mock, client):
-    answer(http_mock, 200)
-
-    result = convertloop_adapter.deliver(subscription_action(email=None), client)
-
-    assert sent(http_mock) == [
-        ("POST", f"{BASE}/people", {"user_id": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"}),
         (
-            "POST",
-            f"{BASE}/event_logs",
+            subscription_action(email=None),
+            {"user_id": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
             {
                 "name": "subscription_updated",
                 "occured_at": "2024-05-01T12:30:15Z",
@@ -143,7 +110,15 @@ def test_subscription_action_sets_the_status_then_tracks(http_mock, client):
                 "metadata": {"status": "active", "plan": "pro"},
             },
         ),
-    ]
+    ],
+    ids=["identify-and-track", "invoice", "subscription"],
+)
+def test_an_identifying_action_posts_the_person_then_the_event_log(http_mock, client, action, person, event_log):
+    answer(http_mock, 200)
+
+    result = convertloop_adapter.deliver(action, client)
+
+    assert sent(http_mock) == [("POST", f"{BASE}/people", person), ("POST", f"{BASE}/event_logs", event_log)]
     assert result.calls == ["POST /people", "POST /event_logs"]
 
 

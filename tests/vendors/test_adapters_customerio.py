@@ -10,7 +10,17 @@ from webhook_bridge.vendors.customerio import adapter as customerio_adapter
 from webhook_bridge.vendors.customerio.client import CustomerIoClient, event_ulid
 from webhook_bridge.vendors.exceptions import InternalServerError, RequestValidationError
 
-from .conftest import API_KEY, EMAIL, OCCURRED_AT, SITE_ID, STRIPE_CUSTOMER, answer, json_body, make_action
+from .conftest import (
+    API_KEY,
+    EMAIL,
+    OCCURRED_AT,
+    SITE_ID,
+    STRIPE_CUSTOMER,
+    answer,
+    json_body,
+    make_action,
+    only_request,
+)
 from .fixtures_actions import (
     identify_action,
     identify_and_track_action,
@@ -35,8 +45,7 @@ def test_identify_puts_the_customer_keyed_by_email(http_mock, client):
 
     result = customerio_adapter.deliver(identify_action(), client)
 
-    request = http_mock.calls.last.request
-    assert http_mock.calls.call_count == 1
+    request = only_request(http_mock)
     assert (request.method, str(request.url)) == ("PUT", f"{BASE}/customers/{ENCODED_EMAIL}")
     assert json_body(request) == {
         "email": EMAIL,
@@ -68,8 +77,7 @@ def test_track_posts_the_event_with_a_deterministic_ulid(http_mock, client):
 
     result = customerio_adapter.deliver(action, client)
 
-    request = http_mock.calls.last.request
-    assert http_mock.calls.call_count == 1
+    request = only_request(http_mock)
     assert (request.method, str(request.url)) == ("POST", f"{BASE}/customers/{ENCODED_EMAIL}/events")
     assert json_body(request) == {
         "name": "invoice_paid",

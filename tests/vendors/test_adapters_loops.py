@@ -52,83 +52,38 @@ def sent(http_mock):
     ]
 
 
-def test_track_with_identify_updates_the_contact_then_sends_the_event(http_mock, client):
+@pytest.mark.parametrize(
+    ("action", "contact", "event_name"),
+    [
+        (
+            identify_and_track_action(),
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},
+            "checkout_completed",
+        ),
+        (
+            invoice_action(),
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "lastName": "Doe"},
+            "invoice_paid",
+        ),
+        (
+            subscription_action(),
+            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
+            "subscription_updated",
+        ),
+    ],
+    ids=["identify-and-track", "invoice", "subscription"],
+)
+def test_an_identifying_action_updates_the_contact_then_sends_the_event(http_mock, client, action, contact, event_name):
     answer(http_mock, 200, json={"success": True})
 
-    result = loops_adapter.deliver(identify_and_track_action(), client, idempotency_key="k")
+    result = loops_adapter.deliver(action, client, idempotency_key="k")
 
     assert sent(http_mock) == [
-        (
-            "PUT",
-            f"{BASE}/contacts/update",
-            None,
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},
-        ),
-        (
-            "POST",
-            f"{BASE}/events/send",
-            "k",
-            # identifiers + event only: the contact properties are not repeated
-            {
-                "email": EMAIL,
-                "userId": STRIPE_CUSTOMER,
-                "eventName": "checkout_completed",
-            },
-        ),
+        ("PUT", f"{BASE}/contacts/update", None, contact),
+        # identifiers + event only: the contact properties are not repeated
+        ("POST", f"{BASE}/events/send", "k", {"email": EMAIL, "userId": STRIPE_CUSTOMER, "eventName": event_name}),
     ]
     assert result.calls == ["PUT /contacts/update", "POST /events/send"] and not result.duplicate
-
-
-def test_invoice_action_updates_the_contact_then_sends_the_event(http_mock, client):
-    answer(http_mock, 200)
-
-    result = loops_adapter.deliver(invoice_action(), client, idempotency_key="k")
-
-    assert sent(http_mock) == [
-        (
-            "PUT",
-            f"{BASE}/contacts/update",
-            None,
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "lastName": "Doe"},
-        ),
-        (
-            "POST",
-            f"{BASE}/events/send",
-            "k",
-            {
-                "email": EMAIL,
-                "userId": STRIPE_CUSTOMER,
-                "eventName": "invoice_paid",
-            },
-        ),
-    ]
-    assert result.calls == ["PUT /contacts/update", "POST /events/send"]
-
-
-def test_subscription_action_updates_the_contact_then_sends_the_event(http_mock, client):
-    answer(http_mock, 200)
-
-    result = loops_adapter.deliver(subscription_action(), client, idempotency_key="k")
-
-    assert sent(http_mock) == [
-        (
-            "PUT",
-            f"{BASE}/contacts/update",
-            None,
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
-        ),
-        (
-            "POST",
-            f"{BASE}/events/send",
-            "k",
-            {
-                "email": EMAIL,
-                "userId": STRIPE_CUSTOMER,
-                "eventName": "subscription_updated",
-            },
-        ),
-    ]
-    assert result.calls == ["PUT /contacts/update", "POST /events/send"]
 
 
 def test_refund_is_one_event(http_mock, client):

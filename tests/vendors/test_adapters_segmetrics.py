@@ -62,25 +62,39 @@ def sent(http_mock):
     return [(c.request.method, str(c.request.url), json_body(c.request)) for c in http_mock.calls]
 
 
-def test_invoice_that_identifies_upserts_the_contact_then_the_invoice(http_mock, client):
+@pytest.mark.parametrize(
+    ("action", "requests"),
+    [
+        (
+            invoice_action(),
+            [("contact", {**REFERENCE, "first_name": "Jane", "last_name": "Doe"}), ("invoice", INVOICE_BODY)],
+        ),
+        (refund_action(), [("invoice", {**INVOICE_BODY, "is_refunded": 1})]),  # the invoice only
+        (
+            subscription_action(),
+            [
+                ("contact", {**REFERENCE, "custom_fields": {"subscription_status": "active", "plan": "pro"}}),
+                ("subscription", SUBSCRIPTION_BODY),
+            ],
+        ),
+        (subscription_action(identify=False), [("subscription", SUBSCRIPTION_BODY)]),
+        (
+            identify_and_track_action(),  # the contact and its tags: SegMetrics has no events
+            [
+                ("contact", {**REFERENCE, "first_name": "Jane", "custom_fields": {"plan": "pro"}}),
+                ("tags/add", {**REFERENCE, "tags": ["Buyer"]}),
+            ],
+        ),
+    ],
+    ids=["invoice", "refund", "subscription", "subscription-without-identify", "track-with-identify"],
+)
+def test_each_action_posts_its_documents_in_order(http_mock, client, action, requests):
     answer(http_mock, 200, json={"status": "success"})
 
-    result = segmetrics_adapter.deliver(invoice_action(), client)
+    result = segmetrics_adapter.deliver(action, client)
 
-    assert sent(http_mock) == [
-        ("POST", f"{BASE}/contact", {**REFERENCE, "first_name": "Jane", "last_name": "Doe"}),
-        ("POST", f"{BASE}/invoice", INVOICE_BODY),
-    ]
-    assert result.calls == ["POST /contact", "POST /invoice"]
-
-
-def test_refund_is_the_invoice_only(http_mock, client):
-    answer(http_mock, 200)
-
-    result = segmetrics_adapter.deliver(refund_action(), client)
-
-    assert sent(http_mock) == [("POST", f"{BASE}/invoice", {**INVOICE_BODY, "is_refunded": 1})]
-    assert result.calls == ["POST /invoice"]
+    assert sent(http_mock) == [("POST", f"{BASE}/{path}", body) for path, body in requests]
+    assert result.calls == [f"POST /{path}" for path, _ in requests]
 
 
 def test_invoice_without_lines_gets_one_item_and_refund_flag(http_mock, client):
@@ -98,29 +112,6 @@ def test_invoice_without_lines_gets_one_item_and_refund_flag(http_mock, client):
         "items": [{"name": "Invoice in_2", "product_id": "Invoice in_2", "amount": 700}],
         "is_refunded": 1,
     }
-
-
-def test_subscription_upserts_the_contact_then_the_subscription(http_mock, client):
-    answer(http_mock, 200)
-
-    result = segmetrics_adapter.deliver(subscription_action(), client)
-
-    assert sent(http_mock) == [
-        (
-            "POST",
-            f"{BASE}/contact",
-            {**REFERENCE, "custom_fields": {"subscription_status": "active", "plan": "pro"}},
-        ),
-        ("POST", f"{BASE}/subscription", SUBSCRIPTION_BODY),
-    ]
-    assert result.calls == ["POST /contact", "POST /subscription"]
-
-
-def test_subscription_without_identify_is_one_call(http_mock, client):
-    answer(http_mock, 200)
-    result = segmetrics_adapter.deliver(subscription_action(identify=False), client)
-    assert sent(http_mock) == [("POST", f"{BASE}/subscription", SUBSCRIPTION_BODY)]
-    assert result.calls == ["POST /subscription"]
 
 
 def test_failed_contact_stops_before_the_purchase(http_mock, client):
@@ -167,18 +158,6 @@ def test_segments_alone_make_no_tag_calls(http_mock, client):
     result = segmetrics_adapter.deliver(action, client)
     assert sent(http_mock) == [("POST", f"{BASE}/contact", REFERENCE)]
     assert result.calls == ["POST /contact"]
-
-
-def test_track_with_identify_is_the_contact_and_its_tags(http_mock, client):
-    answer(http_mock, 200)
-
-    result = segmetrics_adapter.deliver(identify_and_track_action(), client)
-
-    assert sent(http_mock) == [
-        ("POST", f"{BASE}/contact", {**REFERENCE, "first_name": "Jane", "custom_fields": {"plan": "pro"}}),
-        ("POST", f"{BASE}/tags/add", {**REFERENCE, "tags": ["Buyer"]}),
-    ]
-    assert result.calls == ["POST /contact", "POST /tags/add"]
 
 
 def test_identify_with_email_only_and_no_tags(http_mock, client):

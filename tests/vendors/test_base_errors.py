@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -20,11 +21,14 @@ from webhook_bridge.vendors.exceptions import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    VendorError,
 )
 from webhook_bridge.vendors.loops.client import LoopsClient
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 
 from .conftest import API_KEY, answer
+
+Failure = TypeVar("Failure", bound=VendorError)
 
 
 @pytest.fixture
@@ -35,6 +39,13 @@ def loops() -> LoopsClient:
 @pytest.fixture
 def segmetrics() -> SegMetricsClient:
     return SegMetricsClient("acct1", "integ1", API_KEY)
+
+
+def refused(loops: LoopsClient, error_class: type[Failure]) -> Failure:
+    """The error a contact update raises, which must be an ``error_class``."""
+    with pytest.raises(error_class) as caught:
+        loops.update_contact({"email": "a@example.com"})
+    return caught.value
 
 
 @pytest.mark.parametrize(
@@ -59,10 +70,8 @@ def segmetrics() -> SegMetricsClient:
 def test_status_codes_map_to_the_error_tree(http_mock, loops, status, error_class, retryable):
     answer(http_mock, status, json={"message": "nope"})
 
-    with pytest.raises(error_class) as caught:
-        loops.update_contact({"email": "a@example.com"})
+    error = refused(loops, error_class)
 
-    error = caught.value
     assert type(error) is error_class
     assert error.status_code == status
     assert error.retryable is retryable
@@ -111,19 +120,17 @@ def test_segmetrics_400_carries_its_errors_list(http_mock, segmetrics):
 def test_other_json_error_shapes_become_messages(http_mock, loops, payload, expected):
     answer(http_mock, 422, json=payload)
 
-    with pytest.raises(BadRequestError) as caught:
-        loops.update_contact({"email": "a@example.com"})
+    error = refused(loops, BadRequestError)
 
-    assert caught.value.errors == expected
+    assert error.errors == expected
 
 
 @pytest.mark.parametrize(("body", "expected"), [(b'"rate limited"', ["rate limited"]), (b"42", ["42"]), (b"null", [])])
 def test_a_json_scalar_is_the_reason_itself(http_mock, loops, body, expected):
     answer(http_mock, 400, content=body)
-    with pytest.raises(BadRequestError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.errors == expected
-    assert str(caught.value) == f"loops: HTTP 400: PUT /contacts/update: {'; '.join(expected) or 'Bad Request'}"
+    error = refused(loops, BadRequestError)
+    assert error.errors == expected
+    assert str(error) == f"loops: HTTP 400: PUT /contacts/update: {'; '.join(expected) or 'Bad Request'}"
 
 
 def test_echoed_secrets_and_addresses_leave_only_placeholders_and_hints(http_mock, loops):
@@ -135,33 +142,40 @@ def test_echoed_secrets_and_addresses_leave_only_placeholders_and_hints(http_moc
 
 def test_plain_text_error_body_is_kept_but_html_is_not(http_mock, loops):
     answer(http_mock, 400, text="email   is\ninvalid")
-    with pytest.raises(BadRequestError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.errors == ["email is invalid"]
+    error = refused(loops, BadRequestError)
+    assert error.errors == ["email is invalid"]
 
     http_mock.routes.clear()
     answer(http_mock, 502, text="<html><body>Bad gateway</body></html>")
-    with pytest.raises(InternalServerError) as caught_html:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught_html.value.errors == []
-    assert "Bad Gateway" in str(caught_html.value)
+    html_error = refused(loops, InternalServerError)
+    assert html_error.errors == []
+    assert "Bad Gateway" in str(html_error)
 
 
-def test_429_retry_after_in_seconds(http_mock, loops):
-    answer(http_mock, 429, headers={"Retry-After": "7"})
-    with pytest.raises(RateLimitError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after == 7.0
-    assert caught.value.retryable
+@pytest.mark.parametrize(
+    ("status", "headers", "error_class", "retry_after"),
+    [
+        (429, {"Retry-After": "7"}, RateLimitError, 7.0),
+        (429, {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}, RateLimitError, None),  # no hint
+        (503, {"Retry-After": "30"}, InternalServerError, 30.0),
+        (500, {"x-ratelimit-reset": "30"}, InternalServerError, None),  # quota headers speak of 429s only
+        (408, {"Retry-After": "1"}, InternalServerError, 1.0),  # transient
+        # capped at a week: the delivery schedule then caps it by its window
+        (429, {"Retry-After": "99999999"}, RateLimitError, 7 * 86400.0),
+    ],
+)
+def test_retry_after_in_seconds_on_transient_failures(http_mock, loops, status, headers, error_class, retry_after):
+    answer(http_mock, status, headers=headers)
+    error = refused(loops, error_class)
+    assert (error.retry_after, error.retryable) == (retry_after, True)
 
 
 def test_429_retry_after_as_http_date(http_mock, loops):
     when = datetime.now(UTC) + timedelta(seconds=120)
     answer(http_mock, 429, headers={"Retry-After": format_datetime(when, usegmt=True)})
-    with pytest.raises(RateLimitError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after is not None
-    assert 110 <= caught.value.retry_after <= 120
+    error = refused(loops, RateLimitError)
+    assert error.retry_after is not None
+    assert 110 <= error.retry_after <= 120
 
 
 # Headers are built when the test runs (not at collection) so epoch-based values stay in the future.
@@ -180,75 +194,35 @@ def test_429_retry_after_as_http_date(http_mock, loops):
 )
 def test_429_retry_after_from_rate_limit_headers(http_mock, loops, make_headers, low, high):
     answer(http_mock, 429, headers=make_headers(time.time()))
-    with pytest.raises(RateLimitError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after is not None
-    assert low <= caught.value.retry_after <= high
-
-
-def test_429_without_any_hint_has_no_retry_after(http_mock, loops):
-    answer(http_mock, 429, headers={"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"})
-    with pytest.raises(RateLimitError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after is None
-
-
-def test_503_honours_retry_after_but_not_quota_headers(http_mock, loops):
-    answer(http_mock, 503, headers={"Retry-After": "30"})
-    with pytest.raises(InternalServerError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after == 30.0
-
-    http_mock.routes.clear()
-    answer(http_mock, 500, headers={"x-ratelimit-reset": "30"})
-    with pytest.raises(InternalServerError) as caught_500:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught_500.value.retry_after is None
-
-
-def test_408_is_transient(http_mock, loops):
-    answer(http_mock, 408, headers={"Retry-After": "1"})
-    with pytest.raises(InternalServerError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retryable
-    assert caught.value.retry_after == 1.0
-
-
-def test_absurd_retry_after_is_capped_at_a_week(http_mock, loops):
-    answer(http_mock, 429, headers={"Retry-After": "99999999"})
-    with pytest.raises(RateLimitError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retry_after == 7 * 86400.0  # the delivery schedule then caps it by its window
+    error = refused(loops, RateLimitError)
+    assert error.retry_after is not None
+    assert low <= error.retry_after <= high
 
 
 def test_timeout_becomes_api_timeout_error(http_mock, loops):
     http_mock.route().mock(side_effect=httpx.ReadTimeout("The read operation timed out"))
-    with pytest.raises(APITimeoutError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.retryable
-    assert isinstance(caught.value, APIConnectionError)
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    error = refused(loops, APITimeoutError)
+    assert error.retryable
+    assert isinstance(error, APIConnectionError)
+    assert error.__cause__ is None and error.__suppress_context__
 
 
 def test_connect_timeout_is_a_timeout_too(http_mock, loops):
     http_mock.route().mock(side_effect=httpx.ConnectTimeout("timed out"))
-    with pytest.raises(APITimeoutError):
-        loops.update_contact({"email": "a@example.com"})
+    refused(loops, APITimeoutError)
 
 
 def test_connection_error_becomes_api_connection_error(http_mock, loops):
     http_mock.route().mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
-    with pytest.raises(APIConnectionError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert type(caught.value) is APIConnectionError
-    assert caught.value.retryable
-    assert "Connection refused" in str(caught.value)
+    error = refused(loops, APIConnectionError)
+    assert type(error) is APIConnectionError
+    assert error.retryable
+    assert "Connection refused" in str(error)
 
 
 def test_one_attempt_per_call_no_hidden_retries(http_mock, loops):
     answer(http_mock, 503)
-    with pytest.raises(InternalServerError):
-        loops.update_contact({"email": "a@example.com"})
+    refused(loops, InternalServerError)
     assert http_mock.calls.call_count == 1
 
 
@@ -304,6 +278,5 @@ def test_repr_shows_no_credentials():
 )
 def test_the_vendors_error_code_is_kept_when_it_looks_like_one(http_mock, loops, body, code):
     answer(http_mock, 400, json=body)
-    with pytest.raises(BadRequestError) as caught:
-        loops.update_contact({"email": "a@example.com"})
-    assert caught.value.code == code
+    error = refused(loops, BadRequestError)
+    assert error.code == code

@@ -10,7 +10,7 @@ import pytest
 from webhook_bridge.vendors.convertloop.client import ConvertLoopClient, EventLogRequest, PersonRequest
 from webhook_bridge.vendors.exceptions import RequestValidationError
 
-from .conftest import API_KEY, APP_ID, EMAIL, answer, json_body, only_request
+from .conftest import API_KEY, APP_ID, EMAIL, answer, json_body, only_request, sent_once
 
 BASIC = "Basic " + base64.b64encode(f"{APP_ID}:{API_KEY}".encode()).decode()
 
@@ -37,21 +37,23 @@ def test_upsert_person_posts_identifiers_attributes_and_segments(http_mock, clie
         )
     )
 
-    request = only_request(http_mock)
-    assert request.method == "POST"
-    assert str(request.url) == "https://api.convertloop.co/v1/people"
-    assert request.headers["authorization"] == BASIC
-    assert json_body(request) == {
-        "email": EMAIL,
-        "user_id": "cus_1",
-        "first_name": "Jane",
-        "plan": "pro",
-        "add_to_segments": "Customers",  # one segment: the documented string
-        "remove_from_segments": ["Leads", "Trials"],  # several: a list of names
-        "first_seen_at": "2024-01-02T03:04:05Z",
-        "last_seen_at": "2024-05-01T12:00:00Z",
-        "resubscribe": True,
-    }
+    sent_once(
+        http_mock,
+        "POST",
+        "https://api.convertloop.co/v1/people",
+        {
+            "email": EMAIL,
+            "user_id": "cus_1",
+            "first_name": "Jane",
+            "plan": "pro",
+            "add_to_segments": "Customers",  # one segment: the documented string
+            "remove_from_segments": ["Leads", "Trials"],  # several: a list of names
+            "first_seen_at": "2024-01-02T03:04:05Z",
+            "last_seen_at": "2024-05-01T12:00:00Z",
+            "resubscribe": True,
+        },
+        authorization=BASIC,
+    )
     assert result == {"status": "ok"}
 
 
@@ -73,17 +75,19 @@ def test_create_event_log_posts_name_time_person_and_metadata(http_mock, client)
         )
     )
 
-    request = only_request(http_mock)
-    assert request.method == "POST"
-    assert str(request.url) == "https://api.convertloop.co/v1/event_logs"
-    assert request.headers["authorization"] == BASIC
-    assert json_body(request) == {
-        "name": "invoice_paid",
-        # The document spells the key two ways; only the attribute table's is sent.
-        "occured_at": "2024-05-01T12:30:15.250Z",
-        "person": {"email": EMAIL, "add_to_segments": "Customers"},
-        "metadata": {"amount": 4500, "currency": "usd", "paid_at": "2024-05-01T00:00:00Z"},
-    }
+    sent_once(
+        http_mock,
+        "POST",
+        "https://api.convertloop.co/v1/event_logs",
+        {
+            "name": "invoice_paid",
+            # The document spells the key two ways; only the attribute table's is sent.
+            "occured_at": "2024-05-01T12:30:15.250Z",
+            "person": {"email": EMAIL, "add_to_segments": "Customers"},
+            "metadata": {"amount": 4500, "currency": "usd", "paid_at": "2024-05-01T00:00:00Z"},
+        },
+        authorization=BASIC,
+    )
 
 
 def test_event_log_without_time_or_person_sends_only_the_name(http_mock, client):

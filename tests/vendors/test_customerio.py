@@ -11,7 +11,7 @@ from ulid import ULID
 from webhook_bridge.vendors.customerio.client import EU_BASE_URL, CustomerIoClient, event_ulid
 from webhook_bridge.vendors.exceptions import RequestValidationError
 
-from .conftest import API_KEY, EMAIL, SITE_ID, answer, json_body, only_request
+from .conftest import API_KEY, EMAIL, SITE_ID, answer, json_body, only_request, sent_once
 
 BASIC = "Basic " + base64.b64encode(f"{SITE_ID}:{API_KEY}".encode()).decode()
 ENCODED_EMAIL = "jane.doe%40example.com"
@@ -31,17 +31,19 @@ def test_identify_puts_attributes_with_created_at_in_unix_seconds(http_mock, cli
         created_at=datetime(2024, 5, 1, 14, 30, 15, tzinfo=timezone(timedelta(hours=2))),
     )
 
-    request = only_request(http_mock)
-    assert request.method == "PUT"
-    assert str(request.url) == f"https://track.customer.io/api/v1/customers/{ENCODED_EMAIL}"
-    assert request.headers["authorization"] == BASIC
-    assert json_body(request) == {
-        "email": EMAIL,
-        "plan": "premium",
-        "trial_ends_at": 1717200000,
-        "tags": ["a"],
-        "created_at": 1714566615,
-    }
+    sent_once(
+        http_mock,
+        "PUT",
+        f"https://track.customer.io/api/v1/customers/{ENCODED_EMAIL}",
+        {
+            "email": EMAIL,
+            "plan": "premium",
+            "trial_ends_at": 1717200000,
+            "tags": ["a"],
+            "created_at": 1714566615,
+        },
+        authorization=BASIC,
+    )
 
 
 def test_identify_without_created_at_omits_it(http_mock, client):
@@ -61,11 +63,7 @@ def test_ids_are_url_encoded_as_one_path_segment(http_mock, client):
 def test_delete_customer(http_mock, client):
     answer(http_mock, 200)
     client.delete_customer(EMAIL)
-    request = only_request(http_mock)
-    assert request.method == "DELETE"
-    assert str(request.url) == f"https://track.customer.io/api/v1/customers/{ENCODED_EMAIL}"
-    assert request.headers["authorization"] == BASIC
-    assert request.content == b""
+    sent_once(http_mock, "DELETE", f"https://track.customer.io/api/v1/customers/{ENCODED_EMAIL}", authorization=BASIC)
 
 
 def test_track_event_posts_name_data_timestamp_and_id(http_mock, client):
@@ -80,16 +78,18 @@ def test_track_event_posts_name_data_timestamp_and_id(http_mock, client):
         event_id=event_id,
     )
 
-    request = only_request(http_mock)
-    assert request.method == "POST"
-    assert str(request.url) == "https://track.customer.io/api/v1/customers/cus_1/events"
-    assert request.headers["authorization"] == BASIC
-    assert json_body(request) == {
-        "name": "purchased",
-        "data": {"price": 23.45, "at": 1714521600},
-        "timestamp": 1714566615,
-        "id": event_id,
-    }
+    sent_once(
+        http_mock,
+        "POST",
+        "https://track.customer.io/api/v1/customers/cus_1/events",
+        {
+            "name": "purchased",
+            "data": {"price": 23.45, "at": 1714521600},
+            "timestamp": 1714566615,
+            "id": event_id,
+        },
+        authorization=BASIC,
+    )
 
 
 def test_track_event_minimal(http_mock, client):

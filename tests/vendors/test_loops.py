@@ -9,7 +9,7 @@ import pytest
 from webhook_bridge.vendors.exceptions import ConflictError, RequestValidationError
 from webhook_bridge.vendors.loops.client import ContactCreateRequest, ContactUpdateRequest, EventRequest, LoopsClient
 
-from .conftest import API_KEY, EMAIL, answer, json_body, only_request
+from .conftest import API_KEY, EMAIL, answer, json_body, only_request, sent_once
 
 BEARER = f"Bearer {API_KEY}"
 
@@ -26,17 +26,19 @@ def test_create_contact(http_mock, client):
         ContactCreateRequest(email=EMAIL, firstName="Adam", lastName="Kaczmarek", favoriteColor="blue", source="x")
     )
 
-    request = only_request(http_mock)
-    assert request.method == "POST"
-    assert str(request.url) == "https://app.loops.so/api/v1/contacts/create"
-    assert request.headers["authorization"] == BEARER
-    assert json_body(request) == {
-        "email": EMAIL,
-        "firstName": "Adam",
-        "lastName": "Kaczmarek",
-        "favoriteColor": "blue",
-        "source": "x",
-    }
+    sent_once(
+        http_mock,
+        "POST",
+        "https://app.loops.so/api/v1/contacts/create",
+        {
+            "email": EMAIL,
+            "firstName": "Adam",
+            "lastName": "Kaczmarek",
+            "favoriteColor": "blue",
+            "source": "x",
+        },
+        authorization=BEARER,
+    )
     assert result == {"success": True, "id": "c1"}
 
 
@@ -44,11 +46,13 @@ def test_update_contact_by_email(http_mock, client):
     answer(http_mock, 200, json={"success": True})
     client.update_contact(ContactUpdateRequest(email=EMAIL, first_name="Adam", userGroup="Founders", plan_rank=3))
 
-    request = only_request(http_mock)
-    assert request.method == "PUT"
-    assert str(request.url) == "https://app.loops.so/api/v1/contacts/update"
-    assert request.headers["authorization"] == BEARER
-    assert json_body(request) == {"email": EMAIL, "firstName": "Adam", "userGroup": "Founders", "plan_rank": 3}
+    sent_once(
+        http_mock,
+        "PUT",
+        "https://app.loops.so/api/v1/contacts/update",
+        {"email": EMAIL, "firstName": "Adam", "userGroup": "Founders", "plan_rank": 3},
+        authorization=BEARER,
+    )
 
 
 def test_update_contact_with_a_user_id_beside_the_email(http_mock, client):
@@ -66,11 +70,9 @@ def test_find_contact_by_email_uri_encodes_it_and_returns_a_list(http_mock, clie
 
     found = client.find_contact(email="adam+x@loops.so")
 
-    request = only_request(http_mock)
-    assert request.method == "GET"
-    assert str(request.url) == "https://app.loops.so/api/v1/contacts/find?email=adam%2Bx%40loops.so"
-    assert request.headers["authorization"] == BEARER
-    assert request.content == b""
+    sent_once(
+        http_mock, "GET", "https://app.loops.so/api/v1/contacts/find?email=adam%2Bx%40loops.so", authorization=BEARER
+    )
     assert found == [{"id": "c1", "email": "adam+x@loops.so"}]
 
 
@@ -85,11 +87,7 @@ def test_find_contact_when_nothing_is_found(http_mock, client):
 def test_delete_contact_by_email_or_user_id(http_mock, client, kwargs, body):
     answer(http_mock, 200, json={"success": True, "message": "Contact deleted."})
     client.delete_contact(**kwargs)
-    request = only_request(http_mock)
-    assert request.method == "POST"
-    assert str(request.url) == "https://app.loops.so/api/v1/contacts/delete"
-    assert request.headers["authorization"] == BEARER
-    assert json_body(request) == body
+    sent_once(http_mock, "POST", "https://app.loops.so/api/v1/contacts/delete", body, authorization=BEARER)
 
 
 def test_send_event_with_properties_and_idempotency_key(http_mock, client):
@@ -107,19 +105,21 @@ def test_send_event_with_properties_and_idempotency_key(http_mock, client):
         idempotency_key="loops-key-1",
     )
 
-    request = only_request(http_mock)
-    assert request.method == "POST"
-    assert str(request.url) == "https://app.loops.so/api/v1/events/send"
-    assert request.headers["authorization"] == BEARER
+    request = sent_once(
+        http_mock,
+        "POST",
+        "https://app.loops.so/api/v1/events/send",
+        {
+            "email": EMAIL,
+            "userId": "cus_1",
+            "eventName": "conversion",
+            "renewsAt": "2024-05-01T00:00:00Z",
+            "plan": "pro",
+            "price": 99,
+        },
+        authorization=BEARER,
+    )
     assert request.headers["idempotency-key"] == "loops-key-1"
-    assert json_body(request) == {
-        "email": EMAIL,
-        "userId": "cus_1",
-        "eventName": "conversion",
-        "renewsAt": "2024-05-01T00:00:00Z",
-        "plan": "pro",
-        "price": 99,
-    }
     assert result.duplicate is False
     assert result.response == {"success": True}
 

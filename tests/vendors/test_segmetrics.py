@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 
 import httpx
@@ -17,7 +18,7 @@ from webhook_bridge.vendors.segmetrics.models import (
     TagsRequest,
 )
 
-from .conftest import API_KEY, EMAIL, answer, json_body, only_request
+from .conftest import API_KEY, EMAIL, answer, only_request, sent_once
 
 IMPORT = "https://import.segmetrics.io/api/v1/acct1/integ1"
 REPORTING = "https://api.segmetrics.io/acct1"
@@ -29,16 +30,7 @@ def client() -> SegMetricsClient:
     return SegMetricsClient("acct1", "integ1", API_KEY)
 
 
-def assert_sent(router, method: str, url: str, body: object = None) -> httpx.Request:
-    request = only_request(router)
-    assert request.method == method
-    assert str(request.url) == url
-    assert request.headers["authorization"] == API_KEY  # the raw key, no scheme
-    if body is None:
-        assert request.content == b""
-    else:
-        assert json_body(request) == body
-    return request
+assert_sent = functools.partial(sent_once, authorization=API_KEY)  # the raw key, no scheme
 
 
 def test_upsert_contact(http_mock, client):

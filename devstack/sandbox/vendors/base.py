@@ -22,6 +22,14 @@ NOTE_HEADER = "X-Sandbox-Note"
 _MAPS: dict[type, Map] = {}
 
 
+class Refused(Exception):
+    """The vendor's error answer, raised from wherever a handler finds the request wanting."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class VendorService(ABC):
     """One vendor API mounted under ``prefix`` on the sandbox."""
 
@@ -106,8 +114,11 @@ class VendorService(ABC):
         if refused is not None:
             return refused
         handler = getattr(self, str(endpoint))
-        with self.lock:
-            response = handler(request, **args)
+        try:
+            with self.lock:
+                response = handler(request, **args)
+        except Refused as refusal:
+            response = refusal.response
         assert isinstance(response, Response)
         return response
 
@@ -122,10 +133,10 @@ class VendorService(ABC):
 
     # --- helpers ------------------------------------------------------------------
 
-    def json_object(self, request: Request, *, status: int = 400) -> dict[str, Any] | Response:
-        """The body as a dict, or this vendor's error when it is not a JSON object."""
+    def json_object(self, request: Request, *, status: int = 400) -> dict[str, Any]:
+        """The body as a dict; :class:`Refused` with this vendor's error when it is not a JSON object."""
         body: Body = read_body(request)
         if not body.is_object:
-            return self.error(status, "request body must be a JSON object")
+            raise Refused(self.error(status, "request body must be a JSON object"))
         assert isinstance(body.value, dict)
         return body.value

@@ -68,8 +68,6 @@ class ConvertLoop(VendorService):
 
     def post_people(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
-        if isinstance(body, Response):
-            return body
         errors = self._person_errors(body)
         if not any(_is_id(body.get(key)) for key in IDENTIFIERS):
             errors.insert(0, "one of pid, user_id or email is required")
@@ -80,8 +78,6 @@ class ConvertLoop(VendorService):
 
     def post_event_logs(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
-        if isinstance(body, Response):
-            return body
         errors: list[str] = []
         if not non_empty_string(body.get("name")):
             errors.append("name is required")

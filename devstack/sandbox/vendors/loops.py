@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from devstack.sandbox.faults import Fault
 from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
 from devstack.sandbox.store import BoundedDict
-from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.wire import bearer_token, json_response, non_empty_string, secret_equals
 from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
 
@@ -30,7 +30,6 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # how long Loops remembers a key
 MAX_CONTACTS = 50_000
 MAX_EVENTS = 20_000
 MAX_IDEMPOTENCY_KEYS = 100_000
-STANDARD_FIELDS = ("email", "firstName", "lastName", "source", "subscribed", "userGroup", "userId")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -98,26 +97,23 @@ class Loops(VendorService):
 
     # --- contacts -----------------------------------------------------------------
 
-    def create_contact(self, request: Request) -> Response:
+    def _contact_body(self, request: Request) -> dict[str, Any]:
+        """The contact to create or update; Loops' 400 when it lacks the email (a userId does not
+        stand in for it: "The only required field is 'email'")."""
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
-        problem = _contact_problem(body)
-        if problem:
-            return self.error(400, problem)
+        if problem := _contact_problem(body):
+            raise Refused(self.error(400, problem))
+        return body
+
+    def create_contact(self, request: Request) -> Response:
+        body = self._contact_body(request)
         if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
             return self.error(409, "Email or userId is already on list.")
         contact = self._save(self._new_contact(), body)
         return json_response({"success": True, "id": contact["id"]})
 
     def update_contact(self, request: Request) -> Response:
-        body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
-        # "The only required field is 'email'": a userId does not stand in for it.
-        problem = _contact_problem(body)
-        if problem:
-            return self.error(400, problem)
+        body = self._contact_body(request)
         # userId identifies the contact when given, so that the email itself can change.
         contact = self._find(None, body.get("userId")) or self._find(body.get("email"), None)
         if contact is not None and non_empty_string(body.get("email")):
@@ -138,8 +134,6 @@ class Loops(VendorService):
 
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         email, user_id = body.get("email"), body.get("userId")
         if not non_empty_string(email) and not _user_id(user_id):
             return self.error(400, "Provide an email or userId.")
@@ -158,8 +152,6 @@ class Loops(VendorService):
         if key is not None and self._key_seen(key):
             return self.error(409, "Duplicate request: this Idempotency-Key has already been used.")
         body = self.json_object(request)
-        if isinstance(body, Response):
-            return body
         if not non_empty_string(body.get("eventName")):
             return self.error(400, "eventName is required.")
         # "Both fields are required": email and eventName.

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
-from devstack.sandbox.vendors.base import VendorService
+from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
 from devstack.sandbox.wire import json_response, non_empty_string, present, secret_equals
 
@@ -129,15 +129,27 @@ class Checks:
             self.errors.append(f"'{self._name(field)}' must be an id or an object")
 
 
-class SegMetrics(VendorService):
-    name = "segmetrics"
-    prefix = "/segmetrics/api/v1"
-    env_var = "SEGMETRICS_BASE_URL"
+class SegMetricsService(VendorService):
+    """What SegMetrics' two APIs share: one store (and its lock), the raw-key auth, the error body."""
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
         self.data = data
-        # Shares the data's lock with the other SegMetrics API, which reads the same store.
         super().__init__(credentials, clock, lock=data.lock)
+
+    def authenticate(self, request: Request) -> Response | None:
+        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
+        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
+            return None
+        return self.error(401, "invalid or missing API key in the Authorization header")
+
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"status": "error", "errors": errors or [message]}, status)
+
+
+class SegMetrics(SegMetricsService):
+    name = "segmetrics"
+    prefix = "/segmetrics/api/v1"
+    env_var = "SEGMETRICS_BASE_URL"
 
     @classmethod
     def rules(cls) -> list[Rule]:
@@ -161,15 +173,6 @@ class SegMetrics(VendorService):
     def snapshot(self) -> dict[str, Any]:
         return self.data.snapshot()
 
-    def authenticate(self, request: Request) -> Response | None:
-        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
-        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
-            return None
-        return self.error(401, "invalid or missing API key in the Authorization header")
-
-    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
-        return json_response({"status": "error", "errors": errors or [message]}, status)
-
     def guard(self, request: Request, args: Mapping[str, Any]) -> Response | None:
         creds = self.credentials
         if (args.get("account"), args.get("integration")) != (
@@ -179,18 +182,14 @@ class SegMetrics(VendorService):
             return self.error(404, "unknown account or integration")
         return None
 
-    def _body(self, request: Request) -> dict[str, Any] | Response:
-        return self.json_object(request)
-
-    def _invalid(self, checks: Checks) -> Response | None:
-        return self.error(400, checks.errors[0], checks.errors) if checks.errors else None
+    def _refuse_invalid(self, checks: Checks) -> None:
+        if checks.errors:
+            raise Refused(self.error(400, checks.errors[0], checks.errors))
 
     # --- contacts and tags ----------------------------------------------------------
 
     def post_contact(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = self.json_object(request)
         checks = Checks(body)
         checks.identity()
         checks.one_of("status", CONTACT_STATUSES)
@@ -198,8 +197,7 @@ class SegMetrics(VendorService):
         checks.kind("custom_fields", dict, "an object")
         checks.text(*ATTRIBUTION_FIELDS)
         checks.tags(required=False, names=False)
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         self.data.upsert_contact({key: value for key, value in body.items() if value is not None})
         return json_response({"status": "success"})
 
@@ -218,14 +216,11 @@ class SegMetrics(VendorService):
         return self._tags(request, add=False)
 
     def _tags(self, request: Request, *, add: bool) -> Response:
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = self.json_object(request)
         checks = Checks(body)
         checks.identity()
         checks.tags(required=True, names=True)
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         contact = self.data.upsert_contact(_identity(body))
         if add:
             self.data.add_tags(contact, body["tags"])
@@ -236,9 +231,7 @@ class SegMetrics(VendorService):
     # --- orders and subscriptions ---------------------------------------------------
 
     def post_invoice(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = self.json_object(request)
         checks = Checks(body)
         checks.require("id")
         checks.identity()
@@ -258,8 +251,7 @@ class SegMetrics(VendorService):
                 item_checks.require("name", "product_id", "amount")
                 item_checks.cents("amount", "total_paid")
                 checks.errors.extend(item_checks.errors)
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         contact = self.data.upsert_contact(_identity(body))
         invoice_id = str(id_text(body["id"]))
         refunded = body.get("is_refunded")
@@ -299,9 +291,7 @@ class SegMetrics(VendorService):
         return _deleted(ident, "invoice")
 
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = self.json_object(request)
         checks = Checks(body)
         checks.require("id")
         checks.identity()
@@ -312,8 +302,7 @@ class SegMetrics(VendorService):
         checks.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
         checks.one_of("billing_cycle", BILLING_CYCLES)
         checks.future("end_date", datetime.now(UTC))
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         # "Adds a subscription to the existing contact": a contact that the sandbox has not
         # seen yet is created, because deliveries to SegMetrics are not ordered.
         contact = self.data.upsert_contact(_identity(body))
@@ -346,20 +335,15 @@ class SegMetrics(VendorService):
     # --- products and ads -----------------------------------------------------------
 
     def post_product(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = self.json_object(request)
         checks = Checks(body)
         checks.require("id", "name")
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         self.data.ensure_product(body["id"], body["name"])
         return json_response({"status": "success"})
 
     def post_ad_performance(self, request: Request, account: str, integration: str) -> Response:
-        body = self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = self.json_object(request)
         checks = Checks(body)
         checks.require("ad", "spend", "date")
         checks.cents("spend")
@@ -369,8 +353,7 @@ class SegMetrics(VendorService):
         checks.reference("ad", ("id", "name", "adcampaign", "adset"))
         checks.reference("adset", ("id", "name", "adcampaign"))
         checks.reference("adcampaign", ("id", "name"))
-        if invalid := self._invalid(checks):
-            return invalid
+        self._refuse_invalid(checks)
         campaign_id = self._remember(self.data.adcampaigns, body.get("adcampaign"))
         adset_id = self._remember(self.data.adsets, body.get("adset"), adcampaign=campaign_id)
         ad_id = self._remember(self.data.ads, body["ad"], adset=adset_id, adcampaign=campaign_id)

@@ -9,23 +9,15 @@ from urllib.parse import parse_qsl
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from devstack.sandbox.clock import Clock
-from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.vendors import segmetrics_reports as reports
-from devstack.sandbox.vendors.base import VendorService
-from devstack.sandbox.vendors.segmetrics_data import SegMetricsData
-from devstack.sandbox.wire import json_response, read_body, secret_equals
+from devstack.sandbox.vendors.segmetrics import SegMetricsService
+from devstack.sandbox.wire import json_response, read_body
 
 
-class SegMetricsReporting(VendorService):
+class SegMetricsReporting(SegMetricsService):
     name = "segmetrics-reporting"
     prefix = "/segmetrics-reporting"
     env_var = "SEGMETRICS_REPORTING_BASE_URL"
-
-    def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
-        self.data = data
-        # Shares the data's lock with the other SegMetrics API, which reads the same store.
-        super().__init__(credentials, clock, lock=data.lock)
 
     @classmethod
     def rules(cls) -> list[Rule]:
@@ -43,14 +35,6 @@ class SegMetricsReporting(VendorService):
 
     def snapshot(self) -> dict[str, Any]:
         return {}
-
-    def authenticate(self, request: Request) -> Response | None:
-        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
-            return None
-        return self.error(401, "invalid or missing API key in the Authorization header")
-
-    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
-        return json_response({"status": "error", "errors": errors or [message]}, status)
 
     def guard(self, request: Request, args: Mapping[str, Any]) -> Response | None:
         if args.get("account") != self.credentials.segmetrics_account_id:
