@@ -237,10 +237,7 @@ class StateLedger:
     def _remembers(sent: VendorMessage) -> bool:
         """Whether the email ``sent`` carried is kept for a later erase: where an erase will use
         it, and consume it (at a vendor that can erase), and not for an erase itself."""
-        person = sent.action.person
-        if sent.action.kind is ActionKind.ERASE or not (person.stripe_customer_id and person.email):
-            return False
-        return sent.vendor.spec.erases
+        return sent.action.kind is not ActionKind.ERASE and sent.vendor.spec.erases
 
     def _remember_email_for_erasure(self, sent: VendorMessage, customer_id: str, email: str) -> None:
         if self._remembers(sent):
