@@ -17,7 +17,7 @@ from webhook_bridge.delivery.ordering import StateLedger
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.retry_state import RetryState
-from webhook_bridge.providers.stripe.ordering import customer_erasure_version
+from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_version
 from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.stripe_api import StripeCustomers
 
@@ -111,9 +111,11 @@ def test_stripe_is_asked_from_the_second_try_and_its_answer_remembered(with_stri
     assert call.request.headers["Authorization"] == "Bearer rk_test_readonly"
     assert setup.vendor.calls[0].action.person.email == "ada@example.com"
     assert setup.store.lookup("cus_1") == "ada@example.com"
-    # An event of the same time or older does not overwrite what Stripe said now.
-    setup.store.remember("cus_1", "old@example.com", "0.001700000000.0.0.evt_old")
+    # An older event does not overwrite what Stripe said at 1_800_000_000; one of that second does.
+    setup.store.remember("cus_1", "old@example.com", customer_version(1_799_999_999, "evt_old"))
     assert setup.store.lookup("cus_1") == "ada@example.com"
+    setup.store.remember("cus_1", "new@example.com", customer_version(1_800_000_000, "evt_same_second"))
+    assert setup.store.lookup("cus_1") == "new@example.com"
 
 
 @respx.mock

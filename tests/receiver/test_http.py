@@ -169,7 +169,16 @@ def test_invalid_base64_is_a_400(stack):
     app, *_ = stack
     event = api_event("x", {"stripe-signature": "t=1,v1=00"})
     event["body"], event["isBase64Encoded"] = "***", True
-    assert call(app, event)[0] == 400
+    assert call(app, event) == (400, {"error": "malformed_body", "message": "body is not valid base64"})
+
+
+def test_a_signed_empty_body_is_malformed_not_forged(stack):
+    """The provider signed zero bytes: the signature holds, the body is what is wrong."""
+    app, queues, aws = stack
+    _, headers = signed({})
+    headers["stripe-signature"] = stripe.WebhookSignature.generate_signature_header("", SECRET)
+    assert call(app, api_event("", headers)) == (400, {"error": "malformed_body", "message": "body is not valid JSON"})
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
 def test_unknown_event_types_are_acknowledged_and_ignored(stack):
@@ -244,7 +253,8 @@ def test_a_copy_arriving_while_the_first_is_being_queued_gets_409_and_its_retry_
             status, answer = call(app, event)  # Stripe retried while the first copy was in flight
         finally:
             release.set()
-        assert (status, answer["error"]) == (409, "in_progress")
+        retry_later = {"error": "in_progress", "message": "this event is being processed; retry later"}
+        assert (status, answer) == (409, retry_later)
         assert first.result() == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})
     # The provider's retry after the 409 gets the first answer; nothing is queued twice.
     assert call(app, event) == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})
