@@ -16,6 +16,7 @@ from devstack.support.events import http_api_event
 from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.receiver.dedupe import EventDeduplicator
 from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.http import build_app
@@ -28,7 +29,11 @@ SECRET = "whsec_receiver_test"
 
 
 class IdentifyMapping:
-    """customer.created → one identify action; anything else ignored."""
+    """customer.created → one identify action; anything else ignored. ``vendors``: the ones the
+    mapping configuration allows (``None``: every vendor that handles the action)."""
+
+    def __init__(self, vendors: tuple[Vendor, ...] | None = None) -> None:
+        self.vendors = vendors
 
     def map(self, payload: dict[str, Any]) -> list[Action]:
         if payload["type"] == "boom":
@@ -48,8 +53,8 @@ class IdentifyMapping:
             )
         ]
 
-    def vendors_for(self, action: Action) -> None:
-        return None
+    def vendors_for(self, action: Action) -> tuple[Vendor, ...] | None:
+        return self.vendors
 
 
 def api_event(body: str | bytes, headers: dict[str, str], base64_encoded: bool = False) -> dict[str, Any]:
@@ -70,20 +75,26 @@ def customer_created(event_id: str = "evt_1", email: str = "Zoë@Example.com") -
     return {"id": event_id, "type": "customer.created", "data": {"object": {"id": "cus_1", "email": email}}}
 
 
-@pytest.fixture
-def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
-    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in vendors()}
+def receiver_app(
+    aws: FakeAws, queues: dict[Vendor, str], mapping: IdentifyMapping, log: DeliveryLog | None = None
+) -> Any:
     receiver = Receiver(
         spec=STRIPE,
-        mapping=IdentifyMapping(),
+        mapping=mapping,
         enabled_vendors=vendors(),
         publish=lambda messages: publish(messages, queues.__getitem__, aws.sqs),
         dedupe=EventDeduplicator(IDEMPOTENCY_TABLE, 3600, "stripe"),
         max_body_bytes=4096,
+        log=log,
     )
-    app = build_app("/webhooks/stripe", lambda: receiver)
-    return app, queues, aws
+    return build_app("/webhooks/stripe", lambda: receiver)
+
+
+@pytest.fixture
+def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in vendors()}
+    return receiver_app(aws, queues, IdentifyMapping()), queues, aws
 
 
 def call(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -106,6 +117,19 @@ def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
     assert sent["vendor"] == "loops"
     assert sent["action"]["person"]["email"] == "zoë@example.com"
     assert "enqueued_at" in message["MessageAttributes"]
+
+
+def test_an_action_goes_only_to_the_vendors_its_mapping_allows_and_is_traced_so(stack):
+    _, queues, aws = stack
+    log = DeliveryLog(IDEMPOTENCY_TABLE, aws.dynamodb)
+    app = receiver_app(aws, queues, IdentifyMapping(vendors=(Vendor("loops"), Vendor("segmetrics"))), log)
+    status, body = call(app, api_event(*signed(customer_created("evt_some"))))
+    assert (status, body) == (200, {"event_id": "evt_some", "status": "accepted", "actions": 1, "messages": 2})
+    assert depths(aws, queues) == {vendor: int(vendor.value in ("loops", "segmetrics")) for vendor in vendors()}
+    traced = log.read("stripe", "evt_some", [])["receiver"]
+    action_id = Action.make_id("stripe", "evt_some", 0)
+    assert traced["event_type"] == "customer.created"
+    assert sorted(traced["deliveries"]) == [["loops", action_id], ["segmetrics", action_id]]
 
 
 def test_the_same_event_three_times_is_queued_once(stack):
