@@ -175,10 +175,12 @@ def test_forged_or_stale_requests_get_401_and_send_nothing(stack, tamper):
         ("not json", 400),
         ("[1, 2]", 400),
         ('{"type": "customer.created"}', 400),
+        (json.dumps({**customer_created(), "id": 7}), 400),
+        (json.dumps({**customer_created(), "type": ""}), 400),
         (json.dumps({"id": "evt_x", "type": "boom"}), 400),
         (json.dumps({"id": "evt_big", "type": "customer.created", "pad": "x" * 5000}), 413),
     ],
-    ids=["not-json", "not-object", "no-id", "wrong-shape", "too-large"],
+    ids=["not-json", "not-object", "no-id", "numeric-id", "empty-type", "wrong-shape", "too-large"],
 )
 def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status):
     app, queues, aws = stack
