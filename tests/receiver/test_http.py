@@ -75,9 +75,8 @@ def customer_created(event_id: str = "evt_1", email: str = "Zoë@Example.com") -
     return {"id": event_id, "type": "customer.created", "data": {"object": {"id": "cus_1", "email": email}}}
 
 
-def receiver_app(
-    aws: FakeAws, queues: dict[Vendor, str], mapping: IdentifyMapping, log: DeliveryLog | None = None
-) -> Any:
+def receiver_app(aws: FakeAws, queues: dict[Vendor, str], mapping: IdentifyMapping, **options: Any) -> Any:
+    """``options``: the receiver's optional settings (``log``, ``signature_tolerance``)."""
     receiver = Receiver(
         spec=STRIPE,
         mapping=mapping,
@@ -85,7 +84,7 @@ def receiver_app(
         publish=lambda messages: publish(messages, queues.__getitem__, aws.sqs),
         dedupe=EventDeduplicator(IDEMPOTENCY_TABLE, 3600, "stripe"),
         max_body_bytes=4096,
-        log=log,
+        **options,
     )
     return build_app("/webhooks/stripe", lambda: receiver)
 
@@ -122,7 +121,7 @@ def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
 def test_an_action_goes_only_to_the_vendors_its_mapping_allows_and_is_traced_so(stack):
     _, queues, aws = stack
     log = DeliveryLog(IDEMPOTENCY_TABLE, aws.dynamodb)
-    app = receiver_app(aws, queues, IdentifyMapping(vendors=(Vendor("loops"), Vendor("segmetrics"))), log)
+    app = receiver_app(aws, queues, IdentifyMapping(vendors=(Vendor("loops"), Vendor("segmetrics"))), log=log)
     status, body = call(app, api_event(*signed(customer_created("evt_some"))))
     assert (status, body) == (200, {"event_id": "evt_some", "status": "accepted", "actions": 1, "messages": 2})
     assert depths(aws, queues) == {vendor: int(vendor.value in ("loops", "segmetrics")) for vendor in vendors()}
@@ -169,25 +168,45 @@ def test_forged_or_stale_requests_get_401_and_send_nothing(stack, tamper):
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
+NO_ID_OR_TYPE = "stripe event without id or type"
+
+
+def test_the_signature_tolerance_is_the_receivers_own(stack):
+    """Configured to 60 s, a receiver refuses a signature 120 s old that the default 300 s would accept."""
+    _, queues, aws = stack
+    app = receiver_app(aws, queues, IdentifyMapping(), signature_tolerance=60)
+    body, headers = signed(customer_created("evt_120s"), timestamp=int(time.time()) - 120)
+    assert call(app, api_event(body, headers))[0] == 401
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
+
+
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("body", "status", "answer"),
     [
-        ("not json", 400),
-        ("[1, 2]", 400),
-        ('{"type": "customer.created"}', 400),
-        (json.dumps({**customer_created(), "id": 7}), 400),
-        (json.dumps({**customer_created(), "type": ""}), 400),
-        (json.dumps({"id": "evt_x", "type": "boom"}), 400),
-        (json.dumps({"id": "evt_big", "type": "customer.created", "pad": "x" * 5000}), 413),
+        ("not json", 400, ("malformed_body", "body is not valid JSON")),
+        ("[1, 2]", 400, ("malformed_body", "body is not a JSON object")),
+        ('{"type": "customer.created"}', 400, ("malformed_body", NO_ID_OR_TYPE)),
+        (json.dumps({**customer_created(), "id": 7}), 400, ("malformed_body", NO_ID_OR_TYPE)),
+        (json.dumps({**customer_created(), "type": ""}), 400, ("malformed_body", NO_ID_OR_TYPE)),
+        (
+            json.dumps({"id": "evt_x", "type": "boom"}),
+            400,
+            ("malformed_body", "stripe boom: data.object: Field required"),
+        ),
+        (
+            json.dumps({**customer_created("evt_big"), "pad": "x" * 5000}),
+            413,
+            ("payload_too_large", "body exceeds 4096 bytes"),
+        ),
     ],
     ids=["not-json", "not-object", "no-id", "numeric-id", "empty-type", "wrong-shape", "too-large"],
 )
-def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status):
+def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status, answer):
     app, queues, aws = stack
     _, headers = signed({})
     headers["stripe-signature"] = stripe.WebhookSignature.generate_signature_header(body, SECRET)
-    got, answer = call(app, api_event(body, headers))
-    assert got == status
+    error, message = answer
+    assert call(app, api_event(body, headers)) == (status, {"error": error, "message": message})
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
