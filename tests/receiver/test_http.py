@@ -171,6 +171,15 @@ def test_forged_or_stale_requests_get_401_and_send_nothing(stack, tamper):
 NO_ID_OR_TYPE = "stripe event without id or type"
 
 
+def test_a_body_of_exactly_the_size_limit_is_accepted(stack):
+    app, queues, aws = stack
+    unpadded = json.dumps({**customer_created("evt_limit"), "pad": ""}, ensure_ascii=False)
+    body, headers = signed({**customer_created("evt_limit"), "pad": "x" * (4096 - len(unpadded.encode()))})
+    assert len(body.encode()) == 4096
+    assert call(app, api_event(body, headers))[0] == 200
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
+
+
 def test_the_signature_tolerance_is_the_receivers_own(stack):
     """Configured to 60 s, a receiver refuses a signature 120 s old that the default 300 s would accept."""
     _, queues, aws = stack
