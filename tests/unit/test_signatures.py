@@ -83,6 +83,22 @@ def test_missing_or_malformed_headers(header):
         verify_stripe_signature(BODY, header, [SECRET])
 
 
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        # Signed over the body as if the timestamp were empty: without a timestamp nothing is checked.
+        ("v1=" + hmac.new(SECRET.encode(), b"." + BODY, hashlib.sha256).hexdigest(), "no timestamp"),
+        ("t=12=3,v1=" + "0" * 64, "a malformed timestamp"),
+        ("t=123,v0=" + "0" * 64, "no v1 signature"),
+    ],
+    ids=["no-timestamp", "two-equals-signs", "no-v1"],
+)
+def test_a_malformed_header_is_refused_with_its_reason(header, reason):
+    with pytest.raises(MissingSignatureError) as refused:
+        verify_stripe_signature(BODY, header, [SECRET])
+    assert str(refused.value) == f"Stripe-Signature has {reason}"
+
+
 def test_the_shared_signer_signs_as_stripe_python_does():
     """devstack.send, events/, the tests and the benchmarks sign with it."""
     assert stripe_signature(BODY, SECRET, 1_700_000_000) == stripe_header(BODY, SECRET, 1_700_000_000)
