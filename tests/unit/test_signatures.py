@@ -99,6 +99,17 @@ def test_a_malformed_header_is_refused_with_its_reason(header, reason):
     assert str(refused.value) == f"Stripe-Signature has {reason}"
 
 
+def test_no_header_is_refused_as_missing():
+    with pytest.raises(MissingSignatureError, match=r"^missing Stripe-Signature header$"):
+        verify_stripe_signature(BODY, None, [SECRET])
+
+
+def test_an_item_without_an_equals_sign_is_skipped_as_stripe_python_skips_it(header_factory):
+    header = "junk," + header_factory(BODY)
+    assert stripe.WebhookSignature.verify_header(BODY.decode(), header, SECRET, 300)
+    assert verify_stripe_signature(BODY, header, [SECRET]) == int(header.split(",")[1].removeprefix("t="))
+
+
 def test_the_shared_signer_signs_as_stripe_python_does():
     """devstack.send, events/, the tests and the benchmarks sign with it."""
     assert stripe_signature(BODY, SECRET, 1_700_000_000) == stripe_header(BODY, SECRET, 1_700_000_000)
