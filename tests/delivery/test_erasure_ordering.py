@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from tests.conftest import STATE_TABLE
 from tests.delivery.test_convergence import EMAIL, HeldCalls, build, customer_message, drain, subscription_message
 from tests.delivery.test_processor import record
 from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, VendorMessage
+from webhook_bridge.delivery.ordering import LEDGER_TTL_SECONDS
 from webhook_bridge.delivery.processor import Outcome
 from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_key
 from webhook_bridge.vendors.catalog import Vendor
@@ -181,6 +183,16 @@ def test_each_email_the_vendor_was_sent_is_erased_under_an_id_of_its_own_naming_
     assert first == "stripe:evt_del:0"
     assert len(set(others)) == 2
     assert all(re.fullmatch(r"stripe:evt_del:0#also:[0-9a-f]{16}", erase_id) for erase_id in others), others
+
+
+def test_an_email_kept_for_a_later_erase_lives_as_long_as_the_ledger(aws):
+    """An unordered invoice creates the contact: its email is kept, under DynamoDB's TTL, until an erase."""
+    processor, _ = build(Contacts())
+    before = int(time.time())
+    assert processor.handle(record(invoice_message())) is Outcome.DELIVERED
+    key = {"pk": {"S": "order#" + customer_key("cus_1")}}
+    expires_at = int(aws.dynamodb.get_item(TableName=STATE_TABLE, Key=key)["Item"]["expires_at"]["N"])
+    assert before + LEDGER_TTL_SECONDS <= expires_at <= int(time.time()) + LEDGER_TTL_SECONDS
 
 
 def test_the_ledger_keeps_no_email_of_an_erased_customer(aws):
