@@ -4,6 +4,8 @@ duplicated or interleaved (delivery/ordering.py): at the end the vendor holds no
 from __future__ import annotations
 
 import random
+import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -14,6 +16,7 @@ from tests.delivery.conftest import stripe_message
 from tests.delivery.test_convergence import EMAIL, HeldCalls, build, customer_message, drain, subscription_message
 from tests.delivery.test_processor import record
 from webhook_bridge.actions import ActionKind, Invoice, Person, TrackEvent, VendorMessage
+from webhook_bridge.delivery.ordering import LEDGER_TTL_SECONDS
 from webhook_bridge.delivery.processor import Outcome
 from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_key
 from webhook_bridge.vendors.catalog import Vendor
@@ -57,6 +60,7 @@ class Contacts(HeldCalls):
         super().__init__()
         self.held: set[str] = set()
         self.erasures = 0
+        self.erase_ids: list[str] = []
 
     def __call__(self, message: VendorMessage) -> None:
         action = message.action
@@ -65,6 +69,7 @@ class Contacts(HeldCalls):
         with self._lock:
             if action.kind is ActionKind.ERASE:
                 self.erasures += 1
+                self.erase_ids.append(action.id)
                 self.held.discard(action.person.email)
             elif action.identify or action.event is not None:
                 self.held.add(action.person.email)
@@ -157,6 +162,33 @@ def test_any_order_with_duplicates_sequential_or_concurrent_ends_with_nobody(aws
     assert contacts.held == set()
     assert contacts.erasures >= 1
     assert queue.dead == []
+
+
+def test_each_email_the_vendor_was_sent_is_erased_under_an_id_of_its_own_naming_no_email(aws):
+    """Ids reach logs and the trace, and deduplicate deliveries: one hash per email, not nested."""
+    contacts = Contacts()
+    processor, queue = build(contacts)
+    emails = [OLD_EMAIL, "ada.king@example.com", EMAIL]
+    for n, email in enumerate(emails):
+        message = customer_message(f"evt_{n}", DELETED_AT - 300 + n, email, "Ada Lovelace")
+        assert processor.handle(record(message)) is Outcome.DELIVERED
+    assert processor.handle(record(erase_message())) is Outcome.DELIVERED
+    drain(processor, queue)
+    assert (contacts.held, contacts.erasures, queue.dead) == (set(), 3, [])
+    first, *others = contacts.erase_ids
+    assert first == "stripe:evt_del:0"
+    assert len(set(others)) == 2
+    assert all(re.fullmatch(r"stripe:evt_del:0#also:[0-9a-f]{16}", erase_id) for erase_id in others), others
+
+
+def test_an_email_kept_for_a_later_erase_lives_as_long_as_the_ledger(aws):
+    """An unordered invoice creates the contact: its email is kept, under DynamoDB's TTL, until an erase."""
+    processor, _ = build(Contacts())
+    before = int(time.time())
+    assert processor.handle(record(invoice_message())) is Outcome.DELIVERED
+    key = {"pk": {"S": "order#" + customer_key("cus_1")}}
+    expires_at = int(aws.dynamodb.get_item(TableName=STATE_TABLE, Key=key)["Item"]["expires_at"]["N"])
+    assert before + LEDGER_TTL_SECONDS <= expires_at <= int(time.time()) + LEDGER_TTL_SECONDS
 
 
 def test_the_ledger_keeps_no_email_of_an_erased_customer(aws):

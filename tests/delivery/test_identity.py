@@ -17,7 +17,7 @@ from webhook_bridge.delivery.ordering import StateLedger
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.delivery.retry_state import RetryState
-from webhook_bridge.providers.stripe.ordering import customer_erasure_version
+from webhook_bridge.providers.stripe.ordering import customer_erasure_version, customer_version
 from webhook_bridge.state import InMemoryIdentityStore
 from webhook_bridge.stripe_api import StripeCustomers
 
@@ -40,15 +40,20 @@ class Setup:
             clock=Clock(),
         )
         self.processor.start_invocation(LambdaContext())
+        self.delays: list[int] = []
 
-    def handle_until_settled(self) -> list[Outcome]:
-        """Handle the message, then each re-queued copy, as SQS would hand them back."""
+    def handle_until_settled(self, rounds: int = 10) -> list[Outcome]:
+        """Handle the message, then each re-queued copy, as SQS would hand them back, keeping the
+        delay each copy was queued with. Bounded: a message queued again forever fails the test."""
         outcomes = [self.processor.handle(record(make_message(email=None)))]
-        while self.queue.pending:
+        for _ in range(rounds):
+            if not self.queue.pending:
+                return outcomes
             body, state = self.queue.pending.pop(0)
+            self.delays.append(round((state.not_before or 0) - self.processor.clock.now))  # type: ignore[attr-defined]
             self.processor.clock.now = state.not_before or 0  # type: ignore[attr-defined]
             outcomes.append(self.processor.handle(record(body, state)))
-        return outcomes
+        raise AssertionError(f"still queued again after {rounds} rounds")
 
 
 @pytest.fixture
@@ -64,15 +69,9 @@ def with_stripe(aws):
 def test_an_unknown_email_is_waited_for_with_backoff_then_dead_lettered_as_identity_unknown(without_stripe):
     setup = without_stripe
     start = setup.processor.clock.now  # type: ignore[attr-defined]
-    delays = []
-    outcome = setup.processor.handle(record(make_message(email=None)))
-    while setup.queue.pending:
-        body, state = setup.queue.pending.pop(0)
-        delays.append(round((state.not_before or 0) - setup.processor.clock.now))  # type: ignore[attr-defined]
-        setup.processor.clock.now = state.not_before or 0  # type: ignore[attr-defined]
-        outcome = setup.processor.handle(record(body, state))
-    assert delays == [10, 20, 40]  # the next, 80 s, would pass the 100 s window
-    assert outcome is Outcome.DEAD_LETTERED
+    outcomes = setup.handle_until_settled()
+    assert setup.delays == [10, 20, 40]  # the next, 80 s, would pass the 100 s window
+    assert outcomes[-1] is Outcome.DEAD_LETTERED
     ((body, failure),) = setup.queue.dead
     assert (failure.reason, failure.error_class) == ("identity_unknown", "IdentityUnknown")
     assert setup.vendor.calls == []
@@ -111,9 +110,11 @@ def test_stripe_is_asked_from_the_second_try_and_its_answer_remembered(with_stri
     assert call.request.headers["Authorization"] == "Bearer rk_test_readonly"
     assert setup.vendor.calls[0].action.person.email == "ada@example.com"
     assert setup.store.lookup("cus_1") == "ada@example.com"
-    # An event of the same time or older does not overwrite what Stripe said now.
-    setup.store.remember("cus_1", "old@example.com", "0.001700000000.0.0.evt_old")
+    # An older event does not overwrite what Stripe said at 1_800_000_000; one of that second does.
+    setup.store.remember("cus_1", "old@example.com", customer_version(1_799_999_999, "evt_old"))
     assert setup.store.lookup("cus_1") == "ada@example.com"
+    setup.store.remember("cus_1", "new@example.com", customer_version(1_800_000_000, "evt_same_second"))
+    assert setup.store.lookup("cus_1") == "new@example.com"
 
 
 @respx.mock

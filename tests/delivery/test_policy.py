@@ -147,6 +147,14 @@ def test_a_delay_asked_past_the_window_gets_one_last_attempt_at_its_end():
     assert POLICY.decide(classify(unavailable(3600)), state, NOW) == Retry(delay=600.0, throttled=False)
 
 
+def test_the_last_attempt_is_kept_when_exactly_the_minimum_is_left_and_dropped_below_it():
+    at_the_minimum = RetryState(attempts=3, first_attempt_at=NOW - 26 * 3600 + LAST_ATTEMPT_MIN_SECONDS)
+    decision = POLICY.decide(classify(throttled(3600)), at_the_minimum, NOW)
+    assert decision == Retry(delay=LAST_ATTEMPT_MIN_SECONDS, throttled=True)
+    just_below = RetryState(attempts=3, first_attempt_at=NOW - 26 * 3600 + LAST_ATTEMPT_MIN_SECONDS - 1)
+    assert isinstance(POLICY.decide(classify(throttled(3600)), just_below, NOW), DeadLetter)
+
+
 def test_identity_waits_may_use_the_window_to_its_last_second():
     policy = RetryPolicy(identity_wait_base=10, identity_wait_window=70)
     assert [policy.identity_wait(n) for n in range(4)] == [10, 20, 40, None]  # 10 + 20 + 40 = 70

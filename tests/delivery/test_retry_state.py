@@ -101,3 +101,12 @@ def test_deferring_does_not_count_a_failed_attempt():
 def test_waiting_for_an_identity_counts_the_wait_only():
     state = RetryState(attempts=1, identity_waits=1)
     assert state.waiting_for_identity(NOW, 60.0) == RetryState(attempts=1, identity_waits=2, not_before=NOW + 60)
+
+
+def test_a_message_moved_back_from_the_dlq_with_its_attributes_gets_a_fresh_retry_budget():
+    """SQS's own redrive (StartMessageMoveTask) keeps the attributes, ``failed_at`` among them."""
+    spent = RetryState(
+        attempts=8, identity_waits=3, first_attempt_at=NOW - 600, not_before=NOW, enqueued_at=NOW - 900, last_error="x"
+    )
+    attributes = received(spent) | {"failed_at": {"stringValue": "1800000000.000", "dataType": "Number"}}
+    assert RetryState.from_attributes(attributes) == RetryState(enqueued_at=NOW - 900)

@@ -16,31 +16,42 @@ def emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     return [blob for blob in map(json.loads, lines) if "_aws" in blob]
 
 
-def counted(blob: dict[str, Any]) -> tuple[list[set[str]], list[str]]:
+def counted(blob: dict[str, Any]) -> tuple[list[set[str]], list[tuple[str, str, list[float]]]]:
+    """The dimension sets, and each metric's name, unit and values."""
     (directive,) = blob["_aws"]["CloudWatchMetrics"]
-    return [set(names) for names in directive["Dimensions"]], [metric["Name"] for metric in directive["Metrics"]]
+    measured = [(metric["Name"], metric["Unit"], blob[metric["Name"]]) for metric in directive["Metrics"]]
+    return [set(names) for names in directive["Dimensions"]], measured
 
 
 def test_each_invocation_counts_under_its_own_provider(bridge: Bridge, capsys: pytest.CaptureFixture[str]) -> None:
+    customer = {"id": "cus_m", "object": "customer", "email": "ada@example.com"}
+    received = {"id": "evt_m0", "type": "customer.created", "created": 1, "data": {"object": customer}}
     ignored = {"id": "evt_m1", "type": "payout.paid", "created": 1, "data": {"object": {}}}
     unmappable = {"id": "evt_m2", "type": "payout.paid", "data": {"object": {}}}  # no "created"
     metrics.clear_metrics()  # counted by earlier tests that call the receiver without its handler
     capsys.readouterr()
+    assert bridge.post("stripe", received)[0] == 200
     assert bridge.post("stripe", ignored)[0] == 200
     forged = {"Typeform-Signature": "sha256=x"}
     assert bridge.post("typeform", b'{"event_id": "e1"}', sign=lambda body: forged)[0] == 401
     assert bridge.post("stripe", unmappable)[0] == 400
 
     blobs = emitted(capsys)
+    assert {(blob["_aws"]["CloudWatchMetrics"][0]["Namespace"], blob["service"]) for blob in blobs} == {
+        ("WebhookBridge", "webhook-bridge")
+    }
     by_dimensions = [
         (counted(blob), blob.get("provider"), blob.get("event_type"), blob.get("reason")) for blob in blobs
     ]
+    one = "Count", [1.0]
     assert by_dimensions == [
         # Per provider and event type or refusal reason, then the invocation's own flush per provider.
-        (([{"service", "provider", "event_type"}], ["WebhookIgnored"]), "stripe", "payout.paid", None),
-        (([{"service", "provider"}], ["WebhookIgnored"]), "stripe", None, None),
-        (([{"service", "provider", "reason"}], ["WebhookRefused"]), "typeform", None, "signature"),
-        (([{"service", "provider"}], ["WebhookRefused"]), "typeform", None, None),
-        (([{"service", "provider", "reason"}], ["WebhookRefused"]), "stripe", None, "malformed_body"),
-        (([{"service", "provider"}], ["WebhookRefused"]), "stripe", None, None),
+        (([{"service", "provider", "event_type"}], [("WebhookReceived", *one)]), "stripe", "customer.created", None),
+        (([{"service", "provider"}], [("WebhookReceived", *one)]), "stripe", None, None),
+        (([{"service", "provider", "event_type"}], [("WebhookIgnored", *one)]), "stripe", "payout.paid", None),
+        (([{"service", "provider"}], [("WebhookIgnored", *one)]), "stripe", None, None),
+        (([{"service", "provider", "reason"}], [("WebhookRefused", *one)]), "typeform", None, "signature"),
+        (([{"service", "provider"}], [("WebhookRefused", *one)]), "typeform", None, None),
+        (([{"service", "provider", "reason"}], [("WebhookRefused", *one)]), "stripe", None, "malformed_body"),
+        (([{"service", "provider"}], [("WebhookRefused", *one)]), "stripe", None, None),
     ]

@@ -16,6 +16,7 @@ from devstack.support.events import http_api_event
 from devstack.support.lambda_context import LambdaContext
 from tests.conftest import IDEMPOTENCY_TABLE, FakeAws
 from webhook_bridge.actions import Action, ActionKind, Person
+from webhook_bridge.delivery_log import DeliveryLog
 from webhook_bridge.receiver.dedupe import EventDeduplicator
 from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.http import build_app
@@ -28,7 +29,11 @@ SECRET = "whsec_receiver_test"
 
 
 class IdentifyMapping:
-    """customer.created → one identify action; anything else ignored."""
+    """customer.created → one identify action; anything else ignored. ``vendors``: the ones the
+    mapping configuration allows (``None``: every vendor that handles the action)."""
+
+    def __init__(self, vendors: tuple[Vendor, ...] | None = None) -> None:
+        self.vendors = vendors
 
     def map(self, payload: dict[str, Any]) -> list[Action]:
         if payload["type"] == "boom":
@@ -48,8 +53,8 @@ class IdentifyMapping:
             )
         ]
 
-    def vendors_for(self, action: Action) -> None:
-        return None
+    def vendors_for(self, action: Action) -> tuple[Vendor, ...] | None:
+        return self.vendors
 
 
 def api_event(body: str | bytes, headers: dict[str, str], base64_encoded: bool = False) -> dict[str, Any]:
@@ -70,20 +75,25 @@ def customer_created(event_id: str = "evt_1", email: str = "Zoë@Example.com") -
     return {"id": event_id, "type": "customer.created", "data": {"object": {"id": "cus_1", "email": email}}}
 
 
-@pytest.fixture
-def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
-    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in vendors()}
+def receiver_app(aws: FakeAws, queues: dict[Vendor, str], mapping: IdentifyMapping, **options: Any) -> Any:
+    """``options``: the receiver's optional settings (``signature_tolerance``)."""
     receiver = Receiver(
         spec=STRIPE,
-        mapping=IdentifyMapping(),
+        mapping=mapping,
         enabled_vendors=vendors(),
         publish=lambda messages: publish(messages, queues.__getitem__, aws.sqs),
         dedupe=EventDeduplicator(IDEMPOTENCY_TABLE, 3600, "stripe"),
         max_body_bytes=4096,
+        **options,
     )
-    app = build_app("/webhooks/stripe", lambda: receiver)
-    return app, queues, aws
+    return build_app("/webhooks/stripe", lambda: receiver)
+
+
+@pytest.fixture
+def stack(aws: FakeAws, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    queues = {vendor: aws.sqs.create_queue(QueueName=f"q-{vendor.value}")["QueueUrl"] for vendor in vendors()}
+    return receiver_app(aws, queues, IdentifyMapping()), queues, aws
 
 
 def call(app: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -111,6 +121,19 @@ def test_a_signed_event_puts_one_message_on_each_vendor_queue(stack):
     assert sent["vendor"] == "loops"
     assert sent["action"]["person"]["email"] == "zoë@example.com"
     assert "enqueued_at" in message["MessageAttributes"]
+
+
+def test_an_action_goes_only_to_the_vendors_its_mapping_allows_and_is_traced_so(stack):
+    _, queues, aws = stack
+    log = DeliveryLog(IDEMPOTENCY_TABLE, aws.dynamodb)
+    app = receiver_app(aws, queues, IdentifyMapping(vendors=(Vendor("loops"), Vendor("segmetrics"))))
+    status, body = call(app, api_event(*signed(customer_created("evt_some"))))
+    assert (status, body) == (200, {"event_id": "evt_some", "status": "accepted", "actions": 1, "messages": 2})
+    assert depths(aws, queues) == {vendor: int(vendor.value in ("loops", "segmetrics")) for vendor in vendors()}
+    traced = log.read("stripe", "evt_some", [])["receiver"]  # the receipt, in the completed record
+    action_id = Action.make_id("stripe", "evt_some", 0)
+    assert traced["event_type"] == "customer.created"
+    assert sorted(traced["deliveries"]) == [["loops", action_id], ["segmetrics", action_id]]
 
 
 def test_the_same_event_three_times_is_queued_once(stack):
@@ -150,23 +173,54 @@ def test_forged_or_stale_requests_get_401_and_send_nothing(stack, tamper):
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
+NO_ID_OR_TYPE = "stripe event without id or type"
+
+
+def test_a_body_of_exactly_the_size_limit_is_accepted(stack):
+    app, queues, aws = stack
+    unpadded = json.dumps({**customer_created("evt_limit"), "pad": ""}, ensure_ascii=False)
+    body, headers = signed({**customer_created("evt_limit"), "pad": "x" * (4096 - len(unpadded.encode()))})
+    assert len(body.encode()) == 4096
+    assert call(app, api_event(body, headers))[0] == 200
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 1)
+
+
+def test_the_signature_tolerance_is_the_receivers_own(stack):
+    """Configured to 60 s, a receiver refuses a signature 120 s old that the default 300 s would accept."""
+    _, queues, aws = stack
+    app = receiver_app(aws, queues, IdentifyMapping(), signature_tolerance=60)
+    body, headers = signed(customer_created("evt_120s"), timestamp=int(time.time()) - 120)
+    assert call(app, api_event(body, headers))[0] == 401
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
+
+
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("body", "status", "answer"),
     [
-        ("not json", 400),
-        ("[1, 2]", 400),
-        ('{"type": "customer.created"}', 400),
-        (json.dumps({"id": "evt_x", "type": "boom"}), 400),
-        (json.dumps({"id": "evt_big", "type": "customer.created", "pad": "x" * 5000}), 413),
+        ("not json", 400, ("malformed_body", "body is not valid JSON")),
+        ("[1, 2]", 400, ("malformed_body", "body is not a JSON object")),
+        ('{"type": "customer.created"}', 400, ("malformed_body", NO_ID_OR_TYPE)),
+        (json.dumps({**customer_created(), "id": 7}), 400, ("malformed_body", NO_ID_OR_TYPE)),
+        (json.dumps({**customer_created(), "type": ""}), 400, ("malformed_body", NO_ID_OR_TYPE)),
+        (
+            json.dumps({"id": "evt_x", "type": "boom"}),
+            400,
+            ("malformed_body", "stripe boom: data.object: Field required"),
+        ),
+        (
+            json.dumps({**customer_created("evt_big"), "pad": "x" * 5000}),
+            413,
+            ("payload_too_large", "body exceeds 4096 bytes"),
+        ),
     ],
-    ids=["not-json", "not-object", "no-id", "wrong-shape", "too-large"],
+    ids=["not-json", "not-object", "no-id", "numeric-id", "empty-type", "wrong-shape", "too-large"],
 )
-def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status):
+def test_malformed_bodies_get_4xx_and_send_nothing(stack, body, status, answer):
     app, queues, aws = stack
     _, headers = signed({})
     headers["stripe-signature"] = stripe.WebhookSignature.generate_signature_header(body, SECRET)
-    got, answer = call(app, api_event(body, headers))
-    assert got == status
+    error, message = answer
+    assert call(app, api_event(body, headers)) == (status, {"error": error, "message": message})
     assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
@@ -174,7 +228,16 @@ def test_invalid_base64_is_a_400(stack):
     app, *_ = stack
     event = api_event("x", {"stripe-signature": "t=1,v1=00"})
     event["body"], event["isBase64Encoded"] = "***", True
-    assert call(app, event)[0] == 400
+    assert call(app, event) == (400, {"error": "malformed_body", "message": "body is not valid base64"})
+
+
+def test_a_signed_empty_body_is_malformed_not_forged(stack):
+    """The provider signed zero bytes: the signature holds, the body is what is wrong."""
+    app, queues, aws = stack
+    _, headers = signed({})
+    headers["stripe-signature"] = stripe.WebhookSignature.generate_signature_header("", SECRET)
+    assert call(app, api_event("", headers)) == (400, {"error": "malformed_body", "message": "body is not valid JSON"})
+    assert depths(aws, queues) == dict.fromkeys(vendors(), 0)
 
 
 def test_unknown_event_types_are_acknowledged_and_ignored(stack):
@@ -249,7 +312,8 @@ def test_a_copy_arriving_while_the_first_is_being_queued_gets_409_and_its_retry_
             status, answer = call(app, event)  # Stripe retried while the first copy was in flight
         finally:
             release.set()
-        assert (status, answer["error"]) == (409, "in_progress")
+        retry_later = {"error": "in_progress", "message": "this event is being processed; retry later"}
+        assert (status, answer) == (409, retry_later)
         assert first.result() == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})
     # The provider's retry after the 409 gets the first answer; nothing is queued twice.
     assert call(app, event) == (200, {"event_id": "evt_twice", "status": "accepted", "actions": 1, "messages": 4})

@@ -36,7 +36,7 @@ def test_accepts_what_stripe_python_signs(header_factory):
 
 def test_rejects_a_body_changed_by_one_byte(header_factory):
     header = header_factory(BODY)
-    with pytest.raises(InvalidSignatureError):
+    with pytest.raises(InvalidSignatureError, match=r"^no Stripe signature matches the payload$"):
         verify_stripe_signature(BODY.replace(b"Zo", b"Zu"), header, [SECRET])
 
 
@@ -65,7 +65,7 @@ def test_v0_alone_is_not_enough():
 def test_stale_or_future_timestamps_are_refused(header_factory, age):
     now = time.time()
     header = header_factory(BODY, timestamp=int(now - age))
-    with pytest.raises(StaleTimestampError):
+    with pytest.raises(StaleTimestampError, match=r"^Stripe signature timestamp is outside the tolerance$"):
         verify_stripe_signature(BODY, header, [SECRET], now=now)
 
 
@@ -81,6 +81,33 @@ def test_within_tolerance_is_accepted(header_factory):
 def test_missing_or_malformed_headers(header):
     with pytest.raises(MissingSignatureError):
         verify_stripe_signature(BODY, header, [SECRET])
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        # Signed over the body as if the timestamp were empty: without a timestamp nothing is checked.
+        ("v1=" + hmac.new(SECRET.encode(), b"." + BODY, hashlib.sha256).hexdigest(), "no timestamp"),
+        ("t=12=3,v1=" + "0" * 64, "a malformed timestamp"),
+        ("t=123,v0=" + "0" * 64, "no v1 signature"),
+    ],
+    ids=["no-timestamp", "two-equals-signs", "no-v1"],
+)
+def test_a_malformed_header_is_refused_with_its_reason(header, reason):
+    with pytest.raises(MissingSignatureError) as refused:
+        verify_stripe_signature(BODY, header, [SECRET])
+    assert str(refused.value) == f"Stripe-Signature has {reason}"
+
+
+def test_no_header_is_refused_as_missing():
+    with pytest.raises(MissingSignatureError, match=r"^missing Stripe-Signature header$"):
+        verify_stripe_signature(BODY, None, [SECRET])
+
+
+def test_an_item_without_an_equals_sign_is_skipped_as_stripe_python_skips_it(header_factory):
+    header = "junk," + header_factory(BODY)
+    assert stripe.WebhookSignature.verify_header(BODY.decode(), header, SECRET, 300)
+    assert verify_stripe_signature(BODY, header, [SECRET]) == int(header.split(",")[1].removeprefix("t="))
 
 
 def test_the_shared_signer_signs_as_stripe_python_does():
@@ -111,7 +138,9 @@ def test_the_tolerance_boundary_itself_is_accepted(header_factory, age):
     assert verify_stripe_signature(BODY, header, [SECRET], now=now) == int(now - age)
 
 
-@pytest.mark.parametrize(("tolerance", "age", "fresh"), [(60, 60, True), (60, 61, False), (0, 10**6, True)])
+@pytest.mark.parametrize(
+    ("tolerance", "age", "fresh"), [(60, 60, True), (60, 61, False), (1, 2, False), (0, 10**6, True)]
+)
 def test_the_configured_tolerance_is_the_one_applied(header_factory, tolerance, age, fresh):
     now = 1_800_000_000.0
     header = header_factory(BODY, timestamp=int(now - age))
