@@ -18,7 +18,7 @@ from tests.delivery.test_processor import record
 from webhook_bridge.actions import ActionKind, VendorMessage
 from webhook_bridge.delivery.identity import IdentityResolver
 from webhook_bridge.delivery.once import IdempotentDelivery
-from webhook_bridge.delivery.ordering import LEDGER_TTL_SECONDS, Plan, StateLedger
+from webhook_bridge.delivery.ordering import LEDGER_TTL_SECONDS, Plan, SkipReason, StateLedger
 from webhook_bridge.delivery.processor import DeliveryProcessor, Outcome
 from webhook_bridge.providers.stripe.ordering import customer_key
 from webhook_bridge.state.memory import InMemoryIdentityStore
@@ -155,3 +155,23 @@ def test_each_remembered_email_is_erased_under_an_id_of_its_own(recorder: Record
         (f"{erase.action.id}#also:{hashlib.sha256(email.encode()).hexdigest()[:16]}", email) for email in others
     ]
     assert processor.ordering.read(CUSTOMERIO, customer_key("cus_1")).emails == frozenset()
+
+
+def test_a_recorded_state_expires_with_the_ledger(aws) -> None:
+    ledger = StateLedger(STATE_TABLE, boto3.client("dynamodb"))
+    earliest = int(time.time()) + LEDGER_TTL_SECONDS
+
+    ledger.record(customer_message("evt_1", 1_700_000_000, "ada@example.com", "Ada Lovelace"))
+
+    item = aws.dynamodb.get_item(TableName=STATE_TABLE, Key={"pk": {"S": "order#" + customer_key("cus_1")}})["Item"]
+    assert earliest <= int(item["expires_at"]["N"]) <= int(time.time()) + LEDGER_TTL_SECONDS
+
+
+def test_anything_about_an_erased_customer_is_planned_as_skipped_because_erased(aws) -> None:
+    ledger = StateLedger(STATE_TABLE, boto3.client("dynamodb"))
+    erase = for_customerio(erase_message())
+    ledger.record(erase)
+    update = for_customerio(customer_message("evt_1", 1_700_000_000, "ada@example.com", "Ada Lovelace"))
+
+    for message in (update, for_customerio(invoice_message())):
+        assert ledger.plan(message, ledger.record(message)) == Plan(None, skipped=SkipReason.ERASED)
