@@ -29,7 +29,7 @@ RECORD_COMPLETED = "COMPLETED"  # the status powertools gives a record whose wor
 def record_id(key_prefix: str, key: str) -> str:
     """The key of ``key``'s record: powertools hashes the value ``event_key_jmespath`` selects
     (the key, a string) as sorted JSON with MD5, behind the prefix. Readers that know the key
-    (``bridgectl trace``) find the record with one ``GetItem`` instead of a log of their own;
+    (``bridgectl trace``) read the record by its key instead of a log of their own;
     ``tests/unit/test_idempotency.py`` holds this to what powertools writes."""
     digest = hashlib.md5(json.dumps(key, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
     return f"{key_prefix}#{digest}"

@@ -15,11 +15,12 @@ still land last. So the state is not taken from the message but from a ledger
    state alone) is queued, so the last state to reach the vendor is the newest.
 
 Every request that sets state is followed by that check, so whichever request lands
-last, its sender sees any newer state and sends it again. Steps 1 and 3 learn the item from
-their own write (``ReturnValues``, and the item as found when the condition refuses it):
-the read after the mark is that write's answer, so a message keyed by its customer costs no
-read at all. Versions are total strings
+last, its sender sees any newer state and sends it again. Versions are total strings
 (``providers/stripe/ordering.py``), compared here without knowing Stripe.
+
+Steps 1 and 3 learn the item from their own write (``ReturnValues``, and the item as found
+when the condition refuses it): the read after the mark is that write's answer, so a
+message keyed by its customer costs no read at all.
 
 An erase (``customer.deleted`` with erasure on) is the customer's last state: its version
 outranks every other, and its snapshot keeps no email. Once it is recorded, nothing else
@@ -323,7 +324,7 @@ class StateLedger:
                 return None
             # This request may have landed after the erase and recreated the person: erase
             # again, under the email it was sent with (maybe older than the one erased).
-            return erase_again(plan.message or message, customer.newest.version)
+            return erase_again(sent, customer.newest.version)
         if customer is not None and customer_id and email and called and email not in customer.emails:
             self._remember_email_for_erasure(sent, customer_id, email)
         if key is None or (called and plan.sends_version is None):
