@@ -51,6 +51,10 @@ def peak_rss_mb() -> float:
     return ru_maxrss_mb()
 
 
+def memory() -> dict[str, float]:
+    return {"peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()}
+
+
 def context() -> Any:
     """Lambda's context object (imported after the handler: what the handler's cold start loads comes first)."""
     from devstack.support.lambda_context import LambdaContext
@@ -60,26 +64,18 @@ def context() -> Any:
 
 
 def load_handler(code_dir: str, layer_dir: str) -> Any:
-    import importlib.util
-
     sys.path[0:1] = [code_dir, layer_dir]  # drop this script's directory: Lambda has /var/task, /opt/python
-    spec = importlib.util.spec_from_file_location("app", os.path.join(code_dir, "app.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module.lambda_handler
+    from devstack.support.handlers import load_function
+
+    return load_function(os.path.basename(code_dir)).lambda_handler
 
 
 def stripe_payload(event: dict[str, Any], secret: str) -> dict[str, Any] | None:
-    """The body of a Stripe-signed API Gateway event, or None when the HMAC does not match."""
-    import hashlib
-    import hmac
+    """The body of a Stripe-signed API Gateway event, or None when the signature does not match."""
+    from devstack.support.signing import signature_matches
 
     body = event["body"].encode("utf-8")
-    parts = dict(part.split("=", 1) for part in event["headers"]["stripe-signature"].split(","))
-    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, parts["v1"]):
+    if not signature_matches("stripe", body, event["headers"]["stripe-signature"], secret):
         return None
     payload: dict[str, Any] = json.loads(body)
     return payload
@@ -216,18 +212,11 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
         sends.append(time.time())
         return original_send(client, request, **kwargs)
 
-    httpx.Client.send = timed_send  # type: ignore[method-assign]
+    httpx.Client.send = timed_send  # type: ignore[method-assign,assignment]
     for target in (watch_stdin, poll, delete):
         threading.Thread(target=target, daemon=True).start()
-    stats: dict[str, Any] = {"batches": 0, "messages": 0, "failures": 0, "handler_seconds": 0.0, "batch_times": []}
-    report(
-        {
-            "phase": "ready",
-            "init_ms": (time.perf_counter() - STARTED) * 1000,
-            "peak_rss_mb": peak_rss_mb(),
-            "ru_maxrss_mb": ru_maxrss_mb(),
-        }
-    )
+    stats: dict[str, Any] = {"batches": 0, "messages": 0, "failures": 0, "handler_seconds": 0.0}
+    report({"phase": "ready", "init_ms": (time.perf_counter() - STARTED) * 1000, **memory()})
     while not stop.is_set():
         try:
             messages = ready.get(timeout=0.2)
@@ -235,10 +224,9 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
             continue
         slot.release()
         records = [sqs_record(m, queue_arn) for m in messages]
-        started, wall = time.perf_counter(), time.time()
+        started = time.perf_counter()
         response = handler({"Records": records}, context())
         stats["handler_seconds"] += time.perf_counter() - started
-        stats["batch_times"].append((wall, time.time(), len(records)))
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         succeeded = [m for m in messages if m["MessageId"] not in failed]
         if succeeded:
@@ -247,7 +235,7 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
         stats["messages"] += len(messages)
         stats["failures"] += len(failed)
     done.put(None)
-    report({"phase": "stats", **stats, "sends": sends, "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()})
+    report({"phase": "stats", **stats, "sends": sends, **memory()})
 
 
 def count_clients(created: dict[str, list[str]]) -> None:
@@ -300,6 +288,8 @@ class SnapshotHooks:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    # devstack (the context, the signer) from this checkout, after everything the function itself imports.
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     protocol = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the handler's logs
@@ -309,24 +299,19 @@ def main() -> None:
         protocol.flush()
 
     mode = config["mode"]
-    with open(config["input"], encoding="utf-8") as file:
-        inputs = json.load(file)
+    inputs = []
+    if "input" in config:  # not for a delivery_worker, which reads its queue
+        with open(config["input"], encoding="utf-8") as file:
+            inputs = json.load(file)
     if mode in ("baseline", "floor", "libraries"):
         sys.path.pop(0)
-        if mode == "floor":
-            result = receiver_floor(inputs[0], config["secret"])
-        elif mode == "libraries":
-            result = libraries_floor(inputs[0], config["queue_url"], config["secret"])
-        else:
-            result = baseline(inputs[0], config["queue_url"], config["secret"])
-        report(
-            {
-                "phase": "cold",
-                "status": result["statusCode"],
-                "peak_rss_mb": peak_rss_mb(),
-                "ru_maxrss_mb": ru_maxrss_mb(),
-            }
-        )
+        secret, queue_url = config["secret"], config["queue_url"]
+        floors = {
+            "baseline": lambda: baseline(inputs[0], queue_url, secret),
+            "floor": lambda: receiver_floor(inputs[0], secret),
+            "libraries": lambda: libraries_floor(inputs[0], queue_url, secret),
+        }
+        report({"phase": "cold", "status": floors[mode]()["statusCode"], **memory()})
         return
     created: dict[str, list[str]] = {"sessions": [], "clients": []}
     if config.get("count_clients"):  # memory runs only: which botocore sessions and clients get built
@@ -340,33 +325,27 @@ def main() -> None:
     if mode == "delivery_worker":
         delivery_worker(handler, config, report)
         return
+
+    def invoke(event: dict[str, Any]) -> tuple[Any, int | None]:
+        """The response and its status (a delivery batch with failures counts as a 500)."""
+        response = handler(event, context())
+        if mode == "delivery":
+            return response, 500 if response.get("batchItemFailures") else 200
+        return response, response.get("statusCode")
+
     started = time.perf_counter()
-    first = handler(inputs[0], context())
-    report(
-        {
-            "phase": "cold",
-            "status": first.get("statusCode", 200) if isinstance(first, dict) else None,
-            "response": first,
-            "init_ms": init_ms,
-            "first_ms": (time.perf_counter() - started) * 1000,
-            "peak_rss_mb": peak_rss_mb(),
-            "ru_maxrss_mb": ru_maxrss_mb(),
-            "botocore_sessions": len(created["sessions"]),
-            "clients": list(created["clients"]),
-        }
-    )
-    durations = []
-    statuses = []
+    first, status = invoke(inputs[0])
+    first_ms = (time.perf_counter() - started) * 1000
+    cold = {"phase": "cold", "status": status, "response": first, "init_ms": init_ms, "first_ms": first_ms}
+    report({**cold, **memory(), "botocore_sessions": len(created["sessions"]), "clients": created["clients"]})
+    durations, statuses = [], []
     for event in inputs[1:]:
         started = time.perf_counter()
-        response = handler(event, context())
+        statuses.append(invoke(event)[1])
         durations.append((time.perf_counter() - started) * 1000)
-        statuses.append(response.get("statusCode", 200) if isinstance(response, dict) else None)
-        if mode == "delivery" and response.get("batchItemFailures"):
-            statuses[-1] = 500
     if len(inputs) > 1:
         report({"phase": "warm", "n": len(durations), "durations_ms": durations, "statuses": statuses})
-        report({"phase": "memory", "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()})
+        report({"phase": "memory", **memory()})
 
 
 if __name__ == "__main__":
