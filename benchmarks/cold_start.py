@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
-    CHILD,
     LAYER_DIR,
     MEMORY_LIMIT_MB,
-    PYTHON,
     BenchResult,
     BenchStack,
     Figure,
@@ -38,7 +36,9 @@ from benchmarks.common import (
     log,
     payload_for,
     receiver_function,
+    reports,
     size,
+    spawn_child,
     unique_token,
     vendor_records,
 )
@@ -102,17 +102,15 @@ class Children:
             "count_clients": warm > 0,
             "restored": restored,
         }
-        command = [PYTHON, *(["-X", "importtime"] if importtime else []), str(CHILD), json.dumps(config)]
         stderr_path = self.workdir / f"{variant}-{self.serial}.stderr"
         with stderr_path.open("wb") as stderr:
             started = time.perf_counter()
-            process = subprocess.Popen(  # noqa: S603 - our interpreter and our script
-                command,
-                stdout=subprocess.PIPE,
+            process = spawn_child(
+                config,
+                self.stack.env(self.function(variant)),
+                *(["-X", "importtime"] if importtime else []),
                 stderr=stderr,
                 stdin=subprocess.PIPE if restored else subprocess.DEVNULL,
-                env=self.stack.env(self.function(variant)),
-                text=True,
             )
             assert process.stdout is not None
             if restored:
@@ -125,10 +123,10 @@ class Children:
             wall_ms = (time.perf_counter() - started) * 1000
             rest = process.stdout.read()
             code = process.wait()
-        reports = [json.loads(line) for line in [first_line, *rest.splitlines()] if line.strip()]
-        if code != 0 or not reports:
+        reported = reports(first_line + rest)
+        if code != 0 or not reported:
             raise RuntimeError(f"{variant} child failed ({code}): {stderr_path.read_text(errors='replace')[-3000:]}")
-        result = {"wall_ms": wall_ms, "stderr": stderr_path, **{report["phase"]: report for report in reports}}
+        result: dict[str, Any] = {"wall_ms": wall_ms, "stderr": stderr_path, **{r["phase"]: r for r in reported}}
         statuses = [result["cold"]["status"], *result.get("warm", {}).get("statuses", [])]
         if any(status != 200 for status in statuses):
             raise RuntimeError(f"{variant}: invocations failed: {statuses} (first answer {result['cold']})")
@@ -160,10 +158,6 @@ def import_profile(stderr: str) -> dict[str, Any]:
         "by_package_ms": {name: us / 1000 for name, us in by_package.most_common()},
         "modules": modules,
     }
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def import_offenders(real: dict[str, Any], floor: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
@@ -260,11 +254,12 @@ def run() -> BenchResult:
     top_offenders = ", ".join(f"{row['package']} {row['beyond_baseline_ms']:.0f} ms" for row in offenders[:4])
 
     def receiver_note(variant: str) -> str:
+        sessions = memory[variant]["cold"]["botocore_sessions"]
         return (
             f"loading app.py takes {median(variant, 'init_ms'):.0f} ms and the first invocation "
             f"{median(variant, 'first_ms'):.0f} ms (it builds "
             f"{len(memory[variant]['cold']['clients'])} boto3 clients from "
-            f"{plural(memory[variant]['cold']['botocore_sessions'], 'botocore session')}), against "
+            f"{sessions} botocore session{'' if sessions == 1 else 's'}), against "
             f"{floor:.0f} ms for "
             f"the baseline's whole run; imports beyond the baseline's (self time): {top_offenders}"
         )
@@ -334,7 +329,6 @@ def run() -> BenchResult:
     details = {
         "repeats": REPEATS,
         "samples_wall_ms": {v: [round(s["wall_ms"], 1) for s in samples[v]] for v in VARIANTS},
-        "snapstart_samples_wall_ms": {v: [round(ms, 1) for ms in restored[v]] for v in RESTORED},
         "init_ms_median": {v: median(v, "init_ms") for v in VARIANTS if v not in BARE},
         "first_invocation_ms_median": {v: median(v, "first_ms") for v in VARIANTS if v not in BARE},
         "import_total_ms": {v: round(p["total_ms"], 1) for v, p in imports.items()},

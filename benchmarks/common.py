@@ -8,6 +8,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import uuid
@@ -211,6 +212,17 @@ def payload_for(provider: str, n: int, token: str) -> dict[str, Any]:
 
 def body_of(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def spawn_child(config: Mapping[str, Any], env: Mapping[str, str], *python: str, **popen: Any) -> subprocess.Popen[str]:
+    """``child.py`` with ``config``, in the function environment ``env``; its reports come as JSON lines on stdout."""
+    command = [PYTHON, *python, str(CHILD), json.dumps(config)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, **popen)  # noqa: S603 - our script
+
+
+def reports(output: str) -> list[dict[str, Any]]:
+    """The JSON lines a child reported."""
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
 # -- Lambda-like environments, from template.yaml as devstack reads it -----------------

@@ -28,10 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
-    CHILD,
     LAYER_DIR,
     MEMORY_LIMIT_MB,
-    PYTHON,
     AwsCall,
     AwsCalls,
     BenchResult,
@@ -43,13 +41,16 @@ from benchmarks.common import (
     log,
     operations,
     peak_overlap,
+    reports,
     size,
+    spawn_child,
     summary,
     unique_token,
     vendor_messages,
     vendor_records,
 )
 from devstack.aws import client
+from devstack.stack import wait_until
 from devstack.support.events import queue_arn
 from devstack.support.handlers import forget_cold_start, load_function
 from devstack.support.lambda_context import LambdaContext
@@ -276,42 +277,26 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
         queue = env["QUEUE_URL"]
         config = {"mode": "delivery_worker", "code_dir": env["LAMBDA_TASK_ROOT"], "layer_dir": str(LAYER_DIR)}
         config |= {"queue_url": queue, "queue_arn": queue_arn(queue)}
-        workers = [
-            subprocess.Popen(  # noqa: S603 - our interpreter and our script
-                [PYTHON, str(CHILD), json.dumps(config)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        ready_rss: list[float] = []
+        workers = [spawn_child(config, env, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(2)]
         sqs = client("sqs", moto.endpoint, stack.template.region)
         try:
             for worker in workers:  # both instances warm and polling before the burst arrives
                 assert worker.stdout is not None
-                ready = json.loads(worker.stdout.readline() or '{"phase": "died"}')
-                if ready["phase"] != "ready":
+                if json.loads(worker.stdout.readline() or '{"phase": "died"}')["phase"] != "ready":
                     raise RuntimeError("a Loops delivery instance did not start")
-                ready_rss.append(ready["peak_rss_mb"])
             publish(vendor_messages("loops", BURST, unique_token()), lambda vendor: queue, sqs)
             log(f"delivery: {BURST} Loops actions queued; two instances draining at ≤ 10 req/s")
-            deadline = time.monotonic() + BURST_TIMEOUT_SECONDS
             log_ = sandbox.sandbox.log  # the RecordedRequest objects: cheap to count (the sandbox shares our GIL)
-            while time.monotonic() < deadline and len(log_.list(vendor="loops", status=200)) < BURST:
-                time.sleep(0.5)  # waiting for completion; the figures come from the sandbox's timestamps
+            # Waiting for completion; the figures come from the sandbox's timestamps.
+            wait_until(lambda: len(log_.list(vendor="loops", status=200)) >= BURST, BURST_TIMEOUT_SECONDS, 0.5)
         finally:
-            stats: list[dict[str, Any]] = []
-            for worker in workers:
-                assert worker.stdin is not None and worker.stdout is not None
+            for worker in workers:  # stop both, then collect what each reports
+                assert worker.stdin is not None
                 worker.stdin.close()
+            outputs = [worker.stdout.read() if worker.stdout else "" for worker in workers]
             for worker in workers:
-                assert worker.stdout is not None
-                lines = [json.loads(line) for line in worker.stdout.read().splitlines() if line.strip()]
-                stats.extend(line for line in lines if line.get("phase") == "stats")
                 worker.wait(timeout=30)
+        stats = [report for output in outputs for report in reports(output) if report["phase"] == "stats"]
         records = sandbox.requests("loops")
         dlq = int(
             sqs.get_queue_attributes(QueueUrl=env["DLQ_URL"], AttributeNames=["ApproximateNumberOfMessages"])[
@@ -323,7 +308,6 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
     throttled = [r for r in records if r["status"] == 429]
     distinct = {json.dumps(r["body"], sort_keys=True) for r in ok}
     times = sorted(_at(r) for r in ok)
-    first_request = min(_at(r) - r["duration_ms"] / 1000 for r in records)
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     throughput = (len(times) - 1) / span if span else 0.0
     windows = max_in_window(sorted(_at(r) for r in records), 1.0)
@@ -354,17 +338,14 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
     ]
     details = {
         "requests": len(records),
-        "succeeded": len(ok),
         "distinct_delivered": len(distinct),
         "throttled_429": len(throttled),
         "other_errors": len(records) - len(ok) - len(throttled),
         "dlq_messages": dlq,
         "first_to_last_success_s": span,
-        "burst_start_to_last_success_s": times[-1] - first_request if times else None,
         "max_requests_in_any_1s_window": windows,
         "max_sends_per_instance_in_1s": max(sends_per_instance, default=None),
         "instances": [{k: v for k, v in s.items() if k != "sends"} for s in stats],
-        "instance_peak_rss_mb_ready": ready_rss,
         "handler_seconds_per_message": handler_seconds / max(len(distinct), 1),
     }
     return figures, details

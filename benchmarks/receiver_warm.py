@@ -253,7 +253,6 @@ def run(provider: str) -> BenchResult:
         )
     )
     details = {
-        "provider": provider,
         "iterations": done,
         "warmup": WARMUP,
         "real_ms": real,
