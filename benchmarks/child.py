@@ -31,8 +31,6 @@ import time
 import types
 from typing import Any
 
-STARTED = time.perf_counter()
-
 
 def ru_maxrss_mb() -> float:
     """ru_maxrss; on Linux it also keeps the RSS of the image before exec, i.e. of the parent that forked us."""
@@ -215,8 +213,8 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
     httpx.Client.send = timed_send  # type: ignore[method-assign,assignment]
     for target in (watch_stdin, poll, delete):
         threading.Thread(target=target, daemon=True).start()
-    stats: dict[str, Any] = {"batches": 0, "messages": 0, "failures": 0, "handler_seconds": 0.0}
-    report({"phase": "ready", "init_ms": (time.perf_counter() - STARTED) * 1000, **memory()})
+    handler_seconds = 0.0
+    report({"phase": "ready"})
     while not stop.is_set():
         try:
             messages = ready.get(timeout=0.2)
@@ -226,16 +224,12 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
         records = [sqs_record(m, queue_arn) for m in messages]
         started = time.perf_counter()
         response = handler({"Records": records}, context())
-        stats["handler_seconds"] += time.perf_counter() - started
+        handler_seconds += time.perf_counter() - started
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-        succeeded = [m for m in messages if m["MessageId"] not in failed]
-        if succeeded:
+        if succeeded := [m for m in messages if m["MessageId"] not in failed]:
             done.put(succeeded)
-        stats["batches"] += 1
-        stats["messages"] += len(messages)
-        stats["failures"] += len(failed)
     done.put(None)
-    report({"phase": "stats", **stats, "sends": sends, **memory()})
+    report({"phase": "stats", "handler_seconds": handler_seconds, "sends": sends, "peak_rss_mb": peak_rss_mb()})
 
 
 def count_clients(created: dict[str, list[str]]) -> None:

@@ -54,7 +54,7 @@ WARM_BATCHES = size(20, 1)
 DELIVERY_VENDOR = "customerio"
 VARIANTS = ("stripe", "typeform", "delivery", "baseline", "floor", "libraries")
 BARE = ("baseline", "floor", "libraries")  # scripts in child.py: no app.py to load
-RESTORED = ("stripe", "typeform", "delivery")
+FUNCTIONS = ("stripe", "typeform", "delivery")  # the real handlers (and what SnapStart restores)
 RECEIVERS = ("stripe", "typeform")  # held to the cold-start target
 
 
@@ -225,9 +225,9 @@ def run() -> BenchResult:
                     samples[variant].append(result)
             log(f"cold_start: round {repeat + 1}/{WARMUP_ROUNDS + REPEATS}")
 
-        restored: dict[str, list[float]] = {variant: [] for variant in RESTORED}
+        restored: dict[str, list[float]] = {variant: [] for variant in FUNCTIONS}
         for _ in range(REPEATS):
-            for variant in RESTORED:
+            for variant in FUNCTIONS:
                 restored[variant].append(children.run(variant, restored=True)["wall_ms"])
         log("cold_start: SnapStart, emulated, done")
 
@@ -235,11 +235,7 @@ def run() -> BenchResult:
         profiles = {variant: children.run(variant, importtime=True) for variant in profiled}
         imports = {v: import_profile(r["stderr"].read_text(errors="replace")) for v, r in profiles.items()}
         log("cold_start: import profiles done; memory runs")
-        memory = {
-            "stripe": children.run("stripe", warm=WARM_INVOCATIONS),
-            "typeform": children.run("typeform", warm=WARM_INVOCATIONS),
-            "delivery": children.run("delivery", warm=WARM_BATCHES),
-        }
+        memory = {v: children.run(v, warm=WARM_BATCHES if v == "delivery" else WARM_INVOCATIONS) for v in FUNCTIONS}
         requests = sandbox.requests(DELIVERY_VENDOR)
         if any(r["status"] >= 300 for r in requests):
             raise RuntimeError("the sandbox refused some delivery calls: " + str([r["status"] for r in requests][:20]))
@@ -339,21 +335,19 @@ def run() -> BenchResult:
                 row["package"]: row["beyond_baseline_ms"]
                 for row in import_offenders(imports[variant], imports["baseline"], top=12)
             }
-            for variant in ("stripe", "typeform", "delivery")
+            for variant in FUNCTIONS
         },
         "import_first_party_stripe": heaviest_first_party(imports["stripe"]),
         "import_third_party_delivery": third_party_pulled_in(imports["delivery"]),
-        "warm_over_http_ms": {
-            v: statistics.median(memory[v]["warm"]["durations_ms"]) for v in ("stripe", "typeform", "delivery")
-        },
+        "warm_over_http_ms": {v: statistics.median(memory[v]["warm"]["durations_ms"]) for v in FUNCTIONS},
         "baseline_peak_rss_mb": baseline_rss,
         "first_invocation_clients": {
             v: {"botocore_sessions": memory[v]["cold"]["botocore_sessions"], "clients": memory[v]["cold"]["clients"]}
-            for v in ("stripe", "typeform", "delivery")
+            for v in FUNCTIONS
         },
         "ru_maxrss_mb": {
             "baseline": statistics.median(s["cold"]["ru_maxrss_mb"] for s in samples["baseline"]),
-            **{v: memory[v]["memory"]["ru_maxrss_mb"] for v in ("stripe", "typeform", "delivery")},
+            **{v: memory[v]["memory"]["ru_maxrss_mb"] for v in FUNCTIONS},
         },
     }
     return BenchResult(figures, details)

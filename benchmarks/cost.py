@@ -17,7 +17,7 @@ import collections
 import math
 from typing import Any
 
-from benchmarks.common import BenchResult, Figure, delivery_batching_window_seconds, memory_mb
+from benchmarks.common import WEBHOOKS, BenchResult, Figure, delivery_batching_window_seconds, memory_mb
 
 PRICES = {
     "api_gateway_http_per_million": 1.00,  # HTTP API, requests up to 512 KB each
@@ -171,12 +171,17 @@ def candidates(
     )
     return {
         name: {
-            "total": sum(v for side in (rx, dx) for k, v in side.items() if k != "logs") * 1e6,
+            "total": total({"receiver": rx, "delivery": dx}, logs=False),
             "dynamodb": (rx["dynamodb"] + dx["dynamodb"]) * 1e6,
             "records_per_invocation": size,
         }
         for name, (rx, dx, size) in rows.items()
     }
+
+
+def total(scenario: dict[str, dict[str, float]], *, logs: bool) -> float:
+    """$ per million webhooks of a scenario's sides (each $ per webhook), with or without the logs line."""
+    return sum(v for side in scenario.values() for k, v in side.items() if logs or k != "logs") * 1e6
 
 
 def per_million(parts: dict[str, float]) -> dict[str, float]:
@@ -194,7 +199,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
     }
     delivery = results.get("delivery", {}).get("details", {})
     unpaced = delivery.get("batch", {}).get("unpaced")
-    for provider, label in (("stripe", "Stripe customer.created"), ("typeform", "Typeform form_response")):
+    for provider, label in WEBHOOKS.items():
         warm = results.get(f"receiver_warm:{provider}", {}).get("details")
         if not warm or not unpaced:
             continue
@@ -215,9 +220,6 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
             for name, value in delivery_side(1, seconds * 1000 * 10, 10, calls_per_message, log_per_message).items():
                 burst_delivery[name] += value
         burst = {"receiver": steady["receiver"], "delivery": dict(burst_delivery)}
-
-        def total(scenario: dict[str, dict[str, float]], *, logs: bool) -> float:
-            return sum(v for side in scenario.values() for k, v in side.items() if logs or k != "logs") * 1e6
 
         modelled = candidates(warm, unpaced, burst_seconds)
         totals = {

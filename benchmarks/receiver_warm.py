@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from benchmarks.common import (
+    WEBHOOKS,
     AwsCall,
     AwsCalls,
     BenchResult,
@@ -51,7 +52,6 @@ TIME_BUDGET_SECONDS = 40.0
 STUB_ITERATIONS = size(150, 1)
 PROFILE_ITERATIONS = size(80, 1)
 WARM_TARGET = 1.5
-LABEL = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}
 
 
 def ids_of(provider: str, payload: dict[str, Any]) -> list[str]:
@@ -225,7 +225,7 @@ def run(provider: str) -> BenchResult:
     real, base = summary(times["real"]), summary(times["base"])
     real_own, base_own = summary(own["real"]), summary(own["base"])
     calls_per_webhook = calls["real"] / done
-    label = LABEL[provider]
+    label = WEBHOOKS[provider]
     cause = (
         f"the handler's own work ({real_own['p50']:.1f} ms at p50 outside AWS calls, vs {base_own['p50']:.2f} ms "
         "for the baseline): see the profile in docs/benchmarks.md"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Figure
+from benchmarks.common import WEBHOOKS, Figure
 
 RESULTS_MARKER = "bench-results"
 HEADER = ["figure", "value", "baseline (same run)", "ratio", "target", "result"]
@@ -185,7 +185,7 @@ def write_doc(
     ]
     out += [*(gaps or ["None: every target is met."]), ""]
     out += ["## What each figure measures, and what else the run found", ""]
-    for provider in ("stripe", "typeform"):
+    for provider in WEBHOOKS:
         out += _receiver_warm(provider, details.get(f"receiver_warm:{provider}"))
     out += _cold_start(details.get("cold_start"), (previous or {}).get("imports"))
     out += _delivery(details.get("delivery"))
@@ -200,13 +200,12 @@ def write_doc(
 def _receiver_warm(provider: str, warm: dict[str, Any] | None) -> list[str]:
     if not warm:
         return []
-    name = "Stripe customer.created" if provider == "stripe" else "Typeform form_response"
     ops = ", ".join(f"{op} x {n:g}" for op, n in warm["calls_by_operation"].items())
     per_call = ", ".join(f"{op} {v:.1f} ms" for op, v in warm["ms_per_call"].items())
     real, base = warm["real_ms"], warm["baseline_ms"]
     profile = [[f"`{r['function']}`", f"{r['self_ms']:.3f}", f"{r['cum_ms']:.3f}"] for r in warm["profile_top"][:8]]
     return [
-        f"### Receiver, warm: {name}",
+        f"### Receiver, warm: {WEBHOOKS[provider]}",
         "",
         f"{warm['iterations']} webhooks (after {warm['warmup']} warm-up) through "
         f"`functions/{provider}_webhook/app.py` against moto in-process, interleaved with the bare baseline. "
