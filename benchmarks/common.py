@@ -39,7 +39,7 @@ PYTHON = sys.executable
 # produce every figure (tests/benchmarks runs them); figures measured so are not worth reading.
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 MEMORY_LIMIT_MB = 128  # every function's peak memory target
-WEBHOOKS = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}  # what each receiver is fed
+WEBHOOK_NAMES = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}  # what each receiver is fed
 
 
 def size(full: T, smoke: T) -> T:

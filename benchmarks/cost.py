@@ -17,7 +17,7 @@ import collections
 import math
 from typing import Any
 
-from benchmarks.common import WEBHOOKS, BenchResult, Figure, delivery_batching_window_seconds, memory_mb
+from benchmarks.common import WEBHOOK_NAMES, BenchResult, Figure, delivery_batching_window_seconds, memory_mb
 
 PRICES = {
     "api_gateway_http_per_million": 1.00,  # HTTP API, requests up to 512 KB each
@@ -199,7 +199,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
     }
     delivery = results.get("delivery", {}).get("details", {})
     unpaced = delivery.get("batch", {}).get("unpaced")
-    for provider, label in WEBHOOKS.items():
+    for provider, label in WEBHOOK_NAMES.items():
         warm = results.get(f"receiver_warm:{provider}", {}).get("details")
         if not warm or not unpaced:
             continue

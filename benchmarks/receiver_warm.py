@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from benchmarks.common import (
-    WEBHOOKS,
+    WEBHOOK_NAMES,
     AwsCall,
     AwsCalls,
     BenchResult,
@@ -225,7 +225,7 @@ def run(provider: str) -> BenchResult:
     real, base = summary(times["real"]), summary(times["base"])
     real_own, base_own = summary(own["real"]), summary(own["base"])
     calls_per_webhook = calls["real"] / done
-    label = WEBHOOKS[provider]
+    label = WEBHOOK_NAMES[provider]
     cause = (
         f"the handler's own work ({real_own['p50']:.1f} ms at p50 outside AWS calls, vs {base_own['p50']:.2f} ms "
         "for the baseline): see the profile in docs/benchmarks.md"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import WEBHOOKS, Figure
+from benchmarks.common import WEBHOOK_NAMES, Figure
 
 RESULTS_MARKER = "bench-results"
 HEADER = ["figure", "value", "baseline (same run)", "ratio", "target", "result"]
@@ -185,7 +185,7 @@ def write_doc(
     ]
     out += [*(gaps or ["None: every target is met."]), ""]
     out += ["## What each figure measures, and what else the run found", ""]
-    for provider in WEBHOOKS:
+    for provider in WEBHOOK_NAMES:
         out += _receiver_warm(provider, details.get(f"receiver_warm:{provider}"))
     out += _cold_start(details.get("cold_start"), (previous or {}).get("imports"))
     out += _delivery(details.get("delivery"))
@@ -205,7 +205,7 @@ def _receiver_warm(provider: str, warm: dict[str, Any] | None) -> list[str]:
     real, base = warm["real_ms"], warm["baseline_ms"]
     profile = [[f"`{r['function']}`", f"{r['self_ms']:.3f}", f"{r['cum_ms']:.3f}"] for r in warm["profile_top"][:8]]
     return [
-        f"### Receiver, warm: {WEBHOOKS[provider]}",
+        f"### Receiver, warm: {WEBHOOK_NAMES[provider]}",
         "",
         f"{warm['iterations']} webhooks (after {warm['warmup']} warm-up) through "
         f"`functions/{provider}_webhook/app.py` against moto in-process, interleaved with the bare baseline. "
