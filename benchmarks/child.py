@@ -154,56 +154,33 @@ def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
 
 
 def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
-    """One delivery instance fed like Lambda's SQS event source mapping.
+    """One delivery instance fed like Lambda's SQS event source mapping, until stdin closes.
 
     As with Lambda's pollers, receiving the next batch and deleting the last one happen
-    beside the function, not in it: a poller thread keeps one batch ready, a deleter
-    thread removes what succeeded, and the handler is invoked back to back.
+    beside the function, not in it: the next batch is received while the handler runs, what
+    succeeded is deleted while the next one runs, and the handler is invoked back to back.
     """
-    import queue as queues
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     import boto3
-
-    from devstack.support.events import sqs_record
-
-    stop = threading.Event()
-    sqs = boto3.client("sqs")
-    queue_url, queue_arn = config["queue_url"], config["queue_arn"]
-    ready: queues.Queue[list[dict[str, Any]]] = queues.Queue(maxsize=1)
-    done: queues.Queue[list[dict[str, Any]] | None] = queues.Queue()
-    slot = threading.Semaphore(1)  # at most one batch received ahead of the handler
-
-    def watch_stdin() -> None:
-        sys.stdin.read()
-        stop.set()
-
-    def poll() -> None:
-        while not stop.is_set():
-            if not slot.acquire(timeout=0.2):
-                continue
-            messages = sqs.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=1,
-                MessageAttributeNames=["All"],
-                MessageSystemAttributeNames=["All"],
-            ).get("Messages", [])
-            if messages:
-                ready.put(messages)
-            else:
-                slot.release()
-
-    def delete() -> None:
-        while (batch := done.get()) is not None:
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
-
-    sends: list[float] = []  # when each vendor request left, to tell the pacer's bursts from the vendor's view
     import httpx
 
+    from devstack.support.events import sqs_batch
+
+    sqs, queue_url = boto3.client("sqs"), config["queue_url"]
+
+    def receive() -> list[dict[str, Any]]:
+        attributes = {"MessageAttributeNames": ["All"], "MessageSystemAttributeNames": ["All"]}
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, **attributes).get(
+            "Messages", []
+        )
+
+    def delete(batch: list[dict[str, Any]]) -> None:
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+
+    sends: list[float] = []  # when each vendor request left, to tell the pacer's bursts from the vendor's view
     original_send = httpx.Client.send
 
     def timed_send(client: Any, request: Any, **kwargs: Any) -> Any:
@@ -211,24 +188,27 @@ def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
         return original_send(client, request, **kwargs)
 
     httpx.Client.send = timed_send  # type: ignore[method-assign,assignment]
-    for target in (watch_stdin, poll, delete):
-        threading.Thread(target=target, daemon=True).start()
+    stop = threading.Event()
+
+    def watch_stdin() -> None:
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
     handler_seconds = 0.0
     report({"phase": "ready"})
-    while not stop.is_set():
-        try:
-            messages = ready.get(timeout=0.2)
-        except queues.Empty:
-            continue
-        slot.release()
-        records = [sqs_record(m, queue_arn) for m in messages]
-        started = time.perf_counter()
-        response = handler({"Records": records}, context())
-        handler_seconds += time.perf_counter() - started
-        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-        if succeeded := [m for m in messages if m["MessageId"] not in failed]:
-            done.put(succeeded)
-    done.put(None)
+    with ThreadPoolExecutor(1) as receiver, ThreadPoolExecutor(1) as deleter:
+        ahead = receiver.submit(receive)  # one batch received ahead of the handler
+        while not stop.is_set():
+            messages, ahead = ahead.result(), receiver.submit(receive)
+            if not messages:
+                continue
+            started = time.perf_counter()
+            response = handler(sqs_batch(messages, config["queue_arn"]), context())
+            handler_seconds += time.perf_counter() - started
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+            if succeeded := [m for m in messages if m["MessageId"] not in failed]:
+                deleter.submit(delete, succeeded)
     report({"phase": "stats", "handler_seconds": handler_seconds, "sends": sends, "peak_rss_mb": peak_rss_mb()})
 
 
