@@ -17,6 +17,7 @@ from devstack import Stack
 from devstack.state import read_state
 from devstack.support.signing import signed_headers
 from devstack.template import load_template
+from webhook_bridge.vendors.catalog import specs
 
 from .conftest import (
     REAL_TEMPLATE,
@@ -147,7 +148,7 @@ def test_each_function_has_its_own_wiring(stack: Stack) -> None:
     assert stack.queue_urls["ConvertLoopQueue"].startswith(stack.aws_endpoint)
     receiver = stack.function_envs["StripeWebhookFunction"]
     assert "VENDOR" not in receiver
-    assert receiver["ENABLED_VENDORS"].split(",") == ["convertloop", "loops", "customerio", "segmetrics"]
+    assert receiver["ENABLED_VENDORS"].split(",") == [spec.name for spec in specs()]
     if stack.sandbox is not None:
         assert receiver["LOOPS_BASE_URL"].startswith(stack.sandbox.url)
 
@@ -229,7 +230,7 @@ def test_make_dev_stack_delivers_a_signed_stripe_event_to_the_sandbox(sandbox_av
         if isinstance(stack.sandbox, _StubSandbox):
             return
         vendors = {request["vendor"] for request in stack.sandbox.requests()}
-        assert vendors == {"convertloop", "loops", "customerio", "segmetrics"}
+        assert vendors == {spec.name for spec in specs()}
 
 
 def test_injected_aws_faults_answer_as_aws_would_then_pass(moto) -> None:
