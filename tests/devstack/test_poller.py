@@ -17,7 +17,7 @@ from devstack.support.events import sqs_record
 from devstack.support.moto import MotoServer
 from devstack.template import load_template
 
-from .conftest import read_jsonl, wait_until
+from .conftest import DELIVERY_STUB, batches, wait_until
 
 QUEUES = """
 Resources:
@@ -30,18 +30,6 @@ Resources:
         maxReceiveCount: 5
   WorkDeadLetterQueue:
     Type: AWS::SQS::Queue
-"""
-
-# Records what it got in $STUB_OUT; fails bodies containing "fail", raises on "raise".
-HANDLER = """
-import json, os
-
-def lambda_handler(event, context):
-    with open(os.environ["STUB_OUT"], "a", encoding="utf-8") as out:
-        out.write(json.dumps([r["body"] for r in event["Records"]]) + "\\n")
-    if any("raise" in r["body"] for r in event["Records"]):
-        raise RuntimeError("asked to raise")
-    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "fail" in r["body"]]}
 """
 
 
@@ -68,7 +56,7 @@ def pollers() -> Iterator[list[SqsPoller]]:
 @pytest.fixture
 def handler(runtime_factory: Any, tmp_path: Path) -> tuple[FunctionRuntime, Path]:
     out = tmp_path / "batches.jsonl"
-    return runtime_factory(HANDLER, env={"STUB_OUT": str(out)}, max_concurrency=1), out
+    return runtime_factory(DELIVERY_STUB, env={"STUB_OUT": str(out)}, max_concurrency=1), out
 
 
 def start_poller(
@@ -102,8 +90,8 @@ def send(sqs: Any, url: str, *bodies: str) -> None:
         sqs.send_message(QueueUrl=url, MessageBody=body)
 
 
-def idle_after_batches(poller: SqsPoller, batches: int) -> Callable[[], bool]:
-    return lambda: poller.stats.batches >= batches and poller.stats.in_flight == 0
+def idle_after_batches(poller: SqsPoller, count: int) -> Callable[[], bool]:
+    return lambda: poller.stats.batches >= count and poller.stats.in_flight == 0
 
 
 def test_partial_batch_failure_keeps_only_the_failed_messages(
@@ -116,7 +104,7 @@ def test_partial_batch_failure_keeps_only_the_failed_messages(
     poller = start_poller(pollers, sqs, resources, runtime.invoke, batch_size=10)
     assert wait_until(idle_after_batches(poller, 1), timeout=20)
     poller.stop()
-    assert read_jsonl(out)[0] == ["ok-1", "fail-2", "ok-3", "fail-4", "ok-5"]  # one batch, in order
+    assert batches(out)[0] == ["ok-1", "fail-2", "ok-3", "fail-4", "ok-5"]  # one batch, in order
     assert (poller.stats.deleted, poller.stats.reported_failures) == (3, 2)
     assert counts(sqs, url) == (0, 2)
     # Once their visibility timeout passes, the failed ones (and only they) are back.
@@ -155,7 +143,7 @@ def test_redrive_to_the_dead_letter_queue_after_max_receive_count(
     start_poller(pollers, sqs, resources, runtime.invoke)
     assert wait_until(lambda: counts(sqs, dlq)[0] == 1, timeout=30)
     assert counts(sqs, url) == (0, 0)
-    assert read_jsonl(out) == [["raise-always"], ["raise-always"]]  # exactly maxReceiveCount attempts
+    assert batches(out) == [["raise-always"], ["raise-always"]]  # exactly maxReceiveCount attempts
     moved = sqs.receive_message(QueueUrl=dlq)["Messages"][0]
     assert moved["Body"] == "raise-always"
 
@@ -352,4 +340,4 @@ def test_a_disabled_event_source_mapping_leaves_messages_in_the_queue_until_enab
     assert listed["State"] == "Disabled"
     lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=True)  # bridgectl vendor resume
     assert wait_until(lambda: poller.stats.deleted == 2, timeout=20)
-    assert sorted(body for batch in read_jsonl(out) for body in batch) == ["waits-1", "waits-2"]
+    assert sorted(body for batch in batches(out) for body in batch) == ["waits-1", "waits-2"]

@@ -119,7 +119,7 @@ def test_delivery_functions_are_fed_from_their_queues(stack: Stack, project_dir:
     assert response.status_code == 200
 
     def delivered() -> set[str | None]:
-        return {r["vendor"] for r in read_jsonl(out) if r["body"] == '{"hello": "ok"}'}
+        return {r["vendor"] for r in read_jsonl(out) if '{"hello": "ok"}' in r["bodies"]}
 
     assert wait_until(lambda: delivered() == {"convertloop", "loops"}, timeout=30)
 
