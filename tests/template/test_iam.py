@@ -163,6 +163,7 @@ def test_eventbridge_consumer_reaches_its_queue_the_vendor_queues_and_the_stripe
     for action in CONSUMER_ACTIONS:
         assert grants[action] == {"StripeEventsQueue"}, action
     assert grants["sqs:SendMessage"] == MAIN_QUEUES
+    assert _actions(grants, "sqs:") == CONSUMER_ACTIONS | {"sqs:SendMessage"}
     assert not _actions(grants, "secretsmanager:")  # no signature, no secret
     log_group = cfn.function_props(function)["LoggingConfig"]["LogGroup"]["Ref"]
     assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}
