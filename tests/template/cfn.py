@@ -35,6 +35,7 @@ def parameter_name(owner: str, configuration_name: str) -> str:
 VENDORS = {spec.logical_id: spec.name for spec in specs()}
 PROVIDERS = {name.capitalize(): name for name in RECEIVER_PROVIDERS}
 RECEIVERS = tuple(f"{p}WebhookFunction" for p in PROVIDERS)
+ROUTES = {p: f"/webhooks/{name}" for p, name in PROVIDERS.items()}  # each receiver's POST route
 DELIVERIES = tuple(f"{v}DeliveryFunction" for v in VENDORS)
 FUNCTIONS = RECEIVERS + DELIVERIES
 # The Stripe events queue's consumer (EventBridge, backfill, import).

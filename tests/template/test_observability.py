@@ -210,7 +210,7 @@ def test_dashboard_lists_every_alarm_and_widgets_do_not_overlap() -> None:
 
 def test_outputs() -> None:
     outputs = cfn.load()["Outputs"]
-    for provider, route in (("Stripe", "/webhooks/stripe"), ("Typeform", "/webhooks/typeform")):
+    for provider, route in cfn.ROUTES.items():
         url = outputs[f"{provider}WebhookUrl"]["Value"]["Fn::Sub"]
         assert url.startswith("https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
         assert url.endswith(route)
@@ -220,5 +220,5 @@ def test_outputs() -> None:
     assert outputs["IdempotencyTableName"]["Value"] == cfn.ref("IdempotencyTable")
     assert outputs["StateTableName"]["Value"] == cfn.ref("StateTable")
     assert "#dashboards:name=${Dashboard}" in outputs["DashboardUrl"]["Value"]["Fn::Sub"]
-    for owner in ("Stripe", "Typeform", *cfn.VENDORS):
+    for owner in (*cfn.PROVIDERS, *cfn.VENDORS):
         assert outputs[f"{owner}SecretArn"]["Value"] == cfn.ref(f"{owner}Secret")

@@ -187,7 +187,7 @@ def test_customerio_region_picks_the_documented_track_api_root() -> None:
 # -- receivers -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("provider", "path"), [("Stripe", "/webhooks/stripe"), ("Typeform", "/webhooks/typeform")])
+@pytest.mark.parametrize(("provider", "path"), cfn.ROUTES.items())
 def test_receiver_route(provider: str, path: str) -> None:
     function = f"{provider}WebhookFunction"
     properties = cfn.function_props(function)
