@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webhook_bridge.vendors.exceptions import ConflictError, RequestValidationError
+from webhook_bridge.vendors.exceptions import ConflictError, RequestValidationError, UnexpectedResponseError
 from webhook_bridge.vendors.loops.client import ContactCreateRequest, ContactUpdateRequest, EventRequest, LoopsClient
 
 from .conftest import API_KEY, EMAIL, answer, json_body, only_request, sent_once
@@ -81,6 +81,16 @@ def test_find_contact_when_nothing_is_found(http_mock, client):
     assert client.find_contact(email=EMAIL) == []
 
 
+@pytest.mark.parametrize("answered", [{"id": "c1", "email": EMAIL}, {"success": False, "message": "no"}, ["c1"], None])
+def test_find_contact_reads_only_the_documented_array(http_mock, client, answered):
+    # "this endpoint will always return an array": a bare object is not a contact found
+    answer(http_mock, 200, json=answered)
+    with pytest.raises(UnexpectedResponseError) as raised:
+        client.find_contact(email=EMAIL)
+    assert not raised.value.retryable
+    assert EMAIL not in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "body"), [({"email": EMAIL}, {"email": EMAIL}), ({"user_id": "u1"}, {"userId": "u1"})]
 )
@@ -146,6 +156,8 @@ def test_409_elsewhere_is_still_an_error(http_mock, client):
         ("update_contact", {"userId": "u1", "firstName": "Adam"}),  # a userId does not replace it
         ("update_contact", {"email": EMAIL, "nested": {"a": 1}}),  # properties are flat
         ("update_contact", {"email": EMAIL, "tags": ["a"]}),
+        # not in the document, so a contact property like any other: an object is refused
+        ("update_contact", {"email": EMAIL, "mailingLists": {"list_1": True}}),
     ],
 )
 def test_invalid_contacts_are_rejected_before_any_call(http_mock, client, method, payload):

@@ -122,6 +122,7 @@ def test_successful_calls_log_route_templates_only(http_mock, caplog):
 def test_httpx_request_log_lines_are_masked(http_mock, caplog):
     answer(http_mock, 200, json=[])
     LoopsClient(API_KEY).find_contact(email=EMAIL)
+    answer(http_mock, 200, json={"data": {}})
     SegMetricsClient("acct1", "integ1", API_KEY).get_contact(EMAIL)
     assert "HTTP Request: GET" in caplog.text
     for secret in FORBIDDEN:

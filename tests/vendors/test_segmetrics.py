@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from webhook_bridge.vendors.exceptions import BadRequestError, RequestValidationError
+from webhook_bridge.vendors.exceptions import BadRequestError, RequestValidationError, UnexpectedResponseError
 from webhook_bridge.vendors.segmetrics.client import SegMetricsClient
 from webhook_bridge.vendors.segmetrics.models import (
     AdPerformanceRequest,
@@ -45,7 +45,9 @@ def test_upsert_contact(http_mock, client):
             status="active",
             date_created=datetime(2018, 10, 2, 16, 15, tzinfo=UTC),
             utm_source="facebook",
+            affiliate_id=123,
             geo_lat="45.523064",
+            geo_lon=-122.676483,
             tags=[
                 3,
                 {"name": "New Lead"},
@@ -67,7 +69,9 @@ def test_upsert_contact(http_mock, client):
             "status": "active",
             "date_created": "2018-10-02 16:15:00",
             "utm_source": "facebook",
+            "affiliate_id": "123",
             "geo_lat": "45.523064",
+            "geo_lon": "-122.676483",
             "tags": [
                 3,
                 {"name": "New Lead"},
@@ -319,6 +323,8 @@ def _subscription(**overrides):
         # /contact takes "List of TagIds or Array of Tag Objects": a bare name is refused
         ("upsert_contact", {"email": EMAIL, "tags": ["New Lead"]}, "tags.0"),
         ("upsert_contact", {"email": EMAIL, "utm_source": " "}, "utm_source"),
+        ("upsert_contact", {"email": EMAIL, "geo_lat": float("nan")}, "geo_lat"),
+        ("upsert_contact", {"email": EMAIL, "geo_lon": ""}, "geo_lon"),
         ("add_tags", {"contact_id": 249, "tags": []}, "tags"),
         ("add_tags", {"contact_id": 249}, "tags"),
         ("add_tags", {"tags": [1]}, "contact_id or email is required"),
@@ -462,6 +468,24 @@ def test_get_contact_returns_its_data(http_mock, client):
     contact = client.get_contact(EMAIL, extend=["tags", "events"])
     assert_sent(http_mock, "GET", f"{REPORTING}/contact/jane.doe%40example.com?extend=tags%2Cevents")
     assert contact == {"contact_id": "1004", "first_name": "Linda"}
+
+
+@pytest.mark.parametrize(
+    ("call", "answered"),
+    [
+        # the document answers {"data": {...}}: the answer itself is not the contact
+        (lambda c: c.get_contact(EMAIL), {"contact_id": "1004", "email": EMAIL}),
+        (lambda c: c.get_contact(EMAIL), {"data": [{"email": EMAIL}]}),
+        (lambda c: c.get_customer_journey("leads"), [{"email": EMAIL}]),
+        (lambda c: c.get_customer_journey("leads"), {"data": {"email": EMAIL}, "meta": {}}),
+    ],
+)
+def test_reporting_answers_not_shaped_as_documented_are_refused(http_mock, client, call, answered):
+    answer(http_mock, 200, json=answered)
+    with pytest.raises(UnexpectedResponseError) as caught:
+        call(client)
+    assert not caught.value.retryable
+    assert EMAIL not in str(caught.value)
 
 
 def test_custom_reporting_base_url(http_mock):

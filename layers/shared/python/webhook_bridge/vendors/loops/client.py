@@ -16,7 +16,7 @@ import httpx
 from pydantic import ConfigDict, Field, model_validator
 
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.exceptions import ConflictError
+from webhook_bridge.vendors.exceptions import ConflictError, UnexpectedResponseError
 from webhook_bridge.vendors.fields import Email, NonEmptyStr
 from webhook_bridge.vendors.loops.spec import SPEC
 from webhook_bridge.vendors.requests import VendorRequest, invalid
@@ -53,7 +53,6 @@ class _LoopsRequest(VendorRequest):
     user_id: NonEmptyStr | None = Field(default=None, alias="userId")
     first_name: str | None = Field(default=None, alias="firstName")
     last_name: str | None = Field(default=None, alias="lastName")
-    mailing_lists: dict[NonEmptyStr, bool] | None = Field(default=None, alias="mailingLists")
 
     @model_validator(mode="after")
     def _contact_properties(self) -> _LoopsRequest:
@@ -134,13 +133,14 @@ class LoopsClient(BaseClient):
         return self._json(self._request("PUT", "/contacts/update", body=request.to_wire()))
 
     def find_contact(self, *, email: str) -> list[dict[str, Any]]:
-        """The matching contacts: the document promises an array, empty when none matches.
-        The document searches "by email" only."""
+        """The matching contacts. The document searches "by email" only and "will always
+        return an array": empty when none matches, else one contact object. Any other
+        answer (an object, say ``{"success": false}``) is not read as a contact."""
         key, value = _one_identifier(email, None)
         found = self._json(self._request("GET", "/contacts/find", params={key: value}))
-        if isinstance(found, dict):  # tolerate a bare object
-            return [found]
-        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+        if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+            raise UnexpectedResponseError(VENDOR, "GET /contacts/find: the answer is not an array of contacts")
+        return found
 
     def delete_contact(self, *, email: str | None = None, user_id: str | None = None) -> Any:
         key, value = _one_identifier(email, user_id)

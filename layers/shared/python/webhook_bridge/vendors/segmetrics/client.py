@@ -15,8 +15,10 @@ from datetime import date
 from typing import Any, ClassVar, Literal
 
 import httpx
+from pydantic import ValidationError
 
 from webhook_bridge.vendors.base import BaseClient
+from webhook_bridge.vendors.exceptions import UnexpectedResponseError
 from webhook_bridge.vendors.requests import invalid
 from webhook_bridge.vendors.segmetrics.models import (
     VENDOR,
@@ -43,6 +45,10 @@ EXTEND_OPTIONS = frozenset({"events", "tags", "orders", "subscriptions", "lists"
 MAX_PAGE_SIZE = 100
 # A start/end is an ISO date or a SegMetrics "Relative DateTime" string, passed through.
 DateBound = date | str
+
+
+def _unexpected(request: str, documented: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(VENDOR, f"{request}: the answer is not {documented}")
 
 
 def _identifier(value: str | int, what: str) -> str | int:
@@ -197,7 +203,11 @@ class SegMetricsClient(BaseClient):
             "page": page,
         }
         payload = self._report_get(route, path_params, params)
-        return CustomerJourneyPage.model_validate(payload if isinstance(payload, dict) else {})
+        try:
+            return CustomerJourneyPage.model_validate(payload)
+        except ValidationError:
+            # ``from None``: pydantic's message repeats the answer, which holds emails.
+            raise _unexpected("GET /{account_id}/report/{report_type}/contacts", "a page of contacts") from None
 
     def iter_customer_journey(
         self,
@@ -222,13 +232,17 @@ class SegMetricsClient(BaseClient):
                 return
 
     def get_contact(self, id_or_email: str | int, *, extend: Iterable[str] | str | None = None) -> Any:
-        """One contact's full journey; returns the ``data`` object of the response."""
+        """One contact's full journey: the ``data`` object of the documented ``{"data": {...}}``."""
+        route = "/{account_id}/contact/{contact}"
         payload = self._report_get(
-            "/{account_id}/contact/{contact}",
+            route,
             {"account_id": self.account_id, "contact": _identifier(id_or_email, "contact")},
             {"extend": _extend(extend)},
         )
-        return payload.get("data", payload) if isinstance(payload, dict) else payload
+        contact = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(contact, dict):
+            raise _unexpected(f"GET {route}", 'a {"data": contact} object')
+        return contact
 
 
 def from_configuration(values: Mapping[str, str], http: httpx.Client | None = None) -> SegMetricsClient:

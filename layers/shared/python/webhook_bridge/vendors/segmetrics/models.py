@@ -39,6 +39,11 @@ def _custom_fields_wire(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 CustomFields = Annotated[dict[NonEmptyStr, Any], PlainSerializer(_custom_fields_wire)]
 RefundedFlag = Annotated[bool, PlainSerializer(int, return_type=int)]  # the document sends 0 / 1
+# The contact table gives affiliate_id, geo_lat and geo_lon no type and the example sends
+# each as a string ("123", "45.523064"): text is what every reading of the document accepts.
+AsText = PlainSerializer(str, return_type=str)
+AffiliateId = Annotated[Identifier, AsText]
+Coordinate = Annotated[NonEmptyStr | Annotated[float, Field(allow_inf_nan=False)], AsText]
 
 
 class SegMetricsRequest(VendorRequest):
@@ -109,9 +114,9 @@ class ContactRequest(_ContactReference):
     referring_url: NonEmptyStr | None = None
     optin_url: NonEmptyStr | None = None
     ip_address: NonEmptyStr | None = None
-    affiliate_id: Identifier | None = None
-    geo_lat: str | float | None = None
-    geo_lon: str | float | None = None
+    affiliate_id: AffiliateId | None = None
+    geo_lat: Coordinate | None = None
+    geo_lon: Coordinate | None = None
 
 
 class TagsRequest(_ContactReference):
