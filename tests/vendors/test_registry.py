@@ -62,20 +62,12 @@ def test_base_urls_come_from_the_environment(monkeypatch, http_mock):
     monkeypatch.setenv("LOOPS_BASE_URL", "http://127.0.0.1:3001/loops/api/v1")
     monkeypatch.setenv("CUSTOMERIO_BASE_URL", "https://track-eu.customer.io/api/v1")
     monkeypatch.setenv("SEGMETRICS_BASE_URL", "http://127.0.0.1:3001/segmetrics/api/v1")
-    monkeypatch.setenv("SEGMETRICS_REPORTING_BASE_URL", "http://127.0.0.1:3001/segmetrics-reporting")
     assert registry.build_client(Vendor("convertloop")).base_url == "http://127.0.0.1:3001/convertloop/v1"
     assert registry.build_client(Vendor("loops")).base_url == "http://127.0.0.1:3001/loops/api/v1"
     assert registry.build_client(Vendor("customerio")).base_url == "https://track-eu.customer.io/api/v1"
     segmetrics = registry.build_client(Vendor("segmetrics"))
     assert isinstance(segmetrics, SegMetricsClient)
     assert segmetrics.base_url == "http://127.0.0.1:3001/segmetrics/api/v1"
-    assert segmetrics.reporting_base_url == "http://127.0.0.1:3001/segmetrics-reporting"
-
-
-def test_segmetrics_reporting_default():
-    client = registry.build_client(Vendor("segmetrics"))
-    assert isinstance(client, SegMetricsClient)
-    assert client.reporting_base_url == "https://api.segmetrics.io"
 
 
 def test_missing_credentials_raise_missing_secret(monkeypatch):
