@@ -56,6 +56,8 @@ def test_partial_credentials_are_not_used() -> None:
     assert config.values["CUSTOMERIO_SITE_ID"] == "sandbox-site"
     assert config.values["CUSTOMERIO_BASE_URL"] == SANDBOX_ENV["CUSTOMERIO_BASE_URL"]
     assert any("CUSTOMERIO_API_KEY" in w for w in config.warnings)
+    # ...so the stack starts the sandbox for it
+    assert "CUSTOMERIO" in [v.env_prefix for v in vendors_without_credentials({"CUSTOMERIO_SITE_ID": "site"})]
 
 
 def test_a_base_url_alone_sends_there_with_test_credentials() -> None:
