@@ -49,10 +49,6 @@ class APITimeoutError(APIConnectionError):
     """The vendor did not answer in time."""
 
 
-class UnexpectedResponseError(VendorError):
-    """A 2xx answer whose body is not what the vendor's document says the endpoint answers."""
-
-
 class APIStatusError(VendorError):
     """The vendor answered with a non-2xx status."""
 

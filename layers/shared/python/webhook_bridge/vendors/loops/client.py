@@ -1,4 +1,4 @@
-"""Loops REST API v1: contacts (create, update, find, delete) and events.
+"""Loops REST API v1, the calls the bridge makes: contact update and delete, events.
 
 Documented at ``https://app.loops.so/api/v1`` with ``Authorization: Bearer <key>``.
 Loops allows 10 requests/s per team; pacing is the delivery layer's job, and a 429
@@ -16,7 +16,7 @@ import httpx
 from pydantic import ConfigDict, Field, model_validator
 
 from webhook_bridge.vendors.base import BaseClient
-from webhook_bridge.vendors.exceptions import ConflictError, UnexpectedResponseError
+from webhook_bridge.vendors.exceptions import ConflictError
 from webhook_bridge.vendors.fields import Email, NonEmptyStr
 from webhook_bridge.vendors.loops.spec import SPEC
 from webhook_bridge.vendors.requests import VendorRequest, invalid
@@ -72,10 +72,6 @@ class _ContactWrite(_LoopsRequest):
     email: Email
 
 
-class ContactCreateRequest(_ContactWrite):
-    """``POST /contacts/create``."""
-
-
 class ContactUpdateRequest(_ContactWrite):
     """``PUT /contacts/update``: creates the contact when no contact has this email."""
 
@@ -124,23 +120,9 @@ class LoopsClient(BaseClient):
             before_request=before_request,
         )
 
-    def create_contact(self, contact: ContactCreateRequest | Mapping[str, Any]) -> Any:
-        request = ContactCreateRequest.parse(contact)
-        return self._json(self._request("POST", "/contacts/create", body=request.to_wire()))
-
     def update_contact(self, contact: ContactUpdateRequest | Mapping[str, Any]) -> Any:
         request = ContactUpdateRequest.parse(contact)
         return self._json(self._request("PUT", "/contacts/update", body=request.to_wire()))
-
-    def find_contact(self, *, email: str) -> list[dict[str, Any]]:
-        """The matching contacts. The document searches "by email" only and "will always
-        return an array": empty when none matches, else one contact object. Any other
-        answer (an object, say ``{"success": false}``) is not read as a contact."""
-        key, value = _one_identifier(email, None)
-        found = self._json(self._request("GET", "/contacts/find", params={key: value}))
-        if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
-            raise UnexpectedResponseError(VENDOR, "GET /contacts/find: the answer is not an array of contacts")
-        return found
 
     def delete_contact(self, *, email: str | None = None, user_id: str | None = None) -> Any:
         key, value = _one_identifier(email, user_id)
