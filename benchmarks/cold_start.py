@@ -171,13 +171,17 @@ def import_offenders(real: dict[str, Any], floor: dict[str, Any], top: int = 10)
     return extra[:top]
 
 
+def _interpreter(root: str) -> bool:
+    """The interpreter's own start-up imports, which every process makes."""
+    return root in ("site", "encodings", "__future__") or root.startswith("_")
+
+
 def heaviest_first_party(real: dict[str, Any], top: int = 12) -> list[dict[str, Any]]:
     """Imports made by the function's own code (webhook_bridge, app) and what each pulled in (cumulative ms)."""
     rows = []
     for cumulative, self_ms, indent, name in real["modules"]:
         root = name.split(".")[0]
-        interpreter = root in ("site", "encodings", "__future__") or root.startswith("_")
-        if root in ("webhook_bridge", "app") or (indent <= 2 and not interpreter):
+        if root in ("webhook_bridge", "app") or (indent <= 2 and not _interpreter(root)):
             rows.append({"module": name, "cumulative_ms": round(cumulative, 1), "self_ms": round(self_ms, 1)})
     rows.sort(key=lambda row: row["cumulative_ms"], reverse=True)
     return rows[:top]
@@ -195,8 +199,7 @@ def third_party_pulled_in(real: dict[str, Any], top: int = 12) -> list[dict[str,
         root, parent_root = name.split(".")[0], parent.split(".")[0]
         first_party = ("webhook_bridge", "app", "__editable__")
         imported_by_us = parent_root in ("webhook_bridge", "app") or not stack
-        interpreter = root in ("encodings", "site", "__future__") or root.startswith("_")
-        if root not in first_party and imported_by_us and not interpreter:
+        if root not in first_party and imported_by_us and not _interpreter(root):
             rows[name] = max(rows.get(name, 0.0), cumulative)
         stack.append((indent, name))
     ordered = sorted(rows.items(), key=lambda item: item[1], reverse=True)
