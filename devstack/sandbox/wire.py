@@ -87,9 +87,13 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+def key_in(request: Request, scheme: str) -> str | None:
+    """The key of ``Authorization: <scheme> <key>``, or the whole header when ``scheme`` is empty."""
+    header = request.headers.get("Authorization")
+    if not scheme or header is None:
+        return header
+    given, _, key = header.partition(" ")
+    return key.strip() if given.lower() == scheme.lower() and key.strip() else None
 
 
 def secret_equals(given: str | None, expected: str) -> bool:

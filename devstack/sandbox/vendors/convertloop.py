@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import VendorService
-from devstack.sandbox.wire import basic_credentials, json_response, non_empty_string, secret_equals
+from devstack.sandbox.wire import json_response, non_empty_string
 
 IDENTIFIERS = ("pid", "user_id", "email")
 MAX_PEOPLE = 50_000
@@ -24,17 +22,11 @@ class ConvertLoop(VendorService):
     name = "convertloop"
     prefix = "/convertloop/v1"
     env_var = "CONVERTLOOP_BASE_URL"
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        return [
-            Rule("/people", endpoint="post_people", methods=["POST"]),
-            Rule("/event_logs", endpoint="post_event_logs", methods=["POST"]),
-        ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.reset()
+    routes = (("POST", "/people", "post_people"), ("POST", "/event_logs", "post_event_logs"))
+    credential_fields = ("convertloop_app_id", "convertloop_api_key")
+    unauthorized = "missing or invalid app_id / api_key (HTTP Basic auth)"
+    realm = "ConvertLoop"
+    tables = ("people", "event_logs")
 
     def reset(self) -> None:
         with self.lock:
@@ -42,22 +34,6 @@ class ConvertLoop(VendorService):
             self.index: BoundedDict[str, str] = BoundedDict(MAX_PEOPLE * len(IDENTIFIERS))
             self.event_logs: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
             self._ids = itertools.count(1)
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return copy.deepcopy({"people": self.people.values(), "event_logs": list(self.event_logs)})
-
-    def authenticate(self, request: Request) -> Response | None:
-        given = basic_credentials(request)
-        if (
-            given is not None
-            and secret_equals(given[0], self.credentials.convertloop_app_id)
-            and secret_equals(given[1], self.credentials.convertloop_api_key)
-        ):
-            return None
-        response = self.error(401, "missing or invalid app_id / api_key (HTTP Basic auth)")
-        response.headers["WWW-Authenticate"] = 'Basic realm="ConvertLoop"'
-        return response
 
     def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
         return json_response({"success": False, "error": message, "errors": errors or [message]}, status)
@@ -157,7 +133,7 @@ class ConvertLoop(VendorService):
         for key in IDENTIFIERS:
             if data.get(key) is not None:
                 if person[key] is not None:
-                    self.index.pop(_index_key(key, person[key]))
+                    self.index.pop(_index_key(key, person[key]), None)
                 person[key] = data[key]
                 self.index[_index_key(key, data[key])] = person["id"]
         segments: list[str] = list(person["segments"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import deque
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import NOTE_HEADER, VendorService
-from devstack.sandbox.wire import basic_credentials, json_response, non_empty_string, read_body, secret_equals
+from devstack.sandbox.wire import json_response, non_empty_string, read_body
 
 MAX_CUSTOMERS = 50_000
 MAX_EVENTS = 20_000
@@ -24,10 +23,10 @@ class CustomerIO(VendorService):
     name = "customerio"
     prefix = "/customerio/api/v1"
     env_var = "CUSTOMERIO_BASE_URL"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.reset()
+    credential_fields = ("customerio_site_id", "customerio_api_key")
+    unauthorized = "Unauthorized request"
+    realm = "Customer.io"
+    tables = ("customers", "events", "deleted")
 
     def reset(self) -> None:
         with self.lock:
@@ -37,23 +36,6 @@ class CustomerIO(VendorService):
             # (customer id, event id) pairs already tracked: Customer.io's dedupe key.
             self.event_ids: BoundedDict[tuple[str, str], str] = BoundedDict(MAX_EVENT_IDS)
             self._ids = itertools.count(1)
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            state = {"customers": self.customers.values(), "events": list(self.events), "deleted": list(self.deleted)}
-            return copy.deepcopy(state)
-
-    def authenticate(self, request: Request) -> Response | None:
-        given = basic_credentials(request)
-        if (
-            given is not None
-            and secret_equals(given[0], self.credentials.customerio_site_id)
-            and secret_equals(given[1], self.credentials.customerio_api_key)
-        ):
-            return None
-        response = self.error(401, "Unauthorized request")
-        response.headers["WWW-Authenticate"] = 'Basic realm="Customer.io"'
-        return response
 
     def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
         return json_response({"meta": {"error": message}}, status)
@@ -118,7 +100,7 @@ class CustomerIO(VendorService):
 
     def delete_customer(self, customer_id: str) -> Response:
         # Deleting someone unknown is still a 200: the end state the caller asked for holds.
-        self.customers.pop(customer_id)
+        self.customers.pop(customer_id, None)
         self.deleted.append(customer_id)
         return json_response({})
 

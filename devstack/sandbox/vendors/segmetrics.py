@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
-from devstack.sandbox.wire import json_response, non_empty_string, present, secret_equals
+from devstack.sandbox.wire import json_response, non_empty_string, present
 
 BILLING_CYCLES = ("year", "month", "week", "day")
 CONTACT_STATUSES = ("active", "inactive")
@@ -132,15 +131,12 @@ class Checks:
 class SegMetricsService(VendorService):
     """What SegMetrics' two APIs share: one store (and its lock), the raw-key auth, the error body."""
 
+    credential_fields = ("segmetrics_api_key",)  # "-H 'Authorization: YOUR_API_KEY'": no scheme
+    unauthorized = "invalid or missing API key in the Authorization header"
+
     def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
         self.data = data
         super().__init__(credentials, clock, lock=data.lock)
-
-    def authenticate(self, request: Request) -> Response | None:
-        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
-        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
-            return None
-        return self.error(401, "invalid or missing API key in the Authorization header")
 
     def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
         return json_response({"status": "error", "errors": errors or [message]}, status)
@@ -150,22 +146,20 @@ class SegMetrics(SegMetricsService):
     name = "segmetrics"
     prefix = "/segmetrics/api/v1"
     env_var = "SEGMETRICS_BASE_URL"
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        base = "/<account>/<integration>"
-        return [
-            Rule(f"{base}/contact", endpoint="post_contact", methods=["POST"]),
-            Rule(f"{base}/contact/<ident>", endpoint="delete_contact", methods=["DELETE"]),
-            Rule(f"{base}/tags/add", endpoint="add_tags", methods=["POST"]),
-            Rule(f"{base}/tags/remove", endpoint="remove_tags", methods=["POST"]),
-            Rule(f"{base}/invoice", endpoint="post_invoice", methods=["POST"]),
-            Rule(f"{base}/invoice/<ident>", endpoint="delete_invoice", methods=["DELETE"]),
-            Rule(f"{base}/subscription", endpoint="post_subscription", methods=["POST"]),
-            Rule(f"{base}/subscription/<ident>", endpoint="delete_subscription", methods=["DELETE"]),
-            Rule(f"{base}/product", endpoint="post_product", methods=["POST"]),
-            Rule(f"{base}/ad/performance", endpoint="post_ad_performance", methods=["POST"]),
-        ]
+    routes = tuple(
+        (method, f"/<account>/<integration>{path}", handler)
+        for method, path, handler in (
+            ("POST", "/contact", "post_contact"),
+            ("DELETE", "/contact/<ident>", "delete_contact"),
+            ("POST", "/tags/add", "add_tags"),
+            ("POST", "/tags/remove", "remove_tags"),
+            ("POST", "/invoice", "post_invoice"),
+            ("POST", "/subscription", "post_subscription"),
+            ("DELETE", "/<any(invoice, subscription):kind>/<ident>", "delete_record"),
+            ("POST", "/product", "post_product"),
+            ("POST", "/ad/performance", "post_ad_performance"),
+        )
+    )
 
     def reset(self) -> None:
         self.data.reset()
@@ -286,9 +280,9 @@ class SegMetrics(SegMetricsService):
         self.data.invoices[invoice_id] = invoice
         return json_response({"status": "success"})
 
-    def delete_invoice(self, request: Request, account: str, integration: str, ident: str) -> Response:
-        self.data.invoices.pop(ident)
-        return _deleted(ident, "invoice")
+    def delete_record(self, request: Request, account: str, integration: str, kind: str, ident: str) -> Response:
+        self.data.invoices.pop(ident, None) if kind == "invoice" else self.data.subscriptions.pop(ident, None)
+        return _deleted(ident, kind)
 
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
@@ -327,10 +321,6 @@ class SegMetrics(SegMetricsService):
             "imported_at": now_iso(),
         }
         return json_response({"status": "success"})
-
-    def delete_subscription(self, request: Request, account: str, integration: str, ident: str) -> Response:
-        self.data.subscriptions.pop(ident)
-        return _deleted(ident, "subscription")
 
     # --- products and ads -----------------------------------------------------------
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.sandbox.store import BoundedDict
+from devstack.sandbox.store import BoundedDict, listed
 
 MAX_CONTACTS = 50_000
 MAX_RECORDS = 50_000
@@ -80,19 +79,8 @@ class SegMetricsData:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return copy.deepcopy(
-                {
-                    "contacts": self.contacts.values(),
-                    "invoices": self.invoices.values(),
-                    "subscriptions": self.subscriptions.values(),
-                    "products": self.products.values(),
-                    "tags": self.tags_by_id.values(),
-                    "ads": self.ads.values(),
-                    "adsets": self.adsets.values(),
-                    "adcampaigns": self.adcampaigns.values(),
-                    "ad_performance": list(self.ad_performance),
-                }
-            )
+            tables = ("contacts", "invoices", "subscriptions", "products", "tags_by_id", "ads", "adsets", "adcampaigns")
+            return listed({name.removesuffix("_by_id"): getattr(self, name) for name in (*tables, "ad_performance")})
 
     # --- contacts -----------------------------------------------------------------
 
@@ -158,7 +146,7 @@ class SegMetricsData:
         if contact is None:
             return False
         self._unindex(contact)
-        self.contacts.pop(contact["key"])
+        self.contacts.pop(contact["key"], None)
         return True
 
     def _index(self, contact: dict[str, Any]) -> None:
@@ -169,9 +157,9 @@ class SegMetricsData:
 
     def _unindex(self, contact: dict[str, Any]) -> None:
         if contact["contact_id"]:
-            self.by_contact_id.pop(contact["contact_id"])
+            self.by_contact_id.pop(contact["contact_id"], None)
         if contact["email"]:
-            self.by_email.pop(contact["email"].lower())
+            self.by_email.pop(contact["email"].lower(), None)
 
     # --- tags ---------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.vendors import segmetrics_reports as reports
@@ -19,16 +18,13 @@ class SegMetricsReporting(SegMetricsService):
     prefix = "/segmetrics-reporting"
     env_var = "SEGMETRICS_REPORTING_BASE_URL"
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        report = "/<account>/report/<report_type>"
-        return [
-            Rule(report, endpoint="get_report", methods=["GET"]),
-            Rule(f"{report}/contacts", endpoint="get_report_contacts", methods=["GET"]),
-            Rule(f"{report}/<report_id>", endpoint="get_report", methods=["GET"]),
-            Rule(f"{report}/<report_id>/contacts", endpoint="get_report_contacts", methods=["GET"]),
-            Rule("/<account>/contact/<ident>", endpoint="get_contact", methods=["GET"]),
-        ]
+    routes = (
+        ("GET", "/<account>/report/<report_type>", "get_report"),
+        ("GET", "/<account>/report/<report_type>/contacts", "get_report_contacts"),
+        ("GET", "/<account>/report/<report_type>/<report_id>", "get_report"),
+        ("GET", "/<account>/report/<report_type>/<report_id>/contacts", "get_report_contacts"),
+        ("GET", "/<account>/contact/<ident>", "get_contact"),
+    )
 
     def reset(self) -> None:
         pass  # the data belongs to the import API, which resets it
