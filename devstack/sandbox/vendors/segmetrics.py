@@ -246,24 +246,17 @@ class SegMetrics(SegMetricsService):
                 item_checks.cents("amount", "total_paid")
                 checks.errors.extend(item_checks.errors)
         self._refuse_invalid(checks)
-        contact = self.data.upsert_contact(_identity(body))
-        invoice_id = str(id_text(body["id"]))
-        refunded = body.get("is_refunded")
         invoice = {
-            "id": invoice_id,
-            "contact_key": contact["key"],
-            "contact_id": contact["contact_id"],
-            "email": contact["email"],
+            **self._owned_record(body),
             "amount": _number(body["amount"]),
             "paid": _number(body["paid"]),
-            "is_refunded": bool(refunded),
-            "discount": _number(body.get("discount")) or 0,
-            "tax": _number(body.get("tax")) or 0,
-            "shipping": _number(body.get("shipping")) or 0,
+            "is_refunded": bool(body.get("is_refunded")),
+            **{key: _number(body.get(key)) or 0 for key in ("discount", "tax", "shipping")},
             "date_created": iso(body["date_created"]),
             "items": [],
             "imported_at": now_iso(),
         }
+        invoice_id = invoice["id"]
         for number, item in enumerate(body["items"], start=1):
             self.data.ensure_product(item["product_id"], item.get("name"))
             invoice["items"].append(
@@ -297,30 +290,28 @@ class SegMetrics(SegMetricsService):
         checks.one_of("billing_cycle", BILLING_CYCLES)
         checks.future("end_date", datetime.now(UTC))
         self._refuse_invalid(checks)
-        # "Adds a subscription to the existing contact": a contact that the sandbox has not
-        # seen yet is created, because deliveries to SegMetrics are not ordered.
-        contact = self.data.upsert_contact(_identity(body))
-        self.data.ensure_product(body["product_id"], body.get("name"))
-        subscription_id = str(id_text(body["id"]))
-        self.data.subscriptions[subscription_id] = {
-            "id": subscription_id,
-            "contact_key": contact["key"],
-            "contact_id": contact["contact_id"],
-            "email": contact["email"],
+        subscription = {
+            **self._owned_record(body),
             "amount": _number(body["amount"]),
             "product_id": id_text(body["product_id"]),
             "name": body.get("name"),
             "quantity": int(_number(body.get("quantity")) or 1),
-            "start_date": iso(body["start_date"]),
-            "last_bill_date": iso(body["last_bill_date"]),
+            **{key: iso(body[key]) for key in ("start_date", "last_bill_date")},
             "billing_cycle": body["billing_cycle"],
             "frequency": int(_number(body["frequency"]) or 1),
-            "trial_end_date": iso(body.get("trial_end_date")),
-            "end_date": iso(body.get("end_date")),
-            "canceled_date": iso(body.get("canceled_date")),
+            **{key: iso(body.get(key)) for key in ("trial_end_date", "end_date", "canceled_date")},
             "imported_at": now_iso(),
         }
+        self.data.ensure_product(body["product_id"], body.get("name"))
+        self.data.subscriptions[subscription["id"]] = subscription
         return json_response({"status": "success"})
+
+    def _owned_record(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An invoice's or subscription's id and its contact. "Adds a subscription to the existing
+        contact": one not seen yet is created, because deliveries to SegMetrics are not ordered."""
+        contact = self.data.upsert_contact(_identity(body))
+        owner = {"contact_key": contact["key"], "contact_id": contact["contact_id"], "email": contact["email"]}
+        return {"id": str(id_text(body["id"])), **owner}
 
     # --- products and ads -----------------------------------------------------------
 

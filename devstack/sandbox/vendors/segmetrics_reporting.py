@@ -52,31 +52,27 @@ class SegMetricsReporting(SegMetricsService):
         params.update(request.args.to_dict())
         return params
 
-    def get_report(self, request: Request, account: str, report_type: str, report_id: str | None = None) -> Response:
+    def route(self, request: Request, path: str) -> Response:
         try:
-            period = reports.period_from(self._params(request))
+            return super().route(request, path)
         except reports.ReportError as exc:
             return self.error(400, str(exc))
+
+    def get_report(self, request: Request, account: str, report_type: str, report_id: str | None = None) -> Response:
+        period = reports.period_from(self._params(request))
         return json_response(reports.report(self.data, report_type, report_id, period))
 
     def get_report_contacts(
         self, request: Request, account: str, report_type: str, report_id: str | None = None
     ) -> Response:
         params = self._params(request)
-        try:
-            period = reports.period_from(params)
-            extend = reports.extensions_from(params)
-            contacts = reports.report_contacts(self.data, report_type, period)
-            chunk, meta = reports.page_of(contacts, params, request.base_url)
-        except reports.ReportError as exc:
-            return self.error(400, str(exc))
+        period, extend = reports.period_from(params), reports.extensions_from(params)
+        contacts = reports.report_contacts(self.data, report_type, period)
+        chunk, meta = reports.page_of(contacts, params, request.base_url)
         return json_response({"data": [reports.contact_view(self.data, c, extend) for c in chunk], "meta": meta})
 
     def get_contact(self, request: Request, account: str, ident: str) -> Response:
-        try:
-            extend = reports.extensions_from(self._params(request))
-        except reports.ReportError as exc:
-            return self.error(400, str(exc))
+        extend = reports.extensions_from(self._params(request))
         contact = self.data.lookup(ident)
         if contact is None:
             return self.error(404, "contact not found")

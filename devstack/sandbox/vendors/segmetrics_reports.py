@@ -132,10 +132,6 @@ def _field(name: str, key: str, kind: str = "NUMBER", aggregation: str | None = 
     return {"name": name, "key": key, "type": kind, "aggregation": aggregation}
 
 
-def _kpi(field: dict[str, Any], value: float) -> dict[str, Any]:
-    return {**field, "value": _round(value)}
-
-
 def _round(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 6)
 
@@ -176,15 +172,11 @@ def is_active(subscription: dict[str, Any], on: date) -> bool:
 
 # --- saved reports ------------------------------------------------------------------
 
+Table = tuple[list[dict[str, Any]], str, list[float | int], dict[str, Any]]  # kpis, graph label, series, table
+
 
 def report(data: SegMetricsData, report_type: str, report_id: str | None, period: Period) -> dict[str, Any]:
-    builders: dict[str, Callable[[SegMetricsData, Period], tuple[list[Any], dict[str, Any], dict[str, Any]]]] = {
-        "leads": _leads,
-        "revenue": _revenue,
-        "subscriptions": _subscriptions,
-        "ads": _ads,
-    }
-    kpis, graph, table = builders[report_type](data, period)
+    kpis, label, series, table = BUILDERS[report_type](data, period)
     title = {"leads": "New Lead Report", "revenue": "Revenue Report", "ads": "Ads Report"}.get(
         report_type, "Subscriptions Report"
     )
@@ -196,7 +188,10 @@ def report(data: SegMetricsData, report_type: str, report_id: str | None, period
             "date_range": period.as_dict(),
         },
         "kpis": kpis,
-        "graph": {"labels": [label.isoformat() for label in period.labels()], "datasets": graph["datasets"]},
+        "graph": {
+            "labels": [day.isoformat() for day in period.labels()],
+            "datasets": [{"label": label, "data": series}],
+        },
         "table": table,
     }
 
@@ -220,19 +215,33 @@ def report_contacts(data: SegMetricsData, report_type: str, period: Period) -> l
     return sorted(contacts, key=lambda c: (c["date_created"], int(c["key"][1:])))
 
 
-def _leads(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+def _fields(specs: str) -> list[dict[str, Any]]:
+    """Fields from "Name:key[:TYPE[:AGGREGATION]], ..."; by default a number, summed."""
+    return [_field(*spec.strip().split(":")) for spec in specs.split(",")]
+
+
+def _kpis(fields: list[dict[str, Any]], values: Iterable[float]) -> list[dict[str, Any]]:
+    return [{**field, "value": _round(value)} for field, value in zip(fields, values, strict=True)]
+
+
+def _table(name: str, key: str, fields: list[dict[str, Any]], groups: dict[str, list[float]]) -> dict[str, Any]:
+    """One row per group, sorted by its name, with a value per field."""
+    rows = [
+        {key: group, **{field["key"]: _round(value) for field, value in zip(fields, values, strict=True)}}
+        for group, values in sorted(groups.items())
+    ]
+    return {"fields": [_field(name, key, "STRING", None), *fields], "rows": rows}
+
+
+def _leads(data: SegMetricsData, period: Period) -> Table:
     leads = [c for c in data.contacts.values() if period.contains(c["date_created"])]
     revenue_by_contact: dict[str, float] = defaultdict(float)
     for invoice in data.invoices.values():
         revenue_by_contact[invoice["contact_key"]] += _invoice_revenue(invoice)
-    fields = [
-        _field("Channel", "channel", "STRING", None),
-        _field("Leads", "leads"),
-        _field("Customers", "numOfCustomers"),
-        _field("Conversion Rate", "conversionRate", "PERCENT", "AVG"),
-        _field("Revenue", "revenue", "CURRENCY"),
-        _field("Lead Value", "leadValue", "CURRENCY", "AVG"),
-    ]
+    fields = _fields(
+        "Leads:leads, Customers:numOfCustomers, Conversion Rate:conversionRate:PERCENT:AVG,"
+        " Revenue:revenue:CURRENCY, Lead Value:leadValue:CURRENCY:AVG"
+    )
 
     def metrics(group: list[dict[str, Any]]) -> list[float]:
         customers = sum(1 for c in group if revenue_by_contact.get(c["key"], 0) > 0)
@@ -242,26 +251,21 @@ def _leads(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, A
     by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for contact in leads:
         by_channel[channel_of(contact)].append(contact)
-    rows = [
-        {"channel": channel, **dict(zip([f["key"] for f in fields[1:]], map(_round, metrics(group)), strict=True))}
-        for channel, group in sorted(by_channel.items())
-    ]
-    kpis = [_kpi(field, value) for field, value in zip(fields[1:], metrics(leads), strict=True)]
-    graph = {"datasets": [{"label": "Leads", "data": _series(period, ((c["date_created"], 1) for c in leads))}]}
-    return kpis, graph, {"fields": fields, "rows": rows}
+    groups = {channel: metrics(group) for channel, group in by_channel.items()}
+    series = _series(period, ((c["date_created"], 1) for c in leads))
+    return _kpis(fields, metrics(leads)), "Leads", series, _table("Channel", "channel", fields, groups)
 
 
-def _revenue(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+def _revenue(data: SegMetricsData, period: Period) -> Table:
     invoices = [inv for inv in data.invoices.values() if period.contains(inv["date_created"])]
     revenue = sum(_invoice_revenue(inv) for inv in invoices)
     customers = len({inv["contact_key"] for inv in invoices if _invoice_revenue(inv) > 0})
-    kpis = [
-        _kpi(_field("Revenue", "revenue", "CURRENCY"), revenue),
-        _kpi(_field("Orders", "numOfOrders"), len(invoices)),
-        _kpi(_field("Customers", "numOfCustomers"), customers),
-        _kpi(_field("Average Order Value", "avgOrderValue", "CURRENCY", "AVG"), _ratio(revenue, len(invoices))),
-        _kpi(_field("Refunds", "numOfRefunds"), sum(1 for inv in invoices if inv["is_refunded"])),
-    ]
+    fields = _fields(
+        "Revenue:revenue:CURRENCY, Orders:numOfOrders, Customers:numOfCustomers,"
+        " Average Order Value:avgOrderValue:CURRENCY:AVG, Refunds:numOfRefunds"
+    )
+    refunds = sum(1 for inv in invoices if inv["is_refunded"])
+    kpis = _kpis(fields, [revenue, len(invoices), customers, _ratio(revenue, len(invoices)), refunds])
     by_product: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for invoice in invoices:
         for item in invoice["items"]:
@@ -269,26 +273,20 @@ def _revenue(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str,
             totals = by_product[product.get("name") or item["name"]]
             totals[0] += 1
             totals[1] += 0 if invoice["is_refunded"] else float(item["total_paid"] or item["amount"] or 0)
-    fields = [_field("Product", "product", "STRING", None), _field("Orders", "orders"), _field("Revenue", "revenue")]
-    rows = [
-        {"product": name, "orders": _round(count), "revenue": _round(total)}
-        for name, (count, total) in sorted(by_product.items())
-    ]
     series = _series(period, ((inv["date_created"], _invoice_revenue(inv)) for inv in invoices))
-    return kpis, {"datasets": [{"label": "Revenue", "data": series}]}, {"fields": fields, "rows": rows}
+    return kpis, "Revenue", series, _table("Product", "product", _fields("Orders:orders, Revenue:revenue"), by_product)
 
 
-def _subscriptions(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+def _subscriptions(data: SegMetricsData, period: Period) -> Table:
     subscriptions = data.subscriptions.values()
     active = [s for s in subscriptions if is_active(s, period.end)]
     new = [s for s in subscriptions if period.contains(s["start_date"])]
     canceled = [s for s in subscriptions if s["canceled_date"] and period.contains(s["canceled_date"])]
-    kpis = [
-        _kpi(_field("Active Subscriptions", "activeSubscriptions"), len(active)),
-        _kpi(_field("New Subscriptions", "newSubscriptions"), len(new)),
-        _kpi(_field("Cancellations", "canceledSubscriptions"), len(canceled)),
-        _kpi(_field("MRR", "mrr", "CURRENCY"), sum(monthly_amount(s) for s in active)),
-    ]
+    fields = _fields(
+        "Active Subscriptions:activeSubscriptions, New Subscriptions:newSubscriptions,"
+        " Cancellations:canceledSubscriptions, MRR:mrr:CURRENCY"
+    )
+    kpis = _kpis(fields, [len(active), len(new), len(canceled), sum(monthly_amount(s) for s in active)])
     active_ids, new_ids, canceled_ids = ({s["id"] for s in group} for group in (active, new, canceled))
     by_product: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
     for sub in subscriptions:
@@ -298,33 +296,22 @@ def _subscriptions(data: SegMetricsData, period: Period) -> tuple[list[Any], dic
         row[1] += sub["id"] in new_ids
         row[2] += sub["id"] in canceled_ids
         row[3] += monthly_amount(sub) if sub["id"] in active_ids else 0
-    fields = [
-        _field("Product", "product", "STRING", None),
-        _field("Active", "active"),
-        _field("New", "new"),
-        _field("Canceled", "canceled"),
-        _field("MRR", "mrr", "CURRENCY"),
-    ]
-    rows = [
-        {"product": name, **dict(zip(["active", "new", "canceled", "mrr"], map(_round, values), strict=True))}
-        for name, values in sorted(by_product.items())
-    ]
-    series = _series(period, ((s["start_date"], 1) for s in new))
-    return kpis, {"datasets": [{"label": "New Subscriptions", "data": series}]}, {"fields": fields, "rows": rows}
+    table = _table(
+        "Product", "product", _fields("Active:active, New:new, Canceled:canceled, MRR:mrr:CURRENCY"), by_product
+    )
+    return kpis, "New Subscriptions", _series(period, ((s["start_date"], 1) for s in new)), table
 
 
-def _ads(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+def _ads(data: SegMetricsData, period: Period) -> Table:
     rows_in = [row for row in data.ad_performance if period.contains(row["date"])]
     spend = sum(float(row["spend"] or 0) for row in rows_in)
     clicks = sum(row["clicks"] for row in rows_in)
     impressions = sum(row["impressions"] for row in rows_in)
-    kpis = [
-        _kpi(_field("Ad Spend", "adSpend", "CURRENCY"), spend),
-        _kpi(_field("Clicks", "clicks"), clicks),
-        _kpi(_field("Impressions", "impressions"), impressions),
-        _kpi(_field("CTR", "ctr", "PERCENT", "AVG"), _ratio(clicks, impressions, 100)),
-        _kpi(_field("Cost per Click", "cpc", "CURRENCY", "AVG"), _ratio(spend, clicks)),
-    ]
+    fields = _fields("Ad Spend:adSpend:CURRENCY, Clicks:clicks, Impressions:impressions")
+    averages = _fields("CTR:ctr:PERCENT:AVG, Cost per Click:cpc:CURRENCY:AVG")
+    kpis = _kpis(
+        [*fields, *averages], [spend, clicks, impressions, _ratio(clicks, impressions, 100), _ratio(spend, clicks)]
+    )
     by_ad: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0])
     for row in rows_in:
         ad = data.ads.get(str(row["ad"])) or {}
@@ -332,18 +319,16 @@ def _ads(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, Any
         totals[0] += float(row["spend"] or 0)
         totals[1] += row["clicks"]
         totals[2] += row["impressions"]
-    fields = [
-        _field("Ad", "ad", "STRING", None),
-        _field("Ad Spend", "adSpend", "CURRENCY"),
-        _field("Clicks", "clicks"),
-        _field("Impressions", "impressions"),
-    ]
-    rows = [
-        {"ad": name, "adSpend": _round(s), "clicks": _round(c), "impressions": _round(i)}
-        for name, (s, c, i) in sorted(by_ad.items())
-    ]
     series = _series(period, ((row["date"], float(row["spend"] or 0)) for row in rows_in))
-    return kpis, {"datasets": [{"label": "Ad Spend", "data": series}]}, {"fields": fields, "rows": rows}
+    return kpis, "Ad Spend", series, _table("Ad", "ad", fields, by_ad)
+
+
+BUILDERS: dict[str, Callable[[SegMetricsData, Period], Table]] = {
+    "leads": _leads,
+    "revenue": _revenue,
+    "subscriptions": _subscriptions,
+    "ads": _ads,
+}
 
 
 # --- contacts -------------------------------------------------------------------------
@@ -351,16 +336,8 @@ def _ads(data: SegMetricsData, period: Period) -> tuple[list[Any], dict[str, Any
 
 def contact_view(data: SegMetricsData, contact: dict[str, Any], extend: set[str]) -> dict[str, Any]:
     """A contact as the reporting API returns it; related data only when asked for with `extend`."""
-    view: dict[str, Any] = {
-        "contact_id": contact["contact_id"],
-        "first_name": contact["first_name"],
-        "last_name": contact["last_name"],
-        "email": contact["email"],
-        "status": contact["status"],
-        "date_created": contact["date_created"],
-        "last_updated": contact["last_updated"],
-        "custom_fields": dict(contact["custom_fields"]),
-    }
+    shown = ("contact_id", "first_name", "last_name", "email", "status", "date_created", "last_updated")
+    view: dict[str, Any] = {**{key: contact[key] for key in shown}, "custom_fields": dict(contact["custom_fields"])}
     if "tags" in extend:
         view["tags"] = [{**tag, "contact_id": contact["contact_id"]} for tag in contact["tags"].values()]
     if "orders" in extend:
@@ -369,11 +346,8 @@ def contact_view(data: SegMetricsData, contact: dict[str, Any], extend: set[str]
     if "subscriptions" in extend:
         subs = [sub for sub in data.subscriptions.values() if sub["contact_key"] == contact["key"]]
         view["subscriptions"] = [_subscription(sub, contact) for sub in subs]
-    if "events" in extend:
-        view["events"] = []  # page views come from the JS snippet, which the sandbox does not emulate
-    if "lists" in extend:
-        view["lists"] = []
-    return view
+    # Page views come from the JS snippet and lists from the app, neither of which the sandbox emulates.
+    return view | {key: [] for key in ("events", "lists") if key in extend}
 
 
 def _order(invoice: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
@@ -423,21 +397,14 @@ def _subscription(sub: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any
     trial_end = parse_when(sub["trial_end_date"])
     if status == "active" and trial_end is not None and trial_end.date() > today:
         status = "trialing"
+    copied = ("amount", "quantity", "billing_cycle", "frequency", "start_date", "last_bill_date", "trial_end_date")
     return {
         "subscription_id": sub["id"],
         "contact_id": contact["contact_id"],
         "product_id": sub["product_id"],
         "product_name": sub["name"],
         "status": status,
-        "amount": sub["amount"],
-        "quantity": sub["quantity"],
-        "billing_cycle": sub["billing_cycle"],
-        "frequency": sub["frequency"],
-        "start_date": sub["start_date"],
-        "last_bill_date": sub["last_bill_date"],
-        "trial_end_date": sub["trial_end_date"],
-        "end_date": sub["end_date"],
-        "canceled_date": sub["canceled_date"],
+        **{key: sub[key] for key in (*copied, "end_date", "canceled_date")},
     }
 
 
