@@ -37,7 +37,7 @@ class Fault:
         if spec.get("vendor") not in vendors:
             raise FaultSpecError(f"'vendor' must be one of {sorted(vendors)}")
         defaults = {"status": None, "count": 1, "delay_ms": 0, "retry_after": None, "echo": False}
-        fields = {name: spec.get(name, default) for name, default in defaults.items()}
+        fields: dict[str, Any] = {name: spec.get(name, default) for name, default in defaults.items()}
         fields["delay_ms"] = fields["delay_ms"] or 0
         for name, valid, expected in _SPEC_CHECKS:
             if not valid(fields[name]):
