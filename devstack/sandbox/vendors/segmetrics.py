@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,63 +40,56 @@ class Checks:
         self.prefix = prefix
         self.errors: list[str] = []
 
-    def _name(self, field: str) -> str:
-        return f"{self.prefix}{field}"
+    def _each(self, fields: Iterable[str], valid: Callable[[Any], bool], problem: str, given: Any = present) -> None:
+        """Note ``problem``, naming the field, for each ``given`` field whose value is not ``valid``."""
+        for field in fields:
+            value = self.body.get(field)
+            if given(value) and not valid(value):
+                self.errors.append(problem.format(f"{self.prefix}{field}"))
 
     def require(self, *fields: str) -> None:
-        for field in fields:
-            if not present(self.body.get(field)):
-                self.errors.append(f"missing '{self._name(field)}' field")
+        self._each(fields, present, "missing '{}' field", given=lambda _: True)
 
     def identity(self) -> None:
         if not present(self.body.get("contact_id")) and not present(self.body.get("email")):
             self.errors.append("missing 'contact_id' or 'email' field")
-        email = self.body.get("email")
-        if present(email) and not (isinstance(email, str) and "@" in email):
-            self.errors.append("invalid 'email' field")
+        self._each(["email"], lambda email: isinstance(email, str) and "@" in email, "invalid '{}' field")
 
     def cents(self, *fields: str) -> None:
         """Amounts are "in Cents": whole numbers, so 45.5 or "4500" is a caller's bug."""
-        for field in fields:
-            value = self.body.get(field)
-            if value is not None and not _is_integer(value):
-                self.errors.append(f"'{self._name(field)}' must be an integer number of cents")
+        self._each(fields, _is_integer, "'{}' must be an integer number of cents", given=_not_none)
 
     def integer(self, *fields: str, minimum: int = 0) -> None:
-        for field in fields:
-            value = self.body.get(field)
-            number = _number(value) if present(value) else None
-            if present(value) and (number is None or number != int(number) or number < minimum):
-                self.errors.append(f"'{self._name(field)}' must be an integer >= {minimum}")
+        def valid(value: Any) -> bool:
+            number = _number(value)
+            return number is not None and number == int(number) and number >= minimum
+
+        self._each(fields, valid, f"'{{}}' must be an integer >= {minimum}")
 
     def date(self, *fields: str) -> None:
-        for field in fields:
-            value = self.body.get(field)
-            if present(value) and parse_when(value) is None:
-                self.errors.append(f"'{self._name(field)}' is not a valid date")
+        self._each(fields, lambda value: parse_when(value) is not None, "'{}' is not a valid date")
 
     def future(self, field: str, now: datetime) -> None:
-        when = parse_when(self.body.get(field))
-        if when is not None and when <= now:
-            self.errors.append(f"'{self._name(field)}' must be a date in the future")
+        def valid(value: Any) -> bool:
+            when = parse_when(value)
+            return when is None or when > now
+
+        self._each([field], valid, "'{}' must be a date in the future")
 
     def text(self, *fields: str) -> None:
-        for field in fields:
-            value = self.body.get(field)
-            if value is not None and not non_empty_string(value):
-                self.errors.append(f"'{self._name(field)}' must be a non-empty string")
+        self._each(fields, non_empty_string, "'{}' must be a non-empty string", given=_not_none)
 
     def one_of(self, field: str, options: tuple[Any, ...]) -> None:
-        value = self.body.get(field)
+        names = ", ".join(o if isinstance(o, str) else json.dumps(o) for o in options)
         # Type and value: 1.0 == True == 1 in Python, not on the wire.
-        if present(value) and not any(type(value) is type(o) and value == o for o in options):
-            names = (o if isinstance(o, str) else json.dumps(o) for o in options)
-            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(names)}")
+        self._each(
+            [field],
+            lambda value: any(type(value) is type(o) and value == o for o in options),
+            f"'{{}}' must be one of {names}",
+        )
 
     def kind(self, field: str, expected: type, label: str) -> None:
-        value = self.body.get(field)
-        if value is not None and not isinstance(value, expected):
-            self.errors.append(f"'{self._name(field)}' must be {label}")
+        self._each([field], lambda value: isinstance(value, expected), f"'{{}}' must be {label}", given=_not_none)
 
     def tags(self, *, required: bool, names: bool) -> None:
         """/tags/add and /tags/remove take ids, names or objects; /contact takes "List of
@@ -121,11 +114,11 @@ class Checks:
         """An ad, ad set or campaign given as an existing id or as an object to create."""
         value = self.body.get(field)
         if isinstance(value, dict):
-            nested = Checks(value, f"{self._name(field)}.")
+            nested = Checks(value, f"{self.prefix}{field}.")
             nested.require(*required_keys)
             self.errors.extend(nested.errors)
         elif present(value) and isinstance(value, bool | list):
-            self.errors.append(f"'{self._name(field)}' must be an id or an object")
+            self.errors.append(f"'{self.prefix}{field}' must be an id or an object")
 
 
 class SegMetricsService(VendorService):
@@ -368,6 +361,10 @@ class SegMetrics(SegMetricsService):
 
 def _identity(body: dict[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in ("contact_id", "email") if present(body.get(key))}
+
+
+def _not_none(value: Any) -> bool:
+    return value is not None
 
 
 def _is_integer(value: Any) -> bool:
