@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from devstack.sandbox.wire import is_int
+
 
 class FaultSpecError(ValueError):
     """A fault or latency request that cannot be honoured; answered with 400."""
@@ -51,17 +53,13 @@ class Fault:
         return cls(spec["vendor"], **{**fields, "delay_ms": int(fields["delay_ms"]), "retry_after": retry_after})
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 _SPEC_CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("status", lambda v: v is None or (_is_int(v) and 200 <= v <= 599), "an integer HTTP status between 200 and 599"),
-    ("count", lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    ("status", lambda v: v is None or (is_int(v) and 200 <= v <= 599), "an integer HTTP status between 200 and 599"),
+    ("count", lambda v: is_int(v) and v >= 1, "an integer >= 1"),
     ("delay_ms", lambda v: _is_number(v) and v >= 0, "a number >= 0"),
     ("retry_after", lambda v: v is None or (_is_number(v) and v >= 0), "a number of seconds >= 0"),
 )

@@ -8,6 +8,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -103,6 +104,20 @@ def secret_equals(given: str | None, expected: str) -> bool:
 
 def non_empty_string(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def is_int(value: Any) -> bool:
+    """An integer on the wire, where true and false are not numbers."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_id(value: Any) -> bool:
+    """An identifier: a non-blank string, or a number (what most applications' ids are)."""
+    return non_empty_string(value) or is_int(value)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def present(value: Any) -> bool:

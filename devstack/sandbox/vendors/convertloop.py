@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import VendorService
-from devstack.sandbox.wire import json_response, non_empty_string
+from devstack.sandbox.wire import is_id, is_int, json_response, non_empty_string, utc_now
 
 IDENTIFIERS = ("pid", "user_id", "email")
 MAX_PEOPLE = 50_000
@@ -45,7 +45,7 @@ class ConvertLoop(VendorService):
     def post_people(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
         errors = self._person_errors(body)
-        if not any(_is_id(body.get(key)) for key in IDENTIFIERS):
+        if not any(is_id(body.get(key)) for key in IDENTIFIERS):
             errors.insert(0, "one of pid, user_id or email is required")
         if errors:
             return self.error(400, errors[0], errors)
@@ -77,7 +77,7 @@ class ConvertLoop(VendorService):
             "id": next(self._ids),
             "name": body["name"],
             # The document spells it "occured_at"; accept the correct spelling as well.
-            "occured_at": body.get("occured_at") or body.get("occurred_at") or _now(),
+            "occured_at": body.get("occured_at") or body.get("occurred_at") or utc_now(),
             "metadata": body.get("metadata") or {},
             "person_id": person["id"] if person else None,
             "person": person_data,
@@ -94,7 +94,7 @@ class ConvertLoop(VendorService):
         if email is not None and not (isinstance(email, str) and "@" in email):
             errors.append("email is invalid")
         for key in ("pid", "user_id"):
-            if data.get(key) is not None and not _is_id(data[key]):
+            if data.get(key) is not None and not is_id(data[key]):
                 errors.append(f"{key} must be a string")
         for key in ("add_to_segments", "remove_from_segments"):
             value = data.get(key)
@@ -128,7 +128,7 @@ class ConvertLoop(VendorService):
                 "segments": [],
                 "attributes": {},
                 "subscribed": True,
-                "created_at": _now(),
+                "created_at": utc_now(),
             }
         for key in IDENTIFIERS:
             if data.get(key) is not None:
@@ -150,7 +150,7 @@ class ConvertLoop(VendorService):
                 person[key] = value
             elif key not in special:
                 person["attributes"][key] = value  # "any other key will be treated as a custom attribute"
-        person["updated_at"] = _now()
+        person["updated_at"] = utc_now()
         self.people[person["id"]] = person
         return person
 
@@ -158,11 +158,6 @@ class ConvertLoop(VendorService):
 def _index_key(kind: str, value: Any) -> str:
     text = str(value)
     return f"{kind}:{text.strip().lower() if kind == 'email' else text}"
-
-
-def _is_id(value: Any) -> bool:
-    # Documented as strings; numeric ids are what most apps have, so accept those too.
-    return non_empty_string(value) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _segments(value: Any) -> list[str] | None:
@@ -178,7 +173,7 @@ def _segments(value: Any) -> list[str] | None:
 
 def _is_datetime(value: Any) -> bool:
     """A "datetime" value: ISO 8601 text, or seconds since the epoch."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         return value >= 0
     if not non_empty_string(value):
         return False
@@ -187,7 +182,3 @@ def _is_datetime(value: Any) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import NOTE_HEADER, VendorService
-from devstack.sandbox.wire import json_response, non_empty_string, read_body
+from devstack.sandbox.wire import is_int, json_response, non_empty_string, read_body, utc_now
 
 MAX_CUSTOMERS = 50_000
 MAX_EVENTS = 20_000
@@ -86,7 +85,7 @@ class CustomerIO(VendorService):
         if existing is None and attributes.get("_update") is True:
             # `_update: true` asks Customer.io to update only, never to create.
             return json_response({})
-        customer = existing or {"id": customer_id, "attributes": {}, "created": _now()}
+        customer = existing or {"id": customer_id, "attributes": {}, "created": utc_now()}
         for key, value in attributes.items():
             if key in ("id", "_update"):
                 continue
@@ -94,7 +93,7 @@ class CustomerIO(VendorService):
                 customer["attributes"].pop(key, None)  # an empty value removes the attribute
             else:
                 customer["attributes"][key] = value
-        customer["updated"] = _now()
+        customer["updated"] = utc_now()
         self.customers[customer_id] = customer
         return json_response({})
 
@@ -124,7 +123,12 @@ class CustomerIO(VendorService):
             return response
         if customer_id not in self.customers:
             # Tracking an event for an unknown id creates that profile in Customer.io.
-            self.customers[customer_id] = {"id": customer_id, "attributes": {}, "created": _now(), "updated": _now()}
+            self.customers[customer_id] = {
+                "id": customer_id,
+                "attributes": {},
+                "created": utc_now(),
+                "updated": utc_now(),
+            }
         event = {
             "seq": next(self._ids),
             "customer_id": customer_id,
@@ -132,7 +136,7 @@ class CustomerIO(VendorService):
             "name": body["name"],
             "data": body.get("data") or {},
             "timestamp": body.get("timestamp"),
-            "received_at": _now(),
+            "received_at": utc_now(),
         }
         self.events.append(event)
         if event_id is not None:
@@ -141,12 +145,4 @@ class CustomerIO(VendorService):
 
 
 def _timestamp(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value >= 0
-    return isinstance(value, str) and value.isdigit()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    return (is_int(value) and value >= 0) or (isinstance(value, str) and value.isdigit())

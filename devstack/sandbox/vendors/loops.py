@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -21,7 +20,7 @@ from devstack.sandbox.faults import Fault
 from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import Refused, VendorService
-from devstack.sandbox.wire import json_response, non_empty_string
+from devstack.sandbox.wire import is_id, json_response, non_empty_string, utc_now
 from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
 
 DOCUMENTED_RATE_LIMIT = int(LOOPS.rate_limit_per_second)  # "10 requests per second per team"
@@ -126,7 +125,7 @@ class Loops(VendorService):
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
         email, user_id = body.get("email"), body.get("userId")
-        if not non_empty_string(email) and not _user_id(user_id):
+        if not non_empty_string(email) and not is_id(user_id):
             return self.error(400, "Provide an email or userId.")
         contact = self._find(email, None) if email else self._find(None, user_id)
         if contact is None:
@@ -165,7 +164,7 @@ class Loops(VendorService):
             "userId": contact.get("userId"),
             "contactId": contact["id"],
             "idempotencyKey": key,
-            "receivedAt": datetime.now(UTC).isoformat(),
+            "receivedAt": utc_now(),
         }
         self.events.append(event)
         if key is not None:
@@ -188,7 +187,7 @@ class Loops(VendorService):
         contact_id = None
         if non_empty_string(email):
             contact_id = self.by_email.get(email.strip().lower())
-        elif _user_id(user_id):
+        elif is_id(user_id):
             contact_id = self.by_user_id.get(str(user_id))
         return self.contacts.get(contact_id) if contact_id else None
 
@@ -228,10 +227,6 @@ class Loops(VendorService):
             self.by_email.pop(contact["email"].lower(), None)
         if contact.get("userId"):
             self.by_user_id.pop(str(contact["userId"]), None)
-
-
-def _user_id(value: Any) -> bool:
-    return non_empty_string(value) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _scalar(value: Any) -> bool:

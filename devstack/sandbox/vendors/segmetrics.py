@@ -13,7 +13,7 @@ from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
-from devstack.sandbox.wire import json_response, non_empty_string, present
+from devstack.sandbox.wire import is_int, json_response, non_empty_string, present
 
 BILLING_CYCLES = ("year", "month", "week", "day")
 CONTACT_STATUSES = ("active", "inactive")
@@ -57,7 +57,7 @@ class Checks:
 
     def cents(self, *fields: str) -> None:
         """Amounts are "in Cents": whole numbers, so 45.5 or "4500" is a caller's bug."""
-        self._each(fields, _is_integer, "'{}' must be an integer number of cents", given=_not_none)
+        self._each(fields, is_int, "'{}' must be an integer number of cents", given=_not_none)
 
     def integer(self, *fields: str, minimum: int = 0) -> None:
         def valid(value: Any) -> bool:
@@ -107,7 +107,7 @@ class Checks:
             if isinstance(tag, dict):
                 if not present(tag.get("id")) and not present(tag.get("name")):
                     self.errors.append(f"missing 'tags[{index}].id' or 'tags[{index}].name' field")
-            elif not (_is_integer(tag) or (names and non_empty_string(tag))):
+            elif not (is_int(tag) or (names and non_empty_string(tag))):
                 self.errors.append(f"'tags[{index}]' must be one of {kinds}")
 
     def reference(self, field: str, required_keys: tuple[str, ...]) -> None:
@@ -365,10 +365,6 @@ def _identity(body: dict[str, Any]) -> dict[str, Any]:
 
 def _not_none(value: Any) -> bool:
     return value is not None
-
-
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _number(value: Any) -> float | int | None:
