@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +45,7 @@ class ConvertLoop(VendorService):
 
     def post_people(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
-        errors = self._person_errors(body)
+        errors = _problems(body, PERSON_FIELDS)
         if not any(is_id(body.get(key)) for key in IDENTIFIERS):
             errors.insert(0, "one of pid, user_id or email is required")
         if errors:
@@ -54,20 +55,11 @@ class ConvertLoop(VendorService):
 
     def post_event_logs(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
-        errors: list[str] = []
-        if not non_empty_string(body.get("name")):
-            errors.append("name is required")
         person_data = body.get("person")
-        if person_data is not None:
-            if isinstance(person_data, dict):
-                errors.extend(f"person.{error}" for error in self._person_errors(person_data))
-            else:
-                errors.append("person must be a hash")
-        if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
-            errors.append("metadata must be a hash")
-        for key in ("occured_at", "occurred_at"):
-            if body.get(key) is not None and not _is_datetime(body[key]):
-                errors.append(f"{key} must be a datetime")
+        errors = [] if non_empty_string(body.get("name")) else ["name is required"]
+        if isinstance(person_data, dict):
+            errors += [f"person.{error}" for error in _problems(person_data, PERSON_FIELDS)]
+        errors += _problems(body, EVENT_FIELDS)
         if errors:
             return self.error(400, errors[0], errors)
         person = None
@@ -86,26 +78,6 @@ class ConvertLoop(VendorService):
         return json_response({"success": True, "event_log": event})
 
     # --- people -------------------------------------------------------------------
-
-    @staticmethod
-    def _person_errors(data: dict[str, Any]) -> list[str]:
-        errors = []
-        email = data.get("email")
-        if email is not None and not (isinstance(email, str) and "@" in email):
-            errors.append("email is invalid")
-        for key in ("pid", "user_id"):
-            if data.get(key) is not None and not is_id(data[key]):
-                errors.append(f"{key} must be a string")
-        for key in ("add_to_segments", "remove_from_segments"):
-            value = data.get(key)
-            if value is not None and not _segments(value):
-                errors.append(f"{key} must be a segment name or a list of names")
-        if data.get("resubscribe") is not None and not isinstance(data.get("resubscribe"), bool):
-            errors.append("resubscribe must be a boolean")
-        for key in ("first_seen_at", "last_seen_at"):
-            if data.get(key) is not None and not _is_datetime(data[key]):
-                errors.append(f"{key} must be a datetime")
-        return errors
 
     def _find(self, data: dict[str, Any]) -> dict[str, Any] | None:
         # The application's user_id is the strongest identity, then email, then the cookie.
@@ -182,3 +154,33 @@ def _is_datetime(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _problems(data: dict[str, Any], fields: FieldRules) -> list[str]:
+    """What is wrong with the optional fields of ``data`` (null counts as absent)."""
+    return [
+        f"{key} {problem}" for keys, valid, problem in fields for key in keys if not _absent_or(valid, data.get(key))
+    ]
+
+
+def _absent_or(valid: Callable[[Any], bool], value: Any) -> bool:
+    return value is None or valid(value)
+
+
+FieldRules = tuple[tuple[tuple[str, ...], Callable[[Any], bool], str], ...]  # names, a valid value, the problem
+PERSON_FIELDS: FieldRules = (
+    (("email",), lambda v: isinstance(v, str) and "@" in v, "is invalid"),
+    (("pid", "user_id"), is_id, "must be a string"),
+    (
+        ("add_to_segments", "remove_from_segments"),
+        lambda v: bool(_segments(v)),
+        "must be a segment name or a list of names",
+    ),
+    (("resubscribe",), lambda v: isinstance(v, bool), "must be a boolean"),
+    (("first_seen_at", "last_seen_at"), _is_datetime, "must be a datetime"),
+)
+EVENT_FIELDS: FieldRules = (
+    (("person",), lambda v: isinstance(v, dict), "must be a hash"),
+    (("metadata",), lambda v: isinstance(v, dict), "must be a hash"),
+    (("occured_at", "occurred_at"), _is_datetime, "must be a datetime"),
+)
