@@ -43,22 +43,18 @@ def lambda_handler(event, context):
     }
 """
 
-# Writes what it processed to $STUB_OUT; "fail" bodies are reported failures, "raise" raises.
+# Writes each batch it got to $STUB_OUT (a line: its VENDOR and the bodies, in order); reports
+# bodies containing "fail" as failed items, and raises when a body contains "raise".
 DELIVERY_STUB = """
 import json, os
 
 def lambda_handler(event, context):
-    failures = []
+    bodies = [record["body"] for record in event["Records"]]
     with open(os.environ["STUB_OUT"], "a", encoding="utf-8") as out:
-        for record in event["Records"]:
-            out.write(json.dumps({"vendor": os.environ.get("VENDOR"), "body": record["body"],
-                                  "count": record["attributes"]["ApproximateReceiveCount"]}) + "\\n")
-    for record in event["Records"]:
-        if "raise" in record["body"]:
-            raise RuntimeError("delivery stub asked to raise")
-        if "fail" in record["body"]:
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+        out.write(json.dumps({"vendor": os.environ.get("VENDOR"), "bodies": bodies}) + "\\n")
+    if any("raise" in body for body in bodies):
+        raise RuntimeError("delivery stub asked to raise")
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "fail" in r["body"]]}
 """
 
 
@@ -73,6 +69,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def batches(path: Path) -> list[list[str]]:
+    """The bodies of each batch :data:`DELIVERY_STUB` got, in the order it got them."""
+    return [line["bodies"] for line in read_jsonl(path)]
 
 
 def stub_project(root: Path) -> Path:
@@ -144,4 +145,4 @@ def runtime_factory(tmp_path: Path) -> Iterator[Any]:
         runtime.stop(timeout=1)
 
 
-__all__ = ["read_jsonl", "stub_project", "wait_until", "write_code"]
+__all__ = ["batches", "read_jsonl", "stub_project", "wait_until", "write_code"]

@@ -13,25 +13,16 @@ from devstack.environment import (
     resolve_configuration,
     vendors_without_credentials,
 )
+from devstack.sandbox import Sandbox, SandboxCredentials
 from devstack.template import load_template
+from webhook_bridge.vendors.catalog import specs
 
 from .conftest import FIXTURE_TEMPLATE
 
-SANDBOX_ENV = {
-    "CONVERTLOOP_BASE_URL": "http://127.0.0.1:9/convertloop/v1",
-    "LOOPS_BASE_URL": "http://127.0.0.1:9/loops/api/v1",
-    "CUSTOMERIO_BASE_URL": "http://127.0.0.1:9/customerio/api/v1",
-    "SEGMETRICS_BASE_URL": "http://127.0.0.1:9/segmetrics/api/v1",
-    "SEGMETRICS_REPORTING_BASE_URL": "http://127.0.0.1:9/segmetrics/reporting",
-    "CONVERTLOOP_APP_ID": "sandbox-app",
-    "CONVERTLOOP_API_KEY": "sandbox-convertloop-key",
-    "LOOPS_API_KEY": "sandbox-loops-key",
-    "CUSTOMERIO_SITE_ID": "sandbox-site",
-    "CUSTOMERIO_API_KEY": "sandbox-customerio-key",
-    "SEGMETRICS_ACCOUNT_ID": "sandbox-account",
-    "SEGMETRICS_INTEGRATION_ID": "sandbox-integration",
-    "SEGMETRICS_API_KEY": "sandbox-segmetrics-key",
-}
+# The sandbox's API roots (on a closed port) and credentials, as `make dev` hands them over.
+SANDBOX_ENV = {name: "http://127.0.0.1:9" + path for name, path in Sandbox().base_paths().items()}
+SANDBOX_ENV |= SandboxCredentials().as_env()
+EVERY_PREFIX = [spec.env_prefix for spec in specs()]
 
 
 def test_no_configuration_means_dev_secrets_and_the_sandbox_for_every_vendor() -> None:
@@ -40,7 +31,7 @@ def test_no_configuration_means_dev_secrets_and_the_sandbox_for_every_vendor() -
     assert config.values["TYPEFORM_WEBHOOK_SECRET"] == "typeform_test_webhook_bridge"
     assert config.values["LOOPS_BASE_URL"] == SANDBOX_ENV["LOOPS_BASE_URL"]
     assert config.values["SEGMETRICS_REPORTING_BASE_URL"] == SANDBOX_ENV["SEGMETRICS_REPORTING_BASE_URL"]
-    assert [v.env_prefix for v in config.sandboxed_vendors] == ["CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS"]
+    assert [v.env_prefix for v in config.sandboxed_vendors] == EVERY_PREFIX
     assert not config.secrets_from_environment
 
 
@@ -50,7 +41,7 @@ def test_a_vendor_with_credentials_is_live_the_others_sandboxed() -> None:
         "LOOPS_BASE_URL": "https://app.loops.so/api/v1",
         "STRIPE_WEBHOOK_SECRET": "x",
     }
-    assert [v.env_prefix for v in vendors_without_credentials(source)] == ["CONVERTLOOP", "CUSTOMERIO", "SEGMETRICS"]
+    assert [v.env_prefix for v in vendors_without_credentials(source)] == [p for p in EVERY_PREFIX if p != "LOOPS"]
     config = resolve_configuration(source, SANDBOX_ENV)
     assert config.values["LOOPS_API_KEY"] == "real-key"
     assert config.values["LOOPS_BASE_URL"] == "https://app.loops.so/api/v1"
@@ -82,7 +73,7 @@ def test_a_base_url_alone_sends_there_with_test_credentials() -> None:
 def test_without_sandbox_vendors_without_credentials_are_disabled() -> None:
     config = resolve_configuration({"CONVERTLOOP_APP_ID": "a"}, None)
     assert "CONVERTLOOP_APP_ID" not in config.values
-    assert len(config.disabled_vendors) == 4
+    assert [v.env_prefix for v in config.disabled_vendors] == EVERY_PREFIX
 
 
 def local_environment(
@@ -125,7 +116,7 @@ def test_function_environment_precedence() -> None:
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "WebhookBridge"
     assert env["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"  # from the template
     assert env["STAGE"] == "test"  # overrides beat the template
-    assert env["ENABLED_VENDORS"] == "convertloop,loops,customerio,segmetrics"  # follows the local decision
+    assert env["ENABLED_VENDORS"] == ",".join(spec.name for spec in specs())  # follows the local decision
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == load_template(FIXTURE_TEMPLATE).functions["StripeWebhookFunction"].name
     assert env["_HANDLER"] == "app.lambda_handler"
     assert "127.0.0.1" in env["NO_PROXY"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from devstack.support.events import sqs_record
 from devstack.support.moto import MotoServer
 from devstack.template import load_template
 
-from .conftest import read_jsonl, wait_until
+from .conftest import DELIVERY_STUB, batches, wait_until
 
 QUEUES = """
 Resources:
@@ -32,98 +33,109 @@ Resources:
     Type: AWS::SQS::Queue
 """
 
-# Records what it got in $STUB_OUT; fails bodies containing "fail", raises on "raise".
-HANDLER = """
-import json, os
 
-def lambda_handler(event, context):
-    with open(os.environ["STUB_OUT"], "a", encoding="utf-8") as out:
-        out.write(json.dumps([r["body"] for r in event["Records"]]) + "\\n")
-    if any("raise" in r["body"] for r in event["Records"]):
-        raise RuntimeError("asked to raise")
-    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "fail" in r["body"]]}
-"""
+@dataclass
+class Work:
+    """The work queue and its dead-letter queue in moto, and the pollers started on it."""
+
+    sqs: Any
+    resources: AwsResources
+    pollers: list[SqsPoller]
+
+    @property
+    def url(self) -> str:
+        return self.resources.queues["WorkQueue"].url
+
+    @property
+    def arn(self) -> str:
+        return self.resources.queues["WorkQueue"].arn
+
+    @property
+    def dlq(self) -> str:
+        return self.resources.queues["WorkDeadLetterQueue"].url
+
+    def send(self, *bodies: str) -> None:
+        for body in bodies:
+            self.sqs.send_message(QueueUrl=self.url, MessageBody=body)
+
+    def counts(self, url: str | None = None) -> tuple[int, int]:
+        """(visible, in flight) in the work queue, or in the queue at ``url``."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url or self.url, AttributeNames=names)["Attributes"]
+        return int(attributes[names[0]]), int(attributes[names[1]])
+
+    def start(self, invoke: Callable[[dict[str, Any]], Any], **options: Any) -> SqsPoller:
+        """A poller feeding ``invoke``: one at a time, reporting batch item failures, unless ``options`` say."""
+        settings: dict[str, Any] = {"max_concurrency": 1, "report_batch_item_failures": True, "wait_time_seconds": 1}
+        poller = SqsPoller(
+            function="Work",
+            sqs=self.sqs,
+            queue_url=self.url,
+            queue_arn=self.arn,
+            region="us-east-1",
+            invoke=invoke,
+            **(settings | options),
+        )
+        self.pollers.append(poller.start())
+        return poller
+
+
+NewWork = Callable[..., Work]
+Handler = tuple[FunctionRuntime, Path]  # the delivery stub, and the file it writes its batches to
 
 
 @pytest.fixture
-def queues(tmp_path: Path, moto: MotoServer, unique: str) -> Callable[..., AwsResources]:
-    def create(**overrides: int) -> AwsResources:
+def work(tmp_path: Path, moto: MotoServer, sqs: Any, unique: str) -> Iterator[NewWork]:
+    """``work(**queue_overrides)``: new queues; every poller started on them is stopped at the end."""
+    pollers: list[SqsPoller] = []
+
+    def create(**overrides: int) -> Work:
         (tmp_path / "queues.yaml").write_text(QUEUES)
         template = load_template(tmp_path / "queues.yaml", stack_name=unique)
         if overrides:
             template = template.with_queue_overrides(**overrides)
-        return create_resources(template, moto.endpoint)
+        return Work(sqs, create_resources(template, moto.endpoint), pollers)
 
-    return create
-
-
-@pytest.fixture
-def pollers() -> Iterator[list[SqsPoller]]:
-    started: list[SqsPoller] = []
-    yield started
-    for poller in started:
+    yield create
+    for poller in pollers:
         poller.stop(timeout=5)
 
 
 @pytest.fixture
-def handler(runtime_factory: Any, tmp_path: Path) -> tuple[FunctionRuntime, Path]:
+def handler(runtime_factory: Any, tmp_path: Path) -> Handler:
     out = tmp_path / "batches.jsonl"
-    return runtime_factory(HANDLER, env={"STUB_OUT": str(out)}, max_concurrency=1), out
+    return runtime_factory(DELIVERY_STUB, env={"STUB_OUT": str(out)}, max_concurrency=1), out
 
 
-def start_poller(
-    pollers: list[SqsPoller], sqs: Any, resources: AwsResources, invoke: Callable[[dict[str, Any]], Any], **options: Any
-) -> SqsPoller:
-    queue = resources.queues["WorkQueue"]
-    settings: dict[str, Any] = {"max_concurrency": 1, "report_batch_item_failures": True, "wait_time_seconds": 1}
-    settings.update(options)
-    poller = SqsPoller(
-        function="Work",
-        sqs=sqs,
-        queue_url=queue.url,
-        queue_arn=queue.arn,
-        region="us-east-1",
-        invoke=invoke,
-        **settings,
-    )
-    pollers.append(poller.start())
-    return poller
+def recording(into: list[dict[str, Any]]) -> Callable[[dict[str, Any]], InvocationResult]:
+    """An invoke that keeps each event in ``into`` and succeeds."""
+
+    def invoke(event: dict[str, Any]) -> InvocationResult:
+        into.append(event)
+        return InvocationResult("r", ok=True)
+
+    return invoke
 
 
-def counts(sqs: Any, url: str) -> tuple[int, int]:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+def idle_after_batches(poller: SqsPoller, count: int) -> Callable[[], bool]:
+    return lambda: poller.stats.batches >= count and poller.stats.in_flight == 0
 
 
-def send(sqs: Any, url: str, *bodies: str) -> None:
-    for body in bodies:
-        sqs.send_message(QueueUrl=url, MessageBody=body)
-
-
-def idle_after_batches(poller: SqsPoller, batches: int) -> Callable[[], bool]:
-    return lambda: poller.stats.batches >= batches and poller.stats.in_flight == 0
-
-
-def test_partial_batch_failure_keeps_only_the_failed_messages(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller], handler: tuple[FunctionRuntime, Path]
-) -> None:
-    resources = queues(visibility_timeout=2)
-    url = resources.queues["WorkQueue"].url
-    send(sqs, url, "ok-1", "fail-2", "ok-3", "fail-4", "ok-5")
+def test_partial_batch_failure_keeps_only_the_failed_messages(work: NewWork, handler: Handler) -> None:
+    queue = work(visibility_timeout=2)
+    queue.send("ok-1", "fail-2", "ok-3", "fail-4", "ok-5")
     runtime, out = handler
-    poller = start_poller(pollers, sqs, resources, runtime.invoke, batch_size=10)
+    poller = queue.start(runtime.invoke, batch_size=10)
     assert wait_until(idle_after_batches(poller, 1), timeout=20)
     poller.stop()
-    assert read_jsonl(out)[0] == ["ok-1", "fail-2", "ok-3", "fail-4", "ok-5"]  # one batch, in order
+    assert batches(out)[0] == ["ok-1", "fail-2", "ok-3", "fail-4", "ok-5"]  # one batch, in order
     assert (poller.stats.deleted, poller.stats.reported_failures) == (3, 2)
-    assert counts(sqs, url) == (0, 2)
+    assert queue.counts() == (0, 2)
     # Once their visibility timeout passes, the failed ones (and only they) are back.
     again: list[str] = []
 
     def both_back() -> bool:
-        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        response = queue.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         again.extend(m["Body"] for m in response.get("Messages", []))
         return len(again) >= 2
 
@@ -131,89 +143,62 @@ def test_partial_batch_failure_keeps_only_the_failed_messages(
     assert sorted(again) == ["fail-2", "fail-4"]
 
 
-def test_exception_deletes_nothing(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller], handler: tuple[FunctionRuntime, Path]
-) -> None:
-    resources = queues()
-    url = resources.queues["WorkQueue"].url
-    send(sqs, url, "ok-1", "raise-2", "ok-3")
+def test_exception_deletes_nothing(work: NewWork, handler: Handler) -> None:
+    queue = work()
+    queue.send("ok-1", "raise-2", "ok-3")
     runtime, _ = handler
-    poller = start_poller(pollers, sqs, resources, runtime.invoke)
+    poller = queue.start(runtime.invoke)
     assert wait_until(idle_after_batches(poller, 1), timeout=20)
     assert poller.stats.failed_invocations == 1
     assert poller.stats.deleted == 0
-    assert counts(sqs, url) == (0, 3)  # all in flight until the visibility timeout
+    assert queue.counts() == (0, 3)  # all in flight until the visibility timeout
 
 
-def test_redrive_to_the_dead_letter_queue_after_max_receive_count(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller], handler: tuple[FunctionRuntime, Path]
-) -> None:
-    resources = queues(visibility_timeout=1, max_receive_count=2)
-    url, dlq = resources.queues["WorkQueue"].url, resources.queues["WorkDeadLetterQueue"].url
-    send(sqs, url, "raise-always")
+def test_redrive_to_the_dead_letter_queue_after_max_receive_count(work: NewWork, handler: Handler) -> None:
+    queue = work(visibility_timeout=1, max_receive_count=2)
+    queue.send("raise-always")
     runtime, out = handler
-    start_poller(pollers, sqs, resources, runtime.invoke)
-    assert wait_until(lambda: counts(sqs, dlq)[0] == 1, timeout=30)
-    assert counts(sqs, url) == (0, 0)
-    assert read_jsonl(out) == [["raise-always"], ["raise-always"]]  # exactly maxReceiveCount attempts
-    moved = sqs.receive_message(QueueUrl=dlq)["Messages"][0]
+    queue.start(runtime.invoke)
+    assert wait_until(lambda: queue.counts(queue.dlq)[0] == 1, timeout=30)
+    assert queue.counts() == (0, 0)
+    assert batches(out) == [["raise-always"], ["raise-always"]]  # exactly maxReceiveCount attempts
+    moved = queue.sqs.receive_message(QueueUrl=queue.dlq)["Messages"][0]
     assert moved["Body"] == "raise-always"
 
 
-def test_invalid_batch_item_failures_fail_the_whole_batch(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller]
-) -> None:
-    resources = queues()
-    url = resources.queues["WorkQueue"].url
-    send(sqs, url, "a", "b")
-    poller = start_poller(
-        pollers,
-        sqs,
-        resources,
-        lambda event: InvocationResult("r", ok=True, payload={"batchItemFailures": [{"itemIdentifier": "unknown"}]}),
-    )
+def test_invalid_batch_item_failures_fail_the_whole_batch(work: NewWork) -> None:
+    queue = work()
+    queue.send("a", "b")
+    unknown = {"batchItemFailures": [{"itemIdentifier": "unknown"}]}
+    poller = queue.start(lambda event: InvocationResult("r", ok=True, payload=unknown))
     assert wait_until(idle_after_batches(poller, 1), timeout=20)
     assert poller.stats.deleted == 0
-    assert counts(sqs, url) == (0, 2)
+    assert queue.counts() == (0, 2)
 
 
-def test_without_report_batch_item_failures_success_deletes_everything(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller], handler: tuple[FunctionRuntime, Path]
-) -> None:
-    resources = queues()
-    url = resources.queues["WorkQueue"].url
-    send(sqs, url, "ok", "fail-but-not-reported")
+def test_without_report_batch_item_failures_success_deletes_everything(work: NewWork, handler: Handler) -> None:
+    queue = work()
+    queue.send("ok", "fail-but-not-reported")
     runtime, _ = handler
-    poller = start_poller(pollers, sqs, resources, runtime.invoke, report_batch_item_failures=False)
+    poller = queue.start(runtime.invoke, report_batch_item_failures=False)
     assert wait_until(lambda: poller.stats.deleted == 2, timeout=20)
-    assert counts(sqs, url) == (0, 0)
+    assert queue.counts() == (0, 0)
 
 
-def test_batching_window_gathers_until_the_batch_is_full(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller]
-) -> None:
-    resources = queues()
-    url = resources.queues["WorkQueue"].url
-    batches: list[list[str]] = []
-
-    def invoke(event: dict[str, Any]) -> InvocationResult:
-        batches.append([r["body"] for r in event["Records"]])
-        return InvocationResult("r", ok=True)
-
-    poller = start_poller(pollers, sqs, resources, invoke, batch_size=3, batching_window_seconds=15)
-    send(sqs, url, "first")
-    assert wait_until(lambda: counts(sqs, url) == (0, 1), timeout=20)  # the poller holds it, gathering
-    assert batches == []
-    send(sqs, url, "second", "third")
+def test_batching_window_gathers_until_the_batch_is_full(work: NewWork) -> None:
+    queue = work()
+    events: list[dict[str, Any]] = []
+    poller = queue.start(recording(events), batch_size=3, batching_window_seconds=15)
+    queue.send("first")
+    assert wait_until(lambda: queue.counts() == (0, 1), timeout=20)  # the poller holds it, gathering
+    assert events == []
+    queue.send("second", "third")
     assert wait_until(lambda: poller.stats.deleted == 3, timeout=10)  # full: no need to wait out the window
-    assert batches == [["first", "second", "third"]]
+    assert [[r["body"] for r in event["Records"]] for event in events] == [["first", "second", "third"]]
 
 
-def test_concurrency_is_the_event_source_maximum(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller]
-) -> None:
-    resources = queues()
-    url = resources.queues["WorkQueue"].url
+def test_concurrency_is_the_event_source_maximum(work: NewWork) -> None:
+    queue = work()
     lock, gate = threading.Lock(), threading.Event()
     active, peak = [0], [0]
 
@@ -226,8 +211,8 @@ def test_concurrency_is_the_event_source_maximum(
             active[0] -= 1
         return InvocationResult("r", ok=True)
 
-    send(sqs, url, *[f"m{i}" for i in range(6)])
-    poller = start_poller(pollers, sqs, resources, invoke, batch_size=1, max_concurrency=2)
+    queue.send(*[f"m{i}" for i in range(6)])
+    poller = queue.start(invoke, batch_size=1, max_concurrency=2)
     assert wait_until(lambda: active[0] == 2, timeout=20)
     assert poller.stats.in_flight == 2
     gate.set()
@@ -235,11 +220,8 @@ def test_concurrency_is_the_event_source_maximum(
     assert peak[0] == 2
 
 
-def test_stop_does_not_wait_for_an_idle_long_poll(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller]
-) -> None:
-    resources = queues()
-    poller = start_poller(pollers, sqs, resources, lambda e: InvocationResult("r", ok=True), wait_time_seconds=20)
+def test_stop_does_not_wait_for_an_idle_long_poll(work: NewWork) -> None:
+    poller = work().start(lambda e: InvocationResult("r", ok=True), wait_time_seconds=20)
     finished = threading.Event()
 
     def stop() -> None:
@@ -286,23 +268,12 @@ def test_record_shape() -> None:
     }
 
 
-def test_records_from_moto_carry_lambdas_attributes(
-    sqs: Any, queues: Callable[..., AwsResources], pollers: list[SqsPoller]
-) -> None:
-    resources = queues()
-    queue = resources.queues["WorkQueue"]
-    sqs.send_message(
-        QueueUrl=queue.url,
-        MessageBody="hello",
-        MessageAttributes={"vendor": {"DataType": "String", "StringValue": "loops"}},
-    )
+def test_records_from_moto_carry_lambdas_attributes(work: NewWork) -> None:
+    queue = work()
+    attributes = {"vendor": {"DataType": "String", "StringValue": "loops"}}
+    queue.sqs.send_message(QueueUrl=queue.url, MessageBody="hello", MessageAttributes=attributes)
     events: list[dict[str, Any]] = []
-
-    def invoke(event: dict[str, Any]) -> InvocationResult:
-        events.append(event)
-        return InvocationResult("r", ok=True)
-
-    poller = start_poller(pollers, sqs, resources, invoke)
+    poller = queue.start(recording(events))
     assert wait_until(lambda: poller.stats.deleted == 1, timeout=20)
     (record,) = events[0]["Records"]
     assert record["eventSourceARN"] == queue.arn
@@ -328,28 +299,23 @@ def test_failed_message_ids_rules() -> None:
 
 
 def test_a_disabled_event_source_mapping_leaves_messages_in_the_queue_until_enabled(
-    sqs: Any,
-    moto: MotoServer,
-    queues: Callable[..., AwsResources],
-    pollers: list[SqsPoller],
-    handler: tuple[FunctionRuntime, Path],
+    moto: MotoServer, work: NewWork, handler: Handler
 ) -> None:
-    resources = queues()
-    queue = resources.queues["WorkQueue"]
+    queue = work()
     lambda_client = client("lambda", moto.endpoint, "us-east-1")
     mapping = register_event_source(
         lambda_client, client("iam", moto.endpoint, "us-east-1"), "work", queue.arn, 10, True
     )
     runtime, out = handler
-    poller = start_poller(pollers, sqs, resources, runtime.invoke, enabled=mapping)
+    poller = queue.start(runtime.invoke, enabled=mapping)
     lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=False)  # bridgectl vendor pause
     assert wait_until(lambda: poller.paused, timeout=5)
-    send(sqs, queue.url, "waits-1", "waits-2")
+    queue.send("waits-1", "waits-2")
     # Neither the poller nor moto itself (it would invoke the function for a mapping) takes them.
     assert not wait_until(lambda: poller.stats.batches > 0, timeout=2.5)
-    assert counts(sqs, queue.url) == (2, 0)
+    assert queue.counts() == (2, 0)
     (listed,) = lambda_client.list_event_source_mappings(EventSourceArn=queue.arn)["EventSourceMappings"]
     assert listed["State"] == "Disabled"
     lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=True)  # bridgectl vendor resume
     assert wait_until(lambda: poller.stats.deleted == 2, timeout=20)
-    assert sorted(body for batch in read_jsonl(out) for body in batch) == ["waits-1", "waits-2"]
+    assert sorted(body for batch in batches(out) for body in batch) == ["waits-1", "waits-2"]

@@ -22,10 +22,11 @@ from devstack.stack import DEV_PARAMETERS
 from devstack.support.moto import MotoServer
 from devstack.template import Template, load_template
 from tests.devstack.conftest import REAL_TEMPLATE, REPO_ROOT
+from webhook_bridge.vendors.catalog import specs
 
 NETWORK_MOTO = "http://test-net-moto:5000"
 NETWORK_SANDBOX = "http://test-net-sandbox:4010"
-VENDORS = ("convertloop", "loops", "customerio", "segmetrics")
+VENDORS = [spec.name for spec in specs()]
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_secret_id_names_a_secret_holding_the_functions_own_credentials(
 
 def test_receivers_enable_every_vendor_and_deliveries_call_the_sandbox(env_vars: dict[str, Any]) -> None:
     for receiver in ("StripeWebhookFunction", "TypeformWebhookFunction"):
-        assert env_vars[receiver]["ENABLED_VENDORS"].split(",") == list(VENDORS)
+        assert env_vars[receiver]["ENABLED_VENDORS"].split(",") == VENDORS
     base_urls = {
         name: url for values in env_vars.values() for name, url in values.items() if name.endswith("_BASE_URL")
     }

@@ -8,15 +8,9 @@ import pytest
 
 from devstack.intrinsics import NO_VALUE, PhysicalResource, Resolver, UnresolvableError
 from devstack.template import Template, TemplateError, load_template
+from webhook_bridge.vendors.catalog import VendorSpec, specs
 
 from .conftest import FIXTURE_TEMPLATE, REAL_TEMPLATE
-
-DELIVERY = {
-    "ConvertLoopDeliveryFunction": ("convertloop", "ConvertLoopQueue", "ConvertLoopDeadLetterQueue"),
-    "LoopsDeliveryFunction": ("loops", "LoopsQueue", "LoopsDeadLetterQueue"),
-    "CustomerIoDeliveryFunction": ("customerio", "CustomerIoQueue", "CustomerIoDeadLetterQueue"),
-    "SegMetricsDeliveryFunction": ("segmetrics", "SegMetricsQueue", "SegMetricsDeadLetterQueue"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +98,10 @@ def test_queue_overrides_for_fast_tests(fixture: Template) -> None:
     assert fixture.queues["ConvertLoopQueue"].visibility_timeout == 360  # the original is untouched
 
 
-def test_tables(fixture: Template) -> None:
-    idempotency, state = fixture.tables["IdempotencyTable"], fixture.tables["StateTable"]
+@pytest.mark.parametrize("path", [FIXTURE_TEMPLATE, REAL_TEMPLATE], ids=["fixture", "project"])
+def test_tables(path: Path) -> None:
+    tables = load_template(path).tables
+    idempotency, state = tables["IdempotencyTable"], tables["StateTable"]
     assert (idempotency.partition_key, idempotency.ttl_attribute) == ("id", "expiration")
     assert (state.partition_key, state.ttl_attribute) == ("pk", "expires_at")
     assert idempotency.billing_mode == "PAY_PER_REQUEST"
@@ -171,15 +167,12 @@ def test_resolver_functions() -> None:
 
 # -- the project's template ---------------------------------------------------------------
 
-real = pytest.mark.skipif(not REAL_TEMPLATE.exists(), reason="template.yaml not written yet")
-
 
 @pytest.fixture(scope="module")
 def project_template() -> Template:
     return load_template(REAL_TEMPLATE)
 
 
-@real
 def test_real_template_routes(project_template: Template) -> None:
     routes = {r.route_key: r.function for r in project_template.routes}
     assert routes["POST /webhooks/stripe"] == "StripeWebhookFunction"
@@ -190,30 +183,20 @@ def test_real_template_routes(project_template: Template) -> None:
         assert (spec.code_dir / "app.py").parent.is_dir()
 
 
-@real
-def test_real_template_delivery_wiring(project_template: Template) -> None:
-    sources = {s.function: s for s in project_template.event_sources}
-    for function, (vendor, queue, dlq) in DELIVERY.items():
-        source = sources[function]
-        assert source.queue == queue
-        assert source.report_batch_item_failures
-        assert project_template.queues[queue].dead_letter_queue == dlq
-        assert project_template.queues[queue].max_receive_count
-        env = project_template.environment(function)
-        assert env["VENDOR"] == vendor
-        assert env["QUEUE_URL"].endswith("/" + project_template.queues[queue].name)
-        assert env["DLQ_URL"].endswith("/" + project_template.queues[dlq].name)
+@pytest.mark.parametrize("vendor", specs(), ids=lambda spec: spec.name)
+def test_real_template_delivery_wiring(project_template: Template, vendor: VendorSpec) -> None:
+    function, queue, dlq = (f"{vendor.logical_id}{kind}" for kind in ("DeliveryFunction", "Queue", "DeadLetterQueue"))
+    (source,) = (s for s in project_template.event_sources if s.function == function)
+    assert source.queue == queue
+    assert source.report_batch_item_failures
+    assert project_template.queues[queue].dead_letter_queue == dlq
+    assert project_template.queues[queue].max_receive_count
+    env = project_template.environment(function)
+    assert env["VENDOR"] == vendor.name
+    assert env["QUEUE_URL"].endswith("/" + project_template.queues[queue].name)
+    assert env["DLQ_URL"].endswith("/" + project_template.queues[dlq].name)
 
 
-@real
-def test_real_template_tables(project_template: Template) -> None:
-    assert project_template.tables["IdempotencyTable"].partition_key == "id"
-    assert project_template.tables["IdempotencyTable"].ttl_attribute == "expiration"
-    assert project_template.tables["StateTable"].partition_key == "pk"
-    assert project_template.tables["StateTable"].ttl_attribute == "expires_at"
-
-
-@real
 def test_real_template_environment_fully_resolves(project_template: Template) -> None:
     for function in project_template.functions:
         env = project_template.environment(function)

@@ -17,35 +17,39 @@ from cfnlint.decode import decode
 from devstack.intrinsics import Resolver
 from devstack.language_extensions import expand
 from devstack.template import merge_globals
+from webhook_bridge.receiver.providers import PROVIDERS as RECEIVER_PROVIDERS
+from webhook_bridge.vendors.catalog import specs
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 SAMCONFIG_PATH = ROOT / "samconfig.toml"
 
+
+def parameter_name(owner: str, configuration_name: str) -> str:
+    """The template parameter that sets a configuration name: ``CustomerIo`` + ``CUSTOMERIO_SITE_ID``
+    -> ``CustomerIoSiteId`` (the owner's logical id, then the name past its first word)."""
+    return owner + "".join(word.capitalize() for word in configuration_name.split("_")[1:])
+
+
 # Logical id prefix -> VENDOR value (also the ENABLED_VENDORS token and the metric dimension).
-VENDORS = {"ConvertLoop": "convertloop", "Loops": "loops", "CustomerIo": "customerio", "SegMetrics": "segmetrics"}
-PROVIDERS = {"Stripe": "stripe", "Typeform": "typeform"}
+VENDORS = {spec.logical_id: spec.name for spec in specs()}
+PROVIDERS = {name.capitalize(): name for name in RECEIVER_PROVIDERS}
 RECEIVERS = tuple(f"{p}WebhookFunction" for p in PROVIDERS)
+ROUTES = {p: f"/webhooks/{name}" for p, name in PROVIDERS.items()}  # each receiver's POST route
 DELIVERIES = tuple(f"{v}DeliveryFunction" for v in VENDORS)
 FUNCTIONS = RECEIVERS + DELIVERIES
 # The Stripe events queue's consumer (EventBridge, backfill, import).
 EVENTBRIDGE_CONSUMER = "StripeEventBridgeFunction"
 EVENTBRIDGE_QUEUES = ("StripeEventsQueue", "StripeEventsDeadLetterQueue")
 
-# Vendor -> the credential parameters that must all be set to enable it, and the secret JSON names.
+# Secret resource prefix -> {parameter: the JSON name it is stored under}. A vendor's parameters
+# must all be set to enable it.
 CREDENTIALS = {
-    "ConvertLoop": {"ConvertLoopAppId": "CONVERTLOOP_APP_ID", "ConvertLoopApiKey": "CONVERTLOOP_API_KEY"},
-    "Loops": {"LoopsApiKey": "LOOPS_API_KEY"},
-    "CustomerIo": {"CustomerIoSiteId": "CUSTOMERIO_SITE_ID", "CustomerIoApiKey": "CUSTOMERIO_API_KEY"},
-    "SegMetrics": {
-        "SegMetricsAccountId": "SEGMETRICS_ACCOUNT_ID",
-        "SegMetricsIntegrationId": "SEGMETRICS_INTEGRATION_ID",
-        "SegMetricsApiKey": "SEGMETRICS_API_KEY",
-    },
+    spec.logical_id: {parameter_name(spec.logical_id, key): key for key in spec.secret_keys} for spec in specs()
 }
 WEBHOOK_SECRETS = {
-    "Stripe": {"StripeWebhookSecret": "STRIPE_WEBHOOK_SECRET"},
-    "Typeform": {"TypeformWebhookSecret": "TYPEFORM_WEBHOOK_SECRET"},
+    owner: {parameter_name(owner, secret): secret}
+    for owner, secret in ((owner, RECEIVER_PROVIDERS[name].secret_name) for owner, name in PROVIDERS.items())
 }
 # Read by every delivery function besides its vendor's own secret.
 STRIPE_API = {"StripeApi": {"StripeApiKey": "STRIPE_API_KEY"}}

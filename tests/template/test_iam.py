@@ -20,6 +20,9 @@ WILDCARD_ALLOWED = {
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
 }
+# What an SQS event source needs of the queue it consumes.
+CONSUMER_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"}
+MAIN_QUEUES = {f"{v}Queue" for v in cfn.VENDORS}
 SCOPED_SERVICES = ("sqs:", "dynamodb:", "secretsmanager:", "ssm:", "kms:", "logs:", "sns:")
 
 
@@ -53,6 +56,15 @@ def _grants(function: str) -> dict[str, set[str]]:
     return grants
 
 
+def _actions(grants: dict[str, set[str]], service: str) -> set[str]:
+    return {action for action in grants if action.startswith(service)}
+
+
+def _reached(grants: dict[str, set[str]]) -> set[str]:
+    """Every logical id the function may act on."""
+    return set().union(*grants.values()) - {"*"}
+
+
 def test_every_function_has_its_own_explicit_role() -> None:
     """SAM would generate roles with AWSLambdaSQSQueueExecutionRole (sqs on "*") for SQS events."""
     functions = cfn.resources("AWS::Serverless::Function")
@@ -84,11 +96,10 @@ def test_no_wildcard_actions_or_resources_on_data_services(function: str) -> Non
 def test_receiver_reaches_only_its_own_resources(provider: str) -> None:
     function = f"{provider}WebhookFunction"
     grants = _grants(function)
-    main_queues = {f"{v}Queue" for v in cfn.VENDORS}
-    assert {a for a in grants if a.startswith("sqs:")} == {"sqs:SendMessage"}
-    assert grants["sqs:SendMessage"] == main_queues
+    assert _actions(grants, "sqs:") == {"sqs:SendMessage"}
+    assert grants["sqs:SendMessage"] == MAIN_QUEUES
     assert grants["secretsmanager:GetSecretValue"] == {f"{provider}Secret"}
-    assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
+    assert _actions(grants, "secretsmanager:") == {"secretsmanager:GetSecretValue"}
     _assert_logs(function, grants)
     tables = _table_statements(function)
     assert tables["IdempotencyTable"] == (IDEMPOTENCY_ACTIONS, {f"receiver#{cfn.PROVIDERS[provider]}#*"})
@@ -97,9 +108,8 @@ def test_receiver_reaches_only_its_own_resources(provider: str) -> None:
         assert tables["StateTable"] == (state_actions, STATE_KEYS_OF_RECEIVERS)
     else:
         assert "StateTable" not in tables  # the Typeform mapping keeps no state
-    everything = set().union(*grants.values()) - {"*"}
     used_tables = TABLES if provider == "Stripe" else {"IdempotencyTable"}
-    assert everything == main_queues | used_tables | {f"{provider}Secret", f"{provider}WebhookLogGroup"}
+    assert _reached(grants) == MAIN_QUEUES | used_tables | {f"{provider}Secret", f"{provider}WebhookLogGroup"}
 
 
 @pytest.mark.parametrize("vendor", cfn.VENDORS)
@@ -107,19 +117,12 @@ def test_delivery_reaches_only_its_own_resources(vendor: str) -> None:
     function = f"{vendor}DeliveryFunction"
     grants = _grants(function)
     queue, dlq = f"{vendor}Queue", f"{vendor}DeadLetterQueue"
-    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"):
+    for action in CONSUMER_ACTIONS:
         assert grants[action] == {queue}, action
     assert grants["sqs:SendMessage"] == {queue, dlq}  # re-enqueue a retry, or dead-letter with a reason
-    sqs_actions = {a for a in grants if a.startswith("sqs:")}
-    assert sqs_actions == {
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
-        "sqs:SendMessage",
-    }
+    assert _actions(grants, "sqs:") == CONSUMER_ACTIONS | {"sqs:SendMessage"}
     assert grants["secretsmanager:GetSecretValue"] == {f"{vendor}Secret", "StripeApiSecret"}
-    assert {a for a in grants if a.startswith("secretsmanager:")} == {"secretsmanager:GetSecretValue"}
+    assert _actions(grants, "secretsmanager:") == {"secretsmanager:GetSecretValue"}
     _assert_logs(function, grants)
     tables = _table_statements(function)
     name = cfn.VENDORS[vendor]
@@ -128,8 +131,7 @@ def test_delivery_reaches_only_its_own_resources(vendor: str) -> None:
     assert state_keys == {"order#*", "identity#stripe-customer#*"}
     assert "dynamodb:GetItem" in state_actions and "dynamodb:PutItem" in state_actions
     assert not {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & state_actions
-    everything = set().union(*grants.values()) - {"*"}
-    assert everything == {queue, dlq, f"{vendor}Secret", "StripeApiSecret", f"{vendor}DeliveryLogGroup"} | TABLES
+    assert _reached(grants) == {queue, dlq, f"{vendor}Secret", "StripeApiSecret", f"{vendor}DeliveryLogGroup"} | TABLES
 
 
 def _table_statements(function: str) -> dict[str, tuple[set[str], set[str]]]:
@@ -150,7 +152,7 @@ def _table_statements(function: str) -> dict[str, tuple[set[str], set[str]]]:
 
 def _assert_logs(function: str, grants: dict[str, set[str]]) -> None:
     log_group = cfn.function_props(function)["LoggingConfig"]["LogGroup"]["Ref"]
-    assert {a for a in grants if a.startswith("logs:")} == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert _actions(grants, "logs:") == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}
     assert not {a for a in grants if a.startswith(("ssm:", "kms:", "iam:", "lambda:", "s3:"))}
 
@@ -158,11 +160,11 @@ def _assert_logs(function: str, grants: dict[str, set[str]]) -> None:
 def test_eventbridge_consumer_reaches_its_queue_the_vendor_queues_and_the_stripe_receivers_keys() -> None:
     function = cfn.EVENTBRIDGE_CONSUMER
     grants = _grants(function)
-    main_queues = {f"{v}Queue" for v in cfn.VENDORS}
-    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"):
+    for action in CONSUMER_ACTIONS:
         assert grants[action] == {"StripeEventsQueue"}, action
-    assert grants["sqs:SendMessage"] == main_queues
-    assert not {a for a in grants if a.startswith("secretsmanager:")}  # no signature, no secret
+    assert grants["sqs:SendMessage"] == MAIN_QUEUES
+    assert _actions(grants, "sqs:") == CONSUMER_ACTIONS | {"sqs:SendMessage"}
+    assert not _actions(grants, "secretsmanager:")  # no signature, no secret
     log_group = cfn.function_props(function)["LoggingConfig"]["LogGroup"]["Ref"]
     assert grants["logs:CreateLogStream"] == grants["logs:PutLogEvents"] == {log_group}
 
@@ -171,5 +173,4 @@ def test_eventbridge_consumer_reaches_its_queue_the_vendor_queues_and_the_stripe
         return [s for s in _statements(_role_of(receiver)) if str(_as_list(s["Action"])[0]).startswith("dynamodb:")]
 
     assert table_statements(function) == table_statements("StripeWebhookFunction")
-    everything = set().union(*grants.values()) - {"*"}
-    assert everything == main_queues | TABLES | {"StripeEventsQueue", log_group}
+    assert _reached(grants) == MAIN_QUEUES | TABLES | {"StripeEventsQueue", log_group}

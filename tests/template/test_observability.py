@@ -40,20 +40,23 @@ def _alarms() -> dict[str, dict[str, Any]]:
     return {lid: cfn.props(lid) for lid in cfn.resources("AWS::CloudWatch::Alarm")}
 
 
-def _alarms_on(namespace: str, metric: str, dimension: str, value: Any) -> list[dict[str, Any]]:
-    return [
+def _alarm(namespace: str, metric: str, **dimensions: Any) -> dict[str, Any]:
+    """The one alarm on ``metric`` with exactly ``dimensions``; the bridge's own metrics carry ``service`` too."""
+    if namespace == observability.NAMESPACE:
+        dimensions = {"service": observability.SERVICE, **dimensions}
+    (alarm,) = [
         a
         for a in _alarms().values()
-        if a.get("Namespace") == namespace
-        and a.get("MetricName") == metric
-        and [dict(d) for d in a["Dimensions"]] == [{"Name": dimension, "Value": value}]
+        if (a.get("Namespace"), a.get("MetricName")) == (namespace, metric)
+        and {d["Name"]: d["Value"] for d in a["Dimensions"]} == dimensions
     ]
+    return alarm
 
 
 @pytest.mark.parametrize("vendor", cfn.VENDORS)
 def test_any_message_in_a_dlq_raises_an_alarm(vendor: str) -> None:
     queue_name = cfn.get_att(f"{vendor}DeadLetterQueue", "QueueName")
-    (alarm,) = _alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue_name)
+    alarm = _alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName=queue_name)
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and float(alarm["Threshold"]) == 0
     assert alarm["Statistic"] == "Maximum"
 
@@ -61,48 +64,36 @@ def test_any_message_in_a_dlq_raises_an_alarm(vendor: str) -> None:
 @pytest.mark.parametrize("vendor", cfn.VENDORS)
 def test_a_stuck_queue_raises_an_alarm(vendor: str) -> None:
     queue_name = cfn.get_att(f"{vendor}Queue", "QueueName")
-    (alarm,) = _alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue_name)
+    alarm = _alarm("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName=queue_name)
     assert alarm["Threshold"] == cfn.ref("QueueAgeAlarmThresholdSeconds")
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert cfn.load()["Parameters"]["QueueAgeAlarmThresholdSeconds"]["Default"] == 3600
 
 
 def test_webhook_5xx_raises_an_alarm() -> None:
-    (alarm,) = _alarms_on("AWS/ApiGateway", "5xx", "ApiId", cfn.ref("WebhookApi"))
+    alarm = _alarm("AWS/ApiGateway", "5xx", ApiId=cfn.ref("WebhookApi"))
     assert alarm["Statistic"] == "Sum" and float(alarm["Threshold"]) == 0
 
 
 @pytest.mark.parametrize("vendor", cfn.VENDORS)
 def test_delivery_errors_raise_an_alarm(vendor: str) -> None:
-    (alarm,) = _alarms_on("AWS/Lambda", "Errors", "FunctionName", cfn.ref(f"{vendor}DeliveryFunction"))
+    alarm = _alarm("AWS/Lambda", "Errors", FunctionName=cfn.ref(f"{vendor}DeliveryFunction"))
     assert alarm["Statistic"] == "Sum" and float(alarm["Threshold"]) == 0
-
-
-def _custom_alarm(metric: str, **dimensions: str) -> dict[str, Any]:
-    wanted = {"service": observability.SERVICE, **dimensions}
-    (alarm,) = [
-        a
-        for a in _alarms().values()
-        if a.get("Namespace") == observability.NAMESPACE
-        and a.get("MetricName") == metric
-        and {d["Name"]: d["Value"] for d in a["Dimensions"]} == wanted
-    ]
-    return alarm
 
 
 @pytest.mark.parametrize("provider", cfn.PROVIDERS.values())
 def test_refused_webhooks_raise_alarms(provider: str) -> None:
     # The receivers count refusals with exactly these dimensions (receiver/logic.py).
-    signature = _custom_alarm("WebhookRefused", provider=provider, reason="signature")
+    signature = _alarm(observability.NAMESPACE, "WebhookRefused", provider=provider, reason="signature")
     assert (signature["Statistic"], signature["ComparisonOperator"]) == ("Sum", "GreaterThanOrEqualToThreshold")
     assert 1 <= float(signature["Threshold"]) <= 10 and int(signature["Period"]) <= 900
-    missing = _custom_alarm("WebhookRefused", provider=provider, reason="missing_secret")
+    missing = _alarm(observability.NAMESPACE, "WebhookRefused", provider=provider, reason="missing_secret")
     assert (missing["ComparisonOperator"], float(missing["Threshold"])) == ("GreaterThanThreshold", 0)
 
 
 @pytest.mark.parametrize("vendor", cfn.VENDORS.values())
 def test_a_vendor_refusing_our_keys_raises_an_alarm(vendor: str) -> None:
-    alarm = _custom_alarm("AuthFailed", vendor=vendor)
+    alarm = _alarm(observability.NAMESPACE, "AuthFailed", vendor=vendor)
     assert (alarm["Statistic"], alarm["ComparisonOperator"], float(alarm["Threshold"])) == (
         "Sum",
         "GreaterThanThreshold",
@@ -219,7 +210,7 @@ def test_dashboard_lists_every_alarm_and_widgets_do_not_overlap() -> None:
 
 def test_outputs() -> None:
     outputs = cfn.load()["Outputs"]
-    for provider, route in (("Stripe", "/webhooks/stripe"), ("Typeform", "/webhooks/typeform")):
+    for provider, route in cfn.ROUTES.items():
         url = outputs[f"{provider}WebhookUrl"]["Value"]["Fn::Sub"]
         assert url.startswith("https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
         assert url.endswith(route)
@@ -229,5 +220,5 @@ def test_outputs() -> None:
     assert outputs["IdempotencyTableName"]["Value"] == cfn.ref("IdempotencyTable")
     assert outputs["StateTableName"]["Value"] == cfn.ref("StateTable")
     assert "#dashboards:name=${Dashboard}" in outputs["DashboardUrl"]["Value"]["Fn::Sub"]
-    for owner in ("Stripe", "Typeform", *cfn.VENDORS):
+    for owner in (*cfn.PROVIDERS, *cfn.VENDORS):
         assert outputs[f"{owner}SecretArn"]["Value"] == cfn.ref(f"{owner}Secret")

@@ -11,7 +11,7 @@ import pytest
 from tests.template import cfn
 from webhook_bridge.delivery.policy import RetryPolicy
 from webhook_bridge.ops.queues import discover
-from webhook_bridge.vendors.catalog import specs, vendors
+from webhook_bridge.vendors.catalog import spec_for, specs, vendors
 
 FOURTEEN_DAYS = 1_209_600
 
@@ -151,13 +151,6 @@ def test_vendors_are_paced_by_parameters_with_defaults(vendor: str) -> None:
     assert spec["Type"] == "Number" and float(spec["Default"]) >= 1 and float(spec["MinValue"]) >= 1
 
 
-BASE_URLS = {
-    "ConvertLoop": ("CONVERTLOOP_BASE_URL", "https://api.convertloop.co/v1"),
-    "Loops": ("LOOPS_BASE_URL", "https://app.loops.so/api/v1"),
-    "SegMetrics": ("SEGMETRICS_BASE_URL", "https://import.segmetrics.io/api/v1"),
-}
-
-
 @pytest.mark.parametrize("vendor", cfn.VENDORS)
 def test_delivery_function_environment(vendor: str) -> None:
     function = f"{vendor}DeliveryFunction"
@@ -174,9 +167,11 @@ def test_delivery_function_environment(vendor: str) -> None:
     assert variables["STATE_TABLE"] == cfn.ref("StateTable")
     # Retries go back to the function's own queue for up to a day: Lambda must not cut that as a loop.
     assert properties["RecursiveLoop"] == "Allow"
-    if vendor in BASE_URLS:
-        name, default = BASE_URLS[vendor]
-        assert cfn.load()["Parameters"][variables[name]["Ref"]]["Default"] == default
+    # Its API root: a parameter whose default is the one its spec documents (Customer.io's: by region, below).
+    spec = spec_for(cfn.VENDORS[vendor])
+    root = variables[f"{spec.env_prefix}_BASE_URL"]
+    if "Ref" in root:
+        assert cfn.load()["Parameters"][root["Ref"]]["Default"] == spec.base_urls[f"{spec.env_prefix}_BASE_URL"]
 
 
 def test_customerio_region_picks_the_documented_track_api_root() -> None:
@@ -192,7 +187,7 @@ def test_customerio_region_picks_the_documented_track_api_root() -> None:
 # -- receivers -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("provider", "path"), [("Stripe", "/webhooks/stripe"), ("Typeform", "/webhooks/typeform")])
+@pytest.mark.parametrize(("provider", "path"), cfn.ROUTES.items())
 def test_receiver_route(provider: str, path: str) -> None:
     function = f"{provider}WebhookFunction"
     properties = cfn.function_props(function)

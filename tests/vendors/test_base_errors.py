@@ -85,7 +85,7 @@ def test_segmetrics_400_carries_its_errors_list(http_mock, segmetrics):
     answer(http_mock, 400, json={"status": "error", "errors": ["missing 'id' field ", "amount is invalid"]})
 
     with pytest.raises(BadRequestError) as caught:
-        segmetrics.add_product({"id": 1, "name": "Widget"})
+        segmetrics.upsert_contact({"contact_id": 1, "email": "jane@example.com"})
 
     assert caught.value.errors == ["missing 'id' field ", "amount is invalid"]
     assert str(caught.value).endswith(": missing 'id' field ; amount is invalid")

@@ -30,7 +30,7 @@ def test_upsert_person_posts_identifiers_attributes_and_segments(http_mock, clie
             first_name="Jane",
             plan="pro",
             add_to_segments=["Customers"],
-            remove_from_segments=["Leads", "Trials"],
+            remove_from_segments="Leads",
             first_seen_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
             last_seen_at=datetime(2024, 5, 1, 12, 0, 0),  # naive: read as UTC
             resubscribe=True,
@@ -46,8 +46,8 @@ def test_upsert_person_posts_identifiers_attributes_and_segments(http_mock, clie
             "user_id": "cus_1",
             "first_name": "Jane",
             "plan": "pro",
-            "add_to_segments": "Customers",  # one segment: the documented string
-            "remove_from_segments": ["Leads", "Trials"],  # several: a list of names
+            "add_to_segments": "Customers",  # the documented string
+            "remove_from_segments": "Leads",
             "first_seen_at": "2024-01-02T03:04:05Z",
             "last_seen_at": "2024-05-01T12:00:00Z",
             "resubscribe": True,
@@ -55,6 +55,41 @@ def test_upsert_person_posts_identifiers_attributes_and_segments(http_mock, clie
         authorization=BASIC,
     )
     assert result == {"status": "ok"}
+
+
+def test_several_segments_go_one_string_per_request_the_first_with_the_attributes(http_mock, client):
+    answer(http_mock, 200, json={"status": "ok"})
+
+    client.upsert_person(
+        PersonRequest(
+            email=EMAIL,
+            user_id="cus_1",
+            plan="pro",
+            add_to_segments=["Customers", "Annual", "Beta"],
+            remove_from_segments=["Leads", "Trials"],
+        )
+    )
+
+    assert [(call.request.method, str(call.request.url)) for call in http_mock.calls] == [
+        ("POST", "https://api.convertloop.co/v1/people")
+    ] * 3
+    assert [json_body(call.request) for call in http_mock.calls] == [
+        {
+            "email": EMAIL,
+            "user_id": "cus_1",
+            "plan": "pro",
+            "add_to_segments": "Customers",
+            "remove_from_segments": "Leads",
+        },
+        {"email": EMAIL, "user_id": "cus_1", "add_to_segments": "Annual", "remove_from_segments": "Trials"},
+        {"email": EMAIL, "user_id": "cus_1", "add_to_segments": "Beta"},
+    ]
+
+
+def test_an_event_logs_person_names_one_segment_each_way(http_mock, client):
+    with pytest.raises(RequestValidationError, match="at most one segment"):
+        client.create_event_log({"name": "paid", "person": {"email": EMAIL, "add_to_segments": ["A", "B"]}})
+    assert http_mock.calls.call_count == 0
 
 
 def test_upsert_person_accepts_a_plain_mapping_and_pid_alone(http_mock, client):

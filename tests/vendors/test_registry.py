@@ -62,20 +62,12 @@ def test_base_urls_come_from_the_environment(monkeypatch, http_mock):
     monkeypatch.setenv("LOOPS_BASE_URL", "http://127.0.0.1:3001/loops/api/v1")
     monkeypatch.setenv("CUSTOMERIO_BASE_URL", "https://track-eu.customer.io/api/v1")
     monkeypatch.setenv("SEGMETRICS_BASE_URL", "http://127.0.0.1:3001/segmetrics/api/v1")
-    monkeypatch.setenv("SEGMETRICS_REPORTING_BASE_URL", "http://127.0.0.1:3001/segmetrics-reporting")
     assert registry.build_client(Vendor("convertloop")).base_url == "http://127.0.0.1:3001/convertloop/v1"
     assert registry.build_client(Vendor("loops")).base_url == "http://127.0.0.1:3001/loops/api/v1"
     assert registry.build_client(Vendor("customerio")).base_url == "https://track-eu.customer.io/api/v1"
     segmetrics = registry.build_client(Vendor("segmetrics"))
     assert isinstance(segmetrics, SegMetricsClient)
     assert segmetrics.base_url == "http://127.0.0.1:3001/segmetrics/api/v1"
-    assert segmetrics.reporting_base_url == "http://127.0.0.1:3001/segmetrics-reporting"
-
-
-def test_segmetrics_reporting_default():
-    client = registry.build_client(Vendor("segmetrics"))
-    assert isinstance(client, SegMetricsClient)
-    assert client.reporting_base_url == "https://api.segmetrics.io"
 
 
 def test_missing_credentials_raise_missing_secret(monkeypatch):
@@ -179,10 +171,16 @@ class CountingHook:
             self.requests_before.append(self.router.calls.call_count)
 
 
+def hook_on(vendor: str, router=None) -> CountingHook:
+    """A counting hook on ``vendor``'s clients (the autouse fixture removes it)."""
+    hook = CountingHook(router)
+    registry.set_request_hook(Vendor(vendor), hook)
+    return hook
+
+
 def test_the_hook_runs_before_each_request_of_a_multi_call_delivery(http_mock):
     answer(http_mock, 200)
-    hook = CountingHook(http_mock)
-    registry.set_request_hook(Vendor("loops"), hook)
+    hook = hook_on("loops", http_mock)
 
     registry.deliver(Vendor("loops"), invoice_action(), "idem-1")
 
@@ -193,8 +191,7 @@ def test_the_hook_runs_before_each_request_of_a_multi_call_delivery(http_mock):
 def test_the_hook_applies_to_an_already_cached_client(http_mock):
     answer(http_mock, 200)
     cached = registry.get_client(Vendor("convertloop"))
-    hook = CountingHook()
-    registry.set_request_hook(Vendor("convertloop"), hook)
+    hook = hook_on("convertloop")
     assert registry.get_client(Vendor("convertloop")) is cached
     registry.deliver(Vendor("convertloop"), track_action(), "idem-1")
     assert hook.count == 1
@@ -202,8 +199,7 @@ def test_the_hook_applies_to_an_already_cached_client(http_mock):
 
 def test_the_hook_is_per_vendor(http_mock):
     answer(http_mock, 200)
-    hook = CountingHook()
-    registry.set_request_hook(Vendor("loops"), hook)
+    hook = hook_on("loops")
     registry.deliver(Vendor("customerio"), invoice_action(), "idem-1")
     registry.deliver(Vendor("segmetrics"), invoice_action(), "idem-1")
     assert http_mock.calls.call_count == 4 and hook.count == 0
@@ -211,8 +207,7 @@ def test_the_hook_is_per_vendor(http_mock):
 
 def test_the_hook_counts_failed_requests_and_survives_a_rebuilt_client(http_mock, monkeypatch):
     answer(http_mock, 401, json={"message": "Invalid API key"})
-    hook = CountingHook()
-    registry.set_request_hook(Vendor("loops"), hook)
+    hook = hook_on("loops")
     with pytest.raises(AuthenticationError):
         registry.deliver(Vendor("loops"), track_action(), "idem-1")
     assert hook.count == 1
@@ -226,8 +221,7 @@ def test_the_hook_counts_failed_requests_and_survives_a_rebuilt_client(http_mock
 
 def test_built_clients_get_the_hook_and_none_removes_it(http_mock):
     answer(http_mock, 200)
-    hook = CountingHook()
-    registry.set_request_hook(Vendor("segmetrics"), hook)
+    hook = hook_on("segmetrics")
     assert registry.build_client(Vendor("segmetrics")).before_request is hook
     cached = registry.get_client(Vendor("segmetrics"))
     registry.set_request_hook(Vendor("segmetrics"), None)

@@ -43,13 +43,6 @@ def segmetrics_datetime(value: datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def plain_date(value: date) -> str:
-    """``YYYY-MM-DD``; a datetime is first moved to UTC so the day matches the timestamps."""
-    if isinstance(value, datetime):
-        value = as_utc(value).date()
-    return value.isoformat()
-
-
 def jsonable(value: Any, *, datetime_format: Callable[[datetime], Any] = iso_utc) -> Any:
     """Free-form data (traits, metadata, custom fields) made JSON-safe.
 

@@ -2,7 +2,8 @@
 
 - identify only: ``POST /people`` {identifiers, first/last name, traits and known
   attribution (``Person.attributes``) as custom attributes, ``add_to_segments`` /
-  ``remove_from_segments``: the segments to join and leave (``Person.memberships``)};
+  ``remove_from_segments``: the segments to join and leave (``Person.memberships``), one
+  of each per request, so several take several (``PersonRequest.to_wires``)};
 - event only: ``POST /event_logs`` {name, occured_at, person = identifiers, metadata};
 - identify and event (checkout_completed, invoice_paid, subscription_*): ``POST /people``
   as above, then ``POST /event_logs`` whose person hash carries the identifiers only.

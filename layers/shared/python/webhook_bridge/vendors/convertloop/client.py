@@ -35,12 +35,13 @@ class _ConvertLoopRequest(VendorRequest):
     vendor_name: ClassVar[str] = VENDOR
 
 
-def _segments_wire(names: tuple[str, ...]) -> str | list[str]:
-    # The table types add_to_segments/remove_from_segments as "string" yet says "one or
-    # several segments", and ConvertLoop's PHP client sends a list of names. We follow the
-    # document's type whenever it can express the request (one segment -> one string) and
-    # send a list of strings only for several, as the official client does.
-    return names[0] if len(names) == 1 else list(names)
+def _segment_pairs(adds: tuple[str, ...], removes: tuple[str, ...]) -> list[dict[str, str]]:
+    # The table types add_to_segments/remove_from_segments as "string" while saying "one or
+    # several segments": a list is not what the document shows. So each request names at most
+    # one segment to add and one to leave, and several take several requests, which ConvertLoop
+    # accepts however strictly it reads "string" (each is an idempotent upsert).
+    lists = (("add_to_segments", adds), ("remove_from_segments", removes))
+    return [{key: names[i] for key, names in lists if i < len(names)} for i in range(max(len(adds), len(removes)))]
 
 
 class PersonRequest(_ConvertLoopRequest):
@@ -72,23 +73,27 @@ class PersonRequest(_ConvertLoopRequest):
             raise ValueError("one of pid, user_id or email is required")
         return self
 
-    def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {key: jsonable(value) for key, value in (self.model_extra or {}).items()}
-        for key in IDENTIFIER_KEYS:
-            value = getattr(self, key)
-            if value is not None:
-                wire[key] = value
-        if self.add_to_segments:
-            wire["add_to_segments"] = _segments_wire(self.add_to_segments)
-        if self.remove_from_segments:
-            wire["remove_from_segments"] = _segments_wire(self.remove_from_segments)
+    def to_wires(self) -> list[dict[str, Any]]:
+        """The bodies to post, in order: the first carries the identifiers, the attributes and
+        the first segment to add and to leave; each later one the identifiers and the next."""
+        identifiers = {key: getattr(self, key) for key in IDENTIFIER_KEYS if getattr(self, key) is not None}
+        first: dict[str, Any] = {key: jsonable(value) for key, value in (self.model_extra or {}).items()}
+        first.update(identifiers)
         if self.first_seen_at is not None:
-            wire["first_seen_at"] = iso_utc(self.first_seen_at)
+            first["first_seen_at"] = iso_utc(self.first_seen_at)
         if self.last_seen_at is not None:
-            wire["last_seen_at"] = iso_utc(self.last_seen_at)
+            first["last_seen_at"] = iso_utc(self.last_seen_at)
         if self.resubscribe is not None:
-            wire["resubscribe"] = self.resubscribe
-        return wire
+            first["resubscribe"] = self.resubscribe
+        segments = _segment_pairs(self.add_to_segments or (), self.remove_from_segments or ())
+        return [first | (segments[0] if segments else {})] + [identifiers | pair for pair in segments[1:]]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The one body of a person with at most one segment to add and one to leave."""
+        wires = self.to_wires()
+        if len(wires) > 1:
+            raise ValueError("one request names at most one segment to add and one to leave")
+        return wires[0]
 
 
 class EventLogRequest(_ConvertLoopRequest):
@@ -98,6 +103,13 @@ class EventLogRequest(_ConvertLoopRequest):
     occurred_at: datetime | None = None
     person: PersonRequest | None = None
     metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_segment_each(self) -> EventLogRequest:
+        # One event log is one request, so its person hash can name only what one body can.
+        if self.person is not None and len(self.person.to_wires()) > 1:
+            raise ValueError("person names at most one segment to add and one to leave")
+        return self
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"name": self.name}
@@ -131,9 +143,14 @@ class ConvertLoopClient(BaseClient):
         )
 
     def upsert_person(self, person: PersonRequest | Mapping[str, Any]) -> Any:
-        """Create or update a person (and their segments). Returns the vendor's JSON, if any."""
+        """Create or update a person (and their segments): one request per segment beyond the
+        first (``PersonRequest.to_wires``). A failure part way is retried whole: each is an upsert.
+        Returns the vendor's JSON of the last, if any."""
         request = PersonRequest.parse(person)
-        return self._json(self._request("POST", "/people", body=request.to_wire()))
+        answer = None
+        for body in request.to_wires():
+            answer = self._json(self._request("POST", "/people", body=body))
+        return answer
 
     def create_event_log(self, event: EventLogRequest | Mapping[str, Any]) -> Any:
         """Log an event, optionally for a person whose attributes/segments it also updates."""

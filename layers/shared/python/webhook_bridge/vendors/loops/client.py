@@ -1,4 +1,4 @@
-"""Loops REST API v1: contacts (create, update, find, delete) and events.
+"""Loops REST API v1, the calls the bridge makes: contact update and delete, events.
 
 Documented at ``https://app.loops.so/api/v1`` with ``Authorization: Bearer <key>``.
 Loops allows 10 requests/s per team; pacing is the delivery layer's job, and a 429
@@ -53,7 +53,6 @@ class _LoopsRequest(VendorRequest):
     user_id: NonEmptyStr | None = Field(default=None, alias="userId")
     first_name: str | None = Field(default=None, alias="firstName")
     last_name: str | None = Field(default=None, alias="lastName")
-    mailing_lists: dict[NonEmptyStr, bool] | None = Field(default=None, alias="mailingLists")
 
     @model_validator(mode="after")
     def _contact_properties(self) -> _LoopsRequest:
@@ -71,10 +70,6 @@ class _ContactWrite(_LoopsRequest):
     (update), "Both fields are required" (events). ``userId`` may go beside it, never instead."""
 
     email: Email
-
-
-class ContactCreateRequest(_ContactWrite):
-    """``POST /contacts/create``."""
 
 
 class ContactUpdateRequest(_ContactWrite):
@@ -125,22 +120,9 @@ class LoopsClient(BaseClient):
             before_request=before_request,
         )
 
-    def create_contact(self, contact: ContactCreateRequest | Mapping[str, Any]) -> Any:
-        request = ContactCreateRequest.parse(contact)
-        return self._json(self._request("POST", "/contacts/create", body=request.to_wire()))
-
     def update_contact(self, contact: ContactUpdateRequest | Mapping[str, Any]) -> Any:
         request = ContactUpdateRequest.parse(contact)
         return self._json(self._request("PUT", "/contacts/update", body=request.to_wire()))
-
-    def find_contact(self, *, email: str) -> list[dict[str, Any]]:
-        """The matching contacts: the document promises an array, empty when none matches.
-        The document searches "by email" only."""
-        key, value = _one_identifier(email, None)
-        found = self._json(self._request("GET", "/contacts/find", params={key: value}))
-        if isinstance(found, dict):  # tolerate a bare object
-            return [found]
-        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
     def delete_contact(self, *, email: str | None = None, user_id: str | None = None) -> Any:
         key, value = _one_identifier(email, user_id)

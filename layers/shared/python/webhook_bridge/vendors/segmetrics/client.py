@@ -1,18 +1,14 @@
-"""SegMetrics: the import API (contacts, tags, invoices, subscriptions, products, ads)
-and the reporting API (report data, customer journey, contact).
+"""SegMetrics' import API, the calls the bridge makes: contacts, tags, invoices, subscriptions.
 
-Import calls go to ``{base_url}/{account_id}/{integration_id}/...`` (base
-``https://import.segmetrics.io/api/v1``); reporting calls to
-``{reporting_base_url}/{account_id}/...`` (base ``https://api.segmetrics.io``). Both take
-the raw key in ``Authorization: <key>``. A 400 carries SegMetrics' ``errors`` list on
-:attr:`BadRequestError.errors`.
+Calls go to ``{base_url}/{account_id}/{integration_id}/...`` (base
+``https://import.segmetrics.io/api/v1``) with the raw key in ``Authorization: <key>``.
+A 400 carries SegMetrics' ``errors`` list on :attr:`BadRequestError.errors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -20,56 +16,21 @@ from webhook_bridge.vendors.base import BaseClient
 from webhook_bridge.vendors.requests import invalid
 from webhook_bridge.vendors.segmetrics.models import (
     VENDOR,
-    AdPerformanceRequest,
     ContactRequest,
-    CustomerJourneyPage,
     InvoiceRequest,
-    ProductRequest,
     SubscriptionRequest,
     TagsRemoveRequest,
     TagsRequest,
 )
 from webhook_bridge.vendors.segmetrics.spec import SPEC
-from webhook_bridge.vendors.wire_formats import plain_date
 
 DEFAULT_BASE_URL = SPEC.base_urls["SEGMETRICS_BASE_URL"]
-DEFAULT_REPORTING_BASE_URL = SPEC.base_urls["SEGMETRICS_REPORTING_BASE_URL"]
-
-ReportType = Literal["leads", "revenue", "ads", "subscriptions"]
-Scale = Literal["day", "week", "month"]
-REPORT_TYPES = frozenset({"leads", "revenue", "ads", "subscriptions"})
-SCALES = frozenset({"day", "week", "month"})
-EXTEND_OPTIONS = frozenset({"events", "tags", "orders", "subscriptions", "lists"})
-MAX_PAGE_SIZE = 100
-# A start/end is an ISO date or a SegMetrics "Relative DateTime" string, passed through.
-DateBound = date | str
 
 
 def _identifier(value: str | int, what: str) -> str | int:
     if isinstance(value, bool) or not isinstance(value, str | int) or (isinstance(value, str) and not value.strip()):
         raise invalid(VENDOR, f"{what} must be a non-empty string or an integer")
     return value
-
-
-def _date_bound(value: DateBound | None, what: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, date):  # datetimes too
-        return plain_date(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    raise invalid(VENDOR, f"{what} must be a date or a non-empty string")
-
-
-def _extend(values: Iterable[str] | str | None) -> str | None:
-    if values is None:
-        return None
-    items = [values] if isinstance(values, str) else list(values)
-    names = [part.strip() for item in items for part in item.split(",") if part.strip()]
-    unknown = sorted(set(names) - EXTEND_OPTIONS)
-    if unknown:
-        raise invalid(VENDOR, f"extend accepts {', '.join(sorted(EXTEND_OPTIONS))}; got {', '.join(unknown)}")
-    return ",".join(dict.fromkeys(names)) or None
 
 
 class SegMetricsClient(BaseClient):
@@ -81,7 +42,6 @@ class SegMetricsClient(BaseClient):
         integration_id: str,
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
-        reporting_base_url: str = DEFAULT_REPORTING_BASE_URL,
         http: httpx.Client | None = None,
         *,
         before_request: Callable[[], object] | None = None,
@@ -91,9 +51,6 @@ class SegMetricsClient(BaseClient):
         )
         self.account_id = _identifier(account_id, "account_id")
         self.integration_id = _identifier(integration_id, "integration_id")
-        self.reporting_base_url = reporting_base_url.rstrip("/")
-
-    # -- import API ----------------------------------------------------------------------
 
     def _import(
         self, method: str, route: str, *, body: Any = None, path_params: Mapping[str, Any] | None = None
@@ -122,122 +79,16 @@ class SegMetricsClient(BaseClient):
     def add_invoice(self, invoice: InvoiceRequest | Mapping[str, Any]) -> Any:
         return self._import("POST", "/invoice", body=InvoiceRequest.parse(invoice).to_wire())
 
-    def delete_invoice(self, invoice_id: str | int) -> Any:
-        return self._import("DELETE", "/invoice/{id}", path_params={"id": _identifier(invoice_id, "invoice id")})
-
     def add_subscription(self, subscription: SubscriptionRequest | Mapping[str, Any]) -> Any:
         return self._import("POST", "/subscription", body=SubscriptionRequest.parse(subscription).to_wire())
 
-    def delete_subscription(self, subscription_id: str | int) -> Any:
-        path_params = {"id": _identifier(subscription_id, "subscription id")}
-        return self._import("DELETE", "/subscription/{id}", path_params=path_params)
-
-    def add_product(self, product: ProductRequest | Mapping[str, Any]) -> Any:
-        return self._import("POST", "/product", body=ProductRequest.parse(product).to_wire())
-
-    def record_ad_performance(self, performance: AdPerformanceRequest | Mapping[str, Any]) -> Any:
-        return self._import("POST", "/ad/performance", body=AdPerformanceRequest.parse(performance).to_wire())
-
-    # -- reporting API ---------------------------------------------------------------------
-
-    def _report_route(
-        self, report_type: str, report_id: str | int | None, suffix: str = ""
-    ) -> tuple[str, dict[str, Any]]:
-        if report_type not in REPORT_TYPES:
-            raise invalid(VENDOR, f"report_type must be one of {', '.join(sorted(REPORT_TYPES))}")
-        path_params: dict[str, Any] = {"account_id": self.account_id, "report_type": report_type}
-        route = "/{account_id}/report/{report_type}"
-        if report_id is not None:
-            path_params["report_id"] = _identifier(report_id, "report_id")
-            route += "/{report_id}"
-        return route + suffix, path_params
-
-    def _report_get(self, route: str, path_params: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
-        response = self._request("GET", route, path_params=path_params, params=params, base_url=self.reporting_base_url)
-        return self._json(response)
-
-    def get_report(
-        self,
-        report_type: ReportType,
-        report_id: str | int | None = None,
-        *,
-        start: DateBound | None = None,
-        end: DateBound | None = None,
-        scale: Scale | None = None,
-    ) -> Any:
-        """Key metrics, graph and table of a (saved) report for a period."""
-        if scale is not None and scale not in SCALES:
-            raise invalid(VENDOR, f"scale must be one of {', '.join(sorted(SCALES))}")
-        route, path_params = self._report_route(report_type, report_id)
-        params = {"start": _date_bound(start, "start"), "end": _date_bound(end, "end"), "scale": scale}
-        return self._report_get(route, path_params, params)
-
-    def get_customer_journey(
-        self,
-        report_type: ReportType,
-        report_id: str | int | None = None,
-        *,
-        start: DateBound | None = None,
-        end: DateBound | None = None,
-        extend: Iterable[str] | str | None = None,
-        limit: int | None = None,
-        page: int | None = None,
-    ) -> CustomerJourneyPage:
-        """One page of the contacts in a report, with their journey (``extend`` adds data)."""
-        if limit is not None and (isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE):
-            raise invalid(VENDOR, f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if page is not None and (isinstance(page, bool) or page < 1):
-            raise invalid(VENDOR, "page must be 1 or more")
-        route, path_params = self._report_route(report_type, report_id, "/contacts")
-        params = {
-            "start": _date_bound(start, "start"),
-            "end": _date_bound(end, "end"),
-            "extend": _extend(extend),
-            "limit": limit,
-            "page": page,
-        }
-        payload = self._report_get(route, path_params, params)
-        return CustomerJourneyPage.model_validate(payload if isinstance(payload, dict) else {})
-
-    def iter_customer_journey(
-        self,
-        report_type: ReportType,
-        report_id: str | int | None = None,
-        *,
-        start: DateBound | None = None,
-        end: DateBound | None = None,
-        extend: Iterable[str] | str | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Every contact of every page, fetching pages as they are consumed."""
-        page_number = 1
-        while True:
-            page = self.get_customer_journey(
-                report_type, report_id, start=start, end=end, extend=extend, limit=limit, page=page_number
-            )
-            yield from page.data
-            # Bounded by last_page even if the server ignored ``page`` and repeated itself.
-            page_number += 1
-            if not page.has_next or page_number > page.meta.last_page:
-                return
-
-    def get_contact(self, id_or_email: str | int, *, extend: Iterable[str] | str | None = None) -> Any:
-        """One contact's full journey; returns the ``data`` object of the response."""
-        payload = self._report_get(
-            "/{account_id}/contact/{contact}",
-            {"account_id": self.account_id, "contact": _identifier(id_or_email, "contact")},
-            {"extend": _extend(extend)},
-        )
-        return payload.get("data", payload) if isinstance(payload, dict) else payload
-
 
 def from_configuration(values: Mapping[str, str], http: httpx.Client | None = None) -> SegMetricsClient:
-    """The client for the spec's configuration values (credentials and base URLs)."""
+    """The client for the spec's configuration values (credentials and base URL)."""
     return SegMetricsClient(
         values["SEGMETRICS_ACCOUNT_ID"],
         values["SEGMETRICS_INTEGRATION_ID"],
         values["SEGMETRICS_API_KEY"],
         base_url=values["SEGMETRICS_BASE_URL"],
-        reporting_base_url=values["SEGMETRICS_REPORTING_BASE_URL"],
         http=http,
     )

@@ -1,4 +1,4 @@
-"""Request and response models of the SegMetrics import and reporting APIs.
+"""Request models of the SegMetrics import API calls the bridge makes.
 
 Identifiers (contact, invoice, product, tag, ad...) are integers or non-empty strings:
 the document's examples use numbers, our sources (Stripe) use strings. Amounts are
@@ -7,29 +7,22 @@ integer cents. Datetimes leave as the documented ``YYYY-MM-DD HH:MM:SS`` in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictInt, model_validator
+from pydantic import Field, PlainSerializer, StrictInt, model_validator
 
 from webhook_bridge.vendors.fields import Cents, Email, NonEmptyStr
 from webhook_bridge.vendors.requests import VendorRequest
 from webhook_bridge.vendors.segmetrics.spec import SPEC
-from webhook_bridge.vendors.wire_formats import as_utc, jsonable, plain_date, segmetrics_datetime
+from webhook_bridge.vendors.wire_formats import as_utc, jsonable, segmetrics_datetime
 
 VENDOR = SPEC.name
 
 Identifier = StrictInt | NonEmptyStr
 SegDateTime = Annotated[datetime, PlainSerializer(segmetrics_datetime, return_type=str)]
-# Ad performance is per day: a datetime is reduced to its UTC day.
-AdDay = Annotated[
-    date,
-    BeforeValidator(lambda v: as_utc(v).date() if isinstance(v, datetime) else v),
-    PlainSerializer(plain_date, return_type=str),
-]
 BillingCycle = Literal["year", "month", "week", "day"]
 ContactStatus = Literal["active", "inactive"]
-Count = Annotated[StrictInt, Field(ge=0)]
 
 
 def _custom_fields_wire(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -39,6 +32,11 @@ def _custom_fields_wire(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 CustomFields = Annotated[dict[NonEmptyStr, Any], PlainSerializer(_custom_fields_wire)]
 RefundedFlag = Annotated[bool, PlainSerializer(int, return_type=int)]  # the document sends 0 / 1
+# The contact table gives affiliate_id, geo_lat and geo_lon no type and the example sends
+# each as a string ("123", "45.523064"): text is what every reading of the document accepts.
+AsText = PlainSerializer(str, return_type=str)
+AffiliateId = Annotated[Identifier, AsText]
+Coordinate = Annotated[NonEmptyStr | Annotated[float, Field(allow_inf_nan=False)], AsText]
 
 
 class SegMetricsRequest(VendorRequest):
@@ -109,9 +107,9 @@ class ContactRequest(_ContactReference):
     referring_url: NonEmptyStr | None = None
     optin_url: NonEmptyStr | None = None
     ip_address: NonEmptyStr | None = None
-    affiliate_id: Identifier | None = None
-    geo_lat: str | float | None = None
-    geo_lon: str | float | None = None
+    affiliate_id: AffiliateId | None = None
+    geo_lat: Coordinate | None = None
+    geo_lon: Coordinate | None = None
 
 
 class TagsRequest(_ContactReference):
@@ -160,7 +158,8 @@ class SubscriptionRequest(_ContactReference):
     billing_cycle: BillingCycle
     frequency: Annotated[StrictInt, Field(ge=1)]
     name: NonEmptyStr | None = None
-    quantity: Annotated[StrictInt, Field(ge=1)] | None = None
+    # "Defaults to 1", with no lower bound: Stripe allows a quantity of 0 (no seats yet).
+    quantity: Annotated[StrictInt, Field(ge=0)] | None = None
     trial_end_date: SegDateTime | None = None
     end_date: SegDateTime | None = None  # "A date in the future at which the subscription will ... get canceled"
     canceled_date: SegDateTime | None = None
@@ -170,71 +169,3 @@ class SubscriptionRequest(_ContactReference):
         if self.end_date is not None and as_utc(self.end_date) <= datetime.now(UTC):
             raise ValueError("end_date must be in the future")
         return self
-
-
-class ProductRequest(SegMetricsRequest):
-    """``POST /product``."""
-
-    id: Identifier
-    name: NonEmptyStr
-
-
-class AdCampaign(SegMetricsRequest):
-    id: Identifier
-    name: NonEmptyStr
-
-
-class AdSet(SegMetricsRequest):
-    id: Identifier
-    name: NonEmptyStr
-    adcampaign: Identifier
-
-
-class Ad(SegMetricsRequest):
-    id: Identifier
-    name: NonEmptyStr
-    adcampaign: Identifier
-    adset: Identifier
-
-
-class AdPerformanceRequest(SegMetricsRequest):
-    """``POST /ad/performance``: one ad's spend, clicks and impressions for one day.
-
-    ``ad``, ``adset`` and ``adcampaign`` are existing ids, or objects that SegMetrics
-    creates on the fly (all their documented fields are then required).
-    """
-
-    ad: Identifier | Ad
-    spend: Annotated[StrictInt, Field(ge=0)]
-    date: AdDay
-    adcampaign: Identifier | AdCampaign | None = None
-    adset: Identifier | AdSet | None = None
-    clicks: Count | None = None
-    impressions: Count | None = None
-
-
-# -- reporting API responses ---------------------------------------------------------
-
-
-class _Response(BaseModel):
-    # Responses are read leniently: an extra or missing field must not fail a report.
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class PageMeta(_Response):
-    current_page: int = 1
-    last_page: int = 1
-    per_page: int | None = None
-    total: int | None = None
-    from_: int | None = Field(default=None, alias="from")
-    to: int | None = None
-    path: str | None = None
-
-
-class CustomerJourneyPage(_Response):
-    data: list[dict[str, Any]] = []
-    meta: PageMeta = PageMeta()
-
-    @property
-    def has_next(self) -> bool:
-        return bool(self.data) and self.meta.current_page < self.meta.last_page

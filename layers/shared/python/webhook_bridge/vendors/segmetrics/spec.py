@@ -17,10 +17,7 @@ SPEC = VendorSpec(
     logical_id="SegMetrics",
     package=__package__ or "webhook_bridge.vendors.segmetrics",
     secret_keys=("SEGMETRICS_ACCOUNT_ID", "SEGMETRICS_INTEGRATION_ID", "SEGMETRICS_API_KEY"),
-    base_urls={
-        "SEGMETRICS_BASE_URL": "https://import.segmetrics.io/api/v1",
-        "SEGMETRICS_REPORTING_BASE_URL": "https://api.segmetrics.io",
-    },
+    base_urls={"SEGMETRICS_BASE_URL": "https://import.segmetrics.io/api/v1"},
     rate_limit_per_second=10,
     rate_limit_source="not documented by SegMetrics; a conservative default",
     max_concurrency=5,
