@@ -97,12 +97,6 @@ def segmetrics(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
 
 
 @pytest.fixture
-def reporting(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
-    path = f"/{creds.segmetrics_account_id}"
-    return connect("SEGMETRICS_REPORTING_BASE_URL", path, headers={"Authorization": creds.segmetrics_api_key})
-
-
-@pytest.fixture
 def raw(tls: ssl.SSLContext) -> Iterator[httpx.Client]:
     """A client with no base URL and no credentials (one client: creating one per call is slow)."""
     with httpx.Client(verify=tls, timeout=5) as client:

@@ -15,7 +15,6 @@ ENDPOINTS = {  # vendor setting: method, path, the fields of its 401
     "LOOPS": ("GET", "/contacts/find?email=a@example.com", {"success": False}),
     "CUSTOMERIO": ("PUT", "/customers/5", {"meta": {"error": "Unauthorized request"}}),
     "SEGMETRICS": ("POST", "/sandbox-account/sandbox-integration/contact", {"status": "error"}),
-    "SEGMETRICS_REPORTING": ("GET", "/sandbox-account/report/leads", {"status": "error"}),
 }
 
 
@@ -43,9 +42,6 @@ def basic(user: str, key: str) -> str:
         ("SEGMETRICS", None, 401),
         ("SEGMETRICS", "wrong", 401),
         ("SEGMETRICS", "Bearer sandbox-segmetrics-key", 401),
-        ("SEGMETRICS_REPORTING", "sandbox-segmetrics-key", 200),
-        ("SEGMETRICS_REPORTING", None, 401),
-        ("SEGMETRICS_REPORTING", "nope", 401),
     ],
 )
 def test_only_the_documented_credentials_pass(

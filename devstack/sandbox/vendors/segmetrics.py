@@ -121,21 +121,7 @@ class Checks:
             self.errors.append(f"'{self.prefix}{field}' must be an id or an object")
 
 
-class SegMetricsService(VendorService):
-    """What SegMetrics' two APIs share: one store (and its lock), the raw-key auth, the error body."""
-
-    credential_fields = ("segmetrics_api_key",)  # "-H 'Authorization: YOUR_API_KEY'": no scheme
-    unauthorized = "invalid or missing API key in the Authorization header"
-
-    def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
-        self.data = data
-        super().__init__(credentials, clock, lock=data.lock)
-
-    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
-        return json_response({"status": "error", "errors": errors or [message]}, status)
-
-
-class SegMetrics(SegMetricsService):
+class SegMetrics(VendorService):
     name = "segmetrics"
     prefix = "/segmetrics/api/v1"
     env_var = "SEGMETRICS_BASE_URL"
@@ -153,6 +139,15 @@ class SegMetrics(SegMetricsService):
             ("POST", "/ad/performance", "post_ad_performance"),
         )
     )
+    credential_fields = ("segmetrics_api_key",)  # "-H 'Authorization: YOUR_API_KEY'": no scheme
+    unauthorized = "invalid or missing API key in the Authorization header"
+
+    def __init__(self, credentials: SandboxCredentials, clock: Clock) -> None:
+        self.data = SegMetricsData()
+        super().__init__(credentials, clock, lock=self.data.lock)
+
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"status": "error", "errors": errors or [message]}, status)
 
     def reset(self) -> None:
         self.data.reset()

@@ -1,4 +1,4 @@
-"""What has been imported into the SegMetrics sandbox, shared by the import and reporting APIs."""
+"""What has been imported into the SegMetrics sandbox."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def now_iso() -> str:
 
 
 def id_text(value: Any) -> str | None:
-    """Ids arrive as numbers or strings (249 or "249"); the reporting API returns strings."""
+    """Ids arrive as numbers or strings (249 or "249"); they are kept as strings."""
     if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, float) and value.is_integer():
