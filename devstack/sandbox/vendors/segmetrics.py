@@ -110,16 +110,6 @@ class Checks:
             elif not (is_int(tag) or (names and non_empty_string(tag))):
                 self.errors.append(f"'tags[{index}]' must be one of {kinds}")
 
-    def reference(self, field: str, required_keys: tuple[str, ...]) -> None:
-        """An ad, ad set or campaign given as an existing id or as an object to create."""
-        value = self.body.get(field)
-        if isinstance(value, dict):
-            nested = Checks(value, f"{self.prefix}{field}.")
-            nested.require(*required_keys)
-            self.errors.extend(nested.errors)
-        elif present(value) and isinstance(value, bool | list):
-            self.errors.append(f"'{self.prefix}{field}' must be an id or an object")
-
 
 class SegMetrics(VendorService):
     name = "segmetrics"
@@ -134,9 +124,6 @@ class SegMetrics(VendorService):
             ("POST", "/tags/remove", "remove_tags"),
             ("POST", "/invoice", "post_invoice"),
             ("POST", "/subscription", "post_subscription"),
-            ("DELETE", "/<any(invoice, subscription):kind>/<ident>", "delete_record"),
-            ("POST", "/product", "post_product"),
-            ("POST", "/ad/performance", "post_ad_performance"),
         )
     )
     credential_fields = ("segmetrics_api_key",)  # "-H 'Authorization: YOUR_API_KEY'": no scheme
@@ -261,10 +248,6 @@ class SegMetrics(VendorService):
         self.data.invoices[invoice_id] = invoice
         return json_response({"status": "success"})
 
-    def delete_record(self, request: Request, account: str, integration: str, kind: str, ident: str) -> Response:
-        self.data.invoices.pop(ident, None) if kind == "invoice" else self.data.subscriptions.pop(ident, None)
-        return _deleted(ident, kind)
-
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
         checks = Checks(body)
@@ -300,58 +283,6 @@ class SegMetrics(VendorService):
         contact = self.data.upsert_contact(_identity(body))
         owner = {"contact_key": contact["key"], "contact_id": contact["contact_id"], "email": contact["email"]}
         return {"id": str(id_text(body["id"])), **owner}
-
-    # --- products and ads -----------------------------------------------------------
-
-    def post_product(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.require("id", "name")
-        self._refuse_invalid(checks)
-        self.data.ensure_product(body["id"], body["name"])
-        return json_response({"status": "success"})
-
-    def post_ad_performance(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.require("ad", "spend", "date")
-        checks.cents("spend")
-        checks.integer("clicks", "impressions")
-        checks.date("date")
-        # An object is created on the fly, so it needs every documented field.
-        checks.reference("ad", ("id", "name", "adcampaign", "adset"))
-        checks.reference("adset", ("id", "name", "adcampaign"))
-        checks.reference("adcampaign", ("id", "name"))
-        self._refuse_invalid(checks)
-        campaign_id = self._remember(self.data.adcampaigns, body.get("adcampaign"))
-        adset_id = self._remember(self.data.adsets, body.get("adset"), adcampaign=campaign_id)
-        ad_id = self._remember(self.data.ads, body["ad"], adset=adset_id, adcampaign=campaign_id)
-        self.data.ad_performance.append(
-            {
-                "ad": ad_id,
-                "adset": adset_id,
-                "adcampaign": campaign_id,
-                "spend": _number(body["spend"]),
-                "clicks": int(_number(body.get("clicks")) or 0),
-                "impressions": int(_number(body.get("impressions")) or 0),
-                "date": iso(body["date"]),
-            }
-        )
-        return json_response({"status": "success"})
-
-    @staticmethod
-    def _remember(table: Any, value: Any, **links: str | None) -> str | None:
-        """Store an ad/adset/campaign given as an object; return its id either way."""
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            return id_text(value)
-        key = str(id_text(value["id"]))
-        record = {"id": key, "name": value.get("name")}
-        for link, default in links.items():
-            record[link] = id_text(value.get(link)) or default
-        table[key] = record
-        return key
 
 
 def _identity(body: dict[str, Any]) -> dict[str, Any]:

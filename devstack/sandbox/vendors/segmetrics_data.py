@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +55,7 @@ def id_text(value: Any) -> str | None:
 
 
 class SegMetricsData:
-    """Contacts, tags, invoices, subscriptions, products and ad performance of one integration."""
+    """Contacts, tags, invoices, subscriptions and products of one integration."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -71,16 +70,12 @@ class SegMetricsData:
             self.subscriptions: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
             self.products: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
             self.tags_by_id: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.ads: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.adsets: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.adcampaigns: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.ad_performance: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
             self._keys = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            tables = ("contacts", "invoices", "subscriptions", "products", "tags_by_id", "ads", "adsets", "adcampaigns")
-            return listed({name.removesuffix("_by_id"): getattr(self, name) for name in (*tables, "ad_performance")})
+            tables = ("contacts", "invoices", "subscriptions", "products", "tags_by_id")
+            return listed({name.removesuffix("_by_id"): getattr(self, name) for name in tables})
 
     # --- contacts -----------------------------------------------------------------
 
