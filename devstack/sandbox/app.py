@@ -126,7 +126,7 @@ class Sandbox:
             body = read_body(request)
         except HTTPException:
             body = None
-        extra = {name: value for name, value in response.headers.items() if name.lower() == NOTE_HEADER.lower()}
+        note = response.headers.get(NOTE_HEADER)
         query: dict[str, Any] = {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
         headers = redact_headers(dict(request.headers.items()))
         self.log.add(
@@ -145,7 +145,7 @@ class Sandbox:
                 duration_ms=round(duration_ms, 3),
                 response=_response_body(response),
                 auth=headers.get("Authorization"),
-                extra={"note": extra[next(iter(extra))]} if extra else {},
+                extra={"note": note} if note is not None else {},
             )
         )
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from devstack.sandbox.wire import is_int
 
 
 class FaultSpecError(ValueError):
@@ -15,68 +18,51 @@ class FaultSpecError(ValueError):
 
 @dataclass
 class Fault:
-    """Answer the next ``remaining`` requests to ``vendor`` with ``status`` and/or after ``delay_ms``."""
+    """Answer the next ``count`` requests to ``vendor`` with ``status`` and/or after ``delay_ms``."""
 
     vendor: str
     status: int | None
-    remaining: int
+    count: int = 1
     retry_after: int | None = None
     delay_ms: int = 0
     # The error message repeats the request body, as vendors' error texts do (emails and all).
     echo: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "vendor": self.vendor,
-            "status": self.status,
-            "count": self.remaining,
-            "retry_after": self.retry_after,
-            "delay_ms": self.delay_ms,
-            "echo": self.echo,
-        }
+        return asdict(self)
 
     @classmethod
     def from_spec(cls, spec: Any, vendors: frozenset[str]) -> Fault:
         """Validate the JSON of ``POST /_sandbox/faults``."""
         if not isinstance(spec, dict):
             raise FaultSpecError("body must be a JSON object")
-        vendor = spec.get("vendor")
-        if vendor not in vendors:
+        if spec.get("vendor") not in vendors:
             raise FaultSpecError(f"'vendor' must be one of {sorted(vendors)}")
-        status = spec.get("status")
-        if status is not None and (not _is_int(status) or not 200 <= status <= 599):
-            raise FaultSpecError("'status' must be an integer HTTP status between 200 and 599")
-        count = spec.get("count", 1)
-        if not _is_int(count) or count < 1:
-            raise FaultSpecError("'count' must be an integer >= 1")
-        delay_ms = spec.get("delay_ms", 0) or 0
-        if not _is_number(delay_ms) or delay_ms < 0:
-            raise FaultSpecError("'delay_ms' must be a number >= 0")
-        retry_after = spec.get("retry_after")
-        if retry_after is not None and (not _is_number(retry_after) or retry_after < 0):
-            raise FaultSpecError("'retry_after' must be a number of seconds >= 0")
-        if status is None and not delay_ms:
+        defaults = {"status": None, "count": 1, "delay_ms": 0, "retry_after": None, "echo": False}
+        fields: dict[str, Any] = {name: spec.get(name, default) for name, default in defaults.items()}
+        fields["delay_ms"] = fields["delay_ms"] or 0
+        for name, valid, expected in _SPEC_CHECKS:
+            if not valid(fields[name]):
+                raise FaultSpecError(f"'{name}' must be {expected}")
+        if fields["status"] is None and not fields["delay_ms"]:
             raise FaultSpecError("give a 'status', a 'delay_ms', or both")
-        echo = spec.get("echo", False)
-        if not isinstance(echo, bool):
+        if not isinstance(fields["echo"], bool):
             raise FaultSpecError("'echo' must be true or false")
-        return cls(
-            vendor=vendor,
-            status=status,
-            remaining=count,
-            # Retry-After is whole seconds on the wire; round up so a client never retries early.
-            retry_after=None if retry_after is None else math.ceil(retry_after),
-            delay_ms=int(delay_ms),
-            echo=echo,
-        )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+        # Retry-After is whole seconds on the wire; round up so a client never retries early.
+        retry_after = None if fields["retry_after"] is None else math.ceil(fields["retry_after"])
+        return cls(spec["vendor"], **{**fields, "delay_ms": int(fields["delay_ms"]), "retry_after": retry_after})
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_SPEC_CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("status", lambda v: v is None or (is_int(v) and 200 <= v <= 599), "an integer HTTP status between 200 and 599"),
+    ("count", lambda v: is_int(v) and v >= 1, "an integer >= 1"),
+    ("delay_ms", lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    ("retry_after", lambda v: v is None or (_is_number(v) and v >= 0), "a number of seconds >= 0"),
+)
 
 
 class FaultInjector:
@@ -100,10 +86,10 @@ class FaultInjector:
             if not queue:
                 return None
             fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
+            fault.count -= 1
+            if fault.count <= 0:
                 queue.popleft()
-            return Fault(fault.vendor, fault.status, 1, fault.retry_after, fault.delay_ms, fault.echo)
+            return replace(fault, count=1)
 
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -138,14 +138,8 @@ class SandboxServer:
         delay_ms: int = 0,
         echo: bool = False,
     ) -> None:
-        spec = {
-            "vendor": vendor,
-            "status": status,
-            "count": count,
-            "retry_after": retry_after,
-            "delay_ms": delay_ms,
-            "echo": echo,
-        }
+        options = {"status": status, "count": count, "retry_after": retry_after, "delay_ms": delay_ms, "echo": echo}
+        spec = {"vendor": vendor, **options}
         self.sandbox.faults.add(Fault.from_spec(spec, self.sandbox.vendors))
 
     def clear_faults(self, vendor: str | None = None) -> None:

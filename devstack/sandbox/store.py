@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -136,7 +137,7 @@ class RequestLog:
             return len(self._items)
 
 
-class BoundedDict(Generic[K, V]):
+class BoundedDict(OrderedDict[K, V]):
     """A dict that forgets its least recently written entries beyond ``max_size``.
 
     Vendor state (contacts, profiles, idempotency keys) must not grow without bound when a
@@ -145,41 +146,16 @@ class BoundedDict(Generic[K, V]):
     """
 
     def __init__(self, max_size: int) -> None:
+        super().__init__()
         self.max_size = max_size
-        self._data: OrderedDict[K, V] = OrderedDict()
-
-    def __getitem__(self, key: K) -> V:
-        return self._data[key]
 
     def __setitem__(self, key: K, value: V) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_size:
-            self._data.popitem(last=False)
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.max_size:
+            self.popitem(last=False)
 
-    def __delitem__(self, key: K) -> None:
-        del self._data[key]
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._data)
-
-    def get(self, key: K, default: V | None = None) -> V | None:
-        return self._data.get(key, default)
-
-    def pop(self, key: K, default: V | None = None) -> V | None:
-        return self._data.pop(key, default)
-
-    def values(self) -> list[V]:
-        return list(self._data.values())
-
-    def items(self) -> list[tuple[K, V]]:
-        return list(self._data.items())
-
-    def clear(self) -> None:
-        self._data.clear()
+def listed(tables: Mapping[str, Any]) -> dict[str, Any]:
+    """State tables (maps and logs) as a JSON-ready deep copy: the values of each, in order."""
+    return copy.deepcopy({name: list(t.values() if isinstance(t, dict) else t) for name, t in tables.items()})

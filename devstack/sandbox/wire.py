@@ -8,6 +8,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -87,9 +88,13 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+def key_in(request: Request, scheme: str) -> str | None:
+    """The key of ``Authorization: <scheme> <key>``, or the whole header when ``scheme`` is empty."""
+    header = request.headers.get("Authorization")
+    if not scheme or header is None:
+        return header
+    given, _, key = header.partition(" ")
+    return key.strip() if given.lower() == scheme.lower() and key.strip() else None
 
 
 def secret_equals(given: str | None, expected: str) -> bool:
@@ -99,6 +104,20 @@ def secret_equals(given: str | None, expected: str) -> bool:
 
 def non_empty_string(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def is_int(value: Any) -> bool:
+    """An integer on the wire, where true and false are not numbers."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_id(value: Any) -> bool:
+    """An identifier: a non-blank string, or a number (what most applications' ids are)."""
+    return non_empty_string(value) or is_int(value)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def present(value: Any) -> bool:

@@ -30,7 +30,7 @@ def test_no_configuration_means_dev_secrets_and_the_sandbox_for_every_vendor() -
     assert config.values["STRIPE_WEBHOOK_SECRET"] == "whsec_test_webhook_bridge"
     assert config.values["TYPEFORM_WEBHOOK_SECRET"] == "typeform_test_webhook_bridge"
     assert config.values["LOOPS_BASE_URL"] == SANDBOX_ENV["LOOPS_BASE_URL"]
-    assert config.values["SEGMETRICS_REPORTING_BASE_URL"] == SANDBOX_ENV["SEGMETRICS_REPORTING_BASE_URL"]
+    assert config.values["SEGMETRICS_BASE_URL"] == SANDBOX_ENV["SEGMETRICS_BASE_URL"]
     assert [v.env_prefix for v in config.sandboxed_vendors] == EVERY_PREFIX
     assert not config.secrets_from_environment
 

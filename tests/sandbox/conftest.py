@@ -12,6 +12,22 @@ import pytest
 
 from devstack.sandbox import ManualClock, SandboxCredentials, SandboxServer
 
+Body = dict[str, Any] | bytes | None
+
+
+def send(client: httpx.Client, method: str, path: str, body: Body = None, **options: Any) -> httpx.Response:
+    """``body`` as JSON, or as raw bytes (what a JSON object is not)."""
+    if isinstance(body, bytes):
+        return client.request(method, path, content=body, headers={"Content-Type": "application/json"}, **options)
+    return client.request(method, path, json=body, **options)
+
+
+def answers(response: httpx.Response, status: int, fields: dict[str, Any] | None = None) -> None:
+    """The response has ``status`` and, when given, these top-level JSON ``fields``."""
+    assert response.status_code == status, response.text
+    if fields is not None:
+        assert fields.items() <= response.json().items(), response.text
+
 
 @pytest.fixture(scope="session")
 def tls() -> ssl.SSLContext:
@@ -78,12 +94,6 @@ def segmetrics(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
     """Rooted at /{account}/{integration}/, as the real client would build it."""
     path = f"/{creds.segmetrics_account_id}/{creds.segmetrics_integration_id}"
     return connect("SEGMETRICS_BASE_URL", path, headers={"Authorization": creds.segmetrics_api_key})
-
-
-@pytest.fixture
-def reporting(connect: Connect, creds: SandboxCredentials) -> httpx.Client:
-    path = f"/{creds.segmetrics_account_id}"
-    return connect("SEGMETRICS_REPORTING_BASE_URL", path, headers={"Authorization": creds.segmetrics_api_key})
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from devstack.sandbox.vendors.convertloop import ConvertLoop
 from devstack.sandbox.vendors.customerio import CustomerIO
 from devstack.sandbox.vendors.loops import DOCUMENTED_RATE_LIMIT, Loops
 from devstack.sandbox.vendors.segmetrics import SegMetrics
-from devstack.sandbox.vendors.segmetrics_data import SegMetricsData
-from devstack.sandbox.vendors.segmetrics_reporting import SegMetricsReporting
 
 __all__ = ["DOCUMENTED_RATE_LIMIT", "VendorService", "build_services"]
 
@@ -18,11 +16,9 @@ __all__ = ["DOCUMENTED_RATE_LIMIT", "VendorService", "build_services"]
 def build_services(
     credentials: SandboxCredentials, clock: Clock, *, loops_rate_limit: int | None = DOCUMENTED_RATE_LIMIT
 ) -> list[VendorService]:
-    segmetrics_data = SegMetricsData()  # one store: the reporting API reads what was imported
     return [
         ConvertLoop(credentials, clock),
         Loops(credentials, clock, rate_limit=loops_rate_limit),
         CustomerIO(credentials, clock),
-        SegMetrics(credentials, clock, data=segmetrics_data),
-        SegMetricsReporting(credentials, clock, data=segmetrics_data),
+        SegMetrics(credentials, clock),
     ]

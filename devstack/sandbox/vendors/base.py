@@ -14,7 +14,8 @@ from werkzeug.wrappers import Request, Response
 from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.faults import Fault
-from devstack.sandbox.wire import Body, read_body
+from devstack.sandbox.store import listed
+from devstack.sandbox.wire import Body, basic_credentials, key_in, read_body, secret_equals
 
 # Header through which a vendor tells the person reading the log something the vendor
 # itself would not say (e.g. "duplicate event id ignored"); copied into the record.
@@ -36,6 +37,14 @@ class VendorService(ABC):
     name: ClassVar[str]  # key used by /_sandbox endpoints, e.g. "loops"
     prefix: ClassVar[str]  # API root under the sandbox, e.g. "/loops/api/v1"
     env_var: ClassVar[str]  # the bridge's setting for that root, e.g. "LOOPS_BASE_URL"
+    routes: ClassVar[tuple[tuple[str, str, str], ...]] = ()  # (method, path below the prefix, handler)
+    # The credentials checked: two fields are HTTP Basic (user, key); one is a key sent after
+    # ``key_scheme``, or alone when the scheme is empty (SegMetrics' raw key).
+    credential_fields: ClassVar[tuple[str, ...]]
+    key_scheme: ClassVar[str] = ""
+    unauthorized: ClassVar[str]  # the 401's message
+    realm: ClassVar[str] = ""  # named in the WWW-Authenticate header of a Basic 401
+    tables: ClassVar[tuple[str, ...]] = ()  # the state attributes /_sandbox/state shows
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock, lock: threading.RLock | None = None) -> None:
         self.credentials = credentials
@@ -44,6 +53,7 @@ class VendorService(ABC):
         # cheap and makes check-then-act logic (409 on duplicates) trivially correct.
         self.lock = lock or threading.RLock()
         self.url_map = self._shared_map()
+        self.reset()
 
     @classmethod
     def _shared_map(cls) -> Map:
@@ -51,19 +61,11 @@ class VendorService(ABC):
         # test suite starting a fresh sandbox per test builds each map only once.
         cached = _MAPS.get(cls)
         if cached is None:
-            cached = _MAPS[cls] = Map(cls.rules(), strict_slashes=False, merge_slashes=False)
+            rules = [Rule(path, endpoint=handler, methods=[method]) for method, path, handler in cls.routes]
+            cached = _MAPS[cls] = Map(rules, strict_slashes=False, merge_slashes=False)
         return cached
 
     # --- to implement -------------------------------------------------------------
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        """Routes below the prefix; each endpoint names a method ``handler(request, **args)``."""
-        return []
-
-    @abstractmethod
-    def authenticate(self, request: Request) -> Response | None:
-        """None when the credentials are right, else the vendor's 401."""
 
     @abstractmethod
     def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
@@ -73,9 +75,24 @@ class VendorService(ABC):
     def reset(self) -> None:
         """Forget all vendor-side state (contacts, events...)."""
 
-    @abstractmethod
     def snapshot(self) -> dict[str, Any]:
         """Vendor-side state as JSON, for /_sandbox/state."""
+        with self.lock:
+            return listed({name: getattr(self, name) for name in self.tables})
+
+    def authenticate(self, request: Request) -> Response | None:
+        """None when the credentials are right, else the vendor's 401."""
+        expected = [getattr(self.credentials, field) for field in self.credential_fields]
+        if len(expected) == 2:
+            given = basic_credentials(request)
+            if given is not None and secret_equals(given[0], expected[0]) and secret_equals(given[1], expected[1]):
+                return None
+        elif secret_equals(key_in(request, self.key_scheme), expected[0]):
+            return None
+        response = self.error(401, self.unauthorized)
+        if len(expected) == 2:
+            response.headers["WWW-Authenticate"] = f'Basic realm="{self.realm}"'
+        return response
 
     # --- pipeline -----------------------------------------------------------------
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import deque
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import VendorService
-from devstack.sandbox.wire import basic_credentials, json_response, non_empty_string, secret_equals
+from devstack.sandbox.wire import is_id, is_int, json_response, non_empty_string, utc_now
 
 IDENTIFIERS = ("pid", "user_id", "email")
 MAX_PEOPLE = 50_000
@@ -24,17 +23,11 @@ class ConvertLoop(VendorService):
     name = "convertloop"
     prefix = "/convertloop/v1"
     env_var = "CONVERTLOOP_BASE_URL"
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        return [
-            Rule("/people", endpoint="post_people", methods=["POST"]),
-            Rule("/event_logs", endpoint="post_event_logs", methods=["POST"]),
-        ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.reset()
+    routes = (("POST", "/people", "post_people"), ("POST", "/event_logs", "post_event_logs"))
+    credential_fields = ("convertloop_app_id", "convertloop_api_key")
+    unauthorized = "missing or invalid app_id / api_key (HTTP Basic auth)"
+    realm = "ConvertLoop"
+    tables = ("people", "event_logs")
 
     def reset(self) -> None:
         with self.lock:
@@ -42,22 +35,6 @@ class ConvertLoop(VendorService):
             self.index: BoundedDict[str, str] = BoundedDict(MAX_PEOPLE * len(IDENTIFIERS))
             self.event_logs: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
             self._ids = itertools.count(1)
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return copy.deepcopy({"people": self.people.values(), "event_logs": list(self.event_logs)})
-
-    def authenticate(self, request: Request) -> Response | None:
-        given = basic_credentials(request)
-        if (
-            given is not None
-            and secret_equals(given[0], self.credentials.convertloop_app_id)
-            and secret_equals(given[1], self.credentials.convertloop_api_key)
-        ):
-            return None
-        response = self.error(401, "missing or invalid app_id / api_key (HTTP Basic auth)")
-        response.headers["WWW-Authenticate"] = 'Basic realm="ConvertLoop"'
-        return response
 
     def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
         return json_response({"success": False, "error": message, "errors": errors or [message]}, status)
@@ -68,8 +45,8 @@ class ConvertLoop(VendorService):
 
     def post_people(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
-        errors = self._person_errors(body)
-        if not any(_is_id(body.get(key)) for key in IDENTIFIERS):
+        errors = _problems(body, PERSON_FIELDS)
+        if not any(is_id(body.get(key)) for key in IDENTIFIERS):
             errors.insert(0, "one of pid, user_id or email is required")
         if errors:
             return self.error(400, errors[0], errors)
@@ -78,20 +55,11 @@ class ConvertLoop(VendorService):
 
     def post_event_logs(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
-        errors: list[str] = []
-        if not non_empty_string(body.get("name")):
-            errors.append("name is required")
         person_data = body.get("person")
-        if person_data is not None:
-            if isinstance(person_data, dict):
-                errors.extend(f"person.{error}" for error in self._person_errors(person_data))
-            else:
-                errors.append("person must be a hash")
-        if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
-            errors.append("metadata must be a hash")
-        for key in ("occured_at", "occurred_at"):
-            if body.get(key) is not None and not _is_datetime(body[key]):
-                errors.append(f"{key} must be a datetime")
+        errors = [] if non_empty_string(body.get("name")) else ["name is required"]
+        if isinstance(person_data, dict):
+            errors += [f"person.{error}" for error in _problems(person_data, PERSON_FIELDS)]
+        errors += _problems(body, EVENT_FIELDS)
         if errors:
             return self.error(400, errors[0], errors)
         person = None
@@ -101,7 +69,7 @@ class ConvertLoop(VendorService):
             "id": next(self._ids),
             "name": body["name"],
             # The document spells it "occured_at"; accept the correct spelling as well.
-            "occured_at": body.get("occured_at") or body.get("occurred_at") or _now(),
+            "occured_at": body.get("occured_at") or body.get("occurred_at") or utc_now(),
             "metadata": body.get("metadata") or {},
             "person_id": person["id"] if person else None,
             "person": person_data,
@@ -110,26 +78,6 @@ class ConvertLoop(VendorService):
         return json_response({"success": True, "event_log": event})
 
     # --- people -------------------------------------------------------------------
-
-    @staticmethod
-    def _person_errors(data: dict[str, Any]) -> list[str]:
-        errors = []
-        email = data.get("email")
-        if email is not None and not (isinstance(email, str) and "@" in email):
-            errors.append("email is invalid")
-        for key in ("pid", "user_id"):
-            if data.get(key) is not None and not _is_id(data[key]):
-                errors.append(f"{key} must be a string")
-        for key in ("add_to_segments", "remove_from_segments"):
-            value = data.get(key)
-            if value is not None and not _segments(value):
-                errors.append(f"{key} must be a segment name or a list of names")
-        if data.get("resubscribe") is not None and not isinstance(data.get("resubscribe"), bool):
-            errors.append("resubscribe must be a boolean")
-        for key in ("first_seen_at", "last_seen_at"):
-            if data.get(key) is not None and not _is_datetime(data[key]):
-                errors.append(f"{key} must be a datetime")
-        return errors
 
     def _find(self, data: dict[str, Any]) -> dict[str, Any] | None:
         # The application's user_id is the strongest identity, then email, then the cookie.
@@ -152,12 +100,12 @@ class ConvertLoop(VendorService):
                 "segments": [],
                 "attributes": {},
                 "subscribed": True,
-                "created_at": _now(),
+                "created_at": utc_now(),
             }
         for key in IDENTIFIERS:
             if data.get(key) is not None:
                 if person[key] is not None:
-                    self.index.pop(_index_key(key, person[key]))
+                    self.index.pop(_index_key(key, person[key]), None)
                 person[key] = data[key]
                 self.index[_index_key(key, data[key])] = person["id"]
         segments: list[str] = list(person["segments"])
@@ -174,7 +122,7 @@ class ConvertLoop(VendorService):
                 person[key] = value
             elif key not in special:
                 person["attributes"][key] = value  # "any other key will be treated as a custom attribute"
-        person["updated_at"] = _now()
+        person["updated_at"] = utc_now()
         self.people[person["id"]] = person
         return person
 
@@ -182,11 +130,6 @@ class ConvertLoop(VendorService):
 def _index_key(kind: str, value: Any) -> str:
     text = str(value)
     return f"{kind}:{text.strip().lower() if kind == 'email' else text}"
-
-
-def _is_id(value: Any) -> bool:
-    # Documented as strings; numeric ids are what most apps have, so accept those too.
-    return non_empty_string(value) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _segments(value: Any) -> list[str] | None:
@@ -202,7 +145,7 @@ def _segments(value: Any) -> list[str] | None:
 
 def _is_datetime(value: Any) -> bool:
     """A "datetime" value: ISO 8601 text, or seconds since the epoch."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         return value >= 0
     if not non_empty_string(value):
         return False
@@ -213,5 +156,31 @@ def _is_datetime(value: Any) -> bool:
     return True
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def _problems(data: dict[str, Any], fields: FieldRules) -> list[str]:
+    """What is wrong with the optional fields of ``data`` (null counts as absent)."""
+    return [
+        f"{key} {problem}" for keys, valid, problem in fields for key in keys if not _absent_or(valid, data.get(key))
+    ]
+
+
+def _absent_or(valid: Callable[[Any], bool], value: Any) -> bool:
+    return value is None or valid(value)
+
+
+FieldRules = tuple[tuple[tuple[str, ...], Callable[[Any], bool], str], ...]  # names, a valid value, the problem
+PERSON_FIELDS: FieldRules = (
+    (("email",), lambda v: isinstance(v, str) and "@" in v, "is invalid"),
+    (("pid", "user_id"), is_id, "must be a string"),
+    (
+        ("add_to_segments", "remove_from_segments"),
+        lambda v: bool(_segments(v)),
+        "must be a segment name or a list of names",
+    ),
+    (("resubscribe",), lambda v: isinstance(v, bool), "must be a boolean"),
+    (("first_seen_at", "last_seen_at"), _is_datetime, "must be a datetime"),
+)
+EVENT_FIELDS: FieldRules = (
+    (("person",), lambda v: isinstance(v, dict), "must be a hash"),
+    (("metadata",), lambda v: isinstance(v, dict), "must be a hash"),
+    (("occured_at", "occurred_at"), _is_datetime, "must be a datetime"),
+)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import NOTE_HEADER, VendorService
-from devstack.sandbox.wire import basic_credentials, json_response, non_empty_string, read_body, secret_equals
+from devstack.sandbox.wire import is_int, json_response, non_empty_string, read_body, utc_now
 
 MAX_CUSTOMERS = 50_000
 MAX_EVENTS = 20_000
@@ -24,10 +22,10 @@ class CustomerIO(VendorService):
     name = "customerio"
     prefix = "/customerio/api/v1"
     env_var = "CUSTOMERIO_BASE_URL"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.reset()
+    credential_fields = ("customerio_site_id", "customerio_api_key")
+    unauthorized = "Unauthorized request"
+    realm = "Customer.io"
+    tables = ("customers", "events", "deleted")
 
     def reset(self) -> None:
         with self.lock:
@@ -37,23 +35,6 @@ class CustomerIO(VendorService):
             # (customer id, event id) pairs already tracked: Customer.io's dedupe key.
             self.event_ids: BoundedDict[tuple[str, str], str] = BoundedDict(MAX_EVENT_IDS)
             self._ids = itertools.count(1)
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            state = {"customers": self.customers.values(), "events": list(self.events), "deleted": list(self.deleted)}
-            return copy.deepcopy(state)
-
-    def authenticate(self, request: Request) -> Response | None:
-        given = basic_credentials(request)
-        if (
-            given is not None
-            and secret_equals(given[0], self.credentials.customerio_site_id)
-            and secret_equals(given[1], self.credentials.customerio_api_key)
-        ):
-            return None
-        response = self.error(401, "Unauthorized request")
-        response.headers["WWW-Authenticate"] = 'Basic realm="Customer.io"'
-        return response
 
     def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
         return json_response({"meta": {"error": message}}, status)
@@ -104,7 +85,7 @@ class CustomerIO(VendorService):
         if existing is None and attributes.get("_update") is True:
             # `_update: true` asks Customer.io to update only, never to create.
             return json_response({})
-        customer = existing or {"id": customer_id, "attributes": {}, "created": _now()}
+        customer = existing or {"id": customer_id, "attributes": {}, "created": utc_now()}
         for key, value in attributes.items():
             if key in ("id", "_update"):
                 continue
@@ -112,13 +93,13 @@ class CustomerIO(VendorService):
                 customer["attributes"].pop(key, None)  # an empty value removes the attribute
             else:
                 customer["attributes"][key] = value
-        customer["updated"] = _now()
+        customer["updated"] = utc_now()
         self.customers[customer_id] = customer
         return json_response({})
 
     def delete_customer(self, customer_id: str) -> Response:
         # Deleting someone unknown is still a 200: the end state the caller asked for holds.
-        self.customers.pop(customer_id)
+        self.customers.pop(customer_id, None)
         self.deleted.append(customer_id)
         return json_response({})
 
@@ -142,7 +123,12 @@ class CustomerIO(VendorService):
             return response
         if customer_id not in self.customers:
             # Tracking an event for an unknown id creates that profile in Customer.io.
-            self.customers[customer_id] = {"id": customer_id, "attributes": {}, "created": _now(), "updated": _now()}
+            self.customers[customer_id] = {
+                "id": customer_id,
+                "attributes": {},
+                "created": utc_now(),
+                "updated": utc_now(),
+            }
         event = {
             "seq": next(self._ids),
             "customer_id": customer_id,
@@ -150,7 +136,7 @@ class CustomerIO(VendorService):
             "name": body["name"],
             "data": body.get("data") or {},
             "timestamp": body.get("timestamp"),
-            "received_at": _now(),
+            "received_at": utc_now(),
         }
         self.events.append(event)
         if event_id is not None:
@@ -159,12 +145,4 @@ class CustomerIO(VendorService):
 
 
 def _timestamp(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value >= 0
-    return isinstance(value, str) and value.isdigit()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    return (is_int(value) and value >= 0) or (isinstance(value, str) and value.isdigit())

@@ -7,21 +7,20 @@ As the document says: every contact write and every event needs an ``email`` (a
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from devstack.sandbox.clock import Clock
+from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.faults import Fault
 from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import Refused, VendorService
-from devstack.sandbox.wire import bearer_token, json_response, non_empty_string, secret_equals
+from devstack.sandbox.wire import is_id, json_response, non_empty_string, utc_now
 from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
 
 DOCUMENTED_RATE_LIMIT = int(LOOPS.rate_limit_per_second)  # "10 requests per second per team"
@@ -37,22 +36,22 @@ class Loops(VendorService):
     name = "loops"
     prefix = "/loops/api/v1"
     env_var = "LOOPS_BASE_URL"
+    routes = (
+        ("POST", "/contacts/create", "create_contact"),
+        ("PUT", "/contacts/update", "update_contact"),
+        ("GET", "/contacts/find", "find_contact"),
+        ("POST", "/contacts/delete", "delete_contact"),
+        ("POST", "/events/send", "send_event"),
+    )
+    credential_fields = ("loops_api_key",)
+    key_scheme = "Bearer"
+    unauthorized = "Invalid API key"
+    tables = ("contacts", "events")
 
-    def __init__(self, *args: Any, rate_limit: int | None = DOCUMENTED_RATE_LIMIT, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, credentials: SandboxCredentials, clock: Clock, rate_limit: int | None) -> None:
         # One limiter for all endpoints: the limit is per team, and one key is one team.
-        self.limiter = SlidingWindowRateLimiter(rate_limit, 1.0, self.clock) if rate_limit else None
-        self.reset()
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        return [
-            Rule("/contacts/create", endpoint="create_contact", methods=["POST"]),
-            Rule("/contacts/update", endpoint="update_contact", methods=["PUT"]),
-            Rule("/contacts/find", endpoint="find_contact", methods=["GET"]),
-            Rule("/contacts/delete", endpoint="delete_contact", methods=["POST"]),
-            Rule("/events/send", endpoint="send_event", methods=["POST"]),
-        ]
+        self.limiter = SlidingWindowRateLimiter(rate_limit, 1.0, clock) if rate_limit else None
+        super().__init__(credentials, clock)
 
     def reset(self) -> None:
         with self.lock:
@@ -65,27 +64,18 @@ class Loops(VendorService):
             if self.limiter is not None:
                 self.limiter.reset()
 
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return copy.deepcopy({"contacts": self.contacts.values(), "events": list(self.events)})
-
-    def authenticate(self, request: Request) -> Response | None:
-        if secret_equals(bearer_token(request), self.credentials.loops_api_key):
-            return None
-        return self.error(401, "Invalid API key")
-
     def admit(self, request: Request) -> tuple[Response | None, dict[str, str]]:
         if self.limiter is None:
             return None, {}
         decision = self.limiter.acquire()
         if decision.allowed:
             return None, decision.headers()
-        return self.error(429, "Rate limit exceeded.", headers=decision.headers()), {}
+        refused = self.error(429, "Rate limit exceeded.")
+        refused.headers.update(decision.headers())
+        return refused, {}
 
-    def error(
-        self, status: int, message: str, errors: list[str] | None = None, headers: dict[str, str] | None = None
-    ) -> Response:
-        return json_response({"success": False, "message": message}, status, headers)
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"success": False, "message": message}, status)
 
     def fault_response(self, fault: Fault, echoed: str | None = None) -> Response:
         response = super().fault_response(fault, echoed)
@@ -135,7 +125,7 @@ class Loops(VendorService):
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
         email, user_id = body.get("email"), body.get("userId")
-        if not non_empty_string(email) and not _user_id(user_id):
+        if not non_empty_string(email) and not is_id(user_id):
             return self.error(400, "Provide an email or userId.")
         contact = self._find(email, None) if email else self._find(None, user_id)
         if contact is None:
@@ -174,7 +164,7 @@ class Loops(VendorService):
             "userId": contact.get("userId"),
             "contactId": contact["id"],
             "idempotencyKey": key,
-            "receivedAt": datetime.now(UTC).isoformat(),
+            "receivedAt": utc_now(),
         }
         self.events.append(event)
         if key is not None:
@@ -189,7 +179,7 @@ class Loops(VendorService):
         if expires is None:
             return False
         if expires <= self.clock.monotonic():
-            self.idempotency_keys.pop(key)
+            self.idempotency_keys.pop(key, None)
             return False
         return True
 
@@ -197,7 +187,7 @@ class Loops(VendorService):
         contact_id = None
         if non_empty_string(email):
             contact_id = self.by_email.get(email.strip().lower())
-        elif _user_id(user_id):
+        elif is_id(user_id):
             contact_id = self.by_user_id.get(str(user_id))
         return self.contacts.get(contact_id) if contact_id else None
 
@@ -216,9 +206,9 @@ class Loops(VendorService):
 
     def _save(self, contact: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         if contact.get("email"):
-            self.by_email.pop(contact["email"].lower())
+            self.by_email.pop(contact["email"].lower(), None)
         if contact.get("userId"):
-            self.by_user_id.pop(str(contact["userId"]))
+            self.by_user_id.pop(str(contact["userId"]), None)
         for key, value in fields.items():
             if key == "mailingLists":
                 contact["mailingLists"].update(value)
@@ -232,15 +222,11 @@ class Loops(VendorService):
         return contact
 
     def _forget(self, contact: dict[str, Any]) -> None:
-        self.contacts.pop(contact["id"])
+        self.contacts.pop(contact["id"], None)
         if contact.get("email"):
-            self.by_email.pop(contact["email"].lower())
+            self.by_email.pop(contact["email"].lower(), None)
         if contact.get("userId"):
-            self.by_user_id.pop(str(contact["userId"]))
-
-
-def _user_id(value: Any) -> bool:
-    return non_empty_string(value) or (isinstance(value, int) and not isinstance(value, bool))
+            self.by_user_id.pop(str(contact["userId"]), None)
 
 
 def _scalar(value: Any) -> bool:

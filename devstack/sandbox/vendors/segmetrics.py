@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.vendors.segmetrics_data import SegMetricsData, id_text, iso, now_iso, parse_when
-from devstack.sandbox.wire import json_response, non_empty_string, present, secret_equals
+from devstack.sandbox.wire import is_int, json_response, non_empty_string, present
 
 BILLING_CYCLES = ("year", "month", "week", "day")
 CONTACT_STATUSES = ("active", "inactive")
@@ -41,63 +40,56 @@ class Checks:
         self.prefix = prefix
         self.errors: list[str] = []
 
-    def _name(self, field: str) -> str:
-        return f"{self.prefix}{field}"
+    def _each(self, fields: Iterable[str], valid: Callable[[Any], bool], problem: str, given: Any = present) -> None:
+        """Note ``problem``, naming the field, for each ``given`` field whose value is not ``valid``."""
+        for field in fields:
+            value = self.body.get(field)
+            if given(value) and not valid(value):
+                self.errors.append(problem.format(f"{self.prefix}{field}"))
 
     def require(self, *fields: str) -> None:
-        for field in fields:
-            if not present(self.body.get(field)):
-                self.errors.append(f"missing '{self._name(field)}' field")
+        self._each(fields, present, "missing '{}' field", given=lambda _: True)
 
     def identity(self) -> None:
         if not present(self.body.get("contact_id")) and not present(self.body.get("email")):
             self.errors.append("missing 'contact_id' or 'email' field")
-        email = self.body.get("email")
-        if present(email) and not (isinstance(email, str) and "@" in email):
-            self.errors.append("invalid 'email' field")
+        self._each(["email"], lambda email: isinstance(email, str) and "@" in email, "invalid '{}' field")
 
     def cents(self, *fields: str) -> None:
         """Amounts are "in Cents": whole numbers, so 45.5 or "4500" is a caller's bug."""
-        for field in fields:
-            value = self.body.get(field)
-            if value is not None and not _is_integer(value):
-                self.errors.append(f"'{self._name(field)}' must be an integer number of cents")
+        self._each(fields, is_int, "'{}' must be an integer number of cents", given=_not_none)
 
     def integer(self, *fields: str, minimum: int = 0) -> None:
-        for field in fields:
-            value = self.body.get(field)
-            number = _number(value) if present(value) else None
-            if present(value) and (number is None or number != int(number) or number < minimum):
-                self.errors.append(f"'{self._name(field)}' must be an integer >= {minimum}")
+        def valid(value: Any) -> bool:
+            number = _number(value)
+            return number is not None and number == int(number) and number >= minimum
+
+        self._each(fields, valid, f"'{{}}' must be an integer >= {minimum}")
 
     def date(self, *fields: str) -> None:
-        for field in fields:
-            value = self.body.get(field)
-            if present(value) and parse_when(value) is None:
-                self.errors.append(f"'{self._name(field)}' is not a valid date")
+        self._each(fields, lambda value: parse_when(value) is not None, "'{}' is not a valid date")
 
     def future(self, field: str, now: datetime) -> None:
-        when = parse_when(self.body.get(field))
-        if when is not None and when <= now:
-            self.errors.append(f"'{self._name(field)}' must be a date in the future")
+        def valid(value: Any) -> bool:
+            when = parse_when(value)
+            return when is None or when > now
+
+        self._each([field], valid, "'{}' must be a date in the future")
 
     def text(self, *fields: str) -> None:
-        for field in fields:
-            value = self.body.get(field)
-            if value is not None and not non_empty_string(value):
-                self.errors.append(f"'{self._name(field)}' must be a non-empty string")
+        self._each(fields, non_empty_string, "'{}' must be a non-empty string", given=_not_none)
 
     def one_of(self, field: str, options: tuple[Any, ...]) -> None:
-        value = self.body.get(field)
+        names = ", ".join(o if isinstance(o, str) else json.dumps(o) for o in options)
         # Type and value: 1.0 == True == 1 in Python, not on the wire.
-        if present(value) and not any(type(value) is type(o) and value == o for o in options):
-            names = (o if isinstance(o, str) else json.dumps(o) for o in options)
-            self.errors.append(f"'{self._name(field)}' must be one of {', '.join(names)}")
+        self._each(
+            [field],
+            lambda value: any(type(value) is type(o) and value == o for o in options),
+            f"'{{}}' must be one of {names}",
+        )
 
     def kind(self, field: str, expected: type, label: str) -> None:
-        value = self.body.get(field)
-        if value is not None and not isinstance(value, expected):
-            self.errors.append(f"'{self._name(field)}' must be {label}")
+        self._each([field], lambda value: isinstance(value, expected), f"'{{}}' must be {label}", given=_not_none)
 
     def tags(self, *, required: bool, names: bool) -> None:
         """/tags/add and /tags/remove take ids, names or objects; /contact takes "List of
@@ -115,57 +107,34 @@ class Checks:
             if isinstance(tag, dict):
                 if not present(tag.get("id")) and not present(tag.get("name")):
                     self.errors.append(f"missing 'tags[{index}].id' or 'tags[{index}].name' field")
-            elif not (_is_integer(tag) or (names and non_empty_string(tag))):
+            elif not (is_int(tag) or (names and non_empty_string(tag))):
                 self.errors.append(f"'tags[{index}]' must be one of {kinds}")
 
-    def reference(self, field: str, required_keys: tuple[str, ...]) -> None:
-        """An ad, ad set or campaign given as an existing id or as an object to create."""
-        value = self.body.get(field)
-        if isinstance(value, dict):
-            nested = Checks(value, f"{self._name(field)}.")
-            nested.require(*required_keys)
-            self.errors.extend(nested.errors)
-        elif present(value) and isinstance(value, bool | list):
-            self.errors.append(f"'{self._name(field)}' must be an id or an object")
 
-
-class SegMetricsService(VendorService):
-    """What SegMetrics' two APIs share: one store (and its lock), the raw-key auth, the error body."""
-
-    def __init__(self, credentials: SandboxCredentials, clock: Clock, *, data: SegMetricsData) -> None:
-        self.data = data
-        super().__init__(credentials, clock, lock=data.lock)
-
-    def authenticate(self, request: Request) -> Response | None:
-        # "-H 'Authorization: YOUR_API_KEY'": the raw key, no scheme.
-        if secret_equals(request.headers.get("Authorization"), self.credentials.segmetrics_api_key):
-            return None
-        return self.error(401, "invalid or missing API key in the Authorization header")
-
-    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
-        return json_response({"status": "error", "errors": errors or [message]}, status)
-
-
-class SegMetrics(SegMetricsService):
+class SegMetrics(VendorService):
     name = "segmetrics"
     prefix = "/segmetrics/api/v1"
     env_var = "SEGMETRICS_BASE_URL"
+    routes = tuple(
+        (method, f"/<account>/<integration>{path}", handler)
+        for method, path, handler in (
+            ("POST", "/contact", "post_contact"),
+            ("DELETE", "/contact/<ident>", "delete_contact"),
+            ("POST", "/tags/add", "add_tags"),
+            ("POST", "/tags/remove", "remove_tags"),
+            ("POST", "/invoice", "post_invoice"),
+            ("POST", "/subscription", "post_subscription"),
+        )
+    )
+    credential_fields = ("segmetrics_api_key",)  # "-H 'Authorization: YOUR_API_KEY'": no scheme
+    unauthorized = "invalid or missing API key in the Authorization header"
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        base = "/<account>/<integration>"
-        return [
-            Rule(f"{base}/contact", endpoint="post_contact", methods=["POST"]),
-            Rule(f"{base}/contact/<ident>", endpoint="delete_contact", methods=["DELETE"]),
-            Rule(f"{base}/tags/add", endpoint="add_tags", methods=["POST"]),
-            Rule(f"{base}/tags/remove", endpoint="remove_tags", methods=["POST"]),
-            Rule(f"{base}/invoice", endpoint="post_invoice", methods=["POST"]),
-            Rule(f"{base}/invoice/<ident>", endpoint="delete_invoice", methods=["DELETE"]),
-            Rule(f"{base}/subscription", endpoint="post_subscription", methods=["POST"]),
-            Rule(f"{base}/subscription/<ident>", endpoint="delete_subscription", methods=["DELETE"]),
-            Rule(f"{base}/product", endpoint="post_product", methods=["POST"]),
-            Rule(f"{base}/ad/performance", endpoint="post_ad_performance", methods=["POST"]),
-        ]
+    def __init__(self, credentials: SandboxCredentials, clock: Clock) -> None:
+        self.data = SegMetricsData()
+        super().__init__(credentials, clock, lock=self.data.lock)
+
+    def error(self, status: int, message: str, errors: list[str] | None = None) -> Response:
+        return json_response({"status": "error", "errors": errors or [message]}, status)
 
     def reset(self) -> None:
         self.data.reset()
@@ -252,24 +221,17 @@ class SegMetrics(SegMetricsService):
                 item_checks.cents("amount", "total_paid")
                 checks.errors.extend(item_checks.errors)
         self._refuse_invalid(checks)
-        contact = self.data.upsert_contact(_identity(body))
-        invoice_id = str(id_text(body["id"]))
-        refunded = body.get("is_refunded")
         invoice = {
-            "id": invoice_id,
-            "contact_key": contact["key"],
-            "contact_id": contact["contact_id"],
-            "email": contact["email"],
+            **self._owned_record(body),
             "amount": _number(body["amount"]),
             "paid": _number(body["paid"]),
-            "is_refunded": bool(refunded),
-            "discount": _number(body.get("discount")) or 0,
-            "tax": _number(body.get("tax")) or 0,
-            "shipping": _number(body.get("shipping")) or 0,
+            "is_refunded": bool(body.get("is_refunded")),
+            **{key: _number(body.get(key)) or 0 for key in ("discount", "tax", "shipping")},
             "date_created": iso(body["date_created"]),
             "items": [],
             "imported_at": now_iso(),
         }
+        invoice_id = invoice["id"]
         for number, item in enumerate(body["items"], start=1):
             self.data.ensure_product(item["product_id"], item.get("name"))
             invoice["items"].append(
@@ -286,10 +248,6 @@ class SegMetrics(SegMetricsService):
         self.data.invoices[invoice_id] = invoice
         return json_response({"status": "success"})
 
-    def delete_invoice(self, request: Request, account: str, integration: str, ident: str) -> Response:
-        self.data.invoices.pop(ident)
-        return _deleted(ident, "invoice")
-
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
         body = self.json_object(request)
         checks = Checks(body)
@@ -303,94 +261,36 @@ class SegMetrics(SegMetricsService):
         checks.one_of("billing_cycle", BILLING_CYCLES)
         checks.future("end_date", datetime.now(UTC))
         self._refuse_invalid(checks)
-        # "Adds a subscription to the existing contact": a contact that the sandbox has not
-        # seen yet is created, because deliveries to SegMetrics are not ordered.
-        contact = self.data.upsert_contact(_identity(body))
-        self.data.ensure_product(body["product_id"], body.get("name"))
-        subscription_id = str(id_text(body["id"]))
-        self.data.subscriptions[subscription_id] = {
-            "id": subscription_id,
-            "contact_key": contact["key"],
-            "contact_id": contact["contact_id"],
-            "email": contact["email"],
+        subscription = {
+            **self._owned_record(body),
             "amount": _number(body["amount"]),
             "product_id": id_text(body["product_id"]),
             "name": body.get("name"),
             "quantity": int(_number(body.get("quantity")) or 1),
-            "start_date": iso(body["start_date"]),
-            "last_bill_date": iso(body["last_bill_date"]),
+            **{key: iso(body[key]) for key in ("start_date", "last_bill_date")},
             "billing_cycle": body["billing_cycle"],
             "frequency": int(_number(body["frequency"]) or 1),
-            "trial_end_date": iso(body.get("trial_end_date")),
-            "end_date": iso(body.get("end_date")),
-            "canceled_date": iso(body.get("canceled_date")),
+            **{key: iso(body.get(key)) for key in ("trial_end_date", "end_date", "canceled_date")},
             "imported_at": now_iso(),
         }
+        self.data.ensure_product(body["product_id"], body.get("name"))
+        self.data.subscriptions[subscription["id"]] = subscription
         return json_response({"status": "success"})
 
-    def delete_subscription(self, request: Request, account: str, integration: str, ident: str) -> Response:
-        self.data.subscriptions.pop(ident)
-        return _deleted(ident, "subscription")
-
-    # --- products and ads -----------------------------------------------------------
-
-    def post_product(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.require("id", "name")
-        self._refuse_invalid(checks)
-        self.data.ensure_product(body["id"], body["name"])
-        return json_response({"status": "success"})
-
-    def post_ad_performance(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.require("ad", "spend", "date")
-        checks.cents("spend")
-        checks.integer("clicks", "impressions")
-        checks.date("date")
-        # An object is created on the fly, so it needs every documented field.
-        checks.reference("ad", ("id", "name", "adcampaign", "adset"))
-        checks.reference("adset", ("id", "name", "adcampaign"))
-        checks.reference("adcampaign", ("id", "name"))
-        self._refuse_invalid(checks)
-        campaign_id = self._remember(self.data.adcampaigns, body.get("adcampaign"))
-        adset_id = self._remember(self.data.adsets, body.get("adset"), adcampaign=campaign_id)
-        ad_id = self._remember(self.data.ads, body["ad"], adset=adset_id, adcampaign=campaign_id)
-        self.data.ad_performance.append(
-            {
-                "ad": ad_id,
-                "adset": adset_id,
-                "adcampaign": campaign_id,
-                "spend": _number(body["spend"]),
-                "clicks": int(_number(body.get("clicks")) or 0),
-                "impressions": int(_number(body.get("impressions")) or 0),
-                "date": iso(body["date"]),
-            }
-        )
-        return json_response({"status": "success"})
-
-    @staticmethod
-    def _remember(table: Any, value: Any, **links: str | None) -> str | None:
-        """Store an ad/adset/campaign given as an object; return its id either way."""
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            return id_text(value)
-        key = str(id_text(value["id"]))
-        record = {"id": key, "name": value.get("name")}
-        for link, default in links.items():
-            record[link] = id_text(value.get(link)) or default
-        table[key] = record
-        return key
+    def _owned_record(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An invoice's or subscription's id and its contact. "Adds a subscription to the existing
+        contact": one not seen yet is created, because deliveries to SegMetrics are not ordered."""
+        contact = self.data.upsert_contact(_identity(body))
+        owner = {"contact_key": contact["key"], "contact_id": contact["contact_id"], "email": contact["email"]}
+        return {"id": str(id_text(body["id"])), **owner}
 
 
 def _identity(body: dict[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in ("contact_id", "email") if present(body.get(key))}
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _not_none(value: Any) -> bool:
+    return value is not None
 
 
 def _number(value: Any) -> float | int | None:

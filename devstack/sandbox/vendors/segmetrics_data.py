@@ -1,15 +1,13 @@
-"""What has been imported into the SegMetrics sandbox, shared by the import and reporting APIs."""
+"""What has been imported into the SegMetrics sandbox."""
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.sandbox.store import BoundedDict
+from devstack.sandbox.store import BoundedDict, listed
 
 MAX_CONTACTS = 50_000
 MAX_RECORDS = 50_000
@@ -48,7 +46,7 @@ def now_iso() -> str:
 
 
 def id_text(value: Any) -> str | None:
-    """Ids arrive as numbers or strings (249 or "249"); the reporting API returns strings."""
+    """Ids arrive as numbers or strings (249 or "249"); they are kept as strings."""
     if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -57,7 +55,7 @@ def id_text(value: Any) -> str | None:
 
 
 class SegMetricsData:
-    """Contacts, tags, invoices, subscriptions, products and ad performance of one integration."""
+    """Contacts, tags, invoices, subscriptions and products of one integration."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -72,27 +70,12 @@ class SegMetricsData:
             self.subscriptions: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
             self.products: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
             self.tags_by_id: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.ads: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.adsets: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.adcampaigns: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
-            self.ad_performance: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDS)
             self._keys = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return copy.deepcopy(
-                {
-                    "contacts": self.contacts.values(),
-                    "invoices": self.invoices.values(),
-                    "subscriptions": self.subscriptions.values(),
-                    "products": self.products.values(),
-                    "tags": self.tags_by_id.values(),
-                    "ads": self.ads.values(),
-                    "adsets": self.adsets.values(),
-                    "adcampaigns": self.adcampaigns.values(),
-                    "ad_performance": list(self.ad_performance),
-                }
-            )
+            tables = ("contacts", "invoices", "subscriptions", "products", "tags_by_id")
+            return listed({name.removesuffix("_by_id"): getattr(self, name) for name in tables})
 
     # --- contacts -----------------------------------------------------------------
 
@@ -158,7 +141,7 @@ class SegMetricsData:
         if contact is None:
             return False
         self._unindex(contact)
-        self.contacts.pop(contact["key"])
+        self.contacts.pop(contact["key"], None)
         return True
 
     def _index(self, contact: dict[str, Any]) -> None:
@@ -169,9 +152,9 @@ class SegMetricsData:
 
     def _unindex(self, contact: dict[str, Any]) -> None:
         if contact["contact_id"]:
-            self.by_contact_id.pop(contact["contact_id"])
+            self.by_contact_id.pop(contact["contact_id"], None)
         if contact["email"]:
-            self.by_email.pop(contact["email"].lower())
+            self.by_email.pop(contact["email"].lower(), None)
 
     # --- tags ---------------------------------------------------------------------
 
