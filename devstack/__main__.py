@@ -92,7 +92,7 @@ def banner(stack: Stack, state_file: Path) -> str:
         lines.append("  Via EventBridge .venv/bin/python -m devstack.send eventbridge customer.created")
     lines.append(f"  DLQs            AWS_ENDPOINT_URL={stack.aws_endpoint} .venv/bin/bridgectl dlq list")
     lines.append(f"  State file      {state_file}")
-    for note in (*template.notes, *config.warnings):
+    for note in config.warnings:
         lines.append(f"  note: {note}")
     for name, runtime in stack.runtimes.items():
         if runtime.init_error is not None:

@@ -46,7 +46,7 @@ class EventSourceMappingState:
 
 
 def register_event_source(
-    lambda_client: Any, iam: Any, function_name: str, queue_arn: str, batch_size: int, enabled: bool
+    lambda_client: Any, iam: Any, function_name: str, queue_arn: str, batch_size: int
 ) -> EventSourceMappingState:
     """The function (an empty package: moto never runs it) and its mapping, so that the Lambda
     API answers ``list_event_source_mappings``/``update_event_source_mapping`` as on AWS."""
@@ -64,7 +64,7 @@ def register_event_source(
             Code={"ZipFile": package.getvalue()},
         )
     mapping = lambda_client.create_event_source_mapping(
-        EventSourceArn=queue_arn, FunctionName=function_name, BatchSize=batch_size, Enabled=enabled
+        EventSourceArn=queue_arn, FunctionName=function_name, BatchSize=batch_size, Enabled=True
     )
     return EventSourceMappingState(lambda_client, mapping["UUID"])
 

@@ -40,7 +40,7 @@ from devstack.environment import (
 )
 from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
-from devstack.http_api import ApiStage, HttpApi
+from devstack.http_api import HttpApi
 from devstack.intrinsics import PhysicalResource
 from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller
 from devstack.state import remove_state, write_state
@@ -163,13 +163,7 @@ class Stack:
         template = self._load_template()
         self.template = template
         source = {**(os.environ if self._use_process_env else {}), **self._env_overrides}
-        stages = {
-            api.logical_id: ApiStage(template.physical_resources()[api.logical_id].ref, api.stage_name)
-            for api in template.apis.values()
-        }
-        self._api = HttpApi(
-            template.routes, self._submit, stages=stages, account_id=template.account_id, port=self._port
-        )
+        self._api = HttpApi(template.routes, self._submit, account_id=template.account_id, port=self._port)
         self._moto = MotoServer(self._moto_port, log_sink=self._sink).start()
         self.resources = create_resources(template, self._moto.endpoint)
 
@@ -223,14 +217,8 @@ class Stack:
         lambda_client, iam = client("lambda", self._moto.endpoint, template.region), self.client("iam")
         for source_spec in template.event_sources:
             queue = self.resources.queues[source_spec.queue]
-            # Registered even when disabled, so that `bridgectl vendor resume` can enable it.
             mapping = register_event_source(
-                lambda_client,
-                iam,
-                template.functions[source_spec.function].name,
-                queue.arn,
-                source_spec.batch_size,
-                source_spec.enabled,
+                lambda_client, iam, template.functions[source_spec.function].name, queue.arn, source_spec.batch_size
             )
             function = self.runtimes[source_spec.function]
             self.pollers[source_spec.queue] = SqsPoller(
@@ -245,7 +233,7 @@ class Stack:
                 invoke=function.invoke,
                 batch_size=source_spec.batch_size,
                 batching_window_seconds=source_spec.batching_window_seconds,
-                max_concurrency=self._poller_concurrency(source_spec.function, source_spec.maximum_concurrency),
+                max_concurrency=source_spec.maximum_concurrency,
                 report_batch_item_failures=source_spec.report_batch_item_failures,
                 wait_time_seconds=self._poll_wait_seconds,
                 enabled=mapping,
@@ -288,32 +276,19 @@ class Stack:
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         assert self.template is not None and self.resources is not None and self._api is not None
-        overrides = self.resources.physical()
+        physical = self.template.physical_resources(self.resources.physical())
         for api in self.template.apis:
-            default = self.template.physical_resources()[api]
-            overrides[api] = PhysicalResource(default.ref, {"ApiEndpoint": self.api_url})
-        return self.template.physical_resources(overrides)
+            physical[api] = PhysicalResource(physical[api].ref, {"ApiEndpoint": self.api_url})
+        return physical
 
     def _concurrency(self, function: str) -> int:
         """Execution environments a function may have: its pollers, plus HTTP concurrency if routed."""
         assert self.template is not None
-        spec = self.template.functions[function]
-        total = sum(
-            self._poller_concurrency(function, s.maximum_concurrency)
-            for s in self.template.event_sources_for(function)
-            if s.enabled
-        )
+        sources = (s for s in self.template.event_sources if s.function == function)
+        total = sum(s.maximum_concurrency or DEFAULT_MAXIMUM_CONCURRENCY for s in sources)
         if any(route.function == function for route in self.template.routes):
             total += self._http_concurrency
-        if spec.reserved_concurrency is not None:
-            total = min(total, spec.reserved_concurrency)
         return max(1, total)
-
-    def _poller_concurrency(self, function: str, maximum: int | None) -> int:
-        assert self.template is not None
-        reserved = self.template.functions[function].reserved_concurrency
-        concurrency = maximum or DEFAULT_MAXIMUM_CONCURRENCY
-        return max(1, min(concurrency, reserved) if reserved is not None else concurrency)
 
     def _submit(self, function: str, event: dict[str, Any]) -> Future[InvocationResult]:
         return self.runtimes[function].submit(event)
@@ -368,10 +343,7 @@ class Stack:
     def route_url(self, function: str) -> str:
         """URL of the (first) route served by ``function``, e.g. ``.../webhooks/stripe``."""
         assert self.template is not None
-        route = next(r for r in self.template.routes if r.function == function)
-        stage = self.template.apis[route.api].stage_name
-        prefix = "" if stage == "$default" else f"/{stage}"
-        return f"{self.api_url}{prefix}{route.path}"
+        return self.api_url + next(r.path for r in self.template.routes if r.function == function)
 
     def vendors(self) -> dict[str, dict[str, str]]:
         """Delivery wiring by the VENDOR of each function: function, queue and DLQ URLs."""

@@ -303,9 +303,7 @@ def test_a_disabled_event_source_mapping_leaves_messages_in_the_queue_until_enab
 ) -> None:
     queue = work()
     lambda_client = client("lambda", moto.endpoint, "us-east-1")
-    mapping = register_event_source(
-        lambda_client, client("iam", moto.endpoint, "us-east-1"), "work", queue.arn, 10, True
-    )
+    mapping = register_event_source(lambda_client, client("iam", moto.endpoint, "us-east-1"), "work", queue.arn, 10)
     runtime, out = handler
     poller = queue.start(runtime.invoke, enabled=mapping)
     lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=False)  # bridgectl vendor pause
