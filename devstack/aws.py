@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from devstack.intrinsics import PhysicalResource
-from devstack.template import QueueSpec, TableSpec, Template
+from devstack.template import QueueSpec, SecretSpec, TableSpec, Template
 
 log = logging.getLogger("devstack.aws")
 
@@ -21,31 +21,21 @@ ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 
 
+# The template's resources as created in moto: what the template says, and where they are.
 @dataclass(frozen=True)
-class QueueInfo:
-    logical_id: str
-    name: str
-    url: str
-    arn: str
-    dead_letter_queue: str | None = None  # logical id
-    max_receive_count: int | None = None
-    visibility_timeout: int = 30
+class QueueInfo(QueueSpec):
+    url: str = ""
+    arn: str = ""
 
 
 @dataclass(frozen=True)
-class TableInfo:
-    logical_id: str
-    name: str
-    arn: str
-    partition_key: str
-    ttl_attribute: str | None = None
+class TableInfo(TableSpec):
+    arn: str = ""
 
 
 @dataclass(frozen=True)
-class SecretInfo:
-    logical_id: str
-    name: str
-    arn: str
+class SecretInfo(SecretSpec):
+    arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,7 +105,7 @@ def create_resources(
         for secret in template.secrets.values():
             values = {key: secret_values.get(key, "") for key in secret.keys}
             arn = store_secret(endpoint, template.region, secret.name, values)
-            secrets[secret.logical_id] = SecretInfo(logical_id=secret.logical_id, name=secret.name, arn=arn)
+            secrets[secret.logical_id] = SecretInfo(**vars(secret), arn=arn)
     return AwsResources(endpoint=endpoint, region=template.region, queues=queues, tables=tables, secrets=secrets)
 
 
@@ -128,15 +118,7 @@ def _create_queue(sqs: Any, spec: QueueSpec, created: Mapping[str, QueueInfo]) -
         )
     url = sqs.create_queue(QueueName=spec.name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return QueueInfo(
-        logical_id=spec.logical_id,
-        name=spec.name,
-        url=url,
-        arn=arn,
-        dead_letter_queue=spec.dead_letter_queue,
-        max_receive_count=spec.max_receive_count,
-        visibility_timeout=spec.visibility_timeout,
-    )
+    return QueueInfo(**vars(spec), url=url, arn=arn)
 
 
 def _create_table(dynamodb: Any, spec: TableSpec) -> TableInfo:
@@ -152,10 +134,4 @@ def _create_table(dynamodb: Any, spec: TableSpec) -> TableInfo:
         dynamodb.update_time_to_live(
             TableName=spec.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
         )
-    return TableInfo(
-        logical_id=spec.logical_id,
-        name=spec.name,
-        arn=description["TableArn"],
-        partition_key=spec.partition_key,
-        ttl_attribute=spec.ttl_attribute,
-    )
+    return TableInfo(**vars(spec), arn=description["TableArn"])

@@ -19,16 +19,14 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,16 +42,6 @@ _DEVSTACK_ROOT = str(Path(__file__).resolve().parent.parent)
 def stderr_sink(source: str, line: str) -> None:
     sys.stderr.write(f"[{source}] {line}\n")
     sys.stderr.flush()
-
-
-def error_payload(error: BaseException) -> dict[str, Any]:
-    """Lambda's error document for an exception raised by a handler."""
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "requestId": "",
-        "stackTrace": traceback.format_tb(error.__traceback__),
-    }
 
 
 @dataclass(frozen=True)
@@ -83,29 +71,6 @@ class WorkerSpec:
     memory_mb: int
     timeout_seconds: float
     layer_dirs: tuple[str, ...] = ()
-    module_name: str = field(default="")
-
-    def __post_init__(self) -> None:
-        if not self.module_name:
-            # e.g. fn_stripe_webhook_app: unique per code directory, a valid identifier.
-            module = self.handler.rpartition(".")[0] or "app"
-            name = re.sub(r"\W", "_", f"fn_{Path(self.code_dir).name}_{module}")
-            object.__setattr__(self, "module_name", name)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "logical_id": self.logical_id,
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "code_dir": self.code_dir,
-                "handler": self.handler,
-                "memory_mb": self.memory_mb,
-                "timeout_seconds": self.timeout_seconds,
-                "layer_dirs": list(self.layer_dirs),
-                "module_name": self.module_name,
-            }
-        )
 
 
 class InitError(Exception):
@@ -125,7 +90,7 @@ class _Worker:
         cwd = spec.code_dir if Path(spec.code_dir).is_dir() else None  # Lambda's cwd is the code (/var/task)
         # start_new_session: Ctrl-C reaches only the parent, which stops workers in order.
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "devstack.worker", spec.to_json()],
+            [sys.executable, "-m", "devstack.worker", json.dumps(asdict(spec))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -265,14 +230,13 @@ class FunctionRuntime:
         log_sink: LogSink = stderr_sink,
         enforce_timeout: bool = True,
         reload: bool = True,
-        watch_dirs: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
         self.env = _worker_environment(env)
         self.max_concurrency = max(1, max_concurrency)
         self._log_sink = log_sink
         self._enforce_timeout = enforce_timeout
-        self._watch_dirs = watch_dirs or (spec.code_dir, *spec.layer_dirs)
+        self._watch_dirs = (spec.code_dir, *spec.layer_dirs)
         self._reload = reload
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -283,10 +247,8 @@ class FunctionRuntime:
         self._generation = 0
         self._fingerprint = _code_fingerprint(self._watch_dirs) if reload else None
         self._last_check = time.monotonic()
-        self._prewarming: list[threading.Thread] = []
+        self._prewarming = threading.Thread(target=self._prewarm, name=f"{spec.logical_id}:prewarm", daemon=True)
         self._executor = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix=spec.logical_id)
-        self.invocations = 0
-        self.errors = 0
         self.cold_starts = 0
         self.init_error: Mapping[str, Any] | None = None  # of the latest cold start, if it failed
 
@@ -299,18 +261,13 @@ class FunctionRuntime:
         with self._cond:
             return self._busy
 
-    def start(self, prewarm: int = 1) -> None:
-        """Start ``prewarm`` environments in the background, so that import errors show at start-up."""
-        for _ in range(min(prewarm, self.max_concurrency)):
-            thread = threading.Thread(target=self._prewarm, name=f"{self.name}:prewarm", daemon=True)
-            thread.start()
-            self._prewarming.append(thread)
+    def start(self) -> None:
+        """Start a first environment in the background, so that import errors show at start-up."""
+        self._prewarming.start()
 
     def wait_started(self, timeout: float = INIT_TIMEOUT_SECONDS) -> None:
-        """Wait for the prewarmed environments (so the first request does not start another)."""
-        deadline = time.monotonic() + timeout
-        for thread in self._prewarming:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        """Wait for the first environment (so the first request does not start another)."""
+        self._prewarming.join(timeout)
 
     def _prewarm(self) -> None:
         with self._cond:
@@ -329,18 +286,13 @@ class FunctionRuntime:
         request_id = str(uuid.uuid4())
         acquired = self._acquire(request_id)
         if isinstance(acquired, InvocationResult):
-            result = acquired
-        else:
-            # Without enforcement (e.g. sitting in a debugger) the wait is simply unbounded.
-            budget = None if self._enforce_timeout else 365 * 24 * 3600.0
-            try:
-                result = acquired.invoke(request_id, event, budget)
-            finally:
-                self._release(acquired)
-        with self._cond:
-            self.invocations += 1
-            self.errors += 0 if result.ok else 1
-        return result
+            return acquired
+        # Without enforcement (e.g. sitting in a debugger) the wait is simply unbounded.
+        budget = None if self._enforce_timeout else 365 * 24 * 3600.0
+        try:
+            return acquired.invoke(request_id, event, budget)
+        finally:
+            self._release(acquired)
 
     def submit(self, event: Any) -> Future[InvocationResult]:
         """Invoke in the background; the caller may stop waiting (API Gateway's 30 s) without killing it."""

@@ -55,7 +55,7 @@ DEV_PARAMETERS = {
     # Deployed, the window saves invocations; on a laptop it would only make every try wait.
     "DeliveryBatchingWindowSeconds": "1",
 }
-DEFAULT_HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
+HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
 LOG_LINES_KEPT = 1000
 
 
@@ -98,11 +98,8 @@ class Stack:
         use_process_env: bool = False,
         sandbox: bool = True,
         moto_port: int = 0,
-        http_concurrency: int = DEFAULT_HTTP_CONCURRENCY,
-        function_env_overrides: Mapping[str, Mapping[str, str]] | None = None,
         enforce_timeouts: bool = True,
         reload: bool = False,
-        prewarm: bool = True,
         poll_wait_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
         state_file: str | Path | None = None,
         log_sink: LogSink | None = stderr_sink,
@@ -113,14 +110,11 @@ class Stack:
         self._parameter_overrides = dict(parameter_overrides or {})
         self._port = port
         self._env_overrides = dict(env_overrides or {})
-        self._function_env_overrides = {k: dict(v) for k, v in (function_env_overrides or {}).items()}
         self._use_process_env = use_process_env
         self._want_sandbox = sandbox
         self._moto_port = moto_port
-        self._http_concurrency = http_concurrency
         self._enforce_timeouts = enforce_timeouts
         self._reload = reload
-        self._prewarm = prewarm
         self._poll_wait_seconds = poll_wait_seconds
         self._state_file = Path(state_file) if state_file else None
         self._user_sink = log_sink
@@ -186,7 +180,7 @@ class Stack:
                 region=template.region,
                 process_env=os.environ,
                 use_process_env=self._use_process_env,
-                overrides={**self._env_overrides, **self._function_env_overrides.get(logical_id, {})},
+                overrides=self._env_overrides,
             )
             if self._secrets_manager and template_env.get("SECRET_ID"):
                 store_secrets(env, template_env["SECRET_ID"], self._moto.endpoint, template.region)
@@ -209,7 +203,7 @@ class Stack:
                 reload=self._reload,
             )
             self.runtimes[logical_id] = runtime
-            runtime.start(prewarm=1 if self._prewarm else 0)
+            runtime.start()
 
         for runtime in self.runtimes.values():
             runtime.wait_started()
@@ -287,7 +281,7 @@ class Stack:
         sources = (s for s in self.template.event_sources if s.function == function)
         total = sum(s.maximum_concurrency or DEFAULT_MAXIMUM_CONCURRENCY for s in sources)
         if any(route.function == function for route in self.template.routes):
-            total += self._http_concurrency
+            total += HTTP_CONCURRENCY
         return max(1, total)
 
     def _submit(self, function: str, event: dict[str, Any]) -> Future[InvocationResult]:
