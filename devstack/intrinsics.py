@@ -65,15 +65,16 @@ class Resolver:
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
             "Fn::Sub": self._sub,
-            "Fn::Join": self._join,
-            "Fn::If": self._if,
+            "Fn::Join": lambda arg: str(arg[0]).join(_to_text(v) for v in self.resolve(arg[1])),
             "Fn::FindInMap": self._find_in_map,
-            "Fn::Equals": self._equals,
-            "Fn::Not": self._not,
-            "Fn::And": self._and,
-            "Fn::Or": self._or,
-            "Fn::Contains": self._contains,  # in Rules only
-            "Condition": self._condition_ref,
+            "Fn::If": lambda arg: self.resolve(arg[1] if self.condition(str(arg[0])) else arg[2]),
+            "Condition": lambda name: self.condition(str(name)),
+            "Fn::Equals": lambda arg: _to_text(self.resolve(arg[0])) == _to_text(self.resolve(arg[1])),
+            "Fn::Not": lambda arg: not self.resolve(arg[0]),
+            "Fn::And": lambda arg: all(self.resolve(a) for a in arg),
+            "Fn::Or": lambda arg: any(self.resolve(a) for a in arg),
+            # In Rules only (tests/template checks them).
+            "Fn::Contains": lambda arg: _to_text(self.resolve(arg[1])) in [_to_text(c) for c in self.resolve(arg[0])],
         }
 
     # -- public -------------------------------------------------------------
@@ -154,41 +155,12 @@ class Resolver:
 
         return _SUB_VARIABLE.sub(replace, text)
 
-    def _join(self, arg: Any) -> str:
-        delimiter, items = arg
-        values = self.resolve(items)
-        return str(delimiter).join(_to_text(v) for v in values)
-
-    def _if(self, arg: Any) -> Any:
-        name, when_true, when_false = arg
-        return self.resolve(when_true if self.condition(str(name)) else when_false)
-
     def _find_in_map(self, arg: Any) -> Any:
         name, top, second = (self.resolve(a) for a in arg[:3])
         try:
             return self._mappings[name][top][second]
         except KeyError as error:
             raise TemplateError(f"FindInMap {name}/{top}/{second} not found") from error
-
-    def _equals(self, arg: Any) -> bool:
-        left, right = (_to_text(self.resolve(a)) for a in arg)
-        return left == right
-
-    def _not(self, arg: Any) -> bool:
-        return not self.resolve(arg[0])
-
-    def _and(self, arg: Any) -> bool:
-        return all(self.resolve(a) for a in arg)
-
-    def _or(self, arg: Any) -> bool:
-        return any(self.resolve(a) for a in arg)
-
-    def _contains(self, arg: Any) -> bool:
-        candidates, value = (self.resolve(a) for a in arg)
-        return _to_text(value) in [_to_text(candidate) for candidate in candidates]
-
-    def _condition_ref(self, name: Any) -> bool:
-        return self.condition(str(name))
 
 
 def _to_text(value: Any) -> str:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -431,16 +432,7 @@ class Stack:
                 "secret_access_key": SECRET_ACCESS_KEY,
             },
             "queues": {
-                q.logical_id: {
-                    "name": q.name,
-                    "url": q.url,
-                    "arn": q.arn,
-                    "dead_letter_queue": q.dead_letter_queue,
-                    "max_receive_count": q.max_receive_count,
-                    "visibility_timeout": q.visibility_timeout,
-                    "function": queue_functions.get(q.logical_id),
-                }
-                for q in self.resources.queues.values()
+                lid: {**asdict(q), "function": queue_functions.get(lid)} for lid, q in self.resources.queues.items()
             },
             "dlq_urls": self.dlq_urls,
             "tables": self.table_names,

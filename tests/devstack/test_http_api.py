@@ -102,25 +102,25 @@ def test_unknown_route_and_method_are_404(serve: Callable[..., HttpApi]) -> None
         assert response.content == b'{"message":"Not Found"}'
 
 
-def test_function_error_is_500(serve: Callable[..., HttpApi]) -> None:
-    error = {"errorType": "ValueError", "errorMessage": "boom"}
-    api = serve(lambda function, event: done(InvocationResult("id", ok=False, error=error)))
-    response = httpx.post(api.url + "/webhooks/stripe", content=b"{}")
-    assert response.status_code == 500
-    assert response.json() == {"message": "Internal Server Error"}
+FAILED = InvocationResult("id", ok=False, error={"errorType": "ValueError", "errorMessage": "boom"})
+INVALID = InvocationResult("id", ok=True, payload={"statusCode": "x"})
 
 
-def test_invalid_function_response_is_500(serve: Callable[..., HttpApi]) -> None:
-    api = serve(lambda function, event: done(InvocationResult("id", ok=True, payload={"statusCode": "x"})))
-    assert httpx.post(api.url + "/webhooks/stripe", content=b"{}").status_code == 500
-
-
-def test_integration_timeout_is_503(serve: Callable[..., HttpApi]) -> None:
-    never: Future[InvocationResult] = Future()
-    api = serve(lambda function, event: never)
-    response = httpx.post(api.url + "/webhooks/typeform", content=b"{}")  # this route times out after 200 ms
-    assert response.status_code == 503
-    assert response.json() == {"message": "Service Unavailable"}
+@pytest.mark.parametrize(
+    ("future", "path", "answer"),
+    [
+        (done(FAILED), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
+        (done(INVALID), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
+        (Future(), "/webhooks/typeform", (503, {"message": "Service Unavailable"})),  # times out after 200 ms
+    ],
+    ids=["function-error", "invalid-response", "integration-timeout"],
+)
+def test_api_gateways_own_answers(
+    serve: Callable[..., HttpApi], future: Future[InvocationResult], path: str, answer: tuple[int, Any]
+) -> None:
+    api = serve(lambda function, event: future)
+    response = httpx.post(api.url + path, content=b"{}")
+    assert (response.status_code, response.json()) == answer
 
 
 def test_payload_over_10_mb_is_413_without_invoking(serve: Callable[..., HttpApi]) -> None:

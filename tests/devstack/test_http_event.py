@@ -11,6 +11,7 @@ import pytest
 from devstack.http_event import (
     ApiContext,
     HttpRequest,
+    HttpResponse,
     InvalidLambdaResponse,
     build_event,
     encode_body,
@@ -173,26 +174,21 @@ def test_structured_response() -> None:
     assert response.body == b'{"ok": true}'
 
 
-def test_base64_response_body() -> None:
-    response = to_http_response(
-        {"statusCode": 200, "body": base64.b64encode(b"\x00\xff").decode(), "isBase64Encoded": True}
-    )
-    assert response.body == b"\x00\xff"
+JSON = ("content-type", "application/json")
 
 
-def test_dict_without_status_code_is_a_json_200() -> None:
-    response = to_http_response({"message": "Hello"}, '{"message": "Hello"}')
-    assert (response.status, response.body) == (200, b'{"message": "Hello"}')
-    assert ("content-type", "application/json") in response.headers
-
-
-def test_string_result_is_the_body() -> None:
-    response = to_http_response("Hello from Lambda!", '"Hello from Lambda!"')
-    assert (response.status, response.body) == (200, b"Hello from Lambda!")
-
-
-def test_status_without_body() -> None:
-    assert to_http_response({"statusCode": 204}).body == b""
+@pytest.mark.parametrize(
+    ("payload", "text", "status", "headers", "body"),
+    [
+        ({"statusCode": 200, "body": "AP8=", "isBase64Encoded": True}, None, 200, (), b"\x00\xff"),
+        ({"message": "Hello"}, '{"message": "Hello"}', 200, (JSON,), b'{"message": "Hello"}'),  # no statusCode
+        ("Hello from Lambda!", '"Hello from Lambda!"', 200, (JSON,), b"Hello from Lambda!"),  # a string is the body
+        ({"statusCode": 204}, None, 204, (), b""),
+    ],
+    ids=["base64-body", "json-200", "string", "no-body"],
+)
+def test_results_become_responses(payload: object, text: str | None, status: int, headers: tuple, body: bytes) -> None:
+    assert to_http_response(payload, text) == HttpResponse(status, headers, body)
 
 
 @pytest.mark.parametrize(

@@ -52,16 +52,21 @@ def test_ref_to_the_identifier_is_the_item_and_a_sub_left_without_variables_is_i
     }
 
 
-def test_sub_variables_that_become_plain_strings_are_written_into_the_string() -> None:
-    fragment = {"${Id}Out": {"Value": {"Fn::Sub": ["${Id}-${Suffix}", {"Suffix": {"Fn::Sub": "${Id}x"}}]}}}
-    outputs = expand({"Outputs": {"Fn::ForEach::O": ["Id", ["A"], fragment]}})["Outputs"]
-    assert outputs == {"AOut": {"Value": "A-Ax"}}
-
-
-def test_sub_variables_known_only_at_deployment_are_kept() -> None:
-    fragment = {"${Id}Out": {"Value": {"Fn::Sub": ["${AWS::StackName}-${Id}-${Arn}", {"Arn": {"Ref": "Topic"}}]}}}
-    outputs = expand({"Outputs": {"Fn::ForEach::O": ["Id", ["A"], fragment]}})["Outputs"]
-    assert outputs == {"AOut": {"Value": {"Fn::Sub": ["${AWS::StackName}-A-${Arn}", {"Arn": {"Ref": "Topic"}}]}}}
+@pytest.mark.parametrize(
+    ("value", "expanded"),
+    [
+        # A variable that became a plain string is written into the string...
+        ({"Fn::Sub": ["${Id}-${Suffix}", {"Suffix": {"Fn::Sub": "${Id}x"}}]}, "A-Ax"),
+        # ...one known only at deployment is kept.
+        (
+            {"Fn::Sub": ["${AWS::StackName}-${Id}-${Arn}", {"Arn": {"Ref": "Topic"}}]},
+            {"Fn::Sub": ["${AWS::StackName}-A-${Arn}", {"Arn": {"Ref": "Topic"}}]},
+        ),
+    ],
+)
+def test_sub_variables(value: dict[str, Any], expanded: Any) -> None:
+    outputs = expand({"Outputs": {"Fn::ForEach::O": ["Id", ["A"], {"${Id}Out": {"Value": value}}]}})["Outputs"]
+    assert outputs == {"AOut": {"Value": expanded}}
 
 
 def test_a_mapping_lookup_on_the_identifier_is_read_in_each_copy() -> None:

@@ -143,17 +143,6 @@ def test_partial_batch_failure_keeps_only_the_failed_messages(work: NewWork, han
     assert sorted(again) == ["fail-2", "fail-4"]
 
 
-def test_exception_deletes_nothing(work: NewWork, handler: Handler) -> None:
-    queue = work()
-    queue.send("ok-1", "raise-2", "ok-3")
-    runtime, _ = handler
-    poller = queue.start(runtime.invoke)
-    assert wait_until(idle_after_batches(poller, 1), timeout=20)
-    assert poller.stats.failed_invocations == 1
-    assert poller.stats.deleted == 0
-    assert queue.counts() == (0, 3)  # all in flight until the visibility timeout
-
-
 def test_redrive_to_the_dead_letter_queue_after_max_receive_count(work: NewWork, handler: Handler) -> None:
     queue = work(visibility_timeout=1, max_receive_count=2)
     queue.send("raise-always")
@@ -166,14 +155,21 @@ def test_redrive_to_the_dead_letter_queue_after_max_receive_count(work: NewWork,
     assert moved["Body"] == "raise-always"
 
 
-def test_invalid_batch_item_failures_fail_the_whole_batch(work: NewWork) -> None:
+@pytest.mark.parametrize(
+    "result",
+    [
+        InvocationResult("r", ok=False, error={"errorType": "RuntimeError"}),  # an exception, timeout or crash
+        InvocationResult("r", ok=True, payload={"batchItemFailures": [{"itemIdentifier": "unknown"}]}),  # invalid
+    ],
+    ids=["failed-invocation", "invalid-batch-item-failures"],
+)
+def test_a_failed_batch_deletes_nothing(work: NewWork, result: InvocationResult) -> None:
     queue = work()
-    queue.send("a", "b")
-    unknown = {"batchItemFailures": [{"itemIdentifier": "unknown"}]}
-    poller = queue.start(lambda event: InvocationResult("r", ok=True, payload=unknown))
+    queue.send("a", "b", "c")
+    poller = queue.start(lambda event: result)
     assert wait_until(idle_after_batches(poller, 1), timeout=20)
-    assert poller.stats.deleted == 0
-    assert queue.counts() == (0, 2)
+    assert (poller.stats.failed_invocations, poller.stats.deleted) == (1, 0)
+    assert queue.counts() == (0, 3)  # all in flight until the visibility timeout
 
 
 def test_without_report_batch_item_failures_success_deletes_everything(work: NewWork, handler: Handler) -> None:
