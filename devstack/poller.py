@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,44 +184,22 @@ class SqsPoller:
             self.stats.batches += 1
             self.stats.messages += len(batch)
         result = self._invoke(event)
-        if not result.ok:
+        ids = {m["MessageId"] for m in batch}
+        failed = failed_message_ids(result.payload, ids) if result.ok and self.report_batch_item_failures else set()
+        if not result.ok or failed is None:
             with self._lock:
                 self.stats.failed_invocations += 1
-            log.warning(
-                "%s: invocation failed (%s); %d message(s) stay on %s until their visibility timeout",
-                self.function,
-                result.error_type,
-                len(batch),
-                self.queue_name,
-            )
+            why = f"invalid batchItemFailures {result.payload!r}" if result.ok else f"failed ({result.error_type})"
+            log.warning("%s: %s; %d message(s) wait out their visibility timeout", self.function, why, len(batch))
             return
-        done = batch
-        if self.report_batch_item_failures:
-            failed = failed_message_ids(result.payload, {m["MessageId"] for m in batch})
-            if failed is None:
-                with self._lock:
-                    self.stats.failed_invocations += 1
-                log.warning(
-                    "%s: invalid batchItemFailures response %r; the whole batch is retried",
-                    self.function,
-                    result.payload,
-                )
-                return
-            done = [m for m in batch if m["MessageId"] not in failed]
-            with self._lock:
-                self.stats.reported_failures += len(failed)
-        self._delete(done)
-        log.info(
-            "%s: batch of %d from %s, %d done, %d retried",
-            self.function,
-            len(batch),
-            self.queue_name,
-            len(done),
-            len(batch) - len(done),
-        )
+        with self._lock:
+            self.stats.reported_failures += len(failed)
+        self._delete([m for m in batch if m["MessageId"] not in failed])
+        log.info("%s: batch of %d from %s, %d retried", self.function, len(batch), self.queue_name, len(failed))
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
-        for chunk in _chunks(messages, MAX_MESSAGES_PER_RECEIVE):
+        for start in range(0, len(messages), MAX_MESSAGES_PER_RECEIVE):
+            chunk = messages[start : start + MAX_MESSAGES_PER_RECEIVE]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
             response = self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
             with self._lock:
@@ -252,8 +230,3 @@ def failed_message_ids(payload: Any, batch_ids: set[str]) -> set[str] | None:
             return None
         failed.add(identifier)
     return failed
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
