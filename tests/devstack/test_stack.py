@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from devstack import Stack
+from devstack.__main__ import banner
 from devstack.state import read_state
 from devstack.support.signing import signed_headers
 from devstack.template import load_template
@@ -130,6 +131,14 @@ def test_state_file_describes_the_running_stack(stack: Stack, project_dir: Path)
     assert state["vendors"]["loops"]["dlq_url"] == stack.dlq_urls["LoopsDeadLetterQueue"]
     assert state["secrets"]["STRIPE_WEBHOOK_SECRET"] == {"source": "dev default", "value": "whsec_test_webhook_bridge"}
     assert {r["route_key"] for r in state["routes"]} == {"POST /webhooks/stripe", "POST /webhooks/typeform"}
+
+
+def test_the_banner_shows_routes_event_sources_and_secrets(stack: Stack, project_dir: Path) -> None:
+    text = banner(stack, project_dir / ".devstack" / "state.json")
+    assert f"POST   {stack.route_url('StripeWebhookFunction')}" in text
+    expected = "(batch 5, window 0s, concurrency 2, DLQ ConvertLoopDeadLetterQueue after 2 receives)"
+    assert f"ConvertLoopQueue -> ConvertLoopDeliveryFunction {expected}" in text
+    assert "STRIPE_WEBHOOK_SECRET=whsec_test_webhook_bridge  (dev default)" in text
 
 
 def test_unknown_route_is_404(stack: Stack) -> None:
