@@ -73,12 +73,6 @@ class WorkerSpec:
     layer_dirs: tuple[str, ...] = ()
 
 
-class InitError(Exception):
-    def __init__(self, error: Mapping[str, Any]) -> None:
-        super().__init__(error.get("errorMessage", "init failed"))
-        self.error = error
-
-
 class _Worker:
     """One execution environment: a child process running ``devstack.worker``."""
 
@@ -119,21 +113,18 @@ class _Worker:
             for raw in stderr:
                 self._log_sink(self.spec.logical_id, raw.decode("utf-8", "replace").rstrip("\r\n"))
 
-    def wait_ready(self, timeout: float) -> float:
-        """Init duration in ms; raises InitError when the module cannot be loaded."""
+    def wait_ready(self, timeout: float) -> float | Mapping[str, Any]:
+        """Init duration in ms, or Lambda's error document when the module cannot be loaded."""
         try:
             message = self._inbox.get(timeout=timeout)
         except queue.Empty:
             self.kill()
-            raise InitError(
-                {"errorType": "Runtime.InitTimeout", "errorMessage": f"init did not finish within {timeout:.0f} s"}
-            ) from None
+            return {"errorType": "Runtime.InitTimeout", "errorMessage": f"init did not finish within {timeout:.0f} s"}
         if message is self._EOF:
-            code = self._reap()
-            raise InitError({"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited during init: {code}"})
+            return {"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited during init: {self._reap()}"}
         if message.get("type") == "init_error":
             self._reap()
-            raise InitError(message["error"])
+            return dict(message["error"])
         return float(message.get("init_ms", 0))
 
     def invoke(self, request_id: str, event: Any, timeout: float | None) -> InvocationResult:
@@ -333,12 +324,11 @@ class FunctionRuntime:
         except OSError as error:
             self._log_sink(self.name, f"(devstack) cannot start a worker: {error}")
             return {"errorType": "Runtime.StartError", "errorMessage": str(error)}
-        try:
-            init_ms = worker.wait_ready(INIT_TIMEOUT_SECONDS)
-        except InitError as error:
-            self._log_sink(self.name, f"(devstack) init failed: {error.error.get('errorType')}: {error}")
-            self.init_error = error.error
-            return error.error
+        init_ms = worker.wait_ready(INIT_TIMEOUT_SECONDS)
+        if not isinstance(init_ms, float):
+            self._log_sink(self.name, f"(devstack) init failed: {init_ms['errorType']}: {init_ms['errorMessage']}")
+            self.init_error = init_ms
+            return init_ms
         self.init_error = None
         with self._cond:
             if self._stopping:

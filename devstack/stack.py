@@ -39,11 +39,10 @@ from devstack.environment import (
     store_secrets,
     vendors_without_credentials,
 )
-from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
 from devstack.http_api import HttpApi
 from devstack.intrinsics import PhysicalResource
-from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller
+from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller, register_event_source
 from devstack.state import remove_state, write_state
 from devstack.support.moto import MotoServer
 from devstack.template import Template, load_template

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from devstack.aws import AwsResources, client, create_resources
-from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult
-from devstack.poller import SqsPoller, failed_message_ids
+from devstack.poller import SqsPoller, failed_message_ids, register_event_source
 from devstack.support.events import sqs_record
 from devstack.support.moto import MotoServer
 from devstack.template import load_template
