@@ -2,7 +2,9 @@
 
 ``python -m benchmarks`` runs every benchmark in its own fresh interpreter (so one cannot
 warm or pollute another), prints one table and writes ``docs/benchmarks.md``.
-``python -m benchmarks --only receiver_warm,cold_start`` runs a subset.
+``python -m benchmarks --only receiver_warm,cold_start`` runs a subset. ``--smoke`` runs every
+job at once at its smallest sizes (``size()`` in ``common.py``; tests/benchmarks does): it proves
+that ``make bench`` works, and its figures mean nothing. ``--doc PATH`` writes the report elsewhere.
 
 Modules, one per benchmark:
 

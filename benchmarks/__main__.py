@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import PYTHON, ROOT, BenchResult, Figure, figure_from_json, loadavg, machine_facts
+from benchmarks.common import PYTHON, ROOT, BenchResult, Figure, loadavg, machine_facts
 
 DOC = ROOT / "docs" / "benchmarks.md"
 # (job, module, argument); each job runs in a fresh interpreter.
@@ -22,13 +25,12 @@ JOBS: list[tuple[str, str, str | None]] = [
     ("delivery", "delivery", None),
     ("end_to_end", "end_to_end", None),
 ]
-ORDER = [name for name, _, _ in JOBS] + ["cost"]
 
 
 def run_job(name: str) -> BenchResult:
     """Inside the job's own interpreter."""
     _, module_name, argument = next(job for job in JOBS if job[0] == name)
-    module = __import__(f"benchmarks.{module_name}", fromlist=["run"])
+    module = importlib.import_module(f"benchmarks.{module_name}")
     result: BenchResult = module.run(argument) if argument else module.run()
     return result
 
@@ -59,29 +61,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--doc", type=Path, default=DOC, help="where to write the report (docs/benchmarks.md)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="every job at its smallest sizes: checks that it runs, measures nothing"
+    )
     args = parser.parse_args(argv)
 
     if args.job:
-        result = run_job(args.job)
-        Path(args.out).write_text(json.dumps(result.to_json(), default=str), encoding="utf-8")
+        Path(args.out).write_text(json.dumps(run_job(args.job).to_json(), default=str), encoding="utf-8")
         return 0
-
-    selected = [name for name, _, _ in JOBS]
-    if args.only:
-        wanted = {w.strip() for w in args.only.split(",") if w.strip()}
-        selected = [name for name, module, _ in JOBS if name in wanted or module in wanted]
-        if not selected:
-            raise SystemExit(f"--only matches no benchmark; choose from {', '.join(ORDER)}")
-    started = time.perf_counter()
-    load_start = loadavg()
-    results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        for name in selected:
-            results[name] = spawn_job(name, Path(workdir))
+    if args.smoke:
+        os.environ["BENCH_SMOKE"] = "1"  # the jobs' interpreters inherit it
+    wanted = {w.strip() for w in (args.only or "").split(",") if w.strip()}
+    selected = [name for name, module, _ in JOBS if not wanted or name in wanted or module in wanted]
+    if not selected:
+        raise SystemExit(f"--only matches no benchmark; choose from {', '.join(name for name, _, _ in JOBS)}")
+    started, load_start = time.perf_counter(), loadavg()
+    # One job at a time, so that none measures another's load; a smoke run measures nothing and runs them at once.
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as workdir,
+        ThreadPoolExecutor(len(selected) if args.smoke else 1) as pool,
+    ):
+        results = dict(zip(selected, pool.map(lambda name: spawn_job(name, Path(workdir)), selected), strict=True))
     from benchmarks import cost
 
     results["cost"] = cost.run(results).to_json()
-    figures: list[Figure] = [figure_from_json(f) for name in ORDER if name in results for f in results[name]["figures"]]
+    figures = [Figure.from_json(f) for result in results.values() for f in result["figures"]]
     from benchmarks.report import text_table, write_doc
 
     print()
@@ -90,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{sum(f.status == 'PASS' for f in checked)} of {len(checked)} targets met")
     failed = [name for name, result in results.items() if result.get("error")]
     if failed:
-        print(f"FAILED: {', '.join(failed)} (their figures are missing; docs/benchmarks.md not rewritten)")
+        print(f"FAILED: {', '.join(failed)} (their figures are missing; {args.doc.name} not rewritten)")
         return 1
     run_info = {"seconds": time.perf_counter() - started, "load_start": load_start, "load_end": loadavg()}
     if args.only or args.no_doc:
-        print("(docs/benchmarks.md not rewritten: partial run)" if args.only else "")
+        print(f"({args.doc.name} not rewritten: partial run)" if args.only else "")
     else:
-        write_doc(DOC, figures, results, machine_facts(), run_info)
-        print(f"wrote {DOC.relative_to(ROOT)}")
+        write_doc(args.doc, figures, results, machine_facts(), run_info)
+        print(f"wrote {os.path.relpath(args.doc)}")
     print(f"total {run_info['seconds']:.0f} s")
     return 0
 

@@ -31,8 +31,6 @@ import time
 import types
 from typing import Any
 
-STARTED = time.perf_counter()
-
 
 def ru_maxrss_mb() -> float:
     """ru_maxrss; on Linux it also keeps the RSS of the image before exec, i.e. of the parent that forked us."""
@@ -51,6 +49,10 @@ def peak_rss_mb() -> float:
     return ru_maxrss_mb()
 
 
+def memory() -> dict[str, float]:
+    return {"peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()}
+
+
 def context() -> Any:
     """Lambda's context object (imported after the handler: what the handler's cold start loads comes first)."""
     from devstack.support.lambda_context import LambdaContext
@@ -60,26 +62,18 @@ def context() -> Any:
 
 
 def load_handler(code_dir: str, layer_dir: str) -> Any:
-    import importlib.util
-
     sys.path[0:1] = [code_dir, layer_dir]  # drop this script's directory: Lambda has /var/task, /opt/python
-    spec = importlib.util.spec_from_file_location("app", os.path.join(code_dir, "app.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    spec.loader.exec_module(module)
-    return module.lambda_handler
+    from devstack.support.handlers import load_function
+
+    return load_function(os.path.basename(code_dir)).lambda_handler
 
 
 def stripe_payload(event: dict[str, Any], secret: str) -> dict[str, Any] | None:
-    """The body of a Stripe-signed API Gateway event, or None when the HMAC does not match."""
-    import hashlib
-    import hmac
+    """The body of a Stripe-signed API Gateway event, or None when the signature does not match."""
+    from devstack.support.signing import signature_matches
 
     body = event["body"].encode("utf-8")
-    parts = dict(part.split("=", 1) for part in event["headers"]["stripe-signature"].split(","))
-    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, parts["v1"]):
+    if not signature_matches("stripe", body, event["headers"]["stripe-signature"], secret):
         return None
     payload: dict[str, Any] = json.loads(body)
     return payload
@@ -160,94 +154,62 @@ def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
 
 
 def delivery_worker(handler: Any, config: dict[str, Any], report: Any) -> None:
-    """One delivery instance fed like Lambda's SQS event source mapping.
+    """One delivery instance fed like Lambda's SQS event source mapping, until stdin closes.
 
     As with Lambda's pollers, receiving the next batch and deleting the last one happen
-    beside the function, not in it: a poller thread keeps one batch ready, a deleter
-    thread removes what succeeded, and the handler is invoked back to back.
+    beside the function, not in it: the next batch is received while the handler runs, what
+    succeeded is deleted while the next one runs, and the handler is invoked back to back.
     """
-    import queue as queues
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     import boto3
-
-    from devstack.support.events import sqs_record
-
-    stop = threading.Event()
-    sqs = boto3.client("sqs")
-    queue_url, queue_arn = config["queue_url"], config["queue_arn"]
-    ready: queues.Queue[list[dict[str, Any]]] = queues.Queue(maxsize=1)
-    done: queues.Queue[list[dict[str, Any]] | None] = queues.Queue()
-    slot = threading.Semaphore(1)  # at most one batch received ahead of the handler
-
-    def watch_stdin() -> None:
-        sys.stdin.read()
-        stop.set()
-
-    def poll() -> None:
-        while not stop.is_set():
-            if not slot.acquire(timeout=0.2):
-                continue
-            messages = sqs.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=1,
-                MessageAttributeNames=["All"],
-                MessageSystemAttributeNames=["All"],
-            ).get("Messages", [])
-            if messages:
-                ready.put(messages)
-            else:
-                slot.release()
-
-    def delete() -> None:
-        while (batch := done.get()) is not None:
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
-
-    sends: list[float] = []  # when each vendor request left, to tell the pacer's bursts from the vendor's view
     import httpx
 
+    from devstack.support.events import sqs_batch
+
+    sqs, queue_url = boto3.client("sqs"), config["queue_url"]
+
+    def receive() -> list[dict[str, Any]]:
+        attributes = {"MessageAttributeNames": ["All"], "MessageSystemAttributeNames": ["All"]}
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, **attributes).get(
+            "Messages", []
+        )
+
+    def delete(batch: list[dict[str, Any]]) -> None:
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+
+    sends: list[float] = []  # when each vendor request left, to tell the pacer's bursts from the vendor's view
     original_send = httpx.Client.send
 
     def timed_send(client: Any, request: Any, **kwargs: Any) -> Any:
         sends.append(time.time())
         return original_send(client, request, **kwargs)
 
-    httpx.Client.send = timed_send  # type: ignore[method-assign]
-    for target in (watch_stdin, poll, delete):
-        threading.Thread(target=target, daemon=True).start()
-    stats: dict[str, Any] = {"batches": 0, "messages": 0, "failures": 0, "handler_seconds": 0.0, "batch_times": []}
-    report(
-        {
-            "phase": "ready",
-            "init_ms": (time.perf_counter() - STARTED) * 1000,
-            "peak_rss_mb": peak_rss_mb(),
-            "ru_maxrss_mb": ru_maxrss_mb(),
-        }
-    )
-    while not stop.is_set():
-        try:
-            messages = ready.get(timeout=0.2)
-        except queues.Empty:
-            continue
-        slot.release()
-        records = [sqs_record(m, queue_arn) for m in messages]
-        started, wall = time.perf_counter(), time.time()
-        response = handler({"Records": records}, context())
-        stats["handler_seconds"] += time.perf_counter() - started
-        stats["batch_times"].append((wall, time.time(), len(records)))
-        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-        succeeded = [m for m in messages if m["MessageId"] not in failed]
-        if succeeded:
-            done.put(succeeded)
-        stats["batches"] += 1
-        stats["messages"] += len(messages)
-        stats["failures"] += len(failed)
-    done.put(None)
-    report({"phase": "stats", **stats, "sends": sends, "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()})
+    httpx.Client.send = timed_send  # type: ignore[method-assign,assignment]
+    stop = threading.Event()
+
+    def watch_stdin() -> None:
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    handler_seconds = 0.0
+    report({"phase": "ready"})
+    with ThreadPoolExecutor(1) as receiver, ThreadPoolExecutor(1) as deleter:
+        ahead = receiver.submit(receive)  # one batch received ahead of the handler
+        while not stop.is_set():
+            messages, ahead = ahead.result(), receiver.submit(receive)
+            if not messages:
+                continue
+            started = time.perf_counter()
+            response = handler(sqs_batch(messages, config["queue_arn"]), context())
+            handler_seconds += time.perf_counter() - started
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+            if succeeded := [m for m in messages if m["MessageId"] not in failed]:
+                deleter.submit(delete, succeeded)
+    report({"phase": "stats", "handler_seconds": handler_seconds, "sends": sends, "peak_rss_mb": peak_rss_mb()})
 
 
 def count_clients(created: dict[str, list[str]]) -> None:
@@ -300,6 +262,8 @@ class SnapshotHooks:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    # devstack (the context, the signer) from this checkout, after everything the function itself imports.
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     protocol = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the handler's logs
@@ -309,24 +273,19 @@ def main() -> None:
         protocol.flush()
 
     mode = config["mode"]
-    with open(config["input"], encoding="utf-8") as file:
-        inputs = json.load(file)
+    inputs = []
+    if "input" in config:  # not for a delivery_worker, which reads its queue
+        with open(config["input"], encoding="utf-8") as file:
+            inputs = json.load(file)
     if mode in ("baseline", "floor", "libraries"):
         sys.path.pop(0)
-        if mode == "floor":
-            result = receiver_floor(inputs[0], config["secret"])
-        elif mode == "libraries":
-            result = libraries_floor(inputs[0], config["queue_url"], config["secret"])
-        else:
-            result = baseline(inputs[0], config["queue_url"], config["secret"])
-        report(
-            {
-                "phase": "cold",
-                "status": result["statusCode"],
-                "peak_rss_mb": peak_rss_mb(),
-                "ru_maxrss_mb": ru_maxrss_mb(),
-            }
-        )
+        secret, queue_url = config["secret"], config["queue_url"]
+        floors = {
+            "baseline": lambda: baseline(inputs[0], queue_url, secret),
+            "floor": lambda: receiver_floor(inputs[0], secret),
+            "libraries": lambda: libraries_floor(inputs[0], queue_url, secret),
+        }
+        report({"phase": "cold", "status": floors[mode]()["statusCode"], **memory()})
         return
     created: dict[str, list[str]] = {"sessions": [], "clients": []}
     if config.get("count_clients"):  # memory runs only: which botocore sessions and clients get built
@@ -340,33 +299,27 @@ def main() -> None:
     if mode == "delivery_worker":
         delivery_worker(handler, config, report)
         return
+
+    def invoke(event: dict[str, Any]) -> tuple[Any, int | None]:
+        """The response and its status (a delivery batch with failures counts as a 500)."""
+        response = handler(event, context())
+        if mode == "delivery":
+            return response, 500 if response.get("batchItemFailures") else 200
+        return response, response.get("statusCode")
+
     started = time.perf_counter()
-    first = handler(inputs[0], context())
-    report(
-        {
-            "phase": "cold",
-            "status": first.get("statusCode", 200) if isinstance(first, dict) else None,
-            "response": first,
-            "init_ms": init_ms,
-            "first_ms": (time.perf_counter() - started) * 1000,
-            "peak_rss_mb": peak_rss_mb(),
-            "ru_maxrss_mb": ru_maxrss_mb(),
-            "botocore_sessions": len(created["sessions"]),
-            "clients": list(created["clients"]),
-        }
-    )
-    durations = []
-    statuses = []
+    first, status = invoke(inputs[0])
+    first_ms = (time.perf_counter() - started) * 1000
+    cold = {"phase": "cold", "status": status, "response": first, "init_ms": init_ms, "first_ms": first_ms}
+    report({**cold, **memory(), "botocore_sessions": len(created["sessions"]), "clients": created["clients"]})
+    durations, statuses = [], []
     for event in inputs[1:]:
         started = time.perf_counter()
-        response = handler(event, context())
+        statuses.append(invoke(event)[1])
         durations.append((time.perf_counter() - started) * 1000)
-        statuses.append(response.get("statusCode", 200) if isinstance(response, dict) else None)
-        if mode == "delivery" and response.get("batchItemFailures"):
-            statuses[-1] = 500
     if len(inputs) > 1:
         report({"phase": "warm", "n": len(durations), "durations_ms": durations, "statuses": statuses})
-        report({"phase": "memory", "peak_rss_mb": peak_rss_mb(), "ru_maxrss_mb": ru_maxrss_mb()})
+        report({"phase": "memory", **memory()})
 
 
 if __name__ == "__main__":

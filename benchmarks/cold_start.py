@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
-    CHILD,
     LAYER_DIR,
-    PYTHON,
-    STRIPE_SECRET,
+    MEMORY_LIMIT_MB,
     BenchResult,
     BenchStack,
     Figure,
@@ -38,21 +36,26 @@ from benchmarks.common import (
     log,
     payload_for,
     receiver_function,
+    reports,
+    size,
+    spawn_child,
     unique_token,
     vendor_records,
 )
 from devstack.support.events import webhook_event
 from devstack.support.moto import MotoServer
+from devstack.support.signing import TEST_SECRETS
 
-REPEATS = 5
+REPEATS = size(5, 1)
+WARMUP_ROUNDS = size(1, 0)  # rounds that only warm the OS page cache and moto
 COLD_TARGET = 1.3
-MEMORY_LIMIT_MB = 128
-WARM_INVOCATIONS = 60
-WARM_BATCHES = 20
+WARM_INVOCATIONS = size(60, 1)
+WARM_BATCHES = size(20, 1)
 DELIVERY_VENDOR = "customerio"
 VARIANTS = ("stripe", "typeform", "delivery", "baseline", "floor", "libraries")
 BARE = ("baseline", "floor", "libraries")  # scripts in child.py: no app.py to load
-RESTORED = ("stripe", "typeform", "delivery")
+FUNCTIONS = ("stripe", "typeform", "delivery")  # the real handlers (and what SnapStart restores)
+RECEIVERS = ("stripe", "typeform")  # held to the cold-start target
 
 
 class Children:
@@ -67,56 +70,47 @@ class Children:
     def function(self, variant: str) -> str:
         if variant == "delivery":
             return self.stack.delivery_function(DELIVERY_VENDOR)
-        return receiver_function("typeform" if variant == "typeform" else "stripe")
-
-    def env(self, variant: str) -> dict[str, str]:
-        return self.stack.env(self.function(variant))
+        return receiver_function(provider_of(variant))
 
     def inputs(self, variant: str, warm: int) -> list[Any]:
         """Fresh ids every time: a cold start must not be answered by the dedupe record of an earlier one."""
-        self.serial += 1
         base = self.serial * 10_000
         if variant == "delivery":
-            queue = self.env(variant)["QUEUE_URL"]
+            queue = self.stack.env(self.function(variant))["QUEUE_URL"]
             records = vendor_records(DELIVERY_VENDOR, 10 * (1 + warm), self.token, queue, start=base)
             return [{"Records": records[i : i + 10]} for i in range(0, len(records), 10)]
-        provider = "typeform" if variant == "typeform" else "stripe"
+        provider = provider_of(variant)
         return [webhook_event(provider, body_of(payload_for(provider, base + n, self.token))) for n in range(1 + warm)]
 
-    def command(
-        self, variant: str, input_path: Path, importtime: bool = False, count: bool = False, restored: bool = False
-    ) -> list[str]:
+    def run(self, variant: str, warm: int = 0, importtime: bool = False, restored: bool = False) -> dict[str, Any]:
+        """Spawn, time to the first answer, collect every report; raise unless every answer was a success.
+
+        The memory runs (``warm`` invocations after the first) also note the botocore sessions and
+        clients built. ``restored``: SnapStart emulated. The child initialises and runs its
+        before-snapshot hooks, then waits; the time runs from the parent's go (the restore) to the
+        first answer. Lambda's own restore of the snapshot's memory is not in it."""
+        self.serial += 1
+        input_path = self.workdir / f"{variant}-{self.serial}.json"
+        input_path.write_text(json.dumps(self.inputs(variant, warm)), encoding="utf-8")
         config = {
             "mode": variant if variant in BARE else ("delivery" if variant == "delivery" else "receiver"),
             "input": str(input_path),
             "code_dir": str(self.stack.template.functions[self.function(variant)].code_dir),
             "layer_dir": str(LAYER_DIR),
             "queue_url": self.stack.delivery_env("loops")["QUEUE_URL"],
-            "secret": STRIPE_SECRET,
-            "count_clients": count,
+            "secret": TEST_SECRETS["stripe"],
+            "count_clients": warm > 0,
             "restored": restored,
         }
-        return [PYTHON, *(["-X", "importtime"] if importtime else []), str(CHILD), json.dumps(config)]
-
-    def run(self, variant: str, warm: int = 0, importtime: bool = False, restored: bool = False) -> dict[str, Any]:
-        # The memory runs (with warm invocations) also note the botocore sessions and clients built.
-        """Spawn, time to the first answer, collect every report; raise unless every answer was a success.
-
-        ``restored``: SnapStart emulated. The child initialises and runs its before-snapshot hooks,
-        then waits; the time runs from the parent's go (the restore) to the first answer. Lambda's
-        own restore of the snapshot's memory is not in it."""
-        input_path = self.workdir / f"{variant}-{self.serial}.json"
-        input_path.write_text(json.dumps(self.inputs(variant, warm)), encoding="utf-8")
         stderr_path = self.workdir / f"{variant}-{self.serial}.stderr"
         with stderr_path.open("wb") as stderr:
             started = time.perf_counter()
-            process = subprocess.Popen(  # noqa: S603 - our interpreter and our script
-                self.command(variant, input_path, importtime, count=warm > 0, restored=restored),
-                stdout=subprocess.PIPE,
+            process = spawn_child(
+                config,
+                self.stack.env(self.function(variant)),
+                *(["-X", "importtime"] if importtime else []),
                 stderr=stderr,
                 stdin=subprocess.PIPE if restored else subprocess.DEVNULL,
-                env=self.env(variant),
-                text=True,
             )
             assert process.stdout is not None
             if restored:
@@ -129,27 +123,18 @@ class Children:
             wall_ms = (time.perf_counter() - started) * 1000
             rest = process.stdout.read()
             code = process.wait()
-        reports = [json.loads(line) for line in [first_line, *rest.splitlines()] if line.strip()]
-        if code != 0 or not reports:
+        reported = reports(first_line + rest)
+        if code != 0 or not reported:
             raise RuntimeError(f"{variant} child failed ({code}): {stderr_path.read_text(errors='replace')[-3000:]}")
-        cold = reports[0]
-        self._check(variant, cold)
-        result = {"wall_ms": wall_ms, "cold": cold, "stderr": stderr_path}
-        for report in reports[1:]:
-            result[report["phase"]] = report
-        warm_report = result.get("warm")
-        if warm_report and any(status != 200 for status in warm_report["statuses"]):
-            raise RuntimeError(f"{variant}: warm invocations failed: {warm_report['statuses']}")
+        result: dict[str, Any] = {"wall_ms": wall_ms, "stderr": stderr_path, **{r["phase"]: r for r in reported}}
+        statuses = [result["cold"]["status"], *result.get("warm", {}).get("statuses", [])]
+        if any(status != 200 for status in statuses):
+            raise RuntimeError(f"{variant}: invocations failed: {statuses} (first answer {result['cold']})")
         return result
 
-    @staticmethod
-    def _check(variant: str, cold: dict[str, Any]) -> None:
-        if variant == "delivery":
-            response = cold.get("response") or {}
-            if response.get("batchItemFailures"):
-                raise RuntimeError(f"delivery cold batch failed: {response}")
-        elif cold.get("status") != 200:
-            raise RuntimeError(f"{variant} cold answer was {cold}")
+
+def provider_of(variant: str) -> str:
+    return "typeform" if variant == "typeform" else "stripe"
 
 
 # -- python -X importtime ------------------------------------------------------------------
@@ -175,10 +160,6 @@ def import_profile(stderr: str) -> dict[str, Any]:
     }
 
 
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def import_offenders(real: dict[str, Any], floor: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
     """Packages the function imports beyond the baseline's, by self time (what making lazy would save)."""
     extra = []
@@ -190,13 +171,17 @@ def import_offenders(real: dict[str, Any], floor: dict[str, Any], top: int = 10)
     return extra[:top]
 
 
+def _interpreter(root: str) -> bool:
+    """The interpreter's own start-up imports, which every process makes."""
+    return root in ("site", "encodings", "__future__") or root.startswith("_")
+
+
 def heaviest_first_party(real: dict[str, Any], top: int = 12) -> list[dict[str, Any]]:
     """Imports made by the function's own code (webhook_bridge, app) and what each pulled in (cumulative ms)."""
     rows = []
     for cumulative, self_ms, indent, name in real["modules"]:
         root = name.split(".")[0]
-        interpreter = root in ("site", "encodings", "__future__") or root.startswith("_")
-        if root in ("webhook_bridge", "app") or (indent <= 2 and not interpreter):
+        if root in ("webhook_bridge", "app") or (indent <= 2 and not _interpreter(root)):
             rows.append({"module": name, "cumulative_ms": round(cumulative, 1), "self_ms": round(self_ms, 1)})
     rows.sort(key=lambda row: row["cumulative_ms"], reverse=True)
     return rows[:top]
@@ -214,8 +199,7 @@ def third_party_pulled_in(real: dict[str, Any], top: int = 12) -> list[dict[str,
         root, parent_root = name.split(".")[0], parent.split(".")[0]
         first_party = ("webhook_bridge", "app", "__editable__")
         imported_by_us = parent_root in ("webhook_bridge", "app") or not stack
-        interpreter = root in ("encodings", "site", "__future__") or root.startswith("_")
-        if root not in first_party and imported_by_us and not interpreter:
+        if root not in first_party and imported_by_us and not _interpreter(root):
             rows[name] = max(rows.get(name, 0.0), cumulative)
         stack.append((indent, name))
     ordered = sorted(rows.items(), key=lambda item: item[1], reverse=True)
@@ -236,17 +220,17 @@ def run() -> BenchResult:
         children = Children(BenchStack(moto.endpoint, sandbox.as_env()), Path(workdir))
 
         samples: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
-        for repeat in range(REPEATS + 1):  # the first round only warms the OS page cache and moto
+        for repeat in range(WARMUP_ROUNDS + REPEATS):
             order = VARIANTS[repeat % len(VARIANTS) :] + VARIANTS[: repeat % len(VARIANTS)]
             for variant in order:
                 result = children.run(variant)
-                if repeat:
+                if repeat >= WARMUP_ROUNDS:
                     samples[variant].append(result)
-            log(f"cold_start: round {repeat + 1}/{REPEATS + 1}")
+            log(f"cold_start: round {repeat + 1}/{WARMUP_ROUNDS + REPEATS}")
 
-        restored: dict[str, list[float]] = {variant: [] for variant in RESTORED}
+        restored: dict[str, list[float]] = {variant: [] for variant in FUNCTIONS}
         for _ in range(REPEATS):
-            for variant in RESTORED:
+            for variant in FUNCTIONS:
                 restored[variant].append(children.run(variant, restored=True)["wall_ms"])
         log("cold_start: SnapStart, emulated, done")
 
@@ -254,11 +238,7 @@ def run() -> BenchResult:
         profiles = {variant: children.run(variant, importtime=True) for variant in profiled}
         imports = {v: import_profile(r["stderr"].read_text(errors="replace")) for v, r in profiles.items()}
         log("cold_start: import profiles done; memory runs")
-        memory = {
-            "stripe": children.run("stripe", warm=WARM_INVOCATIONS),
-            "typeform": children.run("typeform", warm=WARM_INVOCATIONS),
-            "delivery": children.run("delivery", warm=WARM_BATCHES),
-        }
+        memory = {v: children.run(v, warm=WARM_BATCHES if v == "delivery" else WARM_INVOCATIONS) for v in FUNCTIONS}
         requests = sandbox.requests(DELIVERY_VENDOR)
         if any(r["status"] >= 300 for r in requests):
             raise RuntimeError("the sandbox refused some delivery calls: " + str([r["status"] for r in requests][:20]))
@@ -273,87 +253,81 @@ def run() -> BenchResult:
     top_offenders = ", ".join(f"{row['package']} {row['beyond_baseline_ms']:.0f} ms" for row in offenders[:4])
 
     def receiver_note(variant: str) -> str:
+        sessions = memory[variant]["cold"]["botocore_sessions"]
         return (
             f"loading app.py takes {median(variant, 'init_ms'):.0f} ms and the first invocation "
             f"{median(variant, 'first_ms'):.0f} ms (it builds "
             f"{len(memory[variant]['cold']['clients'])} boto3 clients from "
-            f"{plural(memory[variant]['cold']['botocore_sessions'], 'botocore session')}), against "
+            f"{sessions} botocore session{'' if sessions == 1 else 's'}), against "
             f"{floor:.0f} ms for "
             f"the baseline's whole run; imports beyond the baseline's (self time): {top_offenders}"
         )
 
-    figures = []
     # The handlers, then two floors: what the receiver's AWS work costs alone, and what its libraries cost alone.
-    for variant, label, check, note in (
-        ("stripe", "Receiver cold, Stripe (fresh process → first answer)", "ratio_max", receiver_note("stripe")),
-        ("typeform", "Receiver cold, Typeform (fresh process → first answer)", "ratio_max", receiver_note("typeform")),
-        ("delivery", "Delivery cold, batch of 10 (fresh process → first answer)", "", ""),
-        (
-            "floor",
-            "Receiver's AWS calls alone, bare boto3 (fresh process → first answer)",
-            "",
-            "the Stripe receiver's secret read, 3 DynamoDB writes and 4 sends, without powertools or pydantic",
-        ),
-        (
-            "libraries",
-            "The baseline's work behind powertools and pydantic, none of ours (fresh process → first answer)",
-            "",
-            "Logger, Metrics and the HTTP resolver route the request and a pydantic model reads it: the "
-            "toolkit every handler here is built on, so no receiver that keeps it starts faster",
-        ),
-    ):
-        figures.append(
-            Figure(
-                key=f"cold_start.{variant}",
-                label=label,
-                value=median(variant, "wall_ms"),
-                unit="ms",
-                baseline=floor,
-                target=f"≤ {COLD_TARGET}x" if check else "",
-                check=check,
-                limit=COLD_TARGET if check else None,
-                note=note,
-            )
+    figures = [
+        Figure(
+            f"cold_start.{variant}",
+            f"{label} (fresh process → first answer)",
+            median(variant, "wall_ms"),
+            "ms",
+            floor,
+            "ratio_max" if variant in RECEIVERS else "",
+            COLD_TARGET if variant in RECEIVERS else None,
+            note,
         )
+        for variant, label, note in (
+            ("stripe", "Receiver cold, Stripe", receiver_note("stripe")),
+            ("typeform", "Receiver cold, Typeform", receiver_note("typeform")),
+            ("delivery", "Delivery cold, batch of 10", ""),
+            (
+                "floor",
+                "Receiver's AWS calls alone, bare boto3",
+                "the Stripe receiver's secret read, 3 DynamoDB writes and 4 sends, without powertools or pydantic",
+            ),
+            (
+                "libraries",
+                "The baseline's work behind powertools and pydantic, none of ours",
+                "Logger, Metrics and the HTTP resolver route the request and a pydantic model reads it: the "
+                "toolkit every handler here is built on, so no receiver that keeps it starts faster",
+            ),
+        )
+    ]
     for variant, label in (
-        ("stripe", "Receiver cold with SnapStart, Stripe (emulated: restore → first answer)"),
-        ("typeform", "Receiver cold with SnapStart, Typeform (emulated: restore → first answer)"),
-        ("delivery", "Delivery cold with SnapStart, batch of 10 (emulated: restore → first answer)"),
+        ("stripe", "Receiver cold with SnapStart, Stripe"),
+        ("typeform", "Receiver cold with SnapStart, Typeform"),
+        ("delivery", "Delivery cold with SnapStart, batch of 10"),
     ):
         figures.append(
             Figure(
-                key=f"cold_start.snapstart.{variant}",
-                label=label,
-                value=statistics.median(restored[variant]),
-                unit="ms",
-                baseline=floor,
+                f"cold_start.snapstart.{variant}",
+                f"{label} (emulated: restore → first answer)",
+                statistics.median(restored[variant]),
+                "ms",
+                floor,
                 note="before-snapshot hooks run, then timed from the go; Lambda's memory restore not included",
             )
         )
     for variant, label in (("stripe", "Stripe receiver"), ("typeform", "Typeform receiver"), ("delivery", "Delivery")):
-        run_ = memory[variant]
         warm_label = f"{WARM_INVOCATIONS} warm" if variant != "delivery" else f"{WARM_BATCHES} warm batches of 10"
-        for phase, value, when in (
-            ("cold", run_["cold"]["peak_rss_mb"], "after the cold invocation"),
-            ("warm", run_["memory"]["peak_rss_mb"], f"after {warm_label}"),
+        for phase, report, when in (
+            ("cold", "cold", "after the cold invocation"),
+            ("warm", "memory", f"after {warm_label}"),
         ):
             figures.append(
                 Figure(
-                    key=f"memory.{variant}.{phase}",
-                    label=f"Peak memory (peak RSS), {label}, {when}",
-                    value=value,
-                    unit="MB",
-                    baseline=baseline_rss,
-                    target=f"≤ {MEMORY_LIMIT_MB} MB",
-                    check="value_max",
-                    limit=MEMORY_LIMIT_MB,
+                    f"memory.{variant}.{phase}",
+                    f"Peak memory (peak RSS), {label}, {when}",
+                    memory[variant][report]["peak_rss_mb"],
+                    "MB",
+                    baseline_rss,
+                    "value_max",
+                    MEMORY_LIMIT_MB,
                 )
             )
 
     details = {
         "repeats": REPEATS,
         "samples_wall_ms": {v: [round(s["wall_ms"], 1) for s in samples[v]] for v in VARIANTS},
-        "snapstart_samples_wall_ms": {v: [round(ms, 1) for ms in restored[v]] for v in RESTORED},
         "init_ms_median": {v: median(v, "init_ms") for v in VARIANTS if v not in BARE},
         "first_invocation_ms_median": {v: median(v, "first_ms") for v in VARIANTS if v not in BARE},
         "import_total_ms": {v: round(p["total_ms"], 1) for v, p in imports.items()},
@@ -364,21 +338,19 @@ def run() -> BenchResult:
                 row["package"]: row["beyond_baseline_ms"]
                 for row in import_offenders(imports[variant], imports["baseline"], top=12)
             }
-            for variant in ("stripe", "typeform", "delivery")
+            for variant in FUNCTIONS
         },
         "import_first_party_stripe": heaviest_first_party(imports["stripe"]),
         "import_third_party_delivery": third_party_pulled_in(imports["delivery"]),
-        "warm_over_http_ms": {
-            v: statistics.median(memory[v]["warm"]["durations_ms"]) for v in ("stripe", "typeform", "delivery")
-        },
+        "warm_over_http_ms": {v: statistics.median(memory[v]["warm"]["durations_ms"]) for v in FUNCTIONS},
         "baseline_peak_rss_mb": baseline_rss,
         "first_invocation_clients": {
             v: {"botocore_sessions": memory[v]["cold"]["botocore_sessions"], "clients": memory[v]["cold"]["clients"]}
-            for v in ("stripe", "typeform", "delivery")
+            for v in FUNCTIONS
         },
         "ru_maxrss_mb": {
             "baseline": statistics.median(s["cold"]["ru_maxrss_mb"] for s in samples["baseline"]),
-            **{v: memory[v]["memory"]["ru_maxrss_mb"] for v in ("stripe", "typeform", "delivery")},
+            **{v: memory[v]["memory"]["ru_maxrss_mb"] for v in FUNCTIONS},
         },
     }
     return BenchResult(figures, details)

@@ -1,4 +1,4 @@
-"""What the benchmarks share: figures, statistics, webhooks, Lambda-like environments, AWS call counting."""
+"""What the benchmarks share: figures, statistics, webhooks, Lambda-like environments, AWS call timing."""
 
 from __future__ import annotations
 
@@ -10,35 +10,40 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from devstack.aws import create_resources
 from devstack.environment import function_environment, resolve_configuration, store_secrets
 from devstack.stack import DEV_PARAMETERS
 from devstack.support.events import queue_arn, sqs_message, sqs_record
-from devstack.support.signing import TEST_SECRETS
 from devstack.template import Template, load_template
 
 if TYPE_CHECKING:
     from webhook_bridge.actions import VendorMessage
 
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "layers" / "shared" / "python"
-FUNCTIONS_DIR = ROOT / "functions"
-FIXTURES_DIR = ROOT / "tests" / "fixtures"
 CHILD = Path(__file__).resolve().parent / "child.py"
 PYTHON = sys.executable
-# The stack's dev defaults (devstack): what the benchmarks sign with and the functions verify.
-STRIPE_SECRET = TEST_SECRETS["stripe"]
+# ``python -m benchmarks --smoke`` sets BENCH_SMOKE=1 for its jobs: the smallest sizes that still
+# produce every figure (tests/benchmarks runs them); figures measured so are not worth reading.
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+MEMORY_LIMIT_MB = 128  # every function's peak memory target
+WEBHOOK_NAMES = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}  # what each receiver is fed
+
+
+def size(full: T, smoke: T) -> T:
+    return smoke if SMOKE else full
 
 
 # -- figures ---------------------------------------------------------------------------
@@ -58,7 +63,6 @@ class Figure:
     value: float | None
     unit: str
     baseline: float | None = None
-    target: str = ""
     check: str = ""
     limit: float | None = None
     note: str = ""
@@ -70,19 +74,32 @@ class Figure:
         return self.value / self.baseline
 
     @property
+    def target(self) -> str:
+        if not self.check or self.limit is None:
+            return ""
+        if self.check == "ratio_min":
+            return f"≥ {self.limit:.0%} of limit"
+        sign = "≤" if self.check.endswith("max") else "≥"
+        if self.check.startswith("ratio"):
+            return f"{sign} {self.limit:g}x"
+        return f"{sign} ${self.limit:g}" if self.unit == "$" else f"{sign} {self.limit:g} {self.unit}"
+
+    @property
     def status(self) -> str:
         if not self.check:
             return "info"
-        if self.value is None or self.limit is None:
-            return "GAP"
         measured = self.ratio if self.check.startswith("ratio") else self.value
-        if measured is None:
+        if measured is None or self.limit is None:
             return "GAP"
         ok = measured <= self.limit if self.check.endswith("max") else measured >= self.limit
         return "PASS" if ok else "GAP"
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio, "status": self.status}
+        return {**asdict(self), "target": self.target, "ratio": self.ratio, "status": self.status}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Figure:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -92,11 +109,6 @@ class BenchResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"figures": [f.to_json() for f in self.figures], "details": self.details}
-
-
-def figure_from_json(data: Mapping[str, Any]) -> Figure:
-    names = Figure.__dataclass_fields__
-    return Figure(**{k: v for k, v in data.items() if k in names})
 
 
 class CountingSink:
@@ -138,25 +150,33 @@ def percentile(values: Sequence[float], q: float) -> float:
 def summary(values: Sequence[float]) -> dict[str, float]:
     return {
         "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
+        **{f"p{q}": percentile(values, q) for q in (50, 90, 99)},
         "mean": sum(values) / len(values) if values else math.nan,
         "min": min(values) if values else math.nan,
         "max": max(values) if values else math.nan,
     }
 
 
+def peak_overlap(intervals: Iterable[tuple[float, float]]) -> int:
+    """Most intervals open at the same moment (one that ends as another starts does not overlap it)."""
+    edges = sorted(edge for start, end in intervals for edge in ((start, 1), (end, -1)))
+    current = peak = 0
+    for _, step in edges:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 # -- webhooks --------------------------------------------------------------------------
 
 
-def load_fixture(relative: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES_DIR / relative).read_text(encoding="utf-8"))
+def _fixture(relative: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((ROOT / "tests" / "fixtures" / relative).read_text(encoding="utf-8"))
     return data
 
 
-STRIPE_FIXTURE = "stripe/2025-09-30.clover/customer.created.json"
-TYPEFORM_FIXTURE = "typeform/form_response.json"
+_STRIPE = _fixture("stripe/2025-09-30.clover/customer.created.json")
+_TYPEFORM = _fixture("typeform/form_response.json")
 
 
 def unique_token() -> str:
@@ -195,27 +215,29 @@ def body_of(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-_STRIPE = load_fixture(STRIPE_FIXTURE)
-_TYPEFORM = load_fixture(TYPEFORM_FIXTURE)
+def spawn_child(config: Mapping[str, Any], env: Mapping[str, str], *python: str, **popen: Any) -> subprocess.Popen[str]:
+    """``child.py`` with ``config``, in the function environment ``env``; its reports come as JSON lines on stdout."""
+    command = [PYTHON, *python, str(CHILD), json.dumps(config)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, **popen)  # noqa: S603 - our script
+
+
+def reports(output: str) -> list[dict[str, Any]]:
+    """The JSON lines a child reported."""
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
 # -- Lambda-like environments, from template.yaml as devstack reads it -----------------
 
 
 @cache
-def template() -> Template:
-    return load_template(ROOT / "template.yaml", parameter_defaults=DEV_PARAMETERS)
-
-
-@cache
-def deployed_template() -> Template:
-    """template.yaml with its own defaults, as `sam deploy` would: what the cost model prices."""
-    return load_template(ROOT / "template.yaml")
+def template(deployed: bool = False) -> Template:
+    """template.yaml with make dev's defaults, or (``deployed``) with its own, as `sam deploy` would."""
+    return load_template(ROOT / "template.yaml", parameter_defaults=None if deployed else DEV_PARAMETERS)
 
 
 def delivery_batching_window_seconds() -> float:
     """The vendor queues' MaximumBatchingWindowInSeconds as deployed."""
-    deployed = deployed_template()
+    deployed = template(deployed=True)
     windows = {
         source.batching_window_seconds
         for source in deployed.event_sources
@@ -254,9 +276,6 @@ class BenchStack:
     def delivery_function(self, vendor: str) -> str:
         """The logical id of ``vendor``'s delivery function."""
         return next(f for f in self.template.functions if self._template_env(f).get("VENDOR") == vendor)
-
-    def vendors(self) -> list[str]:
-        return [env["VENDOR"] for f in self.template.functions if "VENDOR" in (env := self._template_env(f))]
 
     def env(self, function: str) -> dict[str, str]:
         """The function's environment (its secret is stored in Secrets Manager on the first call)."""
@@ -314,170 +333,109 @@ def vendor_records(vendor: str, count: int, token: str, queue_url: str, start: i
 
 # -- AWS call accounting ---------------------------------------------------------------
 
+# (service, operation, started, ended): one botocore API call, timed with time.perf_counter().
+AwsCall = tuple[str, str, float, float]
 
-class AwsCallCounter:
-    """Counts every botocore API call of this process (and records them while ``recording``).
 
-    Wraps ``botocore.client.BaseClient._make_api_call``, the one method every client
-    operation goes through, so nothing a handler does with boto3 escapes the count.
+class AwsCalls:
+    """Every botocore API call of this process, in order of completion, with its interval.
+
+    Wraps ``botocore.client.BaseClient._make_api_call``, the one method every client operation
+    goes through, so nothing a handler does with boto3 escapes. The first response of each
+    operation is kept; inside ``stubbed()`` every call is answered with it at once (no AWS at all).
+    ``recorded``, while not None, collects each call's parameters (in order of start).
     """
 
     def __init__(self) -> None:
-        self.counts: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.done: list[AwsCall] = []
         self.recorded: list[tuple[str, str, dict[str, Any]]] | None = None
-        self.intervals: list[tuple[str, str, float, float]] = []  # (service, operation, start, end) while recording
-        self.track_intervals = False  # keep intervals outside ``recording()`` too
-        self.seconds = 0.0  # spent inside API calls (moto included), for the own-time split
-        self.seconds_by_operation: collections.Counter[tuple[str, str]] = collections.Counter()
-        self.covered = 0.0  # wall time with at least one call in flight (calls may overlap)
-        self._in_flight = 0
-        self._busy_since = 0.0
-        self.responses: dict[tuple[str, str], Any] | None = None  # first response per operation, when kept
-        self.stub: dict[tuple[str, str], Any] | None = None  # canned responses: no AWS at all
-        self._lock = threading.Lock()
-        self._original: Callable[..., Any] | None = None
+        self.responses: dict[tuple[str, str], Any] = {}
+        self._stubbed = False
 
-    def install(self) -> AwsCallCounter:
+    @contextmanager
+    def installed(self) -> Iterator[AwsCalls]:
         import botocore.client
 
         original = botocore.client.BaseClient._make_api_call
-        counter = self
 
-        def counted(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        def timed(client: Any, operation: str, params: dict[str, Any]) -> Any:
             service = client.meta.service_model.service_name
-            with counter._lock:
-                counter.counts[(service, operation_name)] += 1
-                if counter.recorded is not None:
-                    counter.recorded.append((service, operation_name, copy.deepcopy(api_params)))
-                stub = counter.stub
-            if stub is not None:
-                return dict(stub[(service, operation_name)])  # handlers only read responses
+            if self.recorded is not None:
+                self.recorded.append((service, operation, copy.deepcopy(params)))
             started = time.perf_counter()
-            with counter._lock:
-                if not counter._in_flight:
-                    counter._busy_since = started
-                counter._in_flight += 1
             try:
-                response = original(client, operation_name, api_params)
+                if self._stubbed:
+                    return dict(self.responses[(service, operation)])  # handlers only read responses
+                response = original(client, operation, params)
+                if (service, operation) not in self.responses:
+                    self.responses[(service, operation)] = copy.deepcopy(response)
+                return response
             finally:
-                ended = time.perf_counter()
-                with counter._lock:
-                    counter._in_flight -= 1
-                    if not counter._in_flight:
-                        counter.covered += ended - counter._busy_since
-                    counter.seconds += ended - started
-                    counter.seconds_by_operation[(service, operation_name)] += ended - started
-                    if counter.recorded is not None or counter.track_intervals:
-                        counter.intervals.append((service, operation_name, started, ended))
-            if counter.responses is not None:
-                counter.responses.setdefault((service, operation_name), copy.deepcopy(response))
-            return response
+                self.done.append((service, operation, started, time.perf_counter()))
 
-        self._original = original
-        botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
-        return self
-
-    def uninstall(self) -> None:
-        import botocore.client
-
-        if self._original is not None:
-            botocore.client.BaseClient._make_api_call = self._original  # type: ignore[method-assign]
-            self._original = None
-
-    def total(self) -> int:
-        with self._lock:
-            return sum(self.counts.values())
-
-    def aws_seconds(self) -> float:
-        """Seconds inside API calls, summed over calls (overlapping calls count twice)."""
-        with self._lock:
-            return self.seconds
-
-    def aws_wall_seconds(self) -> float:
-        """Wall-clock seconds during which at least one API call was in flight."""
-        with self._lock:
-            return self.covered
-
-    def snapshot(self) -> collections.Counter[tuple[str, str]]:
-        with self._lock:
-            return collections.Counter(self.counts)
+        botocore.client.BaseClient._make_api_call = timed  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
     @contextmanager
-    def recording(self) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
-        calls: list[tuple[str, str, dict[str, Any]]] = []
-        with self._lock:
-            self.recorded = calls
-            self.intervals = []
+    def stubbed(self) -> Iterator[None]:
+        self._stubbed = True
         try:
-            yield calls
+            yield
         finally:
-            with self._lock:
-                self.recorded = None
+            self._stubbed = False
 
 
-def peak_overlap(intervals: Sequence[tuple[float, float]]) -> int:
-    """Most intervals open at the same moment."""
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    current = peak = 0
-    for _, step in edges:
-        current += step
-        peak = max(peak, current)
-    return peak
+def aws_seconds(calls: Sequence[AwsCall]) -> float:
+    """Seconds inside API calls, summed over calls (overlapping calls count twice)."""
+    return sum(ended - started for _, _, started, ended in calls)
 
 
-def calls_by_operation(counts: Mapping[tuple[str, str], int], per: int = 1) -> dict[str, float]:
+def aws_wall_seconds(calls: Sequence[AwsCall]) -> float:
+    """Wall-clock seconds during which at least one of ``calls`` was in flight."""
+    covered, reached = 0.0, -math.inf
+    for _, _, started, ended in sorted(calls, key=lambda call: call[2]):
+        covered += max(0.0, ended - max(started, reached))
+        reached = max(reached, ended)
+    return covered
+
+
+def calls_by_operation(counts: Mapping[tuple[str, str], float], per: int = 1) -> dict[str, float]:
     return {f"{service}:{operation}": n / per for (service, operation), n in sorted(counts.items())}
+
+
+def operations(calls: Iterable[AwsCall]) -> collections.Counter[tuple[str, str]]:
+    return collections.Counter((service, operation) for service, operation, _, _ in calls)
 
 
 # -- the machine -----------------------------------------------------------------------
 
 
 def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def machine_facts() -> dict[str, Any]:
-    cpu_model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    try:
-        nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()  # noqa: S607
-    except (OSError, subprocess.CalledProcessError):
-        nproc = str(os.cpu_count())
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
-    def version(package: str) -> str:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as metadata_version
-
+    def installed(package: str) -> str:
         try:
-            return metadata_version(package)
+            return version(package)
         except PackageNotFoundError:
             return "-"
 
     return {
-        "nproc": nproc,
-        "cpu_model": cpu_model,
-        "memory": memory,
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu_model": models[0] if models else "unknown",
+        "memory": f"{memory / 1024**3:.1f} GiB",
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "packages": {
-            p: version(p) for p in ("boto3", "botocore", "moto", "aws-lambda-powertools", "pydantic", "httpx")
+            p: installed(p) for p in ("boto3", "botocore", "moto", "aws-lambda-powertools", "pydantic", "httpx")
         },
     }

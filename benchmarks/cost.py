@@ -13,10 +13,11 @@ relying on them); free tiers are ignored. Inputs come from the other benchmarks:
 
 from __future__ import annotations
 
+import collections
 import math
 from typing import Any
 
-from benchmarks.common import BenchResult, Figure, delivery_batching_window_seconds, memory_mb
+from benchmarks.common import WEBHOOK_NAMES, BenchResult, Figure, delivery_batching_window_seconds, memory_mb
 
 PRICES = {
     "api_gateway_http_per_million": 1.00,  # HTTP API, requests up to 512 KB each
@@ -66,11 +67,8 @@ DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 
 
 def dynamodb_per_record(unpaced: dict[str, Any]) -> tuple[float, float]:
-    """(writes, reads) per delivered record; items are small (1 WRU, 1 RRU each). Runs that did
-    not record the operations price every call as a write."""
-    operations = unpaced.get("calls_by_operation_per_record")
-    if not operations:
-        return unpaced["aws_calls_per_record"], 0.0
+    """(writes, reads) per delivered record; items are small (1 WRU, 1 RRU each)."""
+    operations = unpaced["calls_by_operation_per_record"]
     dynamodb = {name.split(":", 1)[1]: n for name, n in operations.items() if name.startswith("dynamodb:")}
     reads = sum(n for operation, n in dynamodb.items() if operation in DYNAMODB_READS)
     return sum(dynamodb.values()) - reads, reads
@@ -144,7 +142,7 @@ def candidates(
     Only what each option changes is recomputed; everything else is the steady-traffic figure.
     None of these is deployed; ``docs/benchmarks.md`` says which would keep the guarantees."""
     one_call_ms, batch10_ms = unpaced["one_call_ms"]["mean"], unpaced["batch_ms"]["mean"]
-    calls, log_bytes = dynamodb_per_record(unpaced), unpaced.get("log_bytes_per_record", 0.0)
+    calls, log_bytes = dynamodb_per_record(unpaced), unpaced["log_bytes_per_record"]
     messages = warm["messages_per_webhook"]
     receiver = receiver_side(warm, warm["real_ms"]["mean"])
 
@@ -173,12 +171,17 @@ def candidates(
     )
     return {
         name: {
-            "total": sum(v for side in (rx, dx) for k, v in side.items() if k != "logs") * 1e6,
+            "total": total({"receiver": rx, "delivery": dx}, logs=False),
             "dynamodb": (rx["dynamodb"] + dx["dynamodb"]) * 1e6,
             "records_per_invocation": size,
         }
         for name, (rx, dx, size) in rows.items()
     }
+
+
+def total(scenario: dict[str, dict[str, float]], *, logs: bool) -> float:
+    """$ per million webhooks of a scenario's sides (each $ per webhook), with or without the logs line."""
+    return sum(v for side in scenario.values() for k, v in side.items() if logs or k != "logs") * 1e6
 
 
 def per_million(parts: dict[str, float]) -> dict[str, float]:
@@ -195,15 +198,14 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         "scenarios": {},
     }
     delivery = results.get("delivery", {}).get("details", {})
-    batch = delivery.get("batch", {})
-    unpaced = batch.get("unpaced")
-    for provider in ("stripe", "typeform"):
+    unpaced = delivery.get("batch", {}).get("unpaced")
+    for provider, label in WEBHOOK_NAMES.items():
         warm = results.get(f"receiver_warm:{provider}", {}).get("details")
         if not warm or not unpaced:
             continue
         one_call_ms = unpaced["one_call_ms"]["mean"]
         calls_per_message = dynamodb_per_record(unpaced)
-        log_per_message = unpaced.get("log_bytes_per_record", 0.0)
+        log_per_message = unpaced["log_bytes_per_record"]
         messages = warm["messages_per_webhook"]
         # As deployed: the batching window decides how many records share an invocation.
         per_invocation = records_per_invocation(delivery_batching_window_seconds())
@@ -213,30 +215,29 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         floor = {"receiver": receiver_side(warm, warm["baseline_ms"]["mean"]), "delivery": delivered}
         # Bursts: full batches of 10, each vendor paced as deployed; billed time per message as measured.
         burst_seconds = _burst_seconds_per_message(delivery)
-        burst_delivery: dict[str, float] = {}
+        burst_delivery: dict[str, float] = collections.defaultdict(float)
         for seconds in burst_seconds.values():
-            part = delivery_side(1, seconds * 1000 * 10, 10, calls_per_message, log_per_message)
-            for name, value in part.items():
-                burst_delivery[name] = burst_delivery.get(name, 0.0) + value
-        burst = {"receiver": steady["receiver"], "delivery": burst_delivery}
-
-        def total(scenario: dict[str, dict[str, float]], *, logs: bool) -> float:
-            return sum(v for side in scenario.values() for k, v in side.items() if logs or k != "logs") * 1e6
+            for name, value in delivery_side(1, seconds * 1000 * 10, 10, calls_per_message, log_per_message).items():
+                burst_delivery[name] += value
+        burst = {"receiver": steady["receiver"], "delivery": dict(burst_delivery)}
 
         modelled = candidates(warm, unpaced, burst_seconds)
+        totals = {
+            "steady": total(steady, logs=False),
+            "steady_with_logs": total(steady, logs=True),
+            "floor": total(floor, logs=False),
+            "burst": total(burst, logs=False),
+            "burst_with_logs": total(burst, logs=True),
+        }
+        floor_parts = guarantee_floor(warm, unpaced)
         details["scenarios"][provider] = {
             "candidates": modelled,
-            "steady": {side: per_million(parts) for side, parts in steady.items()},
-            "floor": {side: per_million(parts) for side, parts in floor.items()},
-            "burst": {side: per_million(parts) for side, parts in burst.items()},
-            "burst_seconds_per_message": burst_seconds,
-            "totals": {
-                "steady": total(steady, logs=False),
-                "steady_with_logs": total(steady, logs=True),
-                "floor": total(floor, logs=False),
-                "burst": total(burst, logs=False),
-                "burst_with_logs": total(burst, logs=True),
+            **{
+                name: {side: per_million(parts) for side, parts in s.items()}
+                for name, s in (("steady", steady), ("floor", floor), ("burst", burst))
             },
+            "burst_seconds_per_message": burst_seconds,
+            "totals": totals,
             "inputs": {
                 "receiver_mean_ms": warm["real_ms"]["mean"],
                 "baseline_mean_ms": warm["baseline_ms"]["mean"],
@@ -244,60 +245,45 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
                 "messages_per_webhook": messages,
                 "aws_calls_per_webhook": warm["calls_per_webhook"],
                 "dynamodb_writes_reads_per_message": calls_per_message,
-                "delivery_calls_by_operation_per_record": unpaced.get("calls_by_operation_per_record", {}),
+                "delivery_calls_by_operation_per_record": unpaced["calls_by_operation_per_record"],
             },
+            "guarantee_floor": per_million(floor_parts),
         }
-        label = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}[provider]
-        totals = details["scenarios"][provider]["totals"]
         for scenario, what, note in (
             ("steady", "steady traffic (list prices)", "baseline: the same calls with the bare receiver's duration"),
             ("burst", "bursts (full batches, paced as deployed)", "pacing waits in the delivery functions are billed"),
         ):
             figures.append(
                 Figure(
-                    key=f"cost.{provider}.{scenario}",
-                    label=f"Cost per million webhooks, {label}, {what}",
-                    value=totals[scenario],
-                    unit="$",
-                    baseline=totals["floor"],
-                    target=f"≤ ${COST_TARGET:g}",
-                    check="value_max",
-                    limit=COST_TARGET,
+                    f"cost.{provider}.{scenario}",
+                    f"Cost per million webhooks, {label}, {what}",
+                    *(totals[scenario], "$", totals["floor"], "value_max", COST_TARGET),
                     note=f"{note}; logs and X-Ray not included",
                 )
             )
-        floor_parts = guarantee_floor(warm, unpaced)
-        details["scenarios"][provider]["guarantee_floor"] = per_million(floor_parts)
-        figures.append(
-            Figure(
-                key=f"cost.{provider}.guarantee_floor",
-                label=f"Cost per million webhooks, {label}, the floor under the guarantees",
-                value=sum(floor_parts.values()) * 1e6,
-                unit="$",
-                baseline=totals["floor"],
-                note="a claim and a completion per vendor message, one state write per webhook, everything "
-                "else at its cheapest modelled: no design that keeps exactly once goes below it",
-            )
-        )
         steady_options = {name: row for name, row in modelled.items() if not name.startswith("bursts")}
         best_name, best = min(steady_options.items(), key=lambda item: item[1]["total"])
-        figures.append(
+        figures += [
             Figure(
-                key=f"cost.{provider}.best_candidate",
-                label=f"Cost per million webhooks, {label}, cheapest option modelled ({best_name})",
-                value=best["total"],
-                unit="$",
-                baseline=totals["floor"],
+                f"cost.{provider}.guarantee_floor",
+                f"Cost per million webhooks, {label}, the floor under the guarantees",
+                *(sum(floor_parts.values()) * 1e6, "$", totals["floor"]),
+                note="a claim and a completion per vendor message, one state write per webhook, everything "
+                "else at its cheapest modelled: no design that keeps exactly once goes below it",
+            ),
+            Figure(
+                f"cost.{provider}.best_candidate",
+                f"Cost per million webhooks, {label}, cheapest option modelled ({best_name})",
+                *(best["total"], "$", totals["floor"]),
                 note=f"not deployed; DynamoDB alone is ${best['dynamodb']:.2f} of it",
-            )
-        )
+            ),
+        ]
     return BenchResult(figures, details)
 
 
 def _burst_seconds_per_message(delivery: dict[str, Any]) -> dict[str, float]:
     """Billed Lambda seconds per message when batches are full and each vendor is paced as deployed."""
-    batch = delivery.get("batch", {})
-    deployed = batch.get("deployed", {})
+    deployed = delivery.get("batch", {}).get("deployed", {})
     seconds: dict[str, float] = {}
     if "customerio" in deployed:
         seconds["customerio"] = deployed["customerio"]["batch_ms"] / 1000 / 10

@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import cProfile
 import hashlib
-import hmac
 import json
 import os
 import pstats
@@ -23,33 +22,36 @@ import time
 from typing import Any
 
 from benchmarks.common import (
-    AwsCallCounter,
+    WEBHOOK_NAMES,
+    AwsCall,
+    AwsCalls,
     BenchResult,
     BenchStack,
     CountingSink,
     Figure,
+    aws_wall_seconds,
     body_of,
     calls_by_operation,
     log,
     payload_for,
     peak_overlap,
     receiver_function,
+    size,
     summary,
     unique_token,
 )
 from devstack.support.events import webhook_event
 from devstack.support.handlers import load_function
 from devstack.support.lambda_context import LambdaContext
-from devstack.support.signing import TEST_SECRETS
+from devstack.support.signing import signature_matches
 
-WARMUP = 20
-ITERATIONS = 300
-MIN_ITERATIONS = 200  # on a loaded machine the loop stops here once TIME_BUDGET_SECONDS has passed
+WARMUP = size(20, 1)
+ITERATIONS = size(300, 2)
+MIN_ITERATIONS = size(200, 2)  # on a loaded machine the loop stops here once TIME_BUDGET_SECONDS has passed
 TIME_BUDGET_SECONDS = 40.0
-STUB_ITERATIONS = 150
-PROFILE_ITERATIONS = 80
+STUB_ITERATIONS = size(150, 1)
+PROFILE_ITERATIONS = size(80, 1)
 WARM_TARGET = 1.5
-LABEL = {"stripe": "Stripe customer.created", "typeform": "Typeform form_response"}
 
 
 def ids_of(provider: str, payload: dict[str, Any]) -> list[str]:
@@ -96,23 +98,22 @@ class BareReceiver:
 
     def __call__(self, event: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
         body = event["body"].encode("utf-8")
-        secret = TEST_SECRETS[self.provider]
-        if self.provider == "stripe":
-            parts = dict(part.split("=", 1) for part in event["headers"]["stripe-signature"].split(","))
-            expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(expected, parts["v1"]) or abs(time.time() - int(parts["t"])) > 300:
-                return {"statusCode": 401}
-        else:
-            import base64
-
-            digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-            expected = "sha256=" + base64.b64encode(digest).decode()
-            if not hmac.compare_digest(expected, event["headers"]["typeform-signature"]):
-                return {"statusCode": 401}
+        if not signature_matches(self.provider, body, event["headers"][f"{self.provider}-signature"]):
+            return {"statusCode": 401}
         payload = json.loads(body)
         for method, params in zip(self.methods, calls, strict=True):
             method(**params)
-        return {"statusCode": 200, "body": json.dumps({"event_id": payload.get("id") or payload.get("event_id")})}
+        event_id = payload.get("id") or payload.get("event_id")
+        return {"statusCode": 200, "body": json.dumps({"event_id": event_id, "status": "accepted"})}
+
+
+def check(response: dict[str, Any]) -> None:
+    if response["statusCode"] != 200 or json.loads(response["body"])["status"] != "accepted":
+        raise RuntimeError(f"a webhook was not accepted: {response}")
+
+
+def sends(calls: list[AwsCall]) -> list[tuple[float, float]]:
+    return [(started, ended) for _, operation, started, ended in calls if operation == "SendMessageBatch"]
 
 
 def short_name(filename: str, function: str) -> str:
@@ -151,129 +152,107 @@ def run(provider: str) -> BenchResult:
     sys.stdout = sink  # before the handler module creates its Logger (it binds sys.stdout then)
     from moto import mock_aws
 
-    counter = AwsCallCounter().install()
     token = unique_token()
-    with mock_aws():
+    with mock_aws(), AwsCalls().installed() as aws:
         stack = BenchStack(endpoint=None)
         function = receiver_function(provider)
         os.environ.update(stack.env(function))
         handler = load_function(stack.template.functions[function].code_dir.name).lambda_handler
         context = LambdaContext(os.environ["AWS_LAMBDA_FUNCTION_NAME"])
 
-        def invoke(n: int) -> dict[str, Any]:
-            response: dict[str, Any] = handler(
-                webhook_event(provider, body_of(payload_for(provider, n, token))), context
-            )
-            return response
+        def event(n: int) -> dict[str, Any]:
+            return webhook_event(provider, body_of(payload_for(provider, n, token)))
 
-        cold = invoke(0)
+        def accept(event: dict[str, Any]) -> None:
+            check(handler(event, context))
+
+        accept(event(0))
         probe_payload = payload_for(provider, 1, token)
-        counter.responses = {}
-        with counter.recording() as script:
-            probe = handler(webhook_event(provider, body_of(probe_payload)), context)
-        responses, counter.responses = counter.responses, None
-        sends_at_once = peak_overlap([(a, b) for _, op, a, b in counter.intervals if op == "SendMessageBatch"])
-        for response in (cold, probe):
-            if response["statusCode"] != 200 or json.loads(response["body"])["status"] != "accepted":
-                raise RuntimeError(f"{provider} receiver did not accept the probe webhook: {response}")
+        mark, aws.recorded = len(aws.done), []
+        accept(webhook_event(provider, body_of(probe_payload)))
+        script, aws.recorded = aws.recorded, None
+        sends_at_once = peak_overlap(sends(aws.done[mark:]))
         baseline = BareReceiver(provider, script, ids_of(provider, probe_payload), os.environ["IDEMPOTENCY_TABLE"])
 
         total = WARMUP + ITERATIONS
-        real_events = [webhook_event(provider, body_of(payload_for(provider, 10 + i, token))) for i in range(total)]
+        real_events = [event(10 + i) for i in range(total)]
         base_payloads = [payload_for(provider, 500_000 + i, token) for i in range(total)]
-        base_events = [webhook_event(provider, body_of(p)) for p in base_payloads]
-        base_calls = [baseline.params_for(p) for p in base_payloads]
+        base_inputs = [(webhook_event(provider, body_of(p)), baseline.params_for(p)) for p in base_payloads]
         log(f"receiver_warm {provider}: {len(script)} AWS calls per webhook; {total} webhooks each, interleaved")
 
-        operation_seconds_before = collections.Counter(counter.seconds_by_operation)
         times: dict[str, list[float]] = {"real": [], "base": []}
         own: dict[str, list[float]] = {"real": [], "base": []}
         calls = {"real": 0, "base": 0}
         log_bytes = 0
         perf = time.perf_counter
-        loop_started = perf()
+        loop_started, loop_mark = perf(), len(aws.done)
         done = 0
         for i in range(total):
             if i - WARMUP >= MIN_ITERATIONS and perf() - loop_started > TIME_BUDGET_SECONDS:
                 break
             done = max(0, i + 1 - WARMUP)
             for variant in ("real", "base") if i % 2 == 0 else ("base", "real"):
-                calls_before, aws_before, bytes_before = counter.total(), counter.aws_wall_seconds(), sink.bytes
+                mark, bytes_before = len(aws.done), sink.bytes
+                started = perf()
+                response = handler(real_events[i], context) if variant == "real" else baseline(*base_inputs[i])
+                elapsed = perf() - started
+                check(response)
+                made = aws.done[mark:]
                 if variant == "real":
-                    counter.intervals, counter.track_intervals = [], True
-                    started = perf()
-                    response = handler(real_events[i], context)
-                    elapsed = perf() - started
-                    counter.track_intervals = False
-                    sqs = [(a, b) for _, op, a, b in counter.intervals if op == "SendMessageBatch"]
-                    sends_at_once = max(sends_at_once, peak_overlap(sqs))
-                    if response["statusCode"] != 200 or json.loads(response["body"])["status"] != "accepted":
-                        raise RuntimeError(f"webhook {i} not accepted: {response}")
-                else:
-                    started = perf()
-                    response = baseline(base_events[i], base_calls[i])
-                    elapsed = perf() - started
-                    if response["statusCode"] != 200:
-                        raise RuntimeError(f"baseline webhook {i} refused: {response}")
+                    sends_at_once = max(sends_at_once, peak_overlap(sends(made)))
                 if i < WARMUP:
                     continue
                 times[variant].append(elapsed * 1000)
-                own[variant].append((elapsed - (counter.aws_wall_seconds() - aws_before)) * 1000)
-                calls[variant] += counter.total() - calls_before
+                own[variant].append((elapsed - aws_wall_seconds(made)) * 1000)
+                calls[variant] += len(made)
                 if variant == "real":
                     log_bytes += sink.bytes - bytes_before
 
-        operation_seconds = collections.Counter(counter.seconds_by_operation)
-        operation_seconds.subtract(operation_seconds_before)
-        operation_calls = {(sv, op): n for (sv, op), n in collections.Counter((s, o) for s, o, _ in script).items()}
-        # The handler's own work, with every AWS call answered from the probe's responses.
-        counter.stub = responses
-        stub_events = [
-            webhook_event(provider, body_of(payload_for(provider, 3_000_000 + n, token)))
-            for n in range(STUB_ITERATIONS + PROFILE_ITERATIONS)
-        ]
+        operation_seconds: dict[tuple[str, str], float] = collections.defaultdict(float)
+        for service, operation, started_at, ended_at in aws.done[loop_mark:]:
+            operation_seconds[(service, operation)] += ended_at - started_at
+        operation_calls = collections.Counter((service, operation) for service, operation, _ in script)
+        # The handler's own work, with every AWS call answered at once.
+        stub_events = [event(3_000_000 + n) for n in range(STUB_ITERATIONS + PROFILE_ITERATIONS)]
         stubbed = []
-        for event in stub_events[:STUB_ITERATIONS]:
-            started = perf()
-            handler(event, context)
-            stubbed.append((perf() - started) * 1000)
-        profile = profile_top(lambda n: handler(stub_events[STUB_ITERATIONS + n], context), PROFILE_ITERATIONS)
-        counter.stub = None
-    counter.uninstall()
+        with aws.stubbed():
+            for stub_event in stub_events[:STUB_ITERATIONS]:
+                started = perf()
+                handler(stub_event, context)
+                stubbed.append((perf() - started) * 1000)
+            profile = profile_top(lambda n: handler(stub_events[STUB_ITERATIONS + n], context), PROFILE_ITERATIONS)
 
     real, base = summary(times["real"]), summary(times["base"])
     real_own, base_own = summary(own["real"]), summary(own["base"])
     calls_per_webhook = calls["real"] / done
-    label = LABEL[provider]
+    label = WEBHOOK_NAMES[provider]
     cause = (
         f"the handler's own work ({real_own['p50']:.1f} ms at p50 outside AWS calls, vs {base_own['p50']:.2f} ms "
         "for the baseline): see the profile in docs/benchmarks.md"
     )
     figures = [
         Figure(
-            key=f"receiver_warm.{provider}.{q}",
-            label=f"Receiver warm, {label}, {q}",
-            value=real[q],
-            unit="ms",
-            baseline=base[q],
-            target=f"≤ {WARM_TARGET}x",
-            check="ratio_max",
-            limit=WARM_TARGET,
-            note=cause,
+            f"receiver_warm.{provider}.{q}",
+            f"Receiver warm, {label}, {q}",
+            real[q],
+            "ms",
+            base[q],
+            "ratio_max",
+            WARM_TARGET,
+            cause,
         )
         for q in ("p50", "p99")
     ]
     figures.append(
         Figure(
-            key=f"receiver_warm.{provider}.calls",
-            label=f"AWS calls per webhook, {label}",
-            value=calls_per_webhook,
-            unit="calls",
-            baseline=calls["base"] / done,
+            f"receiver_warm.{provider}.calls",
+            f"AWS calls per webhook, {label}",
+            calls_per_webhook,
+            "calls",
+            calls["base"] / done,
         )
     )
     details = {
-        "provider": provider,
         "iterations": done,
         "warmup": WARMUP,
         "real_ms": real,

@@ -10,7 +10,7 @@ import pytest
 
 from devstack.support.events import sqs_event, webhook_event
 from devstack.support.lambda_context import LambdaContext
-from devstack.support.signing import TEST_SECRETS
+from devstack.support.signing import TEST_SECRETS, signature, signature_matches
 from webhook_bridge.signatures.stripe import verify_stripe_signature
 from webhook_bridge.signatures.typeform import verify_typeform_signature
 
@@ -27,6 +27,19 @@ def test_a_webhook_event_carries_its_body_unchanged_and_a_signature_the_bridge_a
         verify_stripe_signature(BODY, header, [TEST_SECRETS["stripe"]])
     else:
         verify_typeform_signature(BODY, header, [TEST_SECRETS["typeform"]])
+
+
+@pytest.mark.parametrize("provider", ["stripe", "typeform"])
+def test_the_benchmarks_bare_check_accepts_a_signature_only_for_its_own_body_and_secret(provider: str) -> None:
+    header = signature(provider, BODY)
+    assert signature_matches(provider, BODY, header)
+    assert not signature_matches(provider, BODY + b" ", header)
+    assert not signature_matches(provider, BODY, header, secret="another secret")
+
+
+def test_the_benchmarks_bare_check_refuses_a_stripe_signature_older_than_five_minutes() -> None:
+    assert signature_matches("stripe", BODY, signature("stripe", BODY, timestamp=int(time.time()) - 290))
+    assert not signature_matches("stripe", BODY, signature("stripe", BODY, timestamp=int(time.time()) - 310))
 
 
 def test_sqs_records_are_distinct_messages_with_their_bodys_md5() -> None:
