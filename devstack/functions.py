@@ -9,9 +9,8 @@ what a cold start cached). A worker process per execution environment gets the
 function's environment at spawn, exactly like Lambda, and handles one invocation at
 a time; concurrency is more workers, up to the function's limit.
 
-This module imports only the standard library: ``devstack.worker`` imports it in the
-child before the handler, and the handler's cold start must not see devstack's
-imports.
+The child, ``devstack.worker``, imports only the standard library before the handler:
+the handler's cold start must not see devstack's imports.
 """
 
 from __future__ import annotations
@@ -26,10 +25,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from devstack.template import FunctionSpec
 
 LogSink = Callable[[str, str], None]  # (source, line)
 
@@ -59,32 +60,27 @@ class InvocationResult:
         return None if self.error is None else str(self.error.get("errorType", "Unhandled"))
 
 
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker needs to load and run one function (sent as JSON on its command line)."""
-
-    logical_id: str
-    function_name: str
-    function_arn: str
-    code_dir: str
-    handler: str
-    memory_mb: int
-    timeout_seconds: float
-    layer_dirs: tuple[str, ...] = ()
-
-
 class _Worker:
     """One execution environment: a child process running ``devstack.worker``."""
 
     _EOF = object()
 
-    def __init__(self, spec: WorkerSpec, env: Mapping[str, str], log_sink: LogSink, generation: int) -> None:
+    def __init__(self, spec: FunctionSpec, env: Mapping[str, str], log_sink: LogSink, generation: int) -> None:
         self.spec = spec
         self.generation = generation
-        cwd = spec.code_dir if Path(spec.code_dir).is_dir() else None  # Lambda's cwd is the code (/var/task)
+        cwd = spec.code_dir if spec.code_dir.is_dir() else None  # Lambda's cwd is the code (/var/task)
+        # What the worker needs to load and run the function, on its command line.
+        loading = {
+            "function_name": spec.name,
+            "function_arn": spec.arn,
+            "code_dir": str(spec.code_dir),
+            "handler": spec.handler,
+            "memory_mb": spec.memory_mb,
+            "layer_dirs": [str(directory) for directory in spec.layer_dirs],
+        }
         # start_new_session: Ctrl-C reaches only the parent, which stops workers in order.
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "devstack.worker", json.dumps(asdict(spec))],
+            [sys.executable, "-m", "devstack.worker", json.dumps(loading)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -214,7 +210,7 @@ class FunctionRuntime:
 
     def __init__(
         self,
-        spec: WorkerSpec,
+        spec: FunctionSpec,
         env: Mapping[str, str],
         *,
         max_concurrency: int,
@@ -400,7 +396,7 @@ def _worker_environment(env: Mapping[str, str]) -> dict[str, str]:
     return worker_env
 
 
-def _code_fingerprint(directories: tuple[str, ...]) -> tuple[int, int]:
+def _code_fingerprint(directories: tuple[Path, ...]) -> tuple[int, int]:
     newest, count = 0, 0
     for directory in directories:
         for root, dirs, files in os.walk(directory):

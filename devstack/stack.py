@@ -39,7 +39,7 @@ from devstack.environment import (
     store_secrets,
     vendors_without_credentials,
 )
-from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
+from devstack.functions import FunctionRuntime, InvocationResult, LogSink, stderr_sink
 from devstack.http_api import HttpApi
 from devstack.intrinsics import PhysicalResource
 from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller, register_event_source
@@ -186,16 +186,7 @@ class Stack:
                 store_secrets(env, template_env["SECRET_ID"], self._moto.endpoint, template.region)
             self.function_envs[logical_id] = env
             runtime = FunctionRuntime(
-                WorkerSpec(
-                    logical_id=logical_id,
-                    function_name=spec.name,
-                    function_arn=physical[logical_id].attributes["Arn"],
-                    code_dir=str(spec.code_dir),
-                    handler=spec.handler,
-                    memory_mb=spec.memory_mb,
-                    timeout_seconds=spec.timeout_seconds,
-                    layer_dirs=tuple(str(d) for d in spec.layer_dirs),
-                ),
+                spec,
                 env,
                 max_concurrency=self._concurrency(logical_id),
                 log_sink=self._sink,

@@ -68,6 +68,7 @@ class Route:
 class FunctionSpec:
     logical_id: str
     name: str  # physical FunctionName
+    arn: str
     code_dir: Path
     handler: str  # "app.lambda_handler"
     timeout_seconds: float
@@ -359,6 +360,7 @@ class _Loader:
         return FunctionSpec(
             logical_id=logical_id,
             name=self.physical[logical_id].ref,
+            arn=self.physical[logical_id].attributes["Arn"],
             code_dir=(self.path.parent / code_uri).resolve(),
             handler=str(self._resolve(props.get("Handler", ""), logical_id)),
             timeout_seconds=float(self._resolve(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS), logical_id)),
