@@ -359,10 +359,6 @@ class Stack:
         if self._moto is not None:
             self._moto.clear_faults()
 
-    def invoke(self, function: str, event: Any) -> InvocationResult:
-        """Invoke a function directly, like ``aws lambda invoke``."""
-        return self.runtimes[function].invoke(event)
-
     def logs(self, source: str) -> list[str]:
         """Recent output of a function (by logical id), or of ``moto``."""
         with self._logs_lock:
