@@ -67,22 +67,19 @@ def banner(stack: Stack, state_file: Path) -> str:
         queue = stack.resources.queues[source.queue]
         dlq = (
             f", DLQ {queue.dead_letter_queue} after {queue.max_receive_count} receives"
-            if queue.dead_letter_queue
+            if queue.max_receive_count
             else ""
         )
-        poller = stack.pollers.get(source.queue)
-        concurrency = poller.max_concurrency if poller else 0
         lines.append(
-            f"    {source.queue} -> {source.function} (batch {source.batch_size}, "
-            f"window {source.batching_window_seconds:g}s, concurrency {concurrency}{dlq})"
+            f"    {source.queue} -> {source.function} (batch {source.batch_size}, window "
+            f"{source.batching_window_seconds:g}s, concurrency {stack.pollers[source.queue].max_concurrency}{dlq})"
         )
     for table in stack.resources.tables.values():
         lines.append(f"    table {table.name} (key {table.partition_key}, TTL {table.ttl_attribute or '-'})")
     lines.append("  Webhook secrets")
     for name in DEV_WEBHOOK_SECRETS:
-        value = config.values[name]
-        shown = f"{mask(value)} (from the environment)" if name in config.secrets_from_environment else value
-        lines.append(f"    {name}={shown}" + ("" if name in config.secrets_from_environment else "  (dev default)"))
+        value, own = config.values[name], name in config.secrets_from_environment
+        lines.append(f"    {name}=" + (f"{mask(value)} (from the environment)" if own else f"{value}  (dev default)"))
     stripe_route = next((r for r in template.routes if "stripe" in r.path), None)
     if stripe_route is not None:
         lines.append("  Stripe CLI      stripe listen --forward-to " + stack.route_url(stripe_route.function))
@@ -92,15 +89,12 @@ def banner(stack: Stack, state_file: Path) -> str:
         lines.append("  Via EventBridge .venv/bin/python -m devstack.send eventbridge customer.created")
     lines.append(f"  DLQs            AWS_ENDPOINT_URL={stack.aws_endpoint} .venv/bin/bridgectl dlq list")
     lines.append(f"  State file      {state_file}")
-    for note in (*template.notes, *config.warnings):
+    for note in config.warnings:
         lines.append(f"  note: {note}")
     for name, runtime in stack.runtimes.items():
-        if runtime.init_error is not None:
-            error = runtime.init_error
+        if error := runtime.init_error:
             lines.append(f"  FAILED TO START {name}: {error.get('errorType')}: {error.get('errorMessage')} (see above)")
-    lines.append("")
-    lines.append("Ctrl-C to stop.")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", "Ctrl-C to stop."])
 
 
 def main(argv: list[str] | None = None) -> int:

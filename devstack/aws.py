@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from devstack.intrinsics import PhysicalResource
-from devstack.template import QueueSpec, TableSpec, Template
+from devstack.template import QueueSpec, SecretSpec, TableSpec, Template
 
 log = logging.getLogger("devstack.aws")
 
@@ -21,31 +21,21 @@ ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 
 
+# The template's resources as created in moto: what the template says, and where they are.
 @dataclass(frozen=True)
-class QueueInfo:
-    logical_id: str
-    name: str
-    url: str
-    arn: str
-    dead_letter_queue: str | None = None  # logical id
-    max_receive_count: int | None = None
-    visibility_timeout: int = 30
+class QueueInfo(QueueSpec):
+    url: str = ""
+    arn: str = ""
 
 
 @dataclass(frozen=True)
-class TableInfo:
-    logical_id: str
-    name: str
-    arn: str
-    partition_key: str
-    ttl_attribute: str | None = None
+class TableInfo(TableSpec):
+    arn: str = ""
 
 
 @dataclass(frozen=True)
-class SecretInfo:
-    logical_id: str
-    name: str
-    arn: str
+class SecretInfo(SecretSpec):
+    arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +53,7 @@ class AwsResources:
             for q in self.queues.values()
         }
         for t in self.tables.values():
-            physical[t.logical_id] = PhysicalResource(t.name, {"Arn": t.arn, "StreamArn": f"{t.arn}/stream/local"})
+            physical[t.logical_id] = PhysicalResource(t.name, {"Arn": t.arn})
         for s in self.secrets.values():  # Ref of a secret is its ARN
             physical[s.logical_id] = PhysicalResource(s.arn, {"Arn": s.arn, "Name": s.name})
         return physical
@@ -106,7 +96,8 @@ def create_resources(
     sqs = client("sqs", endpoint, template.region)
     dynamodb = client("dynamodb", endpoint, template.region)
     queues: dict[str, QueueInfo] = {}
-    for spec in _dead_letter_queues_first(template.queues):
+    # Dead-letter queues first: a RedrivePolicy names its target's ARN (the template refuses chains).
+    for spec in sorted(template.queues.values(), key=lambda queue: queue.dead_letter_queue is not None):
         queues[spec.logical_id] = _create_queue(sqs, spec, queues)
     tables = {spec.logical_id: _create_table(dynamodb, spec) for spec in template.tables.values()}
     secrets: dict[str, SecretInfo] = {}
@@ -114,27 +105,8 @@ def create_resources(
         for secret in template.secrets.values():
             values = {key: secret_values.get(key, "") for key in secret.keys}
             arn = store_secret(endpoint, template.region, secret.name, values)
-            secrets[secret.logical_id] = SecretInfo(logical_id=secret.logical_id, name=secret.name, arn=arn)
+            secrets[secret.logical_id] = SecretInfo(**vars(secret), arn=arn)
     return AwsResources(endpoint=endpoint, region=template.region, queues=queues, tables=tables, secrets=secrets)
-
-
-def _dead_letter_queues_first(queues: Mapping[str, QueueSpec]) -> list[QueueSpec]:
-    ordered: list[QueueSpec] = []
-    visiting: set[str] = set()
-
-    def visit(spec: QueueSpec) -> None:
-        if spec in ordered:
-            return
-        if spec.logical_id in visiting:
-            raise ValueError(f"redrive cycle through {spec.logical_id}")
-        visiting.add(spec.logical_id)
-        if spec.dead_letter_queue:
-            visit(queues[spec.dead_letter_queue])
-        ordered.append(spec)
-
-    for spec in queues.values():
-        visit(spec)
-    return ordered
 
 
 def _create_queue(sqs: Any, spec: QueueSpec, created: Mapping[str, QueueInfo]) -> QueueInfo:
@@ -146,38 +118,20 @@ def _create_queue(sqs: Any, spec: QueueSpec, created: Mapping[str, QueueInfo]) -
         )
     url = sqs.create_queue(QueueName=spec.name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return QueueInfo(
-        logical_id=spec.logical_id,
-        name=spec.name,
-        url=url,
-        arn=arn,
-        dead_letter_queue=spec.dead_letter_queue,
-        max_receive_count=spec.max_receive_count,
-        visibility_timeout=spec.visibility_timeout,
-    )
+    return QueueInfo(**vars(spec), url=url, arn=arn)
 
 
 def _create_table(dynamodb: Any, spec: TableSpec) -> TableInfo:
-    request: dict[str, Any] = {
-        "TableName": spec.name,
-        "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in spec.key_schema],
-        "AttributeDefinitions": [
+    description = dynamodb.create_table(
+        TableName=spec.name,
+        KeySchema=[{"AttributeName": name, "KeyType": kind} for name, kind in spec.key_schema],
+        AttributeDefinitions=[
             {"AttributeName": name, "AttributeType": kind} for name, kind in spec.attribute_definitions
         ],
-        "BillingMode": spec.billing_mode,
-        **spec.extra,
-    }
-    if "StreamSpecification" in request:  # CloudFormation omits StreamEnabled; the API needs it
-        request["StreamSpecification"] = {"StreamEnabled": True, **request["StreamSpecification"]}
-    description = dynamodb.create_table(**request)["TableDescription"]
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
     if spec.ttl_attribute:
         dynamodb.update_time_to_live(
             TableName=spec.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
         )
-    return TableInfo(
-        logical_id=spec.logical_id,
-        name=spec.name,
-        arn=description["TableArn"],
-        partition_key=spec.partition_key,
-        ttl_attribute=spec.ttl_attribute,
-    )
+    return TableInfo(**vars(spec), arn=description["TableArn"])

@@ -5,7 +5,7 @@ Precedence, lowest first:
    CA bundles, proxies); never their AWS settings or random shell variables;
 2. the template's Environment.Variables (Globals merged, intrinsics resolved), minus
    ``SECRET_ID``: locally, secrets come from the environment;
-3. the emulated AWS (endpoint, region, dummy credentials) and powertools defaults;
+3. the emulated AWS (endpoint, region, dummy credentials), and no X-Ray;
 4. the configuration names of the README (webhook secrets, vendor credentials and
    base URLs): the developer's values, or the dev defaults, or the vendor sandbox for
    every vendor without credentials; and ``ENABLED_VENDORS``, which the template derives
@@ -28,7 +28,6 @@ from webhook_bridge.vendors.catalog import VendorSpec, specs
 
 # Documented test values: `make dev` works without any configuration.
 DEV_WEBHOOK_SECRETS = {f"{provider.upper()}_WEBHOOK_SECRET": secret for provider, secret in TEST_SECRETS.items()}
-POWERTOOLS_DEFAULTS = {"POWERTOOLS_METRICS_NAMESPACE": "WebhookBridge"}
 # Read by devstack or needed for correctness locally: always win over the template.
 FORCED = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon here
 # A developer may set these from the shell without editing the template: log levels, and
@@ -51,17 +50,6 @@ _PROCESS_KEEP = {
 }  # fmt: skip
 _PROCESS_KEEP_PREFIXES = ("LC_", "PYTHON", "COVERAGE_")
 _LOCAL_HOSTS = "127.0.0.1,localhost"
-
-
-def secret_names() -> tuple[str, ...]:
-    """What the template keeps in Secrets Manager: the webhook secrets and every vendor's
-    credentials. Locally in the environment, unless the stack is asked to keep them in
-    (emulated) Secrets Manager too."""
-    return (*DEV_WEBHOOK_SECRETS, *(name for vendor in specs() for name in vendor.secret_keys))
-
-
-def _owns(vendor: VendorSpec, variable: str) -> bool:
-    return variable.startswith(vendor.env_prefix + "_")
 
 
 @dataclass(frozen=True)
@@ -114,7 +102,7 @@ def resolve_configuration(source: Mapping[str, str], sandbox_env: Mapping[str, s
             disabled.append(vendor)
             continue
         sandboxed.append(vendor)
-        values.update({name: value for name, value in sandbox_env.items() if _owns(vendor, name)})
+        values.update({name: value for name, value in sandbox_env.items() if name.startswith(vendor.env_prefix + "_")})
     return Configuration(
         values=values,
         live_vendors=tuple(live),
@@ -149,22 +137,6 @@ def aws_environment(endpoint: str | None, region: str) -> dict[str, str]:
     }
 
 
-def lambda_environment(spec: FunctionSpec, region: str) -> dict[str, str]:
-    """The reserved variables Lambda sets for every function."""
-    return {
-        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "LAMBDA_TASK_ROOT": str(spec.code_dir),
-        "_HANDLER": spec.handler,
-        "TZ": "UTC",
-    }
-
-
 def function_environment(
     spec: FunctionSpec,
     *,
@@ -179,8 +151,6 @@ def function_environment(
     env = process_base(process_env)
     env.update(template_env)
     env.pop("SECRET_ID", None)
-    for name, value in POWERTOOLS_DEFAULTS.items():
-        env.setdefault(name, value)
     env.update(FORCED)
     env.update(aws_environment(endpoint, region))
     env.update(configuration.values)
@@ -189,7 +159,19 @@ def function_environment(
     if use_process_env:
         env.update({name: process_env[name] for name in PASSTHROUGH if process_env.get(name)})
     env.update(overrides or {})
-    env.update(lambda_environment(spec, region))
+    # What Lambda itself sets for every function.
+    env.update(
+        AWS_LAMBDA_FUNCTION_NAME=spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_mb),
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{spec.name}",
+        AWS_LAMBDA_LOG_STREAM_NAME="local",
+        AWS_REGION=region,
+        AWS_DEFAULT_REGION=region,
+        LAMBDA_TASK_ROOT=str(spec.code_dir),
+        _HANDLER=spec.handler,
+        TZ="UTC",
+    )
     return env
 
 
@@ -198,7 +180,9 @@ def store_secrets(env: dict[str, str], secret_id: str, endpoint: str | None, reg
 
     The function's own secret (the first ``secret_id`` lists) keeps its generated name; any shared
     secret after it (a delivery function's Stripe API key) joins the own one here."""
-    values = {name: env.pop(name) for name in secret_names() if name in env}
+    # What the template keeps in Secrets Manager: the webhook secrets and every vendor's credentials.
+    names = (*DEV_WEBHOOK_SECRETS, *(name for vendor in specs() for name in vendor.secret_keys))
+    values = {name: env.pop(name) for name in names if name in env}
     name = secret_id.split(",")[0].rsplit(":", 1)[-1]
     env["SECRET_ID"] = store_secret(endpoint, region, name, values)
 

@@ -9,9 +9,8 @@ what a cold start cached). A worker process per execution environment gets the
 function's environment at spawn, exactly like Lambda, and handles one invocation at
 a time; concurrency is more workers, up to the function's limit.
 
-This module imports only the standard library: ``devstack.worker`` imports it in the
-child before the handler, and the handler's cold start must not see devstack's
-imports.
+The child, ``devstack.worker``, imports only the standard library before the handler:
+the handler's cold start must not see devstack's imports.
 """
 
 from __future__ import annotations
@@ -19,19 +18,19 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from devstack.template import FunctionSpec
 
 LogSink = Callable[[str, str], None]  # (source, line)
 
@@ -44,16 +43,6 @@ _DEVSTACK_ROOT = str(Path(__file__).resolve().parent.parent)
 def stderr_sink(source: str, line: str) -> None:
     sys.stderr.write(f"[{source}] {line}\n")
     sys.stderr.flush()
-
-
-def error_payload(error: BaseException) -> dict[str, Any]:
-    """Lambda's error document for an exception raised by a handler."""
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "requestId": "",
-        "stackTrace": traceback.format_tb(error.__traceback__),
-    }
 
 
 @dataclass(frozen=True)
@@ -71,61 +60,27 @@ class InvocationResult:
         return None if self.error is None else str(self.error.get("errorType", "Unhandled"))
 
 
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What a worker needs to load and run one function (sent as JSON on its command line)."""
-
-    logical_id: str
-    function_name: str
-    function_arn: str
-    code_dir: str
-    handler: str
-    memory_mb: int
-    timeout_seconds: float
-    layer_dirs: tuple[str, ...] = ()
-    module_name: str = field(default="")
-
-    def __post_init__(self) -> None:
-        if not self.module_name:
-            # e.g. fn_stripe_webhook_app: unique per code directory, a valid identifier.
-            module = self.handler.rpartition(".")[0] or "app"
-            name = re.sub(r"\W", "_", f"fn_{Path(self.code_dir).name}_{module}")
-            object.__setattr__(self, "module_name", name)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "logical_id": self.logical_id,
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "code_dir": self.code_dir,
-                "handler": self.handler,
-                "memory_mb": self.memory_mb,
-                "timeout_seconds": self.timeout_seconds,
-                "layer_dirs": list(self.layer_dirs),
-                "module_name": self.module_name,
-            }
-        )
-
-
-class InitError(Exception):
-    def __init__(self, error: Mapping[str, Any]) -> None:
-        super().__init__(error.get("errorMessage", "init failed"))
-        self.error = error
-
-
 class _Worker:
     """One execution environment: a child process running ``devstack.worker``."""
 
     _EOF = object()
 
-    def __init__(self, spec: WorkerSpec, env: Mapping[str, str], log_sink: LogSink, generation: int) -> None:
+    def __init__(self, spec: FunctionSpec, env: Mapping[str, str], log_sink: LogSink, generation: int) -> None:
         self.spec = spec
         self.generation = generation
-        cwd = spec.code_dir if Path(spec.code_dir).is_dir() else None  # Lambda's cwd is the code (/var/task)
+        cwd = spec.code_dir if spec.code_dir.is_dir() else None  # Lambda's cwd is the code (/var/task)
+        # What the worker needs to load and run the function, on its command line.
+        loading = {
+            "function_name": spec.name,
+            "function_arn": spec.arn,
+            "code_dir": str(spec.code_dir),
+            "handler": spec.handler,
+            "memory_mb": spec.memory_mb,
+            "layer_dirs": [str(directory) for directory in spec.layer_dirs],
+        }
         # start_new_session: Ctrl-C reaches only the parent, which stops workers in order.
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", "devstack.worker", spec.to_json()],
+            [sys.executable, "-m", "devstack.worker", json.dumps(loading)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -154,21 +109,18 @@ class _Worker:
             for raw in stderr:
                 self._log_sink(self.spec.logical_id, raw.decode("utf-8", "replace").rstrip("\r\n"))
 
-    def wait_ready(self, timeout: float) -> float:
-        """Init duration in ms; raises InitError when the module cannot be loaded."""
+    def wait_ready(self, timeout: float) -> float | Mapping[str, Any]:
+        """Init duration in ms, or Lambda's error document when the module cannot be loaded."""
         try:
             message = self._inbox.get(timeout=timeout)
         except queue.Empty:
             self.kill()
-            raise InitError(
-                {"errorType": "Runtime.InitTimeout", "errorMessage": f"init did not finish within {timeout:.0f} s"}
-            ) from None
+            return {"errorType": "Runtime.InitTimeout", "errorMessage": f"init did not finish within {timeout:.0f} s"}
         if message is self._EOF:
-            code = self._reap()
-            raise InitError({"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited during init: {code}"})
+            return {"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited during init: {self._reap()}"}
         if message.get("type") == "init_error":
             self._reap()
-            raise InitError(message["error"])
+            return dict(message["error"])
         return float(message.get("init_ms", 0))
 
     def invoke(self, request_id: str, event: Any, timeout: float | None) -> InvocationResult:
@@ -258,21 +210,20 @@ class FunctionRuntime:
 
     def __init__(
         self,
-        spec: WorkerSpec,
+        spec: FunctionSpec,
         env: Mapping[str, str],
         *,
         max_concurrency: int,
         log_sink: LogSink = stderr_sink,
         enforce_timeout: bool = True,
         reload: bool = True,
-        watch_dirs: tuple[str, ...] = (),
     ) -> None:
         self.spec = spec
         self.env = _worker_environment(env)
         self.max_concurrency = max(1, max_concurrency)
         self._log_sink = log_sink
         self._enforce_timeout = enforce_timeout
-        self._watch_dirs = watch_dirs or (spec.code_dir, *spec.layer_dirs)
+        self._watch_dirs = (spec.code_dir, *spec.layer_dirs)
         self._reload = reload
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -283,10 +234,8 @@ class FunctionRuntime:
         self._generation = 0
         self._fingerprint = _code_fingerprint(self._watch_dirs) if reload else None
         self._last_check = time.monotonic()
-        self._prewarming: list[threading.Thread] = []
+        self._prewarming = threading.Thread(target=self._prewarm, name=f"{spec.logical_id}:prewarm", daemon=True)
         self._executor = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix=spec.logical_id)
-        self.invocations = 0
-        self.errors = 0
         self.cold_starts = 0
         self.init_error: Mapping[str, Any] | None = None  # of the latest cold start, if it failed
 
@@ -299,18 +248,13 @@ class FunctionRuntime:
         with self._cond:
             return self._busy
 
-    def start(self, prewarm: int = 1) -> None:
-        """Start ``prewarm`` environments in the background, so that import errors show at start-up."""
-        for _ in range(min(prewarm, self.max_concurrency)):
-            thread = threading.Thread(target=self._prewarm, name=f"{self.name}:prewarm", daemon=True)
-            thread.start()
-            self._prewarming.append(thread)
+    def start(self) -> None:
+        """Start a first environment in the background, so that import errors show at start-up."""
+        self._prewarming.start()
 
     def wait_started(self, timeout: float = INIT_TIMEOUT_SECONDS) -> None:
-        """Wait for the prewarmed environments (so the first request does not start another)."""
-        deadline = time.monotonic() + timeout
-        for thread in self._prewarming:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        """Wait for the first environment (so the first request does not start another)."""
+        self._prewarming.join(timeout)
 
     def _prewarm(self) -> None:
         with self._cond:
@@ -329,18 +273,13 @@ class FunctionRuntime:
         request_id = str(uuid.uuid4())
         acquired = self._acquire(request_id)
         if isinstance(acquired, InvocationResult):
-            result = acquired
-        else:
-            # Without enforcement (e.g. sitting in a debugger) the wait is simply unbounded.
-            budget = None if self._enforce_timeout else 365 * 24 * 3600.0
-            try:
-                result = acquired.invoke(request_id, event, budget)
-            finally:
-                self._release(acquired)
-        with self._cond:
-            self.invocations += 1
-            self.errors += 0 if result.ok else 1
-        return result
+            return acquired
+        # Without enforcement (e.g. sitting in a debugger) the wait is simply unbounded.
+        budget = None if self._enforce_timeout else 365 * 24 * 3600.0
+        try:
+            return acquired.invoke(request_id, event, budget)
+        finally:
+            self._release(acquired)
 
     def submit(self, event: Any) -> Future[InvocationResult]:
         """Invoke in the background; the caller may stop waiting (API Gateway's 30 s) without killing it."""
@@ -381,12 +320,11 @@ class FunctionRuntime:
         except OSError as error:
             self._log_sink(self.name, f"(devstack) cannot start a worker: {error}")
             return {"errorType": "Runtime.StartError", "errorMessage": str(error)}
-        try:
-            init_ms = worker.wait_ready(INIT_TIMEOUT_SECONDS)
-        except InitError as error:
-            self._log_sink(self.name, f"(devstack) init failed: {error.error.get('errorType')}: {error}")
-            self.init_error = error.error
-            return error.error
+        init_ms = worker.wait_ready(INIT_TIMEOUT_SECONDS)
+        if not isinstance(init_ms, float):
+            self._log_sink(self.name, f"(devstack) init failed: {init_ms['errorType']}: {init_ms['errorMessage']}")
+            self.init_error = init_ms
+            return init_ms
         self.init_error = None
         with self._cond:
             if self._stopping:
@@ -458,7 +396,7 @@ def _worker_environment(env: Mapping[str, str]) -> dict[str, str]:
     return worker_env
 
 
-def _code_fingerprint(directories: tuple[str, ...]) -> tuple[int, int]:
+def _code_fingerprint(directories: tuple[Path, ...]) -> tuple[int, int]:
     newest, count = 0, 0
     for directory in directories:
         for root, dirs, files in os.walk(directory):

@@ -1,8 +1,7 @@
 """The template's HTTP API on 127.0.0.1: routes → functions, like API Gateway would.
 
-Route selection follows HTTP API rules: the most specific path wins (literal
-segments over ``{param}`` over ``{proxy+}``), an explicit method beats ``ANY``, and
-``$default`` catches the rest. Gateway-generated answers match API Gateway's:
+Routes are a method and a literal path (``devstack.template`` refuses the rest), so a
+request's method and path select one route or none. Gateway-generated answers match API Gateway's:
 404 ``Not Found``, 413 ``Request Entity Too Large`` (10 MB payloads, and Lambda's
 6 MB invocation limit), 500 ``Internal Server Error`` when the function fails or
 returns something that is not a response, 503 ``Service Unavailable`` when the
@@ -13,14 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -37,7 +34,7 @@ from devstack.http_event import (
     new_request_id,
     to_http_response,
 )
-from devstack.template import DEFAULT_ROUTE, Route
+from devstack.template import Route
 
 log = logging.getLogger("devstack.http")
 
@@ -46,73 +43,6 @@ LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation payload lim
 LISTEN_BACKLOG = 128  # bursts of webhooks (and benchmarks) open many connections at once
 
 Submit = Callable[[str, dict[str, Any]], "Future[InvocationResult]"]
-
-
-@dataclass(frozen=True)
-class ApiStage:
-    api_id: str
-    stage: str = DEFAULT_ROUTE
-
-    @property
-    def prefix(self) -> str:
-        return "" if self.stage == DEFAULT_ROUTE else f"/{self.stage}"
-
-
-@dataclass(frozen=True)
-class _CompiledRoute:
-    route: Route
-    pattern: re.Pattern[str] | None  # None: $default
-    score: tuple[int, ...]
-
-
-class RouteTable:
-    def __init__(self, routes: Iterable[Route], stages: Mapping[str, ApiStage]) -> None:
-        self._stages = stages
-        self._routes = [self._compile(route) for route in routes]
-
-    def _compile(self, route: Route) -> _CompiledRoute:
-        prefix = re.escape(self._stages[route.api].prefix) if route.api in self._stages else ""
-        if route.path == DEFAULT_ROUTE:
-            return _CompiledRoute(route, None, (0,))
-        parts, literals, greedy = [], 0, 0
-        for segment in route.path.strip("/").split("/") if route.path != "/" else []:
-            match = re.fullmatch(r"\{([^{}+]+)(\+?)\}", segment)
-            if match and match.group(2):
-                parts.append(f"(?P<{_group(match.group(1))}>.+)")
-                greedy = 1
-            elif match:
-                parts.append(f"(?P<{_group(match.group(1))}>[^/]+)")
-            else:
-                parts.append(re.escape(segment))
-                literals += 1
-        pattern = re.compile(prefix + "/" + "/".join(parts))
-        explicit_method = 0 if route.method == "ANY" else 1
-        return _CompiledRoute(route, pattern, (1, 1 - greedy, literals, len(parts), explicit_method))
-
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        best: tuple[tuple[int, ...], Route, dict[str, str]] | None = None
-        for compiled in self._routes:
-            route = compiled.route
-            if route.method not in ("ANY", method.upper()):
-                continue
-            params: dict[str, str] = {}
-            if compiled.pattern is not None:
-                found = compiled.pattern.fullmatch(path)
-                if not found:
-                    continue
-                params = {_ungroup(k): v for k, v in found.groupdict().items()}
-            if best is None or compiled.score > best[0]:
-                best = (compiled.score, route, params)
-        return None if best is None else (best[1], best[2])
-
-
-def _group(name: str) -> str:
-    # Regex group names must be identifiers; path parameter names need not be.
-    return "p_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
-
-
-def _ungroup(group: str) -> str:
-    return re.sub(r"_([0-9a-f]+)_", lambda m: chr(int(m.group(1), 16)), group[2:])
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -130,14 +60,11 @@ class HttpApi:
         routes: Sequence[Route],
         submit: Submit,
         *,
-        stages: Mapping[str, ApiStage],
         account_id: str,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.routes = tuple(routes)
-        self._table = RouteTable(routes, stages)
-        self._stages = stages
+        self._routes = {(route.method, route.path): route for route in routes}
         self._submit = submit
         self._account_id = account_id
         # Bind now, so the port is known (and reserved) before the functions start. Bound
@@ -204,13 +131,11 @@ class HttpApi:
         if len(body) > MAX_PAYLOAD_BYTES:
             return _too_large(request_id), None
         http_request = _http_request(request, body)
-        matched = self._table.match(http_request.method, request.path)
-        if matched is None:
+        route = self._routes.get((http_request.method.upper(), request.path))
+        if route is None:
             return error_response(404, "Not Found", request_id), None
-        route, params = matched
-        stage = self._stages.get(route.api, ApiStage(api_id=route.api))
-        context = ApiContext(api_id=stage.api_id, account_id=self._account_id, stage=stage.stage, request_id=request_id)
-        event = build_event(http_request, route, params, context)
+        context = ApiContext(api_id=route.api_id, account_id=self._account_id, request_id=request_id)
+        event = build_event(http_request, route, context)
         if len(json.dumps(event)) > LAMBDA_MAX_PAYLOAD_BYTES:
             return _too_large(request_id), route.function
         return self._integrate(route, event, request_id), route.function

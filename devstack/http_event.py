@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from devstack.template import DEFAULT_ROUTE, Route
+from devstack.template import Route
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TEXT_TYPES = {"application/json", "application/javascript", "application/xml", "application/ecmascript"}
@@ -51,7 +51,6 @@ class ApiContext:
 
     api_id: str
     account_id: str
-    stage: str = DEFAULT_ROUTE
     request_id: str = field(default_factory=lambda: new_request_id())
     time_epoch_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
@@ -79,9 +78,7 @@ def is_text_content_type(content_type: str | None) -> bool:
     return mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml"))
 
 
-def build_event(
-    request: HttpRequest, route: Route, path_parameters: Mapping[str, str], context: ApiContext
-) -> dict[str, Any]:
+def build_event(request: HttpRequest, route: Route, context: ApiContext) -> dict[str, Any]:
     headers, cookies = _event_headers(request, context)
     epoch = context.time_epoch_ms
     event: dict[str, Any] = {
@@ -112,12 +109,10 @@ def build_event(
         },
         "requestId": context.request_id,
         "routeKey": route.route_key,
-        "stage": context.stage,
+        "stage": "$default",  # no named stages: the URL has no stage prefix
         "time": _clf_time(epoch),
         "timeEpoch": epoch,
     }
-    if path_parameters:
-        event["pathParameters"] = dict(path_parameters)
     if request.body:
         body, encoded = encode_body(request.body, headers.get("content-type"))
         event["body"] = body

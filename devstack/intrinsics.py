@@ -1,15 +1,15 @@
 """CloudFormation intrinsic functions, resolved locally.
 
 The template is the single source of truth for names and wiring, so the local
-stack evaluates ``!Ref``/``!GetAtt``/``!Sub``/``!If``/``!Join``… itself instead of
-hard-coding what the template says. Values that only exist after deployment
+stack evaluates the intrinsics template.yaml uses (``Ref``, ``GetAtt``, ``Sub``, ``Join``,
+``If``, ``FindInMap`` and the condition functions) itself instead of hard-coding what the
+template says; any other is refused. Values that only exist after deployment
 (queue URLs, API endpoints) come from ``PhysicalResource`` entries that the caller
 fills in with the local equivalents.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -27,8 +27,8 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-class UnresolvableError(ValueError):
-    """An intrinsic the local stack cannot evaluate (e.g. ``Fn::ImportValue``)."""
+class TemplateError(ValueError):
+    """The template cannot be parsed, or uses something the local stack cannot run."""
 
 
 @dataclass(frozen=True)
@@ -53,33 +53,28 @@ class Resolver:
         resources: Mapping[str, PhysicalResource],
         mappings: Mapping[str, Any] | None = None,
         conditions: Mapping[str, Any] | None = None,
-        evaluated_conditions: Mapping[str, bool] | None = None,
     ) -> None:
         self._parameters = parameters
         self._pseudo = pseudo
         self._resources = resources
         self._mappings = mappings or {}
         self._condition_defs = conditions or {}
-        self._conditions: dict[str, bool] = dict(evaluated_conditions or {})
+        self._conditions: dict[str, bool] = {}
         self._evaluating: set[str] = set()
         self._functions: dict[str, Callable[[Any], Any]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
             "Fn::Sub": self._sub,
-            "Fn::Join": self._join,
-            "Fn::If": self._if,
-            "Fn::Select": self._select,
-            "Fn::Split": self._split,
+            "Fn::Join": lambda arg: str(arg[0]).join(_to_text(v) for v in self.resolve(arg[1])),
             "Fn::FindInMap": self._find_in_map,
-            "Fn::Base64": self._base64,
-            "Fn::GetAZs": self._get_azs,
-            "Fn::ToJsonString": self._to_json_string,
-            "Fn::Equals": self._equals,
-            "Fn::Not": self._not,
-            "Fn::And": self._and,
-            "Fn::Or": self._or,
-            "Fn::Contains": self._contains,  # in Rules only
-            "Condition": self._condition_ref,
+            "Fn::If": lambda arg: self.resolve(arg[1] if self.condition(str(arg[0])) else arg[2]),
+            "Condition": lambda name: self.condition(str(name)),
+            "Fn::Equals": lambda arg: _to_text(self.resolve(arg[0])) == _to_text(self.resolve(arg[1])),
+            "Fn::Not": lambda arg: not self.resolve(arg[0]),
+            "Fn::And": lambda arg: all(self.resolve(a) for a in arg),
+            "Fn::Or": lambda arg: any(self.resolve(a) for a in arg),
+            # In Rules only (tests/template checks them).
+            "Fn::Contains": lambda arg: _to_text(self.resolve(arg[1])) in [_to_text(c) for c in self.resolve(arg[0])],
         }
 
     # -- public -------------------------------------------------------------
@@ -91,8 +86,8 @@ class Resolver:
                 (key, arg) = next(iter(value.items()))
                 if key in self._functions:
                     return self._functions[key](arg)
-                if key == "Fn::ImportValue":
-                    raise UnresolvableError("Fn::ImportValue needs another deployed stack")
+                if str(key).startswith("Fn::"):
+                    raise TemplateError(f"{key} is not supported locally")
             out = {}
             for key, item in value.items():
                 resolved = self.resolve(item)
@@ -106,9 +101,9 @@ class Resolver:
     def condition(self, name: str) -> bool:
         if name not in self._conditions:
             if name not in self._condition_defs:
-                raise UnresolvableError(f"unknown condition {name}")
+                raise TemplateError(f"unknown condition {name}")
             if name in self._evaluating:
-                raise UnresolvableError(f"condition {name} refers to itself")
+                raise TemplateError(f"condition {name} refers to itself")
             self._evaluating.add(name)
             try:
                 self._conditions[name] = bool(self.resolve(self._condition_defs[name]))
@@ -128,7 +123,7 @@ class Resolver:
             return self._parameters[name]
         if name in self._resources:
             return self._resources[name].ref
-        raise UnresolvableError(f"Ref to unknown name {name}")
+        raise TemplateError(f"Ref to unknown name {name}")
 
     def _get_att(self, arg: Any) -> str:
         if isinstance(arg, str):
@@ -137,9 +132,9 @@ class Resolver:
             logical_id, attribute = str(arg[0]), str(self.resolve(arg[1]))
         resource = self._resources.get(logical_id)
         if resource is None:
-            raise UnresolvableError(f"GetAtt on unknown resource {logical_id}")
+            raise TemplateError(f"GetAtt on unknown resource {logical_id}")
         if attribute not in resource.attributes:
-            raise UnresolvableError(f"GetAtt {logical_id}.{attribute} is not known locally")
+            raise TemplateError(f"GetAtt {logical_id}.{attribute} is not known locally")
         return resource.attributes[attribute]
 
     def _sub(self, arg: Any) -> str:
@@ -160,62 +155,12 @@ class Resolver:
 
         return _SUB_VARIABLE.sub(replace, text)
 
-    def _join(self, arg: Any) -> str:
-        delimiter, items = arg
-        values = self.resolve(items)
-        return str(delimiter).join(_to_text(v) for v in values)
-
-    def _if(self, arg: Any) -> Any:
-        name, when_true, when_false = arg
-        return self.resolve(when_true if self.condition(str(name)) else when_false)
-
-    def _select(self, arg: Any) -> Any:
-        index, items = arg
-        return self.resolve(items)[int(self.resolve(index))]
-
-    def _split(self, arg: Any) -> list[str]:
-        delimiter, text = arg
-        return str(self.resolve(text)).split(str(delimiter))
-
     def _find_in_map(self, arg: Any) -> Any:
         name, top, second = (self.resolve(a) for a in arg[:3])
         try:
             return self._mappings[name][top][second]
         except KeyError as error:
-            raise UnresolvableError(f"FindInMap {name}/{top}/{second} not found") from error
-
-    def _base64(self, arg: Any) -> str:
-        return base64.b64encode(str(self.resolve(arg)).encode()).decode()
-
-    def _get_azs(self, arg: Any) -> list[str]:
-        region = str(self.resolve(arg) or self._pseudo.get("AWS::Region", "us-east-1"))
-        return [f"{region}{zone}" for zone in "abc"]
-
-    def _to_json_string(self, arg: Any) -> str:
-        return json.dumps(self.resolve(arg), separators=(",", ":"))
-
-    def _equals(self, arg: Any) -> bool:
-        left, right = (_to_text(self.resolve(a)) for a in arg)
-        return left == right
-
-    def _not(self, arg: Any) -> bool:
-        return not self._truth(arg[0])
-
-    def _and(self, arg: Any) -> bool:
-        return all(self._truth(a) for a in arg)
-
-    def _or(self, arg: Any) -> bool:
-        return any(self._truth(a) for a in arg)
-
-    def _contains(self, arg: Any) -> bool:
-        candidates, value = (self.resolve(a) for a in arg)
-        return _to_text(value) in [_to_text(candidate) for candidate in candidates]
-
-    def _condition_ref(self, name: Any) -> bool:
-        return self.condition(str(name))
-
-    def _truth(self, expression: Any) -> bool:
-        return bool(self.resolve(expression))
+            raise TemplateError(f"FindInMap {name}/{top}/{second} not found") from error
 
 
 def _to_text(value: Any) -> str:

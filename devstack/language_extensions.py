@@ -9,15 +9,12 @@ What the transform does, and so what this does:
 - ``"Fn::ForEach::<Loop>": [Identifier, Collection, {OutputKey: OutputValue}]`` in any
   mapping (Resources, Outputs, Conditions, nested loops) is replaced by one copy of the
   fragment per item of the collection;
-- in each copy, ``${Identifier}`` and ``&{Identifier}`` (the item without its
-  non-alphanumeric characters) are replaced in keys and in ``Fn::Sub`` strings, and
+- in each copy, ``${Identifier}`` is replaced in keys and in ``Fn::Sub`` strings, and
   ``{"Ref": "Identifier"}`` becomes the item;
 - a ``Fn::Sub`` left with no ``${...}`` becomes its plain string, so ``Ref: !Sub "${Id}Queue"``
   reads as ``Ref: ConvertLoopQueue``;
-- the collection is a list (what CloudFormation documents, with a ``Ref`` to a list
-  parameter); a ``Fn::FindInMap`` whose keys are known once the enclosing loops'
-  identifiers are replaced is read too, as SAM CLI and cfn-lint do, but template.yaml does
-  not rely on it;
+- the collection is a literal list, the only kind template.yaml uses (CloudFormation also
+  takes a ``Ref`` to a list parameter, which would need the deployment's values);
 - in each copy, a ``Fn::FindInMap`` whose keys are then all known is read from the Mappings
   (each vendor's names), and a ``Fn::Sub`` variable that became a plain string is written
   into its string: what CloudFormation resolves anyway, so readers compare plain values.
@@ -25,7 +22,6 @@ What the transform does, and so what this does:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,24 +64,15 @@ def _loop(name: str, arguments: Any, mappings: Mapping[str, Any]) -> dict[str, A
     if not isinstance(fragment, Mapping):
         raise ForEachError(f"{name}: the fragment must be a mapping of output keys")
     copies: dict[str, Any] = {}
-    for item in _collection(name, collection, mappings):
+    if not isinstance(collection, list) or not all(isinstance(item, str | int | float) for item in collection):
+        raise ForEachError(f"{name}: the collection must be a list of values, not {collection!r}")
+    for item in collection:
         copy = _resolve(_substitute(fragment, identifier, str(item)), mappings)
         for key, value in _expand(copy, mappings).items():
             if key in copies:
                 raise ForEachError(f"{name} makes {key} twice: give each key ${{{identifier}}}")
             copies[key] = value
     return copies
-
-
-def _collection(name: str, collection: Any, mappings: Mapping[str, Any]) -> list[Any]:
-    if isinstance(collection, Mapping) and set(collection) == {"Fn::FindInMap"}:
-        keys = collection["Fn::FindInMap"]
-        if not _known_keys(keys):
-            raise ForEachError(f"{name}: Fn::FindInMap needs three keys known before deployment, not {keys}")
-        collection = _lookup(keys, mappings, name)
-    if not isinstance(collection, list) or not all(isinstance(item, str | int | float) for item in collection):
-        raise ForEachError(f"{name}: the collection must be a list of values, not {collection!r}")
-    return collection
 
 
 def _substitute(node: Any, identifier: str, item: str) -> Any:
@@ -112,7 +99,7 @@ def _sub(argument: Any, identifier: str, item: str) -> Any:
 
 
 def _replace(text: str, identifier: str, item: str) -> str:
-    return text.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", re.sub(r"[^0-9A-Za-z]", "", item))
+    return text.replace(f"${{{identifier}}}", item)
 
 
 def _resolve(node: Any, mappings: Mapping[str, Any]) -> Any:

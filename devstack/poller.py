@@ -13,14 +13,21 @@ Lambda's SQS event, and delete what succeeded:
 
 One poller runs at most one invocation at a time, so the number of pollers is the
 event source's concurrency limit (ScalingConfig.MaximumConcurrency).
+
+The mappings themselves exist in the emulated Lambda API, their state only, so that
+``bridgectl vendor pause/resume`` finds and changes them as on AWS; each poller follows its
+mapping's state. moto itself must never invoke a function from SQS (``devstack.support.moto``).
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +42,70 @@ SHORT_POLL_INTERVAL = 0.05  # between short polls in the last fraction of a seco
 ERROR_BACKOFF_SECONDS = 1.0
 PAUSED_CHECK_SECONDS = 0.5
 DEFAULT_MAXIMUM_CONCURRENCY = 5  # Lambda starts with 5 pollers when ScalingConfig is not set
+
+# A mapping's state is read at most this often per poller: pause and resume act within it.
+MAPPING_STATE_TTL_SECONDS = 0.5
+LOCAL_FUNCTION_ROLE = "devstack-local-function"
+_RUNNING_STATES = ("Enabled", "Enabling", "Updating")
+
+
+class EventSourceMappingState:
+    """Whether an event source mapping is enabled, as ``bridgectl vendor pause/resume`` leave it."""
+
+    def __init__(self, lambda_client: Any, uuid: str) -> None:
+        self.uuid = uuid
+        self._lambda = lambda_client
+        self._lock = threading.Lock()
+        self._checked_at = 0.0
+        self._enabled = True
+
+    def __call__(self) -> bool:
+        with self._lock:
+            if time.monotonic() - self._checked_at >= MAPPING_STATE_TTL_SECONDS:
+                try:
+                    state = self._lambda.get_event_source_mapping(UUID=self.uuid)["State"]
+                    self._enabled = state in _RUNNING_STATES
+                except Exception as error:  # the emulator stopping: keep the last known state
+                    log.debug("event source mapping %s: %s", self.uuid, error)
+                self._checked_at = time.monotonic()
+            return self._enabled
+
+
+def register_event_source(
+    lambda_client: Any, iam: Any, function_name: str, queue_arn: str, batch_size: int
+) -> EventSourceMappingState:
+    """The function (an empty package: moto never runs it) and its mapping, so that the Lambda
+    API answers ``list_event_source_mappings``/``update_event_source_mapping`` as on AWS."""
+    try:
+        lambda_client.get_function(FunctionName=function_name)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        package = io.BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("app.py", "")
+        lambda_client.create_function(
+            FunctionName=function_name,
+            Runtime="python3.12",
+            Role=_local_role(iam),
+            Handler="app.lambda_handler",
+            Code={"ZipFile": package.getvalue()},
+        )
+    mapping = lambda_client.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=function_name, BatchSize=batch_size, Enabled=True
+    )
+    return EventSourceMappingState(lambda_client, mapping["UUID"])
+
+
+def _local_role(iam: Any) -> str:
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    try:
+        return str(iam.get_role(RoleName=LOCAL_FUNCTION_ROLE)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(
+            iam.create_role(RoleName=LOCAL_FUNCTION_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        )
+
 
 Invoke = Callable[[dict[str, Any]], InvocationResult]
 
@@ -184,44 +255,22 @@ class SqsPoller:
             self.stats.batches += 1
             self.stats.messages += len(batch)
         result = self._invoke(event)
-        if not result.ok:
+        ids = {m["MessageId"] for m in batch}
+        failed = failed_message_ids(result.payload, ids) if result.ok and self.report_batch_item_failures else set()
+        if not result.ok or failed is None:
             with self._lock:
                 self.stats.failed_invocations += 1
-            log.warning(
-                "%s: invocation failed (%s); %d message(s) stay on %s until their visibility timeout",
-                self.function,
-                result.error_type,
-                len(batch),
-                self.queue_name,
-            )
+            why = f"invalid batchItemFailures {result.payload!r}" if result.ok else f"failed ({result.error_type})"
+            log.warning("%s: %s; %d message(s) wait out their visibility timeout", self.function, why, len(batch))
             return
-        done = batch
-        if self.report_batch_item_failures:
-            failed = failed_message_ids(result.payload, {m["MessageId"] for m in batch})
-            if failed is None:
-                with self._lock:
-                    self.stats.failed_invocations += 1
-                log.warning(
-                    "%s: invalid batchItemFailures response %r; the whole batch is retried",
-                    self.function,
-                    result.payload,
-                )
-                return
-            done = [m for m in batch if m["MessageId"] not in failed]
-            with self._lock:
-                self.stats.reported_failures += len(failed)
-        self._delete(done)
-        log.info(
-            "%s: batch of %d from %s, %d done, %d retried",
-            self.function,
-            len(batch),
-            self.queue_name,
-            len(done),
-            len(batch) - len(done),
-        )
+        with self._lock:
+            self.stats.reported_failures += len(failed)
+        self._delete([m for m in batch if m["MessageId"] not in failed])
+        log.info("%s: batch of %d from %s, %d retried", self.function, len(batch), self.queue_name, len(failed))
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
-        for chunk in _chunks(messages, MAX_MESSAGES_PER_RECEIVE):
+        for start in range(0, len(messages), MAX_MESSAGES_PER_RECEIVE):
+            chunk = messages[start : start + MAX_MESSAGES_PER_RECEIVE]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
             response = self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
             with self._lock:
@@ -252,8 +301,3 @@ def failed_message_ids(payload: Any, batch_ids: set[str]) -> set[str] | None:
             return None
         failed.add(identifier)
     return failed
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -38,11 +39,10 @@ from devstack.environment import (
     store_secrets,
     vendors_without_credentials,
 )
-from devstack.event_sources import register_event_source
-from devstack.functions import FunctionRuntime, InvocationResult, LogSink, WorkerSpec, stderr_sink
-from devstack.http_api import ApiStage, HttpApi
+from devstack.functions import FunctionRuntime, InvocationResult, LogSink, stderr_sink
+from devstack.http_api import HttpApi
 from devstack.intrinsics import PhysicalResource
-from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller
+from devstack.poller import DEFAULT_MAXIMUM_CONCURRENCY, LAMBDA_WAIT_TIME_SECONDS, SqsPoller, register_event_source
 from devstack.state import remove_state, write_state
 from devstack.support.moto import MotoServer
 from devstack.template import Template, load_template
@@ -55,7 +55,7 @@ DEV_PARAMETERS = {
     # Deployed, the window saves invocations; on a laptop it would only make every try wait.
     "DeliveryBatchingWindowSeconds": "1",
 }
-DEFAULT_HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
+HTTP_CONCURRENCY = 4  # execution environments per HTTP-triggered function
 LOG_LINES_KEPT = 1000
 
 
@@ -98,11 +98,8 @@ class Stack:
         use_process_env: bool = False,
         sandbox: bool = True,
         moto_port: int = 0,
-        http_concurrency: int = DEFAULT_HTTP_CONCURRENCY,
-        function_env_overrides: Mapping[str, Mapping[str, str]] | None = None,
         enforce_timeouts: bool = True,
         reload: bool = False,
-        prewarm: bool = True,
         poll_wait_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
         state_file: str | Path | None = None,
         log_sink: LogSink | None = stderr_sink,
@@ -113,14 +110,11 @@ class Stack:
         self._parameter_overrides = dict(parameter_overrides or {})
         self._port = port
         self._env_overrides = dict(env_overrides or {})
-        self._function_env_overrides = {k: dict(v) for k, v in (function_env_overrides or {}).items()}
         self._use_process_env = use_process_env
         self._want_sandbox = sandbox
         self._moto_port = moto_port
-        self._http_concurrency = http_concurrency
         self._enforce_timeouts = enforce_timeouts
         self._reload = reload
-        self._prewarm = prewarm
         self._poll_wait_seconds = poll_wait_seconds
         self._state_file = Path(state_file) if state_file else None
         self._user_sink = log_sink
@@ -163,13 +157,7 @@ class Stack:
         template = self._load_template()
         self.template = template
         source = {**(os.environ if self._use_process_env else {}), **self._env_overrides}
-        stages = {
-            api.logical_id: ApiStage(template.physical_resources()[api.logical_id].ref, api.stage_name)
-            for api in template.apis.values()
-        }
-        self._api = HttpApi(
-            template.routes, self._submit, stages=stages, account_id=template.account_id, port=self._port
-        )
+        self._api = HttpApi(template.routes, self._submit, account_id=template.account_id, port=self._port)
         self._moto = MotoServer(self._moto_port, log_sink=self._sink).start()
         self.resources = create_resources(template, self._moto.endpoint)
 
@@ -192,22 +180,13 @@ class Stack:
                 region=template.region,
                 process_env=os.environ,
                 use_process_env=self._use_process_env,
-                overrides={**self._env_overrides, **self._function_env_overrides.get(logical_id, {})},
+                overrides=self._env_overrides,
             )
             if self._secrets_manager and template_env.get("SECRET_ID"):
                 store_secrets(env, template_env["SECRET_ID"], self._moto.endpoint, template.region)
             self.function_envs[logical_id] = env
             runtime = FunctionRuntime(
-                WorkerSpec(
-                    logical_id=logical_id,
-                    function_name=spec.name,
-                    function_arn=physical[logical_id].attributes["Arn"],
-                    code_dir=str(spec.code_dir),
-                    handler=spec.handler,
-                    memory_mb=spec.memory_mb,
-                    timeout_seconds=spec.timeout_seconds,
-                    layer_dirs=tuple(str(d) for d in spec.layer_dirs),
-                ),
+                spec,
                 env,
                 max_concurrency=self._concurrency(logical_id),
                 log_sink=self._sink,
@@ -215,7 +194,7 @@ class Stack:
                 reload=self._reload,
             )
             self.runtimes[logical_id] = runtime
-            runtime.start(prewarm=1 if self._prewarm else 0)
+            runtime.start()
 
         for runtime in self.runtimes.values():
             runtime.wait_started()
@@ -223,14 +202,8 @@ class Stack:
         lambda_client, iam = client("lambda", self._moto.endpoint, template.region), self.client("iam")
         for source_spec in template.event_sources:
             queue = self.resources.queues[source_spec.queue]
-            # Registered even when disabled, so that `bridgectl vendor resume` can enable it.
             mapping = register_event_source(
-                lambda_client,
-                iam,
-                template.functions[source_spec.function].name,
-                queue.arn,
-                source_spec.batch_size,
-                source_spec.enabled,
+                lambda_client, iam, template.functions[source_spec.function].name, queue.arn, source_spec.batch_size
             )
             function = self.runtimes[source_spec.function]
             self.pollers[source_spec.queue] = SqsPoller(
@@ -245,7 +218,7 @@ class Stack:
                 invoke=function.invoke,
                 batch_size=source_spec.batch_size,
                 batching_window_seconds=source_spec.batching_window_seconds,
-                max_concurrency=self._poller_concurrency(source_spec.function, source_spec.maximum_concurrency),
+                max_concurrency=source_spec.maximum_concurrency,
                 report_batch_item_failures=source_spec.report_batch_item_failures,
                 wait_time_seconds=self._poll_wait_seconds,
                 enabled=mapping,
@@ -288,32 +261,19 @@ class Stack:
 
     def _physical_resources(self) -> dict[str, PhysicalResource]:
         assert self.template is not None and self.resources is not None and self._api is not None
-        overrides = self.resources.physical()
+        physical = self.template.physical_resources(self.resources.physical())
         for api in self.template.apis:
-            default = self.template.physical_resources()[api]
-            overrides[api] = PhysicalResource(default.ref, {"ApiEndpoint": self.api_url})
-        return self.template.physical_resources(overrides)
+            physical[api] = PhysicalResource(physical[api].ref, {"ApiEndpoint": self.api_url})
+        return physical
 
     def _concurrency(self, function: str) -> int:
         """Execution environments a function may have: its pollers, plus HTTP concurrency if routed."""
         assert self.template is not None
-        spec = self.template.functions[function]
-        total = sum(
-            self._poller_concurrency(function, s.maximum_concurrency)
-            for s in self.template.event_sources_for(function)
-            if s.enabled
-        )
+        sources = (s for s in self.template.event_sources if s.function == function)
+        total = sum(s.maximum_concurrency or DEFAULT_MAXIMUM_CONCURRENCY for s in sources)
         if any(route.function == function for route in self.template.routes):
-            total += self._http_concurrency
-        if spec.reserved_concurrency is not None:
-            total = min(total, spec.reserved_concurrency)
+            total += HTTP_CONCURRENCY
         return max(1, total)
-
-    def _poller_concurrency(self, function: str, maximum: int | None) -> int:
-        assert self.template is not None
-        reserved = self.template.functions[function].reserved_concurrency
-        concurrency = maximum or DEFAULT_MAXIMUM_CONCURRENCY
-        return max(1, min(concurrency, reserved) if reserved is not None else concurrency)
 
     def _submit(self, function: str, event: dict[str, Any]) -> Future[InvocationResult]:
         return self.runtimes[function].submit(event)
@@ -368,10 +328,7 @@ class Stack:
     def route_url(self, function: str) -> str:
         """URL of the (first) route served by ``function``, e.g. ``.../webhooks/stripe``."""
         assert self.template is not None
-        route = next(r for r in self.template.routes if r.function == function)
-        stage = self.template.apis[route.api].stage_name
-        prefix = "" if stage == "$default" else f"/{stage}"
-        return f"{self.api_url}{prefix}{route.path}"
+        return self.api_url + next(r.path for r in self.template.routes if r.function == function)
 
     def vendors(self) -> dict[str, dict[str, str]]:
         """Delivery wiring by the VENDOR of each function: function, queue and DLQ URLs."""
@@ -401,10 +358,6 @@ class Stack:
     def clear_aws_faults(self) -> None:
         if self._moto is not None:
             self._moto.clear_faults()
-
-    def invoke(self, function: str, event: Any) -> InvocationResult:
-        """Invoke a function directly, like ``aws lambda invoke``."""
-        return self.runtimes[function].invoke(event)
 
     def logs(self, source: str) -> list[str]:
         """Recent output of a function (by logical id), or of ``moto``."""
@@ -465,16 +418,7 @@ class Stack:
                 "secret_access_key": SECRET_ACCESS_KEY,
             },
             "queues": {
-                q.logical_id: {
-                    "name": q.name,
-                    "url": q.url,
-                    "arn": q.arn,
-                    "dead_letter_queue": q.dead_letter_queue,
-                    "max_receive_count": q.max_receive_count,
-                    "visibility_timeout": q.visibility_timeout,
-                    "function": queue_functions.get(q.logical_id),
-                }
-                for q in self.resources.queues.values()
+                lid: {**asdict(q), "function": queue_functions.get(lid)} for lid, q in self.resources.queues.items()
             },
             "dlq_urls": self.dlq_urls,
             "tables": self.table_names,

@@ -57,8 +57,6 @@ def read_state(path: str | Path | None = None) -> dict[str, Any] | None:
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
-    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there
-        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

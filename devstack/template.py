@@ -1,17 +1,19 @@
 """template.yaml as a small model the local stack runs from.
 
-Nothing about routes, queues or functions is hard-coded in the runner: it serves
-what the template declares. Values that depend on deployment (queue URLs, API
-endpoints) are resolved later against ``PhysicalResource`` entries supplied by the
-local AWS emulation; everything else (names, parameters, conditions, Globals) is
-resolved here.
+Nothing about routes, queues or functions is hard-coded in the runner: it serves what the
+template declares. Values that depend on deployment (queue URLs, API endpoints) are resolved
+later against ``PhysicalResource`` entries supplied by the local AWS emulation; everything else
+(names, parameters, conditions, Globals) is resolved here.
+
+Only what template.yaml uses is supported: anything else the local stack would have to run
+differently from AWS (other event types, path parameters, FIFO queues, provisioned tables…)
+is refused with a :class:`TemplateError` rather than silently ignored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,16 +21,14 @@ from typing import Any
 
 from cfnlint.decode import decode
 
-from devstack.intrinsics import NO_VALUE, PhysicalResource, Resolver, UnresolvableError, to_env_value
+from devstack.intrinsics import PhysicalResource, Resolver, TemplateError, to_env_value
 from devstack.language_extensions import ForEachError, expand
 
-log = logging.getLogger("devstack.template")
+__all__ = ["TemplateError"]
 
 DEFAULT_STACK_NAME = "webhook-bridge"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
-IMPLICIT_HTTP_API = "ServerlessHttpApi"  # SAM's name for the API of HttpApi events without ApiId
-DEFAULT_ROUTE = "$default"
 
 # Defaults documented by AWS; used when the template leaves them out.
 DEFAULT_TIMEOUT_SECONDS = 3
@@ -38,84 +38,73 @@ DEFAULT_VISIBILITY_TIMEOUT = 30
 DEFAULT_RETENTION_SECONDS = 345_600
 HTTP_API_MAX_TIMEOUT_MS = 30_000
 
-_SQS_ATTRIBUTE_PROPERTIES = {
-    "DelaySeconds": "DelaySeconds",
-    "MaximumMessageSize": "MaximumMessageSize",
-    "ReceiveMessageWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
-    "ContentBasedDeduplication": "ContentBasedDeduplication",
-    "DeduplicationScope": "DeduplicationScope",
-    "FifoThroughputLimit": "FifoThroughputLimit",
-    "RedriveAllowPolicy": "RedriveAllowPolicy",
+# Resources the local stack does not run, and properties it would run differently from AWS.
+_UNSUPPORTED_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Api", "AWS::Serverless::SimpleTable")
+_UNSUPPORTED_PROPERTIES = {
+    "AWS::Serverless::Function": ("PackageType", "ImageUri", "InlineCode", "ReservedConcurrentExecutions"),
+    "AWS::SQS::Queue": ("FifoQueue", "DelaySeconds", "ReceiveMessageWaitTimeSeconds"),
+    "AWS::DynamoDB::Table": ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"),
+    "AWS::Serverless::HttpApi": ("DefinitionBody", "DefinitionUri", "StageName", "Auth", "CorsConfiguration"),
+    "SQS": ("FilterCriteria", "Enabled"),
 }
-
-
-class TemplateError(ValueError):
-    """The template cannot be parsed or uses something the local stack cannot run."""
 
 
 @dataclass(frozen=True)
 class Route:
     """One HTTP API route, e.g. ``POST /webhooks/stripe`` → ``StripeWebhookFunction``."""
 
-    method: str  # upper case, or "ANY"
-    path: str  # "/webhooks/stripe", "/items/{id}", "/{proxy+}", or "$default"
+    method: str  # upper case
+    path: str  # a literal path: "/webhooks/stripe"
     function: str  # logical id
-    api: str  # logical id of the HttpApi
+    api_id: str  # the API's id, as API Gateway puts it in the event
     timeout_ms: int = HTTP_API_MAX_TIMEOUT_MS
-    payload_format_version: str = "2.0"
 
     @property
     def route_key(self) -> str:
-        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
+        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     name: str  # physical FunctionName
+    arn: str
     code_dir: Path
     handler: str  # "app.lambda_handler"
-    runtime: str
     timeout_seconds: float
     memory_mb: int
     layer_dirs: tuple[Path, ...]  # ContentUri of local layers; Lambda mounts them at /opt
     raw_environment: Mapping[str, Any]  # Globals merged, intrinsics unresolved
-    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
 class SqsEventSource:
     function: str  # logical id
-    event_name: str
     queue: str  # logical id of the queue
     batch_size: int = DEFAULT_SQS_BATCH_SIZE
     batching_window_seconds: float = 0
     report_batch_item_failures: bool = False
     maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
-    enabled: bool = True
-    filter_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class QueueSpec:
     logical_id: str
     name: str
-    fifo: bool = False
     visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
     message_retention_seconds: int = DEFAULT_RETENTION_SECONDS
     dead_letter_queue: str | None = None  # logical id of the redrive target
     max_receive_count: int | None = None
-    extra_attributes: Mapping[str, str] = field(default_factory=dict)
+    redrive_allow_policy: str | None = None  # JSON
 
     def attributes(self) -> dict[str, str]:
         """CreateQueue attributes, except RedrivePolicy (it needs the DLQ's ARN)."""
         attributes = {
             "VisibilityTimeout": str(self.visibility_timeout),
             "MessageRetentionPeriod": str(self.message_retention_seconds),
-            **self.extra_attributes,
         }
-        if self.fifo:
-            attributes["FifoQueue"] = "true"
+        if self.redrive_allow_policy:
+            attributes["RedriveAllowPolicy"] = self.redrive_allow_policy
         return attributes
 
 
@@ -126,8 +115,6 @@ class TableSpec:
     key_schema: tuple[tuple[str, str], ...]  # (attribute, HASH|RANGE)
     attribute_definitions: tuple[tuple[str, str], ...]  # (attribute, S|N|B)
     ttl_attribute: str | None = None
-    billing_mode: str = "PAY_PER_REQUEST"
-    extra: Mapping[str, Any] = field(default_factory=dict)  # GSIs, LSIs, throughput, streams
 
     @property
     def partition_key(self) -> str:
@@ -142,12 +129,6 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
-class HttpApiSpec:
-    logical_id: str
-    stage_name: str = DEFAULT_ROUTE  # "$default": no stage prefix in the URL
-
-
-@dataclass(frozen=True)
 class Template:
     path: Path
     stack_name: str
@@ -159,73 +140,34 @@ class Template:
     event_sources: tuple[SqsEventSource, ...]
     queues: Mapping[str, QueueSpec]
     tables: Mapping[str, TableSpec]
-    apis: Mapping[str, HttpApiSpec]
+    apis: tuple[str, ...]  # logical ids of the HttpApis
     secrets: Mapping[str, SecretSpec] = field(default_factory=dict)
-    # What the local stack skips (other event types, remote code…), for the banner.
-    notes: tuple[str, ...] = ()
     _resources: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _mappings: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    _conditions: Mapping[str, bool] = field(default_factory=dict, repr=False)
-
-    @property
-    def root(self) -> Path:
-        return self.path.parent
-
-    # -- resolution -----------------------------------------------------------
-
-    def pseudo_parameters(self) -> dict[str, Any]:
-        return {
-            "AWS::Region": self.region,
-            "AWS::AccountId": self.account_id,
-            "AWS::StackName": self.stack_name,
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NotificationARNs": [],
-        }
+    _conditions: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def physical_resources(
         self, overrides: Mapping[str, PhysicalResource] | None = None
     ) -> dict[str, PhysicalResource]:
         """What each resource would resolve to once deployed; ``overrides`` carry the local values."""
-        physical = {
-            logical_id: _default_physical(self, logical_id, resource)
-            for logical_id, resource in self._resources.items()
-        }
-        if IMPLICIT_HTTP_API in self.apis and IMPLICIT_HTTP_API not in physical:
-            physical[IMPLICIT_HTTP_API] = _default_physical(
-                self, IMPLICIT_HTTP_API, {"Type": "AWS::Serverless::HttpApi"}
-            )
-        physical.update(overrides or {})
-        return physical
+        physical = {lid: _default_physical(self, lid, resource) for lid, resource in self._resources.items()}
+        return physical | dict(overrides or {})
 
     def resolver(self, resources: Mapping[str, PhysicalResource] | None = None) -> Resolver:
+        region, account, stack = self.region, self.account_id, self.stack_name
+        pseudo = {"AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack}
         return Resolver(
             parameters=self.parameters,
-            pseudo=self.pseudo_parameters(),
+            pseudo=pseudo | {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
             resources=resources if resources is not None else self.physical_resources(),
             mappings=self._mappings,
-            evaluated_conditions=self._conditions,
+            conditions=self._conditions,
         )
 
     def environment(self, function: str, resources: Mapping[str, PhysicalResource] | None = None) -> dict[str, str]:
         """The function's Environment.Variables (Globals merged), resolved to strings."""
-        resolver = self.resolver(resources)
-        env: dict[str, str] = {}
-        for name, raw in self.functions[function].raw_environment.items():
-            try:
-                value = resolver.resolve(raw)
-            except UnresolvableError as error:
-                log.warning("%s: environment variable %s left empty: %s", function, name, error)
-                value = ""
-            if value is not NO_VALUE:
-                env[str(name)] = to_env_value(value)
-        return env
-
-    # -- conveniences -----------------------------------------------------------
-
-    def event_sources_for(self, function: str) -> tuple[SqsEventSource, ...]:
-        return tuple(source for source in self.event_sources if source.function == function)
+        variables = _resolve(self.resolver(resources), self.functions[function].raw_environment, function)
+        return {str(name): to_env_value(value) for name, value in variables.items()}
 
     def with_queue_overrides(
         self, *, visibility_timeout: int | None = None, max_receive_count: int | None = None
@@ -270,160 +212,120 @@ def load_template(
     # Defaults the local stack picks for itself, for the parameters this template declares.
     declared = document.get("Parameters") or {}
     overrides = {k: v for k, v in (parameter_defaults or {}).items() if k in declared}
-    overrides.update(parameter_overrides or {})
-    return _Loader(document, path, overrides, stack_name, region, account_id).load()
+    skeleton = Template(
+        path=path,
+        stack_name=stack_name,
+        region=region,
+        account_id=account_id,
+        parameters=_parameter_values(declared, overrides | dict(parameter_overrides or {})),
+        functions={},
+        routes=(),
+        event_sources=(),
+        queues={},
+        tables={},
+        apis=(),
+        _mappings=document.get("Mappings") or {},
+        _conditions=document.get("Conditions") or {},
+    )
+    if set(document.get("Globals") or {}) - {"Function"}:
+        raise TemplateError("only Globals.Function is supported locally")
+    return _Loader(skeleton, document).load()
 
 
 class _Loader:
-    def __init__(
-        self,
-        document: Mapping[str, Any],
-        path: Path,
-        parameter_overrides: dict[str, Any],
-        stack_name: str,
-        region: str,
-        account_id: str,
-    ) -> None:
-        self.document = document
-        self.path = path
-        self.stack_name = stack_name
-        self.region = region
-        self.account_id = account_id
-        self.notes: list[str] = []
-        self.parameters = _parameter_values(document.get("Parameters") or {}, parameter_overrides, self.notes)
-        self.globals = document.get("Globals") or {}
-        self.mappings = document.get("Mappings") or {}
-        self.conditions = self._evaluate_conditions(document.get("Conditions") or {})
-        self.resources = self._active_resources(document.get("Resources") or {})
+    """Reads the resources, once their names, ARNs and the conditions are known."""
+
+    def __init__(self, skeleton: Template, document: Mapping[str, Any]) -> None:
+        self.path = skeleton.path
+        self.function_globals = (document.get("Globals") or {}).get("Function") or {}
+        resolver = skeleton.resolver({})
+        self.resources = {
+            str(lid): resource
+            for lid, resource in (document.get("Resources") or {}).items()
+            if "Condition" not in resource or _resolve(resolver, {"Condition": resource["Condition"]}, str(lid))
+        }
+        self.template = replace(skeleton, _resources=self.resources)
+        self.physical = self.template.physical_resources()
+        self.resolver = self.template.resolver(self.physical)
+        self.by_ref = {p.ref: lid for lid, p in self.physical.items()}
+        self.by_arn = {p.attributes["Arn"]: lid for lid, p in self.physical.items() if "Arn" in p.attributes}
 
     def load(self) -> Template:
-        # A first model with names only: enough to resolve names, ARNs and logical references.
-        skeleton = Template(
-            path=self.path,
-            stack_name=self.stack_name,
-            region=self.region,
-            account_id=self.account_id,
-            parameters=self.parameters,
-            functions={},
-            routes=(),
-            event_sources=(),
-            queues={},
-            tables={},
-            apis={},
-            _resources=self.resources,
-            _mappings=self.mappings,
-            _conditions=self.conditions,
-        )
-        self.physical = skeleton.physical_resources()
-        self.resolver = skeleton.resolver(self.physical)
-        self.by_ref = {p.ref: logical_id for logical_id, p in self.physical.items()}
-        self.by_arn = {
-            p.attributes["Arn"]: logical_id for logical_id, p in self.physical.items() if "Arn" in p.attributes
-        }
-
-        queues = {lid: self._queue(lid, r) for lid, r in self._of_type("AWS::SQS::Queue")}
-        tables = {lid: self._table(lid, r) for lid, r in self._of_type("AWS::DynamoDB::Table")}
-        tables |= {lid: self._simple_table(lid, r) for lid, r in self._of_type("AWS::Serverless::SimpleTable")}
-        apis = {lid: self._api(lid, r) for lid, r in self._of_type("AWS::Serverless::HttpApi")}
-        secrets = {lid: self._secret(lid, r) for lid, r in self._of_type("AWS::SecretsManager::Secret")}
+        for logical_id, resource in self.resources.items():
+            if resource.get("Type") in _UNSUPPORTED_TYPES:
+                raise TemplateError(f"{logical_id}: {resource['Type']} is not run locally")
+        queues = {lid: self._queue(lid, props) for lid, props in self._of_type("AWS::SQS::Queue")}
+        for queue in queues.values():
+            if queue.dead_letter_queue and queues[queue.dead_letter_queue].dead_letter_queue:
+                raise TemplateError(f"{queue.logical_id}: its dead-letter queue has a dead-letter queue of its own")
         functions: dict[str, FunctionSpec] = {}
         routes: list[Route] = []
         sources: list[SqsEventSource] = []
-        for logical_id, resource in self._of_type("AWS::Serverless::Function"):
-            spec = self._function(logical_id, resource)
-            if spec is None:
-                continue
-            functions[logical_id] = spec
-            for event_name, event in (self._function_properties(resource).get("Events") or {}).items():
-                self._event(spec, str(event_name), event, routes, sources, apis, queues)
-        for logical_id, _ in self._of_type("AWS::Lambda::Function"):
-            self.notes.append(f"{logical_id}: plain AWS::Lambda::Function is not run locally (use SAM's)")
-        _check_unique_routes(routes)
+        for logical_id, props in self._of_type("AWS::Serverless::Function"):
+            functions[logical_id] = self._function(logical_id, props)
+            for event_name, event in (props.get("Events") or {}).items():
+                where = f"{logical_id}.{event_name}"
+                event_props = self._resolve(event.get("Properties") or {}, where)
+                if event.get("Type") == "HttpApi":
+                    routes.append(self._route(logical_id, event_props, where))
+                elif event.get("Type") == "SQS":
+                    sources.append(self._sqs_source(logical_id, event_props, where, queues))
+                else:
+                    raise TemplateError(f"{where}: {event.get('Type')} events are not run locally")
+        for route in routes:
+            if [r.route_key for r in routes].count(route.route_key) > 1:
+                raise TemplateError(f"route {route.route_key} is declared twice")
         return replace(
-            skeleton,
+            self.template,
             functions=functions,
             routes=tuple(routes),
             event_sources=tuple(sources),
             queues=queues,
-            tables=tables,
-            apis=apis,
-            secrets=secrets,
-            notes=tuple(self.notes),
+            tables={lid: self._table(lid, props) for lid, props in self._of_type("AWS::DynamoDB::Table")},
+            apis=tuple(lid for lid, _ in self._of_type("AWS::Serverless::HttpApi")),
+            secrets={lid: self._secret(lid, props) for lid, props in self._of_type("AWS::SecretsManager::Secret")},
         )
 
-    # -- sections -------------------------------------------------------------
+    def _of_type(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
+        """The resources of ``resource_type`` and their properties (Globals merged into functions)."""
+        found = []
+        for logical_id, resource in self.resources.items():
+            if resource.get("Type") == resource_type:
+                props = resource.get("Properties") or {}
+                if resource_type == "AWS::Serverless::Function":
+                    props = merge_globals(self.function_globals, props)
+                _refuse_unsupported(resource_type, props, logical_id)
+                found.append((logical_id, props))
+        return found
 
-    def _evaluate_conditions(self, definitions: Mapping[str, Any]) -> dict[str, bool]:
-        resolver = Resolver(
-            parameters=self.parameters,
-            pseudo={"AWS::Region": self.region, "AWS::AccountId": self.account_id, "AWS::StackName": self.stack_name},
-            resources={},
-            mappings=self.mappings,
-            conditions=definitions,
-        )
-        return {name: resolver.condition(name) for name in definitions}
+    def _resolve(self, value: Any, where: str) -> Any:
+        return _resolve(self.resolver, value, where)
 
-    def _active_resources(self, resources: Mapping[str, Any]) -> dict[str, Any]:
-        active = {}
-        for logical_id, resource in resources.items():
-            condition = resource.get("Condition")
-            if condition is not None and not self.conditions.get(condition, False):
-                continue
-            active[str(logical_id)] = resource
-        return active
-
-    def _of_type(self, resource_type: str) -> list[tuple[str, Mapping[str, Any]]]:
-        return [(lid, r) for lid, r in self.resources.items() if r.get("Type") == resource_type]
-
-    def _resolve(self, value: Any, what: str) -> Any:
-        try:
-            return self.resolver.resolve(value)
-        except UnresolvableError as error:
-            raise TemplateError(f"{what}: {error}") from error
-
-    # -- resources ------------------------------------------------------------
-
-    def _queue(self, logical_id: str, resource: Mapping[str, Any]) -> QueueSpec:
-        props = self._resolve(resource.get("Properties") or {}, logical_id)
+    def _queue(self, logical_id: str, raw: Mapping[str, Any]) -> QueueSpec:
+        props = self._resolve(raw, logical_id)
         dlq, max_receive = None, None
-        redrive = props.get("RedrivePolicy")
-        if isinstance(redrive, str):
-            redrive = json.loads(redrive)
-        if redrive:
+        if redrive := props.get("RedrivePolicy"):
+            redrive = json.loads(redrive) if isinstance(redrive, str) else redrive
             target = str(redrive.get("deadLetterTargetArn", ""))
-            dlq = self.by_arn.get(target)
-            if dlq is None:
+            if (dlq := self.by_arn.get(target)) is None:
                 raise TemplateError(f"{logical_id}: dead-letter queue {target} is not declared in the template")
             max_receive = int(redrive["maxReceiveCount"])
-        extra = {}
-        for prop, attribute in _SQS_ATTRIBUTE_PROPERTIES.items():
-            if prop in props:
-                value = props[prop]
-                extra[attribute] = json.dumps(value) if isinstance(value, dict) else to_env_value(value)
+        allow = props.get("RedriveAllowPolicy")
         return QueueSpec(
             logical_id=logical_id,
             name=self.physical[logical_id].attributes["QueueName"],
-            fifo=_truthy(props.get("FifoQueue", False)),
             visibility_timeout=int(props.get("VisibilityTimeout", DEFAULT_VISIBILITY_TIMEOUT)),
             message_retention_seconds=int(props.get("MessageRetentionPeriod", DEFAULT_RETENTION_SECONDS)),
             dead_letter_queue=dlq,
             max_receive_count=max_receive,
-            extra_attributes=extra,
+            redrive_allow_policy=json.dumps(allow) if isinstance(allow, dict) else allow,
         )
 
-    def _table(self, logical_id: str, resource: Mapping[str, Any]) -> TableSpec:
-        props = self._resolve(resource.get("Properties") or {}, logical_id)
+    def _table(self, logical_id: str, raw: Mapping[str, Any]) -> TableSpec:
+        props = self._resolve(raw, logical_id)
+        if props.get("BillingMode") != "PAY_PER_REQUEST":
+            raise TemplateError(f"{logical_id}: only BillingMode PAY_PER_REQUEST tables are run locally")
         ttl = props.get("TimeToLiveSpecification") or {}
-        extra = {
-            key: props[key]
-            for key in (
-                "GlobalSecondaryIndexes",
-                "LocalSecondaryIndexes",
-                "ProvisionedThroughput",
-                "StreamSpecification",
-            )
-            if key in props
-        }
         return TableSpec(
             logical_id=logical_id,
             name=self.physical[logical_id].ref,
@@ -432,26 +334,10 @@ class _Loader:
                 (a["AttributeName"], a["AttributeType"]) for a in props.get("AttributeDefinitions", [])
             ),
             ttl_attribute=ttl.get("AttributeName") if _truthy(ttl.get("Enabled", False)) else None,
-            billing_mode=str(
-                props.get("BillingMode") or ("PROVISIONED" if "ProvisionedThroughput" in props else "PAY_PER_REQUEST")
-            ),
-            extra=extra,
         )
 
-    def _simple_table(self, logical_id: str, resource: Mapping[str, Any]) -> TableSpec:
-        props = self._resolve(resource.get("Properties") or {}, logical_id)
-        key = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-        kind = {"String": "S", "Number": "N", "Binary": "B"}[key.get("Type", "String")]
-        return TableSpec(
-            logical_id=logical_id,
-            name=self.physical[logical_id].ref,
-            key_schema=((key["Name"], "HASH"),),
-            attribute_definitions=((key["Name"], kind),),
-            billing_mode="PAY_PER_REQUEST",
-        )
-
-    def _secret(self, logical_id: str, resource: Mapping[str, Any]) -> SecretSpec:
-        secret_string = self._resolve(resource.get("Properties") or {}, logical_id).get("SecretString")
+    def _secret(self, logical_id: str, raw: Mapping[str, Any]) -> SecretSpec:
+        secret_string = self._resolve(raw.get("SecretString"), logical_id)
         try:
             document = json.loads(secret_string) if isinstance(secret_string, str) else None
         except ValueError:
@@ -459,128 +345,88 @@ class _Loader:
         keys = tuple(str(key) for key in document) if isinstance(document, dict) else ()
         return SecretSpec(logical_id=logical_id, name=self.physical[logical_id].attributes["Name"], keys=keys)
 
-    def _api(self, logical_id: str, resource: Mapping[str, Any]) -> HttpApiSpec:
-        props = self._resolve(
-            merge_globals(self.globals.get("HttpApi") or {}, resource.get("Properties") or {}), logical_id
-        )
-        if "DefinitionBody" in props or "DefinitionUri" in props:
-            self.notes.append(f"{logical_id}: OpenAPI definitions are ignored; routes come from HttpApi events")
-        for unsupported in ("Auth", "CorsConfiguration", "DefaultRouteSettings", "RouteSettings"):
-            if unsupported in props:
-                self.notes.append(f"{logical_id}: {unsupported} is not emulated locally")
-        return HttpApiSpec(logical_id=logical_id, stage_name=str(props.get("StageName", DEFAULT_ROUTE)))
-
-    def _function_properties(self, resource: Mapping[str, Any]) -> dict[str, Any]:
-        return merge_globals(self.globals.get("Function") or {}, resource.get("Properties") or {})
-
-    def _function(self, logical_id: str, resource: Mapping[str, Any]) -> FunctionSpec | None:
-        props = self._function_properties(resource)
+    def _function(self, logical_id: str, props: Mapping[str, Any]) -> FunctionSpec:
         code_uri = self._resolve(props.get("CodeUri"), logical_id)
         if not isinstance(code_uri, str):
-            self.notes.append(f"{logical_id}: CodeUri is not a local directory; not run locally")
-            return None
-        if props.get("PackageType") == "Image":
-            self.notes.append(f"{logical_id}: container image functions are not run locally")
-            return None
-        layer_dirs = []
+            raise TemplateError(f"{logical_id}: CodeUri must be a local directory")
+        layer_dirs: list[Path] = []
         for layer in self._resolve(props.get("Layers") or [], logical_id):
-            layer_id = self.by_ref.get(str(layer)) or self.by_arn.get(str(layer))
-            content = self.resources.get(layer_id or "", {}).get("Properties", {}).get("ContentUri")
-            if isinstance(content, str):
-                directory = (self.path.parent / content).resolve()
-                if directory not in layer_dirs:  # two layers may be built from one directory
-                    layer_dirs.append(directory)
-            else:
-                self.notes.append(f"{logical_id}: layer {layer} is not a local layer; its code must be installed")
-        reserved = props.get("ReservedConcurrentExecutions")
+            layer_id = self.by_ref.get(str(layer)) or self.by_arn.get(str(layer)) or ""
+            content = (self.resources.get(layer_id, {}).get("Properties") or {}).get("ContentUri")
+            if not isinstance(content, str):
+                raise TemplateError(f"{logical_id}: layer {layer} is not a local layer of this template")
+            if (directory := (self.path.parent / content).resolve()) not in layer_dirs:
+                layer_dirs.append(directory)  # two layers may be built from one directory
         return FunctionSpec(
             logical_id=logical_id,
             name=self.physical[logical_id].ref,
+            arn=self.physical[logical_id].attributes["Arn"],
             code_dir=(self.path.parent / code_uri).resolve(),
             handler=str(self._resolve(props.get("Handler", ""), logical_id)),
-            runtime=str(self._resolve(props.get("Runtime", ""), logical_id)),
             timeout_seconds=float(self._resolve(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS), logical_id)),
             memory_mb=int(self._resolve(props.get("MemorySize", DEFAULT_MEMORY_MB), logical_id)),
             layer_dirs=tuple(layer_dirs),
             raw_environment=dict((props.get("Environment") or {}).get("Variables") or {}),
-            reserved_concurrency=int(self._resolve(reserved, logical_id)) if reserved is not None else None,
         )
 
-    def _event(
-        self,
-        function: FunctionSpec,
-        event_name: str,
-        event: Mapping[str, Any],
-        routes: list[Route],
-        sources: list[SqsEventSource],
-        apis: dict[str, HttpApiSpec],
-        queues: Mapping[str, QueueSpec],
-    ) -> None:
-        kind = event.get("Type")
-        props = self._resolve(event.get("Properties") or {}, f"{function.logical_id}.{event_name}")
-        where = f"{function.logical_id}.{event_name}"
-        if kind == "HttpApi":
-            api = IMPLICIT_HTTP_API
-            if "ApiId" in props:
-                api = self.by_ref.get(str(props["ApiId"]), "")
-                if api not in apis:
-                    raise TemplateError(f"{where}: ApiId does not name an HttpApi of this template")
-            else:
-                apis.setdefault(IMPLICIT_HTTP_API, HttpApiSpec(IMPLICIT_HTTP_API))
-            version = str(props.get("PayloadFormatVersion", "2.0"))
-            if version != "2.0":
-                raise TemplateError(f"{where}: payload format {version} is not supported locally (2.0 only)")
-            path = str(props.get("Path", DEFAULT_ROUTE))
-            method = str(props.get("Method", "ANY")).upper()
-            timeout = min(int(props.get("TimeoutInMillis", HTTP_API_MAX_TIMEOUT_MS)), HTTP_API_MAX_TIMEOUT_MS)
-            routes.append(Route(method, path, function.logical_id, api, timeout))
-        elif kind == "SQS":
-            queue = self.by_arn.get(str(props.get("Queue", "")), "")
-            if queue not in queues:
-                self.notes.append(f"{where}: queue {props.get('Queue')} is not declared in the template; not polled")
-                return
-            scaling = props.get("ScalingConfig") or {}
-            filters = (props.get("FilterCriteria") or {}).get("Filters") or []
-            if filters:
-                self.notes.append(f"{where}: FilterCriteria are not applied locally; every message is delivered")
-            sources.append(
-                SqsEventSource(
-                    function=function.logical_id,
-                    event_name=event_name,
-                    queue=queue,
-                    batch_size=int(props.get("BatchSize", DEFAULT_SQS_BATCH_SIZE)),
-                    batching_window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                    report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                    maximum_concurrency=int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
-                    enabled=_truthy(props.get("Enabled", True)),
-                    filter_patterns=tuple(str(f.get("Pattern", "")) for f in filters),
-                )
-            )
-        else:
-            self.notes.append(f"{where}: {kind} events are not emulated locally")
+    def _route(self, function: str, props: Mapping[str, Any], where: str) -> Route:
+        api = self.by_ref.get(str(props.get("ApiId")), "")
+        if self.resources.get(api, {}).get("Type") != "AWS::Serverless::HttpApi":
+            raise TemplateError(f"{where}: ApiId must name an HttpApi of this template")
+        version = str(props.get("PayloadFormatVersion", "2.0"))
+        if version != "2.0":
+            raise TemplateError(f"{where}: payload format {version} is not supported locally (2.0 only)")
+        path, method = str(props.get("Path", "")), str(props.get("Method", "ANY")).upper()
+        if not path.startswith("/") or "{" in path or method == "ANY":
+            raise TemplateError(f"{where}: only a Method and a literal Path are supported locally")
+        timeout = min(int(props.get("TimeoutInMillis", HTTP_API_MAX_TIMEOUT_MS)), HTTP_API_MAX_TIMEOUT_MS)
+        return Route(method, path, function, self.physical[api].ref, timeout)
+
+    def _sqs_source(
+        self, function: str, props: Mapping[str, Any], where: str, queues: Mapping[str, QueueSpec]
+    ) -> SqsEventSource:
+        _refuse_unsupported("SQS", props, where)
+        queue = self.by_arn.get(str(props.get("Queue", "")), "")
+        if queue not in queues:
+            raise TemplateError(f"{where}: queue {props.get('Queue')} is not declared in the template")
+        scaling = props.get("ScalingConfig") or {}
+        return SqsEventSource(
+            function=function,
+            queue=queue,
+            batch_size=int(props.get("BatchSize", DEFAULT_SQS_BATCH_SIZE)),
+            batching_window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+            report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+            maximum_concurrency=int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
+        )
 
 
 # -- helpers ------------------------------------------------------------------
 
 
-def _parameter_values(declared: Mapping[str, Any], overrides: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
+def _resolve(resolver: Resolver, value: Any, where: str) -> Any:
+    try:
+        return resolver.resolve(value)
+    except TemplateError as error:
+        raise TemplateError(f"{where}: {error}") from error
+
+
+def _refuse_unsupported(kind: str, props: Mapping[str, Any], where: str) -> None:
+    for name in _UNSUPPORTED_PROPERTIES.get(kind, ()):
+        if name in props:
+            raise TemplateError(f"{where}: {name} is not supported locally")
+
+
+def _parameter_values(declared: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(overrides) - set(declared)
     if unknown:
         raise TemplateError(f"unknown parameter override(s): {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     for name, spec in declared.items():
-        if name in overrides:
-            value = overrides[name]
-        elif "Default" in spec:
-            value = spec["Default"]
-        else:
-            notes.append(f"parameter {name} has no default; it resolves to an empty string locally")
-            value = ""
-        if str(spec.get("Type", "")).startswith("CommaDelimitedList") or str(spec.get("Type", "")).startswith("List<"):
-            value = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
-        elif not isinstance(value, list):
-            value = to_env_value(value)  # Ref to a parameter is always a string
-        values[str(name)] = value
+        if spec.get("Type") not in ("String", "Number"):
+            raise TemplateError(f"parameter {name}: only String and Number parameters are supported locally")
+        if name not in overrides and "Default" not in spec:
+            raise TemplateError(f"parameter {name} has no default: give it a value")
+        values[str(name)] = to_env_value(overrides.get(name, spec.get("Default")))  # a Ref to one is a string
     return values
 
 
@@ -606,65 +452,37 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def _check_unique_routes(routes: list[Route]) -> None:
-    seen: dict[tuple[str, str], str] = {}
-    for route in routes:
-        key = (route.api, route.route_key)
-        if key in seen:
-            raise TemplateError(f"route {route.route_key} is declared by {seen[key]} and {route.function}")
-        seen[key] = route.function
-
-
-def _api_id(stack_name: str, logical_id: str) -> str:
-    """A stable 10-character id shaped like API Gateway's."""
-    digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()
-    return "".join(c for c in digest if c.isalpha() or c.isdigit())[:10]
-
-
 def _default_physical(template: Template, logical_id: str, resource: Mapping[str, Any]) -> PhysicalResource:
     """Names and ARNs as CloudFormation would make them (without its random suffix)."""
-    region, account, stack = template.region, template.account_id, template.stack_name
+    region, account, generated = template.region, template.account_id, f"{template.stack_name}-{logical_id}"
     kind = str(resource.get("Type", ""))
     props = resource.get("Properties") or {}
-    resolver = Resolver(
-        parameters=template.parameters,
-        pseudo=template.pseudo_parameters(),
-        resources={},
-        mappings=template._mappings,
-        evaluated_conditions=template._conditions,
-    )
 
     def name_from(prop: str, default: str) -> str:
-        if prop not in props:
-            return default
         try:
-            return str(resolver.resolve(props[prop]))
-        except UnresolvableError:
+            return str(template.resolver({}).resolve(props[prop])) if prop in props else default
+        except TemplateError:  # a name made of other resources' values: CloudFormation's own then
             return default
 
-    generated = f"{stack}-{logical_id}"
     if kind == "AWS::SQS::Queue":
-        fifo = _truthy(props.get("FifoQueue", False))
-        name = name_from("QueueName", generated[:75] + (".fifo" if fifo else ""))
-        arn = f"arn:aws:sqs:{region}:{account}:{name}"
+        name = name_from("QueueName", generated[:75])
         url = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
-        return PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
-    if kind in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
+        return PhysicalResource(
+            url, {"Arn": f"arn:aws:sqs:{region}:{account}:{name}", "QueueName": name, "QueueUrl": url}
+        )
+    if kind == "AWS::DynamoDB::Table":
         name = name_from("TableName", generated)
-        arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
-        return PhysicalResource(name, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
-    if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+        return PhysicalResource(name, {"Arn": f"arn:aws:dynamodb:{region}:{account}:table/{name}"})
+    if kind == "AWS::Serverless::Function":
         name = name_from("FunctionName", generated[:64])
         return PhysicalResource(name, {"Arn": f"arn:aws:lambda:{region}:{account}:function:{name}"})
-    if kind == "AWS::Serverless::HttpApi":
-        api_id = _api_id(stack, logical_id)
+    if kind == "AWS::Serverless::HttpApi":  # a stable 10-character id shaped like API Gateway's
+        api_id = hashlib.sha256(f"{template.stack_name}/{logical_id}".encode()).hexdigest()[:10]
         return PhysicalResource(api_id, {"ApiEndpoint": f"https://{api_id}.execute-api.{region}.amazonaws.com"})
-    if kind in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
-        name = name_from("LayerName", generated)
-        return PhysicalResource(f"arn:aws:lambda:{region}:{account}:layer:{name}:1")
-    if kind in ("AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::Serverless::StateMachine"):
-        service = kind.split("::")[1].lower()
-        arn = f"arn:aws:{service}:{region}:{account}:{generated}"
-        return PhysicalResource(arn, {"Arn": arn, "TopicArn": arn, "TopicName": generated, "Name": generated})
+    if kind == "AWS::Serverless::LayerVersion":
+        return PhysicalResource(f"arn:aws:lambda:{region}:{account}:layer:{name_from('LayerName', generated)}:1")
     service = kind.split("::")[1].lower() if kind.count("::") == 2 else "local"
-    return PhysicalResource(generated, {"Arn": f"arn:aws:{service}:{region}:{account}:{generated}"})
+    arn = f"arn:aws:{service}:{region}:{account}:{generated}"
+    if kind == "AWS::SecretsManager::Secret":  # Ref of a secret is its ARN
+        return PhysicalResource(arn, {"Arn": arn, "Name": generated})
+    return PhysicalResource(generated, {"Arn": arn})

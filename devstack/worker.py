@@ -14,18 +14,17 @@ must see its own environment, not state left by devstack.
 from __future__ import annotations
 
 import decimal
-import importlib.util
 import json
 import os
+import re
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
 
-from devstack.functions import error_payload
+from devstack.support.handlers import import_by_path
 from devstack.support.lambda_context import LambdaContext
 
 
@@ -87,26 +86,12 @@ def _load_handler(spec: dict[str, Any]) -> Any:
     file = code_dir / (module_path.replace(".", "/") + ".py")
     if not file.is_file():
         raise ModuleNotFoundError(f"No module named '{module_path}'")
-    module = _import_by_path(spec["module_name"], file)
+    # e.g. fn_stripe_webhook_app: unique per code directory, as separate Lambdas hold them.
+    module = import_by_path(re.sub(r"\W", "_", f"fn_{code_dir.name}_{module_path}"), file)
     handler = getattr(module, attribute, None)
     if handler is None:
         raise _HandlerNotFound(f"Handler '{attribute}' missing on module '{module_path}'")
     return handler
-
-
-def _import_by_path(name: str, file: Path) -> ModuleType:
-    """Every function's module is ``app.py``: a unique module name keeps them apart."""
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"cannot load {file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # before exec: dataclasses and pydantic look the module up
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
 
 
 def _invoke(handler: Any, request: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +123,17 @@ def _invoke(handler: Any, request: dict[str, Any], spec: dict[str, Any]) -> dict
 def _failure(request_id: str, error: BaseException, started: float) -> dict[str, Any]:
     _log_exception(error)
     duration = (time.perf_counter() - started) * 1000
-    return {"type": "result", "id": request_id, "ok": False, "error": error_payload(error), "duration_ms": duration}
+    return {"type": "result", "id": request_id, "ok": False, "error": _error_payload(error), "duration_ms": duration}
+
+
+def _error_payload(error: BaseException) -> dict[str, Any]:
+    """Lambda's error document for an exception raised by a handler."""
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": "",
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }
 
 
 def _decimal_serializer(value: Any) -> Any:
@@ -154,7 +149,7 @@ class _HandlerNotFound(Exception):
 
 def _init_error(error: BaseException, spec: dict[str, Any]) -> dict[str, Any]:
     """The error types Lambda's Python runtime reports for a failed init."""
-    payload = error_payload(error)
+    payload = _error_payload(error)
     module = spec["handler"].rpartition(".")[0]
     if isinstance(error, _HandlerNotFound):
         payload.update(errorType="Runtime.HandlerNotFound", errorMessage=str(error))

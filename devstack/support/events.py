@@ -50,7 +50,7 @@ def http_api_event(
         request_id=request_id or new_request_id(),
         time_epoch_ms=int(time.time() * 1000) if time_epoch_ms is None else time_epoch_ms,
     )
-    event = build_event(request, Route("POST", path, "Function", "Api"), {}, context)
+    event = build_event(request, Route("POST", path, "Function", api_id), context)
     if base64_encoded and not event["isBase64Encoded"]:
         event.update(body=base64.b64encode(raw).decode(), isBase64Encoded=True)
     return event

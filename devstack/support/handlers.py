@@ -1,4 +1,5 @@
-"""The functions' handlers in this process, for tests and benchmarks that call them directly."""
+"""The functions' handlers in this process, for tests and benchmarks that call them directly, and for
+devstack's worker (standard library only: it runs before a handler's cold start)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
 
 def load_function(name: str) -> ModuleType:
-    """``functions/<name>/app.py`` under a module name of its own, as separate Lambdas hold them
-    (devstack's worker names them the same way)."""
-    module_name = f"fn_{name}_app"
-    spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS_DIR / name / "app.py")
-    assert spec and spec.loader
+    """``functions/<name>/app.py`` under a module name of its own, as devstack's worker loads it."""
+    return import_by_path(f"fn_{name}_app", FUNCTIONS_DIR / name / "app.py")
+
+
+def import_by_path(name: str, file: Path) -> ModuleType:
+    """Every function's module is ``app.py``, as Lambda wants: a module name of its own keeps them apart."""
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"cannot load {file}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # before exec: dataclasses and pydantic look the module up
-    spec.loader.exec_module(module)
+    sys.modules[name] = module  # before exec: dataclasses and pydantic look the module up
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
     return module
 
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from devstack.aws import client
-from devstack.functions import FunctionRuntime, WorkerSpec
+from devstack.functions import FunctionRuntime
 from devstack.stack import wait_until
 from devstack.support.moto import MotoServer
+from devstack.template import FunctionSpec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
@@ -108,6 +109,12 @@ def unique() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
+def function_spec(name: str, code_dir: Path, timeout: float = 10) -> FunctionSpec:
+    """A function of the stub project, as the template model describes one."""
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:local-{name}"
+    return FunctionSpec(name, f"local-{name}", arn, code_dir, "app.lambda_handler", timeout, 128, (), {})
+
+
 @pytest.fixture
 def runtime_factory(tmp_path: Path) -> Iterator[Any]:
     """Build FunctionRuntimes for stub handlers; all are stopped at the end of the test."""
@@ -125,15 +132,7 @@ def runtime_factory(tmp_path: Path) -> Iterator[Any]:
     ) -> FunctionRuntime:
         directory = tmp_path / code_dir
         write_code(directory, source)
-        spec = WorkerSpec(
-            logical_id=name,
-            function_name=f"local-{name}",
-            function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:local-{name}",
-            code_dir=str(directory),
-            handler="app.lambda_handler",
-            memory_mb=128,
-            timeout_seconds=timeout,
-        )
+        spec = function_spec(name, directory, timeout)
         runtime = FunctionRuntime(
             spec, env or {}, max_concurrency=max_concurrency, log_sink=lambda source, line: None, **kwargs
         )

@@ -115,7 +115,6 @@ def test_function_environment_precedence() -> None:
     assert "SECRET_ID" not in env  # secrets come from the environment locally
     assert env["STRIPE_WEBHOOK_SECRET"] == DEV_WEBHOOK_SECRETS["STRIPE_WEBHOOK_SECRET"]
     assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
-    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "WebhookBridge"
     assert env["POWERTOOLS_SERVICE_NAME"] == "webhook-bridge"  # from the template
     assert env["STAGE"] == "test"  # overrides beat the template
     assert env["ENABLED_VENDORS"] == ",".join(spec.name for spec in specs())  # follows the local decision

@@ -6,9 +6,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devstack.functions import FunctionRuntime
 
-from .conftest import wait_until, write_code
+from .conftest import function_spec, wait_until, write_code
 
 ENV_HANDLER = """
 import os, time
@@ -79,45 +81,40 @@ def test_the_environment_is_reused_between_invocations(runtime_factory: Any) -> 
     assert runtime.cold_starts == 1
 
 
-def test_exception_is_a_lambda_error(runtime_factory: Any) -> None:
-    runtime = runtime_factory("def lambda_handler(event, context):\n    raise ValueError('boom')\n")
-    result = runtime.invoke({})
-    assert not result.ok
-    assert result.error_type == "ValueError"
-    assert result.error is not None and result.error["errorMessage"] == "boom"
-    assert result.error["stackTrace"]
-
-
-def test_timeout_stops_the_environment(runtime_factory: Any, tmp_path: Path) -> None:
-    handler = """
+FAILING_HANDLER = """
 import os, time
 def lambda_handler(event, context):
+    if event.get("raise"):
+        raise ValueError("boom")
     if event.get("hang"):
         time.sleep(60)
-    return os.getpid()
-"""
-    runtime = runtime_factory(handler, timeout=0.5)
-    before = runtime.invoke({}).payload
-    result = runtime.invoke({"hang": True})
-    assert result.error_type == "Sandbox.Timedout"
-    assert result.error is not None and "Task timed out after 0.50 seconds" in result.error["errorMessage"]
-    after = runtime.invoke({})
-    assert after.ok and after.payload != before  # a fresh environment
-
-
-def test_crash_is_reported_and_the_next_invocation_recovers(runtime_factory: Any) -> None:
-    handler = """
-import os
-def lambda_handler(event, context):
     if event.get("crash"):
         os._exit(3)
-    return "fine"
+    return os.getpid()
 """
-    runtime = runtime_factory(handler)
-    result = runtime.invoke({"crash": True})
-    assert result.error_type == "Runtime.ExitError"
-    assert result.error is not None and "exit status 3" in result.error["errorMessage"]
-    assert runtime.invoke({}).payload == "fine"
+
+
+@pytest.mark.parametrize(
+    ("event", "error_type", "message", "fresh_environment"),
+    [
+        ({"raise": True}, "ValueError", "boom", False),
+        ({"hang": True}, "Sandbox.Timedout", "Task timed out after 0.50 seconds", True),  # Lambda stops it
+        ({"crash": True}, "Runtime.ExitError", "exit status 3", True),
+    ],
+    ids=["exception", "timeout", "crash"],
+)
+def test_a_failed_invocation_is_a_lambda_error_and_the_next_one_runs(
+    runtime_factory: Any, event: dict[str, bool], error_type: str, message: str, fresh_environment: bool
+) -> None:
+    runtime = runtime_factory(FAILING_HANDLER, timeout=0.5)
+    before = runtime.invoke({}).payload
+    result = runtime.invoke(event)
+    assert result.error_type == error_type
+    assert result.error is not None and message in result.error["errorMessage"]
+    if error_type == "ValueError":
+        assert result.error["stackTrace"]
+    after = runtime.invoke({})
+    assert after.ok and (after.payload != before) is fresh_environment
 
 
 def test_results_go_through_json_like_lambda(runtime_factory: Any) -> None:
@@ -174,16 +171,15 @@ def lambda_handler(event, context):
 
 
 def test_prints_and_logs_reach_the_log_sink(tmp_path: Path) -> None:
-    from devstack.functions import WorkerSpec
-
     lines: list[tuple[str, str]] = []
     directory = tmp_path / "fn"
     write_code(
         directory,
         "import sys\ndef lambda_handler(e, c):\n    print('out')\n    sys.stderr.write('err\\n')\n    return 1\n",
     )
-    spec = WorkerSpec("Fn", "local-Fn", "arn", str(directory), "app.lambda_handler", 128, 5)
-    runtime = FunctionRuntime(spec, {}, max_concurrency=1, log_sink=lambda s, line: lines.append((s, line)))
+    runtime = FunctionRuntime(
+        function_spec("Fn", directory, 5), {}, max_concurrency=1, log_sink=lambda s, line: lines.append((s, line))
+    )
     try:
         assert runtime.invoke({}).payload == 1
         assert wait_until(lambda: ("Fn", "out") in lines and ("Fn", "err") in lines, timeout=5)

@@ -13,14 +13,13 @@ import httpx
 import pytest
 
 from devstack.functions import InvocationResult
-from devstack.http_api import MAX_PAYLOAD_BYTES, ApiStage, HttpApi, RouteTable
+from devstack.http_api import MAX_PAYLOAD_BYTES, HttpApi
 from devstack.template import Route
 
 ROUTES = [
-    Route("POST", "/webhooks/stripe", "Stripe", "Api"),
-    Route("POST", "/webhooks/typeform", "Typeform", "Api", timeout_ms=200),
+    Route("POST", "/webhooks/stripe", "Stripe", "abc123defg"),
+    Route("POST", "/webhooks/typeform", "Typeform", "abc123defg", timeout_ms=200),
 ]
-STAGES = {"Api": ApiStage("abc123defg")}
 
 
 def done(result: InvocationResult) -> Future[InvocationResult]:
@@ -40,7 +39,7 @@ def serve() -> Iterator[Callable[..., HttpApi]]:
     servers: list[HttpApi] = []
 
     def start(submit: Any = echo, routes: list[Route] = ROUTES) -> HttpApi:
-        api = HttpApi(routes, submit, stages=STAGES, account_id="123456789012").start()
+        api = HttpApi(routes, submit, account_id="123456789012").start()
         servers.append(api)
         return api
 
@@ -103,25 +102,25 @@ def test_unknown_route_and_method_are_404(serve: Callable[..., HttpApi]) -> None
         assert response.content == b'{"message":"Not Found"}'
 
 
-def test_function_error_is_500(serve: Callable[..., HttpApi]) -> None:
-    error = {"errorType": "ValueError", "errorMessage": "boom"}
-    api = serve(lambda function, event: done(InvocationResult("id", ok=False, error=error)))
-    response = httpx.post(api.url + "/webhooks/stripe", content=b"{}")
-    assert response.status_code == 500
-    assert response.json() == {"message": "Internal Server Error"}
+FAILED = InvocationResult("id", ok=False, error={"errorType": "ValueError", "errorMessage": "boom"})
+INVALID = InvocationResult("id", ok=True, payload={"statusCode": "x"})
 
 
-def test_invalid_function_response_is_500(serve: Callable[..., HttpApi]) -> None:
-    api = serve(lambda function, event: done(InvocationResult("id", ok=True, payload={"statusCode": "x"})))
-    assert httpx.post(api.url + "/webhooks/stripe", content=b"{}").status_code == 500
-
-
-def test_integration_timeout_is_503(serve: Callable[..., HttpApi]) -> None:
-    never: Future[InvocationResult] = Future()
-    api = serve(lambda function, event: never)
-    response = httpx.post(api.url + "/webhooks/typeform", content=b"{}")  # this route times out after 200 ms
-    assert response.status_code == 503
-    assert response.json() == {"message": "Service Unavailable"}
+@pytest.mark.parametrize(
+    ("future", "path", "answer"),
+    [
+        (done(FAILED), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
+        (done(INVALID), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
+        (Future(), "/webhooks/typeform", (503, {"message": "Service Unavailable"})),  # times out after 200 ms
+    ],
+    ids=["function-error", "invalid-response", "integration-timeout"],
+)
+def test_api_gateways_own_answers(
+    serve: Callable[..., HttpApi], future: Future[InvocationResult], path: str, answer: tuple[int, Any]
+) -> None:
+    api = serve(lambda function, event: future)
+    response = httpx.post(api.url + path, content=b"{}")
+    assert (response.status_code, response.json()) == answer
 
 
 def test_payload_over_10_mb_is_413_without_invoking(serve: Callable[..., HttpApi]) -> None:
@@ -148,30 +147,3 @@ def test_declared_oversize_is_refused_before_the_body_is_sent(serve: Callable[..
         )
         status_line = connection.makefile("rb").readline()
     assert b" 413 " in status_line
-
-
-def test_route_table_specificity() -> None:
-    routes = [
-        Route("ANY", "/items/{proxy+}", "Greedy", "Api"),
-        Route("GET", "/items/{id}", "ById", "Api"),
-        Route("GET", "/items/special", "Literal", "Api"),
-        Route("ANY", "/items/special", "AnyLiteral", "Api"),
-        Route("ANY", "$default", "Default", "Api"),
-    ]
-    table = RouteTable(routes, {"Api": ApiStage("a")})
-
-    def target(method: str, path: str) -> tuple[str, dict[str, str]] | None:
-        matched = table.match(method, path)
-        return None if matched is None else (matched[0].function, matched[1])
-
-    assert target("GET", "/items/special") == ("Literal", {})
-    assert target("POST", "/items/special") == ("AnyLiteral", {})
-    assert target("GET", "/items/42") == ("ById", {"id": "42"})
-    assert target("GET", "/items/a/b") == ("Greedy", {"proxy": "a/b"})
-    assert target("DELETE", "/elsewhere") == ("Default", {})
-
-
-def test_named_stage_prefix() -> None:
-    table = RouteTable([Route("POST", "/hook", "Fn", "Api")], {"Api": ApiStage("a", "prod")})
-    assert table.match("POST", "/prod/hook") is not None
-    assert table.match("POST", "/hook") is None

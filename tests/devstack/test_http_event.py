@@ -11,6 +11,7 @@ import pytest
 from devstack.http_event import (
     ApiContext,
     HttpRequest,
+    HttpResponse,
     InvalidLambdaResponse,
     build_event,
     encode_body,
@@ -19,7 +20,7 @@ from devstack.http_event import (
 )
 from devstack.template import Route
 
-ROUTE = Route("POST", "/webhooks/stripe", "StripeWebhookFunction", "WebhookApi")
+ROUTE = Route("POST", "/webhooks/stripe", "StripeWebhookFunction", "abc123defg")
 CONTEXT = ApiContext(
     api_id="abc123defg", account_id="123456789012", request_id="Req1dExample=", time_epoch_ms=1_583_348_638_390
 )
@@ -42,7 +43,7 @@ def request(**overrides: object) -> HttpRequest:
 
 
 def test_event_shape() -> None:
-    event = build_event(request(raw_query="a=1&a=2&b="), ROUTE, {}, CONTEXT)
+    event = build_event(request(raw_query="a=1&a=2&b="), ROUTE, CONTEXT)
     assert event["version"] == "2.0"
     assert event["routeKey"] == "POST /webhooks/stripe"
     assert event["rawPath"] == "/webhooks/stripe"
@@ -77,7 +78,7 @@ def test_headers_are_lowercased_and_repeated_ones_comma_joined() -> None:
         ("x-custom", "two"),
         ("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)"),
     )
-    event = build_event(request(headers=headers), ROUTE, {}, CONTEXT)
+    event = build_event(request(headers=headers), ROUTE, CONTEXT)
     assert event["headers"]["stripe-signature"] == "t=1,v1=abc"
     assert event["headers"]["x-custom"] == "one,two"
     assert all(name == name.lower() for name in event["headers"])
@@ -90,18 +91,18 @@ def test_headers_are_lowercased_and_repeated_ones_comma_joined() -> None:
 
 
 def test_cookies_move_out_of_the_headers() -> None:
-    event = build_event(request(headers=(("Cookie", "a=1; b=2"), ("Cookie", "c=3"))), ROUTE, {}, CONTEXT)
+    event = build_event(request(headers=(("Cookie", "a=1; b=2"), ("Cookie", "c=3"))), ROUTE, CONTEXT)
     assert event["cookies"] == ["a=1", "b=2", "c=3"]
     assert "cookie" not in event["headers"]
 
 
 def test_forwarded_for_is_appended_to() -> None:
-    event = build_event(request(headers=(("X-Forwarded-For", "203.0.113.9"),)), ROUTE, {}, CONTEXT)
+    event = build_event(request(headers=(("X-Forwarded-For", "203.0.113.9"),)), ROUTE, CONTEXT)
     assert event["headers"]["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
 
 
 def test_json_body_reaches_the_function_byte_for_byte() -> None:
-    event = build_event(request(), ROUTE, {}, CONTEXT)
+    event = build_event(request(), ROUTE, CONTEXT)
     assert event["isBase64Encoded"] is False
     assert event["body"].encode("utf-8") == STRIPE_BODY  # whitespace, key order, unicode untouched
 
@@ -113,20 +114,20 @@ def test_json_body_reaches_the_function_byte_for_byte() -> None:
 def test_non_text_bodies_are_base64(content_type: str | None) -> None:
     body = bytes(range(256))
     headers = (("Content-Type", content_type),) if content_type else ()
-    event = build_event(request(headers=headers, body=body), ROUTE, {}, CONTEXT)
+    event = build_event(request(headers=headers, body=body), ROUTE, CONTEXT)
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == body
 
 
 def test_text_that_is_not_utf8_is_base64_so_no_byte_changes() -> None:
     body = b'{"name": "Ren\xe9e"}'  # latin-1
-    event = build_event(request(body=body), ROUTE, {}, CONTEXT)
+    event = build_event(request(body=body), ROUTE, CONTEXT)
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == body
 
 
 def test_empty_body_is_absent() -> None:
-    event = build_event(request(method="GET", body=b""), ROUTE, {}, CONTEXT)
+    event = build_event(request(method="GET", body=b""), ROUTE, CONTEXT)
     assert "body" not in event
     assert event["isBase64Encoded"] is False
 
@@ -149,15 +150,9 @@ def test_text_content_types(content_type: str, text: bool) -> None:
     assert encode_body(b"abc", content_type)[1] is not text
 
 
-def test_path_parameters_and_stage() -> None:
-    route = Route("GET", "/items/{id}", "Fn", "Api")
-    context = ApiContext(api_id="a", account_id="1", stage="prod")
-    event = build_event(request(method="GET", raw_path="/prod/items/a%20b", body=b""), route, {"id": "a b"}, context)
-    assert event["pathParameters"] == {"id": "a b"}
-    assert event["routeKey"] == "GET /items/{id}"
-    assert event["rawPath"] == "/prod/items/a%20b"
-    assert event["requestContext"]["http"]["path"] == "/prod/items/a b"
-    assert event["requestContext"]["stage"] == "prod"
+def test_the_raw_path_stays_encoded_and_the_http_path_is_decoded() -> None:
+    event = build_event(request(raw_path="/webhooks/a%20b"), ROUTE, CONTEXT)
+    assert (event["rawPath"], event["requestContext"]["http"]["path"]) == ("/webhooks/a%20b", "/webhooks/a b")
 
 
 # -- responses -------------------------------------------------------------------------
@@ -179,26 +174,21 @@ def test_structured_response() -> None:
     assert response.body == b'{"ok": true}'
 
 
-def test_base64_response_body() -> None:
-    response = to_http_response(
-        {"statusCode": 200, "body": base64.b64encode(b"\x00\xff").decode(), "isBase64Encoded": True}
-    )
-    assert response.body == b"\x00\xff"
+JSON = ("content-type", "application/json")
 
 
-def test_dict_without_status_code_is_a_json_200() -> None:
-    response = to_http_response({"message": "Hello"}, '{"message": "Hello"}')
-    assert (response.status, response.body) == (200, b'{"message": "Hello"}')
-    assert ("content-type", "application/json") in response.headers
-
-
-def test_string_result_is_the_body() -> None:
-    response = to_http_response("Hello from Lambda!", '"Hello from Lambda!"')
-    assert (response.status, response.body) == (200, b"Hello from Lambda!")
-
-
-def test_status_without_body() -> None:
-    assert to_http_response({"statusCode": 204}).body == b""
+@pytest.mark.parametrize(
+    ("payload", "text", "status", "headers", "body"),
+    [
+        ({"statusCode": 200, "body": "AP8=", "isBase64Encoded": True}, None, 200, (), b"\x00\xff"),
+        ({"message": "Hello"}, '{"message": "Hello"}', 200, (JSON,), b'{"message": "Hello"}'),  # no statusCode
+        ("Hello from Lambda!", '"Hello from Lambda!"', 200, (JSON,), b"Hello from Lambda!"),  # a string is the body
+        ({"statusCode": 204}, None, 204, (), b""),
+    ],
+    ids=["base64-body", "json-200", "string", "no-body"],
+)
+def test_results_become_responses(payload: object, text: str | None, status: int, headers: tuple, body: bytes) -> None:
+    assert to_http_response(payload, text) == HttpResponse(status, headers, body)
 
 
 @pytest.mark.parametrize(

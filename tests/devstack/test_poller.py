@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from devstack.aws import AwsResources, client, create_resources
-from devstack.event_sources import register_event_source
 from devstack.functions import FunctionRuntime, InvocationResult
-from devstack.poller import SqsPoller, failed_message_ids
+from devstack.poller import SqsPoller, failed_message_ids, register_event_source
 from devstack.support.events import sqs_record
 from devstack.support.moto import MotoServer
 from devstack.template import load_template
@@ -143,17 +142,6 @@ def test_partial_batch_failure_keeps_only_the_failed_messages(work: NewWork, han
     assert sorted(again) == ["fail-2", "fail-4"]
 
 
-def test_exception_deletes_nothing(work: NewWork, handler: Handler) -> None:
-    queue = work()
-    queue.send("ok-1", "raise-2", "ok-3")
-    runtime, _ = handler
-    poller = queue.start(runtime.invoke)
-    assert wait_until(idle_after_batches(poller, 1), timeout=20)
-    assert poller.stats.failed_invocations == 1
-    assert poller.stats.deleted == 0
-    assert queue.counts() == (0, 3)  # all in flight until the visibility timeout
-
-
 def test_redrive_to_the_dead_letter_queue_after_max_receive_count(work: NewWork, handler: Handler) -> None:
     queue = work(visibility_timeout=1, max_receive_count=2)
     queue.send("raise-always")
@@ -166,14 +154,21 @@ def test_redrive_to_the_dead_letter_queue_after_max_receive_count(work: NewWork,
     assert moved["Body"] == "raise-always"
 
 
-def test_invalid_batch_item_failures_fail_the_whole_batch(work: NewWork) -> None:
+@pytest.mark.parametrize(
+    "result",
+    [
+        InvocationResult("r", ok=False, error={"errorType": "RuntimeError"}),  # an exception, timeout or crash
+        InvocationResult("r", ok=True, payload={"batchItemFailures": [{"itemIdentifier": "unknown"}]}),  # invalid
+    ],
+    ids=["failed-invocation", "invalid-batch-item-failures"],
+)
+def test_a_failed_batch_deletes_nothing(work: NewWork, result: InvocationResult) -> None:
     queue = work()
-    queue.send("a", "b")
-    unknown = {"batchItemFailures": [{"itemIdentifier": "unknown"}]}
-    poller = queue.start(lambda event: InvocationResult("r", ok=True, payload=unknown))
+    queue.send("a", "b", "c")
+    poller = queue.start(lambda event: result)
     assert wait_until(idle_after_batches(poller, 1), timeout=20)
-    assert poller.stats.deleted == 0
-    assert queue.counts() == (0, 2)
+    assert (poller.stats.failed_invocations, poller.stats.deleted) == (1, 0)
+    assert queue.counts() == (0, 3)  # all in flight until the visibility timeout
 
 
 def test_without_report_batch_item_failures_success_deletes_everything(work: NewWork, handler: Handler) -> None:
@@ -303,9 +298,7 @@ def test_a_disabled_event_source_mapping_leaves_messages_in_the_queue_until_enab
 ) -> None:
     queue = work()
     lambda_client = client("lambda", moto.endpoint, "us-east-1")
-    mapping = register_event_source(
-        lambda_client, client("iam", moto.endpoint, "us-east-1"), "work", queue.arn, 10, True
-    )
+    mapping = register_event_source(lambda_client, client("iam", moto.endpoint, "us-east-1"), "work", queue.arn, 10)
     runtime, out = handler
     poller = queue.start(runtime.invoke, enabled=mapping)
     lambda_client.update_event_source_mapping(UUID=mapping.uuid, Enabled=False)  # bridgectl vendor pause
