@@ -48,6 +48,13 @@ def test_people_accepts_any_one_identifier(convertloop: httpx.Client, identifier
             400,
             {"errors": ["first_seen_at must be a datetime", "last_seen_at must be a datetime"]},
         ),
+        (
+            "POST",
+            "/people",
+            {"email": "ann@example.com", "add_to_segments": ["Trial", "Paid"]},
+            400,
+            {"errors": ["add_to_segments must be a segment name (a string)"]},
+        ),
         ("POST", "/segments", {}, 404, None),
     ],
 )
@@ -79,7 +86,8 @@ def test_datetimes_are_iso_8601_or_epoch_seconds(convertloop: httpx.Client, path
 
 
 def test_people_upserts_and_handles_segments(sandbox: SandboxServer, convertloop: httpx.Client) -> None:
-    convertloop.post("/people", json={"email": "Ann@Example.com", "add_to_segments": ["Trial", "Newsletter"]})
+    convertloop.post("/people", json={"email": "Ann@Example.com", "add_to_segments": "Trial"})
+    convertloop.post("/people", json={"email": "ann@example.com", "add_to_segments": "Newsletter"})
     convertloop.post("/people", json={"email": "ann@example.com", "user_id": "7", "remove_from_segments": "Trial"})
     response = convertloop.post("/people", json={"user_id": "7", "add_to_segments": "Paid"})
     assert response.status_code == 200

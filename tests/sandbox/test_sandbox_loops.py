@@ -18,6 +18,8 @@ NO_EVENT_NAME = {"success": False, "message": "eventName is required."}
         ("POST", "/contacts/create", {"firstName": "Ann"}, {}, NO_EMAIL),
         ("POST", "/contacts/create", {"email": "not-an-email"}, {}, None),
         ("POST", "/contacts/create", {"email": "a@example.com", "plan": {"name": "pro"}}, {}, None),  # flat only
+        # not in the document, so a contact property like any other
+        ("PUT", "/contacts/update", {"email": "a@example.com", "mailingLists": {"l1": True}}, {}, None),
         # "The only required field is 'email'", even with a userId.
         ("PUT", "/contacts/update", {"firstName": "Ann"}, {}, NO_EMAIL),
         ("PUT", "/contacts/update", {"userId": "u1", "plan": "pro"}, {}, NO_EMAIL),

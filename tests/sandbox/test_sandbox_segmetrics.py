@@ -107,6 +107,7 @@ def _bad_cents(bad: object) -> list[tuple[str, dict[str, Any], list[str]]]:
             {**SUBSCRIPTION, "billing_cycle": "quarter", "frequency": 0},
             ["'frequency' must be an integer >= 1", "'billing_cycle' must be one of year, month, week, day"],
         ),
+        ("/subscription", {**SUBSCRIPTION, "quantity": -1}, ["'quantity' must be an integer >= 0"]),
         # "A date in the future at which the subscription will automatically get canceled"
         (
             "/subscription",
@@ -226,3 +227,11 @@ def test_subscription_upsert(sandbox: SandboxServer, segmetrics: httpx.Client) -
     subscriptions = sandbox.state("segmetrics")["subscriptions"]
     assert len(subscriptions) == 1
     assert subscriptions[0]["canceled_date"] == "2020-01-03T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(("sent", "kept"), [({}, 1), ({"quantity": 0}, 0), ({"quantity": 3}, 3)])
+def test_subscription_quantity_defaults_to_1(
+    sandbox: SandboxServer, segmetrics: httpx.Client, sent: dict[str, int], kept: int
+) -> None:
+    assert segmetrics.post("/subscription", json={**SUBSCRIPTION, **sent}).status_code == 200
+    assert sandbox.state("segmetrics")["subscriptions"][0]["quantity"] == kept

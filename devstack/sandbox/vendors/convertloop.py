@@ -133,14 +133,11 @@ def _index_key(kind: str, value: Any) -> str:
 
 
 def _segments(value: Any) -> list[str] | None:
-    """Segment names from a single name or a list of names; None when malformed."""
+    """The segment named, as a list; None when malformed. The document types the two
+    segment keys as "string": a list is refused, though the prose says "one or several"."""
     if value is None:
         return []
-    if non_empty_string(value):
-        return [value]
-    if isinstance(value, list) and all(non_empty_string(item) for item in value):
-        return list(value)
-    return None
+    return [value] if non_empty_string(value) else None
 
 
 def _is_datetime(value: Any) -> bool:
@@ -174,7 +171,7 @@ PERSON_FIELDS: FieldRules = (
     (
         ("add_to_segments", "remove_from_segments"),
         lambda v: bool(_segments(v)),
-        "must be a segment name or a list of names",
+        "must be a segment name (a string)",
     ),
     (("resubscribe",), lambda v: isinstance(v, bool), "must be a boolean"),
     (("first_seen_at", "last_seen_at"), _is_datetime, "must be a datetime"),

@@ -201,7 +201,6 @@ class Loops(VendorService):
             "subscribed": True,
             "userGroup": None,
             "userId": None,
-            "mailingLists": {},
         }
 
     def _save(self, contact: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
@@ -210,10 +209,7 @@ class Loops(VendorService):
         if contact.get("userId"):
             self.by_user_id.pop(str(contact["userId"]), None)
         for key, value in fields.items():
-            if key == "mailingLists":
-                contact["mailingLists"].update(value)
-            else:
-                contact[key] = value.strip() if key == "email" and isinstance(value, str) else value
+            contact[key] = value.strip() if key == "email" and isinstance(value, str) else value
         if contact.get("email"):
             self.by_email[contact["email"].lower()] = contact["id"]
         if contact.get("userId"):
@@ -242,10 +238,7 @@ def _contact_problem(fields: dict[str, Any]) -> str | None:
         return "Invalid email address."
     if fields.get("subscribed") is not None and not isinstance(fields["subscribed"], bool):
         return "subscribed must be a boolean."
-    lists = fields.get("mailingLists")
-    if lists is not None and not (isinstance(lists, dict) and all(isinstance(v, bool) for v in lists.values())):
-        return "mailingLists must be an object of list ids to booleans."
-    for key, value in fields.items():
-        if key != "mailingLists" and not _scalar(value):
+    for key, value in fields.items():  # mailingLists is not in the document: a property like any other
+        if not _scalar(value):
             return f"Invalid value for contact property '{key}': nested objects and arrays are not allowed."
     return None

@@ -256,7 +256,7 @@ class SegMetrics(VendorService):
         checks.require("amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency")
         checks.cents("amount")
         checks.integer("frequency", minimum=1)
-        checks.integer("quantity", minimum=1)
+        checks.integer("quantity", minimum=0)  # "Defaults to 1", no lower bound given
         checks.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
         checks.one_of("billing_cycle", BILLING_CYCLES)
         checks.future("end_date", datetime.now(UTC))
@@ -266,7 +266,7 @@ class SegMetrics(VendorService):
             "amount": _number(body["amount"]),
             "product_id": id_text(body["product_id"]),
             "name": body.get("name"),
-            "quantity": int(_number(body.get("quantity")) or 1),
+            "quantity": 1 if body.get("quantity") is None else int(_number(body["quantity"]) or 0),
             **{key: iso(body[key]) for key in ("start_date", "last_bill_date")},
             "billing_cycle": body["billing_cycle"],
             "frequency": int(_number(body["frequency"]) or 1),
