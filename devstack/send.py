@@ -68,9 +68,9 @@ def put_on_stripe_events_queue(envelope: dict[str, Any], queue_url: str | None =
         state = read_state()
         if state is None:
             raise SystemExit("no running `make dev` stack (start it, or give --queue-url with AWS configuration)")
-        if "StripeEventsQueue" not in state["queues"]:
+        if "StripeEventsQueue" not in state["queue_urls"]:
             raise SystemExit("the running stack has no StripeEventsQueue (StripeEventSourceName is empty)")
-        queue_url = queue_url or state["queues"]["StripeEventsQueue"]["url"]
+        queue_url = queue_url or state["queue_urls"]["StripeEventsQueue"]
         sqs = sqs or client("sqs", state["aws"]["endpoint"], state["aws"]["region"])
     return str(sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(envelope))["MessageId"])
 
