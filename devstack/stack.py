@@ -91,7 +91,6 @@ class Stack:
         parameter_overrides: Mapping[str, Any] | None = None,
         use_process_env: bool = False,
         sandbox: bool = True,
-        moto_port: int = 0,
         enforce_timeouts: bool = True,
         reload: bool = False,
         poll_wait_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
@@ -106,7 +105,6 @@ class Stack:
         self._env_overrides = dict(env_overrides or {})
         self._use_process_env = use_process_env
         self._want_sandbox = sandbox
-        self._moto_port = moto_port
         self._enforce_timeouts = enforce_timeouts
         self._reload = reload
         self._poll_wait_seconds = poll_wait_seconds
@@ -151,7 +149,7 @@ class Stack:
         self.template = template
         source = {**(os.environ if self._use_process_env else {}), **self._env_overrides}
         self._api = HttpApi(template.routes, self._submit, account_id=template.account_id, port=self._port)
-        self._moto = MotoServer(self._moto_port, log_sink=self._sink).start()
+        self._moto = MotoServer(log_sink=self._sink).start()
         self.resources = create_resources(template, self._moto.endpoint)
 
         sandbox_env = None
