@@ -53,7 +53,6 @@ class InvocationResult:
     payload: Any = None  # the handler's return value, after a JSON round trip (as Lambda returns it)
     payload_text: str = ""  # the serialised return value, as Lambda hands it to the caller
     error: Mapping[str, Any] | None = None  # {"errorMessage", "errorType", "stackTrace"}
-    payload_bytes: int = 0
 
     @property
     def error_type(self) -> str | None:
@@ -157,7 +156,6 @@ class _Worker:
                 ok=True,
                 payload=json.loads(text),
                 payload_text=text,
-                payload_bytes=len(text.encode()),
             )
         return _failed(request_id, message.get("error") or {})
 

@@ -104,6 +104,9 @@ def test_unknown_route_and_method_are_404(serve: Callable[..., HttpApi]) -> None
 
 FAILED = InvocationResult("id", ok=False, error={"errorType": "ValueError", "errorMessage": "boom"})
 INVALID = InvocationResult("id", ok=True, payload={"statusCode": "x"})
+OVER_6_MB = InvocationResult(
+    "id", ok=True, payload="x" * 6 * 1024 * 1024, payload_text='"' + "x" * 6 * 1024 * 1024 + '"'
+)
 
 
 @pytest.mark.parametrize(
@@ -111,9 +114,10 @@ INVALID = InvocationResult("id", ok=True, payload={"statusCode": "x"})
     [
         (done(FAILED), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
         (done(INVALID), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
+        (done(OVER_6_MB), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),  # Lambda's result limit
         (Future(), "/webhooks/typeform", (503, {"message": "Service Unavailable"})),  # times out after 200 ms
     ],
-    ids=["function-error", "invalid-response", "integration-timeout"],
+    ids=["function-error", "invalid-response", "result-over-6-mb", "integration-timeout"],
 )
 def test_api_gateways_own_answers(
     serve: Callable[..., HttpApi], future: Future[InvocationResult], path: str, answer: tuple[int, Any]
