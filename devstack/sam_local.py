@@ -189,23 +189,10 @@ class SamLocalStack:
 
     def __post_init__(self) -> None:
         self.env_file = self.env_file or self.template_path.parent / ENV_FILE
-
-    @property
-    def moto_container(self) -> str:
-        return f"{self.name}-moto"
-
-    @property
-    def sandbox_container(self) -> str:
-        return f"{self.name}-sandbox"
-
-    @property
-    def moto_endpoint(self) -> str:
-        """moto, for a function on the network."""
-        return f"http://{self.moto_container}:{MOTO_PORT}"
-
-    @property
-    def sandbox_url(self) -> str:
-        return f"http://{self.sandbox_container}:{SANDBOX_PORT}"
+        self.moto_container, self.sandbox_container = f"{self.name}-moto", f"{self.name}-sandbox"
+        # As a function on the network reaches them.
+        self.moto_endpoint = f"http://{self.moto_container}:{MOTO_PORT}"
+        self.sandbox_url = f"http://{self.sandbox_container}:{SANDBOX_PORT}"
 
     def start(self) -> SamLocalStack:
         self.stop()  # what an earlier run under this name left
