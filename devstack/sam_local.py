@@ -181,7 +181,6 @@ class SamLocalStack:
     env_file: Path | None = None  # default: .devstack/sam-local-env.json beside the template
     image: str = field(default_factory=lambda: os.environ.get("MOTO_IMAGE", DEFAULT_MOTO_IMAGE))
     region: str = DEFAULT_REGION
-    ready_timeout: float = READY_TIMEOUT_SECONDS
     template: Template | None = None
     resources: AwsResources | None = None  # as seen from this machine
     host_moto_endpoint: str = ""
@@ -298,8 +297,8 @@ class SamLocalStack:
                 return False
             return True
 
-        if not wait_until(ready, self.ready_timeout, interval=0.25):
-            raise DockerError(f"{container} did not answer within {self.ready_timeout:g}s: {_log_tail(container)}")
+        if not wait_until(ready, READY_TIMEOUT_SECONDS, interval=0.25):
+            raise DockerError(f"{container} did not answer within {READY_TIMEOUT_SECONDS:g}s: {_log_tail(container)}")
 
     def _events_env(self) -> dict[str, dict[str, str]]:
         path = self.template_path.parent / EVENTS_ENV_FILE
