@@ -328,6 +328,10 @@ class Stack:
             raise RuntimeError("stack not started")
         self._moto.add_fault(target, code, status=status, count=count, body_contains=body_contains)
 
+    def clear_aws_faults(self) -> None:
+        if self._moto is not None:
+            self._moto.clear_faults()
+
     def logs(self, source: str) -> list[str]:
         """Recent output of a function (by logical id), or of ``moto``."""
         with self._logs_lock:
