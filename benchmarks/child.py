@@ -139,7 +139,7 @@ def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
     key = {"id": {"S": f"floor#{payload['id']}"}}
     dynamodb.put_item(TableName=table, Item={**key, "status": {"S": "INPROGRESS"}})
     dynamodb.put_item(TableName=state, Item={"pk": {"S": f"floor#{payload['id']}"}})
-    urls = [os.environ[f"{prefix}_QUEUE_URL"] for prefix in ("CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS")]
+    urls = [url for name, url in os.environ.items() if name.endswith("_QUEUE_URL")]  # one per vendor
     entries = [{"Id": "0", "MessageBody": json.dumps(payload)[:1000]}]
     with ThreadPoolExecutor(len(urls)) as pool:
         list(pool.map(lambda url: sqs.send_message_batch(QueueUrl=url, Entries=entries), urls))

@@ -33,6 +33,7 @@ from benchmarks.common import (
     BenchStack,
     Figure,
     body_of,
+    delivery_function,
     log,
     payload_for,
     receiver_function,
@@ -69,7 +70,7 @@ class Children:
 
     def function(self, variant: str) -> str:
         if variant == "delivery":
-            return self.stack.delivery_function(DELIVERY_VENDOR)
+            return delivery_function(DELIVERY_VENDOR)
         return receiver_function(provider_of(variant))
 
     def inputs(self, variant: str, warm: int) -> list[Any]:

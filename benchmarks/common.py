@@ -24,7 +24,7 @@ from devstack.aws import create_resources
 from devstack.environment import function_environment, resolve_configuration, store_secrets
 from devstack.stack import DEV_PARAMETERS
 from devstack.support.events import queue_arn, sqs_message, sqs_record
-from devstack.template import Template, load_template
+from devstack.template import SqsEventSource, Template, load_template
 
 if TYPE_CHECKING:
     from webhook_bridge.actions import VendorMessage
@@ -235,16 +235,23 @@ def template(deployed: bool = False) -> Template:
     return load_template(ROOT / "template.yaml", parameter_defaults=None if deployed else DEV_PARAMETERS)
 
 
-def delivery_batching_window_seconds() -> float:
-    """The vendor queues' MaximumBatchingWindowInSeconds as deployed."""
+def delivery_function(vendor: str) -> str:
+    """The logical id of ``vendor``'s delivery function."""
+    return next(f for f in template().functions if template().environment(f).get("VENDOR") == vendor)
+
+
+def pacing(vendor: str) -> tuple[float, int]:
+    """(VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY) as template.yaml deploys ``vendor``."""
+    env = template().environment(delivery_function(vendor))
+    return float(env["VENDOR_RATE_LIMIT"]), int(env["VENDOR_MAX_CONCURRENCY"])
+
+
+def delivery_source() -> SqsEventSource:
+    """The vendor queues' event source mapping as deployed (one set of parameters sets every vendor's)."""
     deployed = template(deployed=True)
-    windows = {
-        source.batching_window_seconds
-        for source in deployed.event_sources
-        if "VENDOR" in deployed.functions[source.function].raw_environment
-    }
-    (window,) = windows  # one parameter sets every vendor's
-    return window
+    sources = [s for s in deployed.event_sources if "VENDOR" in deployed.functions[s.function].raw_environment]
+    (_,) = {(s.batch_size, s.batching_window_seconds) for s in sources}
+    return sources[0]
 
 
 def memory_mb() -> int:
@@ -273,14 +280,12 @@ class BenchStack:
         self.configuration = resolve_configuration({}, self.sandbox_env)
         self._envs: dict[str, dict[str, str]] = {}
 
-    def delivery_function(self, vendor: str) -> str:
-        """The logical id of ``vendor``'s delivery function."""
-        return next(f for f in self.template.functions if self._template_env(f).get("VENDOR") == vendor)
-
     def env(self, function: str) -> dict[str, str]:
         """The function's environment (its secret is stored in Secrets Manager on the first call)."""
         if function not in self._envs:
-            template_env = self._template_env(function)
+            template_env = self.template.environment(
+                function, self.template.physical_resources(self.resources.physical())
+            )
             env = function_environment(
                 self.template.functions[function],
                 template_env=template_env,
@@ -296,15 +301,7 @@ class BenchStack:
         return dict(self._envs[function])
 
     def delivery_env(self, vendor: str) -> dict[str, str]:
-        return self.env(self.delivery_function(vendor))
-
-    def pacing(self, vendor: str) -> tuple[float, int]:
-        """(VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY) as template.yaml deploys ``vendor``."""
-        env = self._template_env(self.delivery_function(vendor))
-        return float(env["VENDOR_RATE_LIMIT"]), int(env["VENDOR_MAX_CONCURRENCY"])
-
-    def _template_env(self, function: str) -> dict[str, str]:
-        return self.template.environment(function, self.template.physical_resources(self.resources.physical()))
+        return self.env(delivery_function(vendor))
 
 
 def vendor_messages(vendor: str, count: int, token: str, start: int = 0) -> list[VendorMessage]:

@@ -17,7 +17,8 @@ import collections
 import math
 from typing import Any
 
-from benchmarks.common import WEBHOOK_NAMES, BenchResult, Figure, delivery_batching_window_seconds, memory_mb
+from benchmarks.common import WEBHOOK_NAMES, BenchResult, Figure, delivery_source, memory_mb, pacing
+from webhook_bridge.vendors.catalog import specs
 
 PRICES = {
     "api_gateway_http_per_million": 1.00,  # HTTP API, requests up to 512 KB each
@@ -32,7 +33,7 @@ PRICE_DATE = "as of 2026 (assumed list prices, us-east-1; verify on aws.amazon.c
 COST_TARGET = 9.0  # $ per million webhooks (issue 14)
 # The issue's volume: a million webhooks a month, i.e. this many messages a second on each vendor queue.
 MESSAGES_PER_QUEUE_PER_SECOND = 1e6 / (30 * 86400)
-FULL_BATCH = 10.0  # records per invocation at the most (the vendor event sources' BatchSize)
+FULL_BATCH = float(delivery_source().batch_size)  # records per invocation at the most
 SNS_PER_MILLION_REQUESTS = 0.50  # Publish / PublishBatch, 64 KB chunks; SNS → SQS deliveries are free
 LAMBDA_REPORT_LINE_BYTES = 350  # START / END / REPORT lines Lambda writes per invocation (approximate)
 
@@ -152,8 +153,8 @@ def candidates(
 
     sns = dict(receiver, sqs_send=SNS_PER_MILLION_REQUESTS / 1e6 * _sqs_requests(sum(warm["sqs_request_bytes"])))
     # Pacing outside the function (MaximumConcurrency + SQS delays): a full batch bills its calls, not its waits.
-    unslept = delivery_side(1, batch10_ms, 10, calls, log_bytes)
-    deployed = delivery_batching_window_seconds()
+    unslept = delivery_side(1, batch10_ms, FULL_BATCH, calls, log_bytes)
+    deployed = delivery_source().batching_window_seconds
     rows: dict[str, tuple[dict[str, float], dict[str, float], float]] = {
         f"batching window {w:g} s{' (deployed)' if w == deployed else ''}": (
             receiver,
@@ -167,7 +168,7 @@ def candidates(
     rows["bursts: pacing without sleeping in Lambda"] = (
         receiver,
         {k: v * len(burst_seconds) for k, v in unslept.items()},
-        10.0,
+        FULL_BATCH,
     )
     return {
         name: {
@@ -194,7 +195,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         "prices": PRICES,
         "price_date": PRICE_DATE,
         "memory_mb": memory_mb(),
-        "batching_window_s": delivery_batching_window_seconds(),
+        "batching_window_s": delivery_source().batching_window_seconds,
         "scenarios": {},
     }
     delivery = results.get("delivery", {}).get("details", {})
@@ -208,7 +209,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         log_per_message = unpaced["log_bytes_per_record"]
         messages = warm["messages_per_webhook"]
         # As deployed: the batching window decides how many records share an invocation.
-        per_invocation = records_per_invocation(delivery_batching_window_seconds())
+        per_invocation = records_per_invocation(delivery_source().batching_window_seconds)
         invocation_ms = batch_ms(per_invocation, one_call_ms, unpaced["batch_ms"]["mean"])
         delivered = delivery_side(messages, invocation_ms, per_invocation, calls_per_message, log_per_message)
         steady = {"receiver": receiver_side(warm, warm["real_ms"]["mean"]), "delivery": delivered}
@@ -217,7 +218,9 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         burst_seconds = _burst_seconds_per_message(delivery)
         burst_delivery: dict[str, float] = collections.defaultdict(float)
         for seconds in burst_seconds.values():
-            for name, value in delivery_side(1, seconds * 1000 * 10, 10, calls_per_message, log_per_message).items():
+            for name, value in delivery_side(
+                1, seconds * 1000 * FULL_BATCH, FULL_BATCH, calls_per_message, log_per_message
+            ).items():
                 burst_delivery[name] += value
         burst = {"receiver": steady["receiver"], "delivery": dict(burst_delivery)}
 
@@ -282,14 +285,12 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
 
 
 def _burst_seconds_per_message(delivery: dict[str, Any]) -> dict[str, float]:
-    """Billed Lambda seconds per message when batches are full and each vendor is paced as deployed."""
-    deployed = delivery.get("batch", {}).get("deployed", {})
+    """Billed Lambda seconds per message when batches are full and each vendor is paced as deployed:
+    as measured for the vendor itself or one deployed with the same pacing (SegMetrics as ConvertLoop)."""
     seconds: dict[str, float] = {}
-    if "customerio" in deployed:
-        seconds["customerio"] = deployed["customerio"]["batch_ms"] / 1000 / 10
-    if "convertloop" in deployed:
-        # SegMetrics is deployed with the same pacing as ConvertLoop (10 req/s over 5 instances).
-        seconds["convertloop"] = seconds["segmetrics"] = deployed["convertloop"]["batch_ms"] / 1000 / 10
+    for d in delivery.get("batch", {}).get("deployed", {}).values():
+        same = [v.name for v in specs() if pacing(v.name) == tuple(d["pacing"])]
+        seconds |= dict.fromkeys(same, d["batch_ms"] / 1000 / FULL_BATCH)
     burst = delivery.get("loops_burst", {})
     if burst.get("handler_seconds_per_message"):
         seconds["loops"] = burst["handler_seconds_per_message"]

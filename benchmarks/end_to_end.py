@@ -26,7 +26,7 @@ from benchmarks.common import (
     BenchResult,
     Figure,
     body_of,
-    delivery_batching_window_seconds,
+    delivery_source,
     log,
     payload_for,
     receiver_function,
@@ -171,7 +171,7 @@ def run() -> BenchResult:
         f"{missing} of {len(expected)} deliveries not seen within {DELIVERY_TIMEOUT_SECONDS:.0f} s; " if missing else ""
     ) + (
         f"includes make dev's {DEV_PARAMETERS['DeliveryBatchingWindowSeconds']} s batching window on each vendor "
-        f"queue (deployed: {delivery_batching_window_seconds():g} s, DeliveryBatchingWindowSeconds)"
+        f"queue (deployed: {delivery_source().batching_window_seconds:g} s, DeliveryBatchingWindowSeconds)"
     )
     label = f"End to end (make dev), accepted → vendor called, {{}}, {WEBHOOKS} webhooks x {len(vendors)} vendors"
     figures = [Figure(f"end_to_end.{q}", label.format(q), overall[q], "ms", note=note) for q in ("p50", "p99")]
@@ -185,6 +185,7 @@ def run() -> BenchResult:
     )
     details = {
         "webhooks": WEBHOOKS,
+        "warmup_webhooks": WARMUP_WEBHOOKS,
         "rate_per_second": RATE_PER_SECOND,
         "stack_startup_s": startup_s,
         "per_vendor_ms": {vendor: summary(values) for vendor, values in latencies.items()},

@@ -346,15 +346,17 @@ def _delivery(delivery: dict[str, Any] | None) -> list[str]:
             f"at most {d['peak_concurrency']} in flight{stubbed_note}"
         )
     rss = ", ".join(f"{instance['peak_rss_mb']:.0f}" for instance in burst["instances"])
+    rate, instances = burst["pacing"]
     return [
         *out,
         "",
         f"Loops burst: {burst['requests']} requests for {burst['distinct_delivered']} actions "
         f"({burst['throttled_429']} answered 429, {burst['other_errors']} other errors, {burst['dlq_messages']} in "
         f"the DLQ); first to last success {burst['first_to_last_success_s']:.1f} s; at most "
-        f"{burst['max_requests_in_any_1s_window']} requests reached the sandbox in any 1 s window (limit 10); "
-        f"at most {burst.get('max_sends_per_instance_in_1s', '?')} left one instance in any 1 s "
-        f"(its pacing budget: 5); {burst['handler_seconds_per_message']:.3f} s of handler time per message; "
+        f"{burst['max_requests_in_any_1s_window']} requests reached the sandbox in any 1 s window "
+        f"(limit {burst['limit_per_second']:g}); at most {burst.get('max_sends_per_instance_in_1s', '?')} left "
+        f"one instance in any 1 s (its pacing budget: {rate / instances:g}); "
+        f"{burst['handler_seconds_per_message']:.3f} s of handler time per message; "
         f"instances peaked at {rss} MB.",
         "",
     ]
@@ -371,8 +373,8 @@ def _end_to_end(e2e: dict[str, Any] | None) -> list[str]:
         "",
         f"`devstack.Stack` with template.yaml (started in {e2e['stack_startup_s']:.1f} s), {e2e['webhooks']} "
         f"webhooks (half Stripe customer.created, half Typeform form_response) at {e2e['rate_per_second']:g}/s "
-        f"after 20 warm-up webhooks; latency = sandbox timestamp of the first successful request for the "
-        f"(webhook, vendor) pair minus the time the HTTP API's 200 reached the sender.",
+        f"after {e2e['warmup_webhooks']} warm-up webhooks; latency = sandbox timestamp of the first successful "
+        "request for the (webhook, vendor) pair minus the time the HTTP API's 200 reached the sender.",
         "",
         *table(["vendor", "n", "p50", "p90", "p99", "max"], body),
         "",
