@@ -230,26 +230,14 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
             "steady_with_logs": total(steady, logs=True),
             "floor": total(floor, logs=False),
             "burst": total(burst, logs=False),
-            "burst_with_logs": total(burst, logs=True),
         }
         floor_parts = guarantee_floor(warm, unpaced)
         details["scenarios"][provider] = {
             "candidates": modelled,
-            **{
-                name: {side: per_million(parts) for side, parts in s.items()}
-                for name, s in (("steady", steady), ("floor", floor), ("burst", burst))
-            },
+            "steady": {side: per_million(parts) for side, parts in steady.items()},
             "burst_seconds_per_message": burst_seconds,
             "totals": totals,
-            "inputs": {
-                "receiver_mean_ms": warm["real_ms"]["mean"],
-                "baseline_mean_ms": warm["baseline_ms"]["mean"],
-                "delivery_one_call_mean_ms": one_call_ms,
-                "messages_per_webhook": messages,
-                "aws_calls_per_webhook": warm["calls_per_webhook"],
-                "dynamodb_writes_reads_per_message": calls_per_message,
-                "delivery_calls_by_operation_per_record": unpaced["calls_by_operation_per_record"],
-            },
+            "delivery_calls_by_operation_per_record": unpaced["calls_by_operation_per_record"],
             "guarantee_floor": per_million(floor_parts),
         }
         for scenario, what, note in (

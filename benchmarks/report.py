@@ -386,20 +386,15 @@ def _end_to_end(e2e: dict[str, Any] | None) -> list[str]:
     ]
 
 
-# The steady-traffic lines of the cost table: (side, line).
-COST_LINES = [
-    *(("receiver", line) for line in ("api_gateway", "lambda_requests", "lambda_duration", "sqs_send", "dynamodb")),
-    *(("delivery", line) for line in ("lambda_requests", "lambda_duration", "sqs_receive_delete", "dynamodb")),
-]
-
-
 def _cost(cost: dict[str, Any] | None) -> list[str]:
     if not cost or not cost.get("scenarios"):
         return []
     prices, scenarios = cost["prices"], cost["scenarios"]
-    body = [
+    body = [  # the steady-traffic lines, logs apart
         [f"{side}: {line.replace('_', ' ')}", *(f"{s['steady'][side][line]:.2f}" for s in scenarios.values())]
-        for side, line in COST_LINES
+        for side, lines in next(iter(scenarios.values()))["steady"].items()
+        for line in lines
+        if line != "logs"
     ]
     for label, total in (
         ("**total, steady traffic**", "steady"),
@@ -477,7 +472,7 @@ def _cost_candidates(scenarios: dict[str, dict[str, Any]]) -> list[str]:
             *table(["$ per million", *floors], body),
             "",
         ]
-    operations = scenarios[first_name]["inputs"].get("delivery_calls_by_operation_per_record")
+    operations = scenarios[first_name].get("delivery_calls_by_operation_per_record")
     if operations:
         out += [
             "What the delivery DynamoDB line prices, per delivered record (writes at 1 WRU, reads at 1 RRU): "
