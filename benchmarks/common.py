@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -383,6 +383,23 @@ class AwsCalls:
             yield
         finally:
             self._stubbed = False
+
+
+@dataclass
+class Measured:
+    ms: float
+    response: Any
+    aws: list[AwsCall]  # the AWS calls it made
+    log_bytes: int  # what it wrote to stdout
+
+
+def measure(aws: AwsCalls, sink: CountingSink, function: Callable[..., Any], *args: Any) -> Measured:
+    """``function(*args)`` timed, with what it asked of AWS and what it logged."""
+    mark, logged = len(aws.done), sink.bytes
+    started = time.perf_counter()
+    response = function(*args)
+    ms = (time.perf_counter() - started) * 1000
+    return Measured(ms, response, aws.done[mark:], sink.bytes - logged)
 
 
 def aws_seconds(calls: Sequence[AwsCall]) -> float:

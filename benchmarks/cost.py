@@ -46,21 +46,33 @@ def _sqs_requests(payload_bytes: float) -> int:
     return max(1, math.ceil(payload_bytes / (64 * 1024)))
 
 
+def _lambda(invocations: float, ms: float) -> dict[str, float]:
+    """Lambda's request and duration lines: each invocation billed by the ms started, at the configured memory."""
+    return {
+        "lambda_requests": invocations * PRICES["lambda_per_million_requests"] / 1e6,
+        "lambda_duration": invocations * math.ceil(ms) / 1000 * memory_mb() / 1024 * PRICES["lambda_gb_second_arm64"],
+    }
+
+
+def _dynamodb(writes: float, reads: float) -> float:
+    return (writes * PRICES["dynamodb_per_million_wru"] + reads * PRICES["dynamodb_per_million_rru"]) / 1e6
+
+
+def _logs(log_bytes: float) -> float:
+    return log_bytes / 1024**3 * PRICES["cloudwatch_logs_per_gb_ingested"]
+
+
 def receiver_side(warm: dict[str, Any], mean_ms: float) -> dict[str, float]:
     """Cost per webhook of the receiver: API Gateway, Lambda, SQS sends, DynamoDB writes, logs."""
-    gb = memory_mb() / 1024
     writes = sum(_wru(item["bytes"]) for item in warm["write_items"] if item["operation"] != "GetItem")
     reads = sum(1 for item in warm["write_items"] if item["operation"] == "GetItem")
     sends = sum(_sqs_requests(size) for size in warm["sqs_request_bytes"])
-    log_bytes = warm["log_bytes_per_webhook"] + LAMBDA_REPORT_LINE_BYTES
     return {
         "api_gateway": PRICES["api_gateway_http_per_million"] / 1e6,
-        "lambda_requests": PRICES["lambda_per_million_requests"] / 1e6,
-        "lambda_duration": math.ceil(mean_ms) / 1000 * gb * PRICES["lambda_gb_second_arm64"],
+        **_lambda(1, mean_ms),
         "sqs_send": sends * PRICES["sqs_standard_per_million_requests"] / 1e6,
-        "dynamodb": writes * PRICES["dynamodb_per_million_wru"] / 1e6
-        + reads * PRICES["dynamodb_per_million_rru"] / 1e6,
-        "logs": log_bytes / 1024**3 * PRICES["cloudwatch_logs_per_gb_ingested"],
+        "dynamodb": _dynamodb(writes, reads),
+        "logs": _logs(warm["log_bytes_per_webhook"] + LAMBDA_REPORT_LINE_BYTES),
     }
 
 
@@ -77,23 +89,17 @@ def dynamodb_per_record(unpaced: dict[str, Any]) -> tuple[float, float]:
 
 def delivery_side(
     messages: int, invocation_ms: float, per_invocation: float, per_record: tuple[float, float], log_bytes: float
-):
+) -> dict[str, float]:
     """Cost per webhook of delivering ``messages`` (one per vendor): Lambda, SQS receive/delete, DynamoDB, logs.
 
     ``per_invocation`` messages share an invocation (and one ReceiveMessage, one DeleteMessageBatch).
     """
-    gb = memory_mb() / 1024
     invocations = messages / per_invocation
     return {
-        "lambda_requests": invocations * PRICES["lambda_per_million_requests"] / 1e6,
-        "lambda_duration": invocations * math.ceil(invocation_ms) / 1000 * gb * PRICES["lambda_gb_second_arm64"],
+        **_lambda(invocations, invocation_ms),
         "sqs_receive_delete": 2 * invocations * PRICES["sqs_standard_per_million_requests"] / 1e6,
-        "dynamodb": messages
-        * (per_record[0] * PRICES["dynamodb_per_million_wru"] + per_record[1] * PRICES["dynamodb_per_million_rru"])
-        / 1e6,
-        "logs": (messages * log_bytes + invocations * LAMBDA_REPORT_LINE_BYTES)
-        / 1024**3
-        * PRICES["cloudwatch_logs_per_gb_ingested"],
+        "dynamodb": messages * _dynamodb(*per_record),
+        "logs": _logs(messages * log_bytes + invocations * LAMBDA_REPORT_LINE_BYTES),
     }
 
 
@@ -126,7 +132,7 @@ def guarantee_floor(warm: dict[str, Any], unpaced: dict[str, Any]) -> dict[str, 
     receiver = receiver_side(warm, warm["baseline_ms"]["mean"])
     receiver.update(
         sqs_send=SNS_PER_MILLION_REQUESTS / 1e6,
-        dynamodb=FLOOR_STATE_WRITES * PRICES["dynamodb_per_million_wru"] / 1e6,
+        dynamodb=_dynamodb(FLOOR_STATE_WRITES, 0),
         logs=0.0,
     )
     batch = batch_ms(FULL_BATCH, unpaced["one_call_ms"]["mean"], unpaced["batch_ms"]["mean"])

@@ -31,15 +31,16 @@ from typing import Any
 from benchmarks.common import (
     LAYER_DIR,
     MEMORY_LIMIT_MB,
-    AwsCall,
     AwsCalls,
     BenchResult,
     BenchStack,
     CountingSink,
     Figure,
+    Measured,
     aws_seconds,
     calls_by_operation,
     log,
+    measure,
     operations,
     pacing,
     peak_overlap,
@@ -117,24 +118,19 @@ class InProcessDelivery:
         event = {"Records": vendor_records(self.vendor, size, self.token, os.environ["QUEUE_URL"], self.serial)}
         self.serial += size
         self.sandbox.clear_requests()
-        mark, bytes_before = len(self.aws.done), self.sink.bytes
-        started = time.perf_counter()
-        response = self.module.lambda_handler(event, LambdaContext(f"bench-{self.vendor}-delivery"))
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.get("batchItemFailures"):
-            raise RuntimeError(f"delivery batch failed: {response}")
+        context = LambdaContext(f"bench-{self.vendor}-delivery")
+        run = measure(self.aws, self.sink, self.module.lambda_handler, event, context)
+        if run.response.get("batchItemFailures"):
+            raise RuntimeError(f"delivery batch failed: {run.response}")
         requests = self.sandbox.requests(self.vendor)
         if len(requests) != size or any(r["status"] >= 300 for r in requests):
             raise RuntimeError(f"expected {size} successful vendor calls, got {[r['status'] for r in requests]}")
-        return Run(elapsed, peak_concurrency(requests), self.aws.done[mark:], self.sink.bytes - bytes_before)
+        return Run(run.ms, run.response, run.aws, run.log_bytes, peak_concurrency(requests))
 
 
 @dataclass
-class Run:
-    ms: float
+class Run(Measured):
     vendor_concurrency: int  # most vendor calls in flight at once
-    aws: list[AwsCall]
-    log_bytes: int
 
 
 def alternate(delivery: InProcessDelivery, repeats: int) -> dict[str, list[Run]]:

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from benchmarks.common import (
+    ROOT,
     WEBHOOK_NAMES,
     AwsCall,
     AwsCalls,
@@ -33,6 +34,7 @@ from benchmarks.common import (
     body_of,
     calls_by_operation,
     log,
+    measure,
     payload_for,
     peak_overlap,
     receiver_function,
@@ -157,7 +159,8 @@ def run(provider: str) -> BenchResult:
         stack = BenchStack(endpoint=None)
         function = receiver_function(provider)
         os.environ.update(stack.env(function))
-        handler = load_function(stack.template.functions[function].code_dir.name).lambda_handler
+        spec = stack.template.functions[function]
+        handler = load_function(spec.code_dir.name).lambda_handler
         context = LambdaContext(os.environ["AWS_LAMBDA_FUNCTION_NAME"])
 
         def event(n: int) -> dict[str, Any]:
@@ -192,21 +195,18 @@ def run(provider: str) -> BenchResult:
                 break
             done = max(0, i + 1 - WARMUP)
             for variant in ("real", "base") if i % 2 == 0 else ("base", "real"):
-                mark, bytes_before = len(aws.done), sink.bytes
-                started = perf()
-                response = handler(real_events[i], context) if variant == "real" else baseline(*base_inputs[i])
-                elapsed = perf() - started
-                check(response)
-                made = aws.done[mark:]
-                if variant == "real":
-                    sends_at_once = max(sends_at_once, peak_overlap(sends(made)))
+                is_real = variant == "real"
+                invoke, args = (handler, (real_events[i], context)) if is_real else (baseline, base_inputs[i])
+                run = measure(aws, sink, invoke, *args)
+                check(run.response)
+                if is_real:
+                    sends_at_once = max(sends_at_once, peak_overlap(sends(run.aws)))
                 if i < WARMUP:
                     continue
-                times[variant].append(elapsed * 1000)
-                own[variant].append((elapsed - aws_wall_seconds(made)) * 1000)
-                calls[variant] += len(made)
-                if variant == "real":
-                    log_bytes += sink.bytes - bytes_before
+                times[variant].append(run.ms)
+                own[variant].append(run.ms - aws_wall_seconds(run.aws) * 1000)
+                calls[variant] += len(run.aws)
+                log_bytes += run.log_bytes if is_real else 0
 
         operation_seconds: dict[tuple[str, str], float] = collections.defaultdict(float)
         for service, operation, started_at, ended_at in aws.done[loop_mark:]:
@@ -253,6 +253,7 @@ def run(provider: str) -> BenchResult:
         )
     )
     details = {
+        "handler_file": f"{spec.code_dir.relative_to(ROOT)}/{spec.handler.split('.')[0]}.py",
         "iterations": done,
         "warmup": WARMUP,
         "real_ms": real,

@@ -208,7 +208,7 @@ def _receiver_warm(provider: str, warm: dict[str, Any] | None) -> list[str]:
         f"### Receiver, warm: {WEBHOOK_NAMES[provider]}",
         "",
         f"{warm['iterations']} webhooks (after {warm['warmup']} warm-up) through "
-        f"`functions/{provider}_webhook/app.py` against moto in-process, interleaved with the bare baseline. "
+        f"`{warm['handler_file']}` against moto in-process, interleaved with the bare baseline. "
         f"AWS calls per webhook: {ops}. Mean time per call in moto: {per_call}.",
         "",
         f"- real handler: p50 {ms(real['p50'])}, p99 {ms(real['p99'])}, mean {ms(real['mean'])}; "
