@@ -269,9 +269,7 @@ def run() -> BenchResult:
         Figure(
             f"cold_start.{variant}",
             f"{label} (fresh process → first answer)",
-            median(variant, "wall_ms"),
-            "ms",
-            floor,
+            *(median(variant, "wall_ms"), "ms", floor),
             "ratio_max" if variant in RECEIVERS else "",
             COLD_TARGET if variant in RECEIVERS else None,
             note,
@@ -318,11 +316,7 @@ def run() -> BenchResult:
                 Figure(
                     f"memory.{variant}.{phase}",
                     f"Peak memory (peak RSS), {label}, {when}",
-                    memory[variant][report]["peak_rss_mb"],
-                    "MB",
-                    baseline_rss,
-                    "value_max",
-                    MEMORY_LIMIT_MB,
+                    *(memory[variant][report]["peak_rss_mb"], "MB", baseline_rss, "value_max", MEMORY_LIMIT_MB),
                 )
             )
 

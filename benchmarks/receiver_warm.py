@@ -234,23 +234,13 @@ def run(provider: str) -> BenchResult:
         Figure(
             f"receiver_warm.{provider}.{q}",
             f"Receiver warm, {label}, {q}",
-            real[q],
-            "ms",
-            base[q],
-            "ratio_max",
-            WARM_TARGET,
-            cause,
+            *(real[q], "ms", base[q], "ratio_max", WARM_TARGET, cause),
         )
         for q in ("p50", "p99")
     ]
+    calls_label = f"AWS calls per webhook, {label}"
     figures.append(
-        Figure(
-            f"receiver_warm.{provider}.calls",
-            f"AWS calls per webhook, {label}",
-            calls_per_webhook,
-            "calls",
-            calls["base"] / done,
-        )
+        Figure(f"receiver_warm.{provider}.calls", calls_label, calls_per_webhook, "calls", calls["base"] / done)
     )
     details = {
         "handler_file": f"{spec.code_dir.relative_to(ROOT)}/{spec.handler.split('.')[0]}.py",
