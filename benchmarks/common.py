@@ -184,26 +184,31 @@ def unique_token() -> str:
     return uuid.uuid4().hex[:6]
 
 
+def webhook_ids(provider: str, n: int, token: str) -> list[str]:
+    """What makes webhook ``n`` distinct: its event id, its person's id and email. Fixed width and
+    lowercase, so they appear in the AWS calls as they are (the bridge case-folds emails)."""
+    if provider == "stripe":
+        return [f"evt_bench{token}{n:08d}", f"cus_bench{token}{n:08d}", f"bench{token}{n:08d}@example.com"]
+    return [f"01BENCH{token.upper()}{n:08d}", f"tok{token}{n:08d}", f"form{token}{n:08d}@example.com"]
+
+
 def stripe_customer_created(n: int, token: str) -> dict[str, Any]:
-    """The customer.created fixture as a distinct event of a distinct customer (fixed-width ids)."""
+    """The customer.created fixture as a distinct event of a distinct customer."""
     payload = copy.deepcopy(_STRIPE)
-    payload["id"] = f"evt_bench{token}{n:08d}"
     customer = payload["data"]["object"]
-    customer["id"] = f"cus_bench{token}{n:08d}"
-    customer["email"] = f"bench{token}{n:08d}@example.com"
+    payload["id"], customer["id"], customer["email"] = webhook_ids("stripe", n, token)
     payload["created"] = customer["created"] = int(time.time())
     return payload
 
 
 def typeform_form_response(n: int, token: str) -> dict[str, Any]:
-    """The form_response fixture as a distinct submission by a distinct person (fixed-width ids)."""
+    """The form_response fixture as a distinct submission by a distinct person."""
     payload = copy.deepcopy(_TYPEFORM)
-    payload["event_id"] = f"01BENCH{token.upper()}{n:08d}"
     response = payload["form_response"]
-    response["token"] = f"tok{token}{n:08d}"
+    payload["event_id"], response["token"], email = webhook_ids("typeform", n, token)
     for answer in response["answers"]:
         if answer.get("type") == "email":
-            answer["email"] = f"form{token}{n:08d}@example.com"
+            answer["email"] = email
     return payload
 
 
