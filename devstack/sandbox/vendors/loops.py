@@ -1,8 +1,8 @@
-"""Loops API v1: contacts create/update/find/delete and events/send, with its 10 req/s limit.
+"""Loops API v1: the calls the bridge makes (contacts update/delete, events/send), with its
+10 req/s limit.
 
-As the document says: every contact write and every event needs an ``email`` (a
-``userId`` only identifies alongside it), ``find`` searches by email, and only
-``delete`` accepts a ``userId`` alone.
+As the document says: every contact write and every event needs an ``email`` (a ``userId``
+only identifies alongside it), and only ``delete`` accepts a ``userId`` alone.
 """
 
 from __future__ import annotations
@@ -37,9 +37,7 @@ class Loops(VendorService):
     prefix = "/loops/api/v1"
     env_var = "LOOPS_BASE_URL"
     routes = (
-        ("POST", "/contacts/create", "create_contact"),
         ("PUT", "/contacts/update", "update_contact"),
-        ("GET", "/contacts/find", "find_contact"),
         ("POST", "/contacts/delete", "delete_contact"),
         ("POST", "/events/send", "send_event"),
     )
@@ -88,19 +86,12 @@ class Loops(VendorService):
     # --- contacts -----------------------------------------------------------------
 
     def _contact_body(self, request: Request) -> dict[str, Any]:
-        """The contact to create or update; Loops' 400 when it lacks the email (a userId does not
+        """The contact to update (or create); Loops' 400 when it lacks the email (a userId does not
         stand in for it: "The only required field is 'email'")."""
         body = self.json_object(request)
         if problem := _contact_problem(body):
             raise Refused(self.error(400, problem))
         return body
-
-    def create_contact(self, request: Request) -> Response:
-        body = self._contact_body(request)
-        if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
-            return self.error(409, "Email or userId is already on list.")
-        contact = self._save(self._new_contact(), body)
-        return json_response({"success": True, "id": contact["id"]})
 
     def update_contact(self, request: Request) -> Response:
         body = self._contact_body(request)
@@ -112,15 +103,6 @@ class Loops(VendorService):
                 return self.error(409, "Email is already used by another contact.")
         contact = self._save(contact or self._new_contact(), body)
         return json_response({"success": True, "id": contact["id"]})
-
-    def find_contact(self, request: Request) -> Response:
-        # "search your existing contacts by email": the only documented parameter.
-        email = request.args.get("email")
-        if set(request.args) != {"email"} or not non_empty_string(email):
-            return self.error(400, "Provide an email query parameter.")
-        contact = self._find(email, None)
-        # "this endpoint will always return an array"
-        return json_response([contact] if contact else [])
 
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
