@@ -176,13 +176,9 @@ class Loops(VendorService):
     def _new_contact(self) -> dict[str, Any]:
         return {
             "id": f"cnt_{next(self._ids)}",
-            "email": None,
-            "firstName": None,
-            "lastName": None,
+            **dict.fromkeys(("email", "firstName", "lastName", "userGroup", "userId")),
             "source": "API",
             "subscribed": True,
-            "userGroup": None,
-            "userId": None,
         }
 
     def _save(self, contact: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:

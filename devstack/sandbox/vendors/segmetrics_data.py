@@ -98,17 +98,12 @@ class SegMetricsData:
         if contact is None:
             contact = {
                 "key": f"c{next(self._keys)}",
-                "contact_id": None,
-                "email": None,
-                "first_name": None,
-                "last_name": None,
+                **dict.fromkeys(("contact_id", "email", "first_name", "last_name")),
                 "status": "active",
-                "date_created": stamp,
-                "last_updated": stamp,
+                **dict.fromkeys(("date_created", "last_updated", "imported_at"), stamp),
                 "custom_fields": {},
                 "tags": {},
                 "attribution": {},
-                "imported_at": stamp,
             }
         self._unindex(contact)
         for key, value in fields.items():
