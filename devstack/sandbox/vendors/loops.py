@@ -18,7 +18,7 @@ from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.faults import Fault
 from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
-from devstack.sandbox.store import BoundedDict
+from devstack.sandbox.store import BoundedDict, IndexedRecords
 from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.wire import is_id, json_response, non_empty_string, utc_now
 from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
@@ -53,9 +53,7 @@ class Loops(VendorService):
 
     def reset(self) -> None:
         with self.lock:
-            self.contacts: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_CONTACTS)
-            self.by_email: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
-            self.by_user_id: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
+            self.contacts = IndexedRecords(MAX_CONTACTS, "id", ("email", "userId"))
             self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
             self.idempotency_keys: BoundedDict[str, float] = BoundedDict(MAX_IDEMPOTENCY_KEYS)
             self._ids = itertools.count(1)
@@ -112,7 +110,7 @@ class Loops(VendorService):
         contact = self._find(email, None) if email else self._find(None, user_id)
         if contact is None:
             return self.error(404, "Contact not found.")
-        self._forget(contact)
+        self.contacts.remove(contact)
         return json_response({"success": True, "message": "Contact deleted."})
 
     # --- events -------------------------------------------------------------------
@@ -166,12 +164,9 @@ class Loops(VendorService):
         return True
 
     def _find(self, email: Any, user_id: Any) -> dict[str, Any] | None:
-        contact_id = None
         if non_empty_string(email):
-            contact_id = self.by_email.get(email.strip().lower())
-        elif is_id(user_id):
-            contact_id = self.by_user_id.get(str(user_id))
-        return self.contacts.get(contact_id) if contact_id else None
+            return self.contacts.find("email", email)
+        return self.contacts.find("userId", user_id) if is_id(user_id) else None
 
     def _new_contact(self) -> dict[str, Any]:
         return {
@@ -182,25 +177,10 @@ class Loops(VendorService):
         }
 
     def _save(self, contact: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-        if contact.get("email"):
-            self.by_email.pop(contact["email"].lower(), None)
-        if contact.get("userId"):
-            self.by_user_id.pop(str(contact["userId"]), None)
+        self.contacts.unfile(contact)
         for key, value in fields.items():
             contact[key] = value.strip() if key == "email" and isinstance(value, str) else value
-        if contact.get("email"):
-            self.by_email[contact["email"].lower()] = contact["id"]
-        if contact.get("userId"):
-            self.by_user_id[str(contact["userId"])] = contact["id"]
-        self.contacts[contact["id"]] = contact
-        return contact
-
-    def _forget(self, contact: dict[str, Any]) -> None:
-        self.contacts.pop(contact["id"], None)
-        if contact.get("email"):
-            self.by_email.pop(contact["email"].lower(), None)
-        if contact.get("userId"):
-            self.by_user_id.pop(str(contact["userId"]), None)
+        return self.contacts.save(contact)
 
 
 def _scalar(value: Any) -> bool:
