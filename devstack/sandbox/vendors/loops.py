@@ -48,7 +48,7 @@ class Loops(VendorService):
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock, rate_limit: int | None) -> None:
         # One limiter for all endpoints: the limit is per team, and one key is one team.
-        self.limiter = SlidingWindowRateLimiter(rate_limit, 1.0, clock) if rate_limit else None
+        self.limiter = SlidingWindowRateLimiter(rate_limit, clock) if rate_limit else None
         super().__init__(credentials, clock)
 
     def reset(self) -> None:
