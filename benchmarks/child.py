@@ -22,13 +22,11 @@ Modes (``mode`` in the JSON):
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import resource
 import sys
 import time
-import types
 from typing import Any
 
 
@@ -139,7 +137,7 @@ def receiver_floor(event: dict[str, Any], secret: str) -> dict[str, Any]:
     key = {"id": {"S": f"floor#{payload['id']}"}}
     dynamodb.put_item(TableName=table, Item={**key, "status": {"S": "INPROGRESS"}})
     dynamodb.put_item(TableName=state, Item={"pk": {"S": f"floor#{payload['id']}"}})
-    urls = [os.environ[f"{prefix}_QUEUE_URL"] for prefix in ("CONVERTLOOP", "LOOPS", "CUSTOMERIO", "SEGMETRICS")]
+    urls = [url for name, url in os.environ.items() if name.endswith("_QUEUE_URL")]  # one per vendor
     entries = [{"Id": "0", "MessageBody": json.dumps(payload)[:1000]}]
     with ThreadPoolExecutor(len(urls)) as pool:
         list(pool.map(lambda url: sqs.send_message_batch(QueueUrl=url, Entries=entries), urls))
@@ -233,33 +231,6 @@ def count_clients(created: dict[str, list[str]]) -> None:
     botocore.session.Session.create_client = counted_client  # type: ignore[method-assign]
 
 
-class SnapshotHooks:
-    """Lambda's ``snapshot_restore_py`` for the ``restored`` runs (SnapStart emulated): the hooks
-    are recorded, then run as the runtime runs them (before-snapshot in reverse order of
-    registration, after-restore in order)."""
-
-    def __init__(self) -> None:
-        self.before: list[Any] = []
-        self.after: list[Any] = []
-        module = types.ModuleType("snapshot_restore_py")
-        module.register_before_snapshot = functools.partial(self._register, self.before)  # type: ignore[attr-defined]
-        module.register_after_restore = functools.partial(self._register, self.after)  # type: ignore[attr-defined]
-        sys.modules["snapshot_restore_py"] = module
-
-    @staticmethod
-    def _register(hooks: list[Any], func: Any, *args: Any, **kwargs: Any) -> Any:
-        hooks.append(functools.partial(func, *args, **kwargs))
-        return func
-
-    def snapshot_then_restore(self, report: Any) -> None:
-        for hook in reversed(self.before):
-            hook()
-        report({"phase": "snapshot"})
-        sys.stdin.readline()  # the parent's go: the restore, from which the first answer is timed
-        for hook in self.after:
-            hook()
-
-
 def main() -> None:
     config = json.loads(sys.argv[1])
     # devstack (the context, the signer) from this checkout, after everything the function itself imports.
@@ -290,12 +261,20 @@ def main() -> None:
     created: dict[str, list[str]] = {"sessions": [], "clients": []}
     if config.get("count_clients"):  # memory runs only: which botocore sessions and clients get built
         count_clients(created)
-    hooks = SnapshotHooks() if config.get("restored") else None
+    snapstart = None
+    if config.get("restored"):  # SnapStart emulated: the hooks run as Lambda's runtime runs them
+        from devstack.support.snapstart import SnapStartRuntime
+
+        snapstart = SnapStartRuntime()
+        sys.modules["snapshot_restore_py"] = snapstart.module
     loaded = time.perf_counter()
     handler = load_handler(config["code_dir"], config["layer_dir"])
     init_ms = (time.perf_counter() - loaded) * 1000
-    if hooks is not None:
-        hooks.snapshot_then_restore(report)
+    if snapstart is not None:
+        snapstart.snapshot()
+        report({"phase": "snapshot"})
+        sys.stdin.readline()  # the parent's go: the restore, from which the first answer is timed
+        snapstart.restore()
     if mode == "delivery_worker":
         delivery_worker(handler, config, report)
         return

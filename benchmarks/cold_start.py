@@ -33,6 +33,8 @@ from benchmarks.common import (
     BenchStack,
     Figure,
     body_of,
+    delivery_function,
+    delivery_source,
     log,
     payload_for,
     receiver_function,
@@ -52,6 +54,7 @@ COLD_TARGET = 1.3
 WARM_INVOCATIONS = size(60, 1)
 WARM_BATCHES = size(20, 1)
 DELIVERY_VENDOR = "customerio"
+BATCH = delivery_source().batch_size  # a full batch, as the event source hands it over
 VARIANTS = ("stripe", "typeform", "delivery", "baseline", "floor", "libraries")
 BARE = ("baseline", "floor", "libraries")  # scripts in child.py: no app.py to load
 FUNCTIONS = ("stripe", "typeform", "delivery")  # the real handlers (and what SnapStart restores)
@@ -69,7 +72,7 @@ class Children:
 
     def function(self, variant: str) -> str:
         if variant == "delivery":
-            return self.stack.delivery_function(DELIVERY_VENDOR)
+            return delivery_function(DELIVERY_VENDOR)
         return receiver_function(provider_of(variant))
 
     def inputs(self, variant: str, warm: int) -> list[Any]:
@@ -77,8 +80,8 @@ class Children:
         base = self.serial * 10_000
         if variant == "delivery":
             queue = self.stack.env(self.function(variant))["QUEUE_URL"]
-            records = vendor_records(DELIVERY_VENDOR, 10 * (1 + warm), self.token, queue, start=base)
-            return [{"Records": records[i : i + 10]} for i in range(0, len(records), 10)]
+            records = vendor_records(DELIVERY_VENDOR, BATCH * (1 + warm), self.token, queue, start=base)
+            return [{"Records": records[i : i + BATCH]} for i in range(0, len(records), BATCH)]
         provider = provider_of(variant)
         return [webhook_event(provider, body_of(payload_for(provider, base + n, self.token))) for n in range(1 + warm)]
 
@@ -268,9 +271,7 @@ def run() -> BenchResult:
         Figure(
             f"cold_start.{variant}",
             f"{label} (fresh process → first answer)",
-            median(variant, "wall_ms"),
-            "ms",
-            floor,
+            *(median(variant, "wall_ms"), "ms", floor),
             "ratio_max" if variant in RECEIVERS else "",
             COLD_TARGET if variant in RECEIVERS else None,
             note,
@@ -278,7 +279,7 @@ def run() -> BenchResult:
         for variant, label, note in (
             ("stripe", "Receiver cold, Stripe", receiver_note("stripe")),
             ("typeform", "Receiver cold, Typeform", receiver_note("typeform")),
-            ("delivery", "Delivery cold, batch of 10", ""),
+            ("delivery", f"Delivery cold, batch of {BATCH}", ""),
             (
                 "floor",
                 "Receiver's AWS calls alone, bare boto3",
@@ -295,7 +296,7 @@ def run() -> BenchResult:
     for variant, label in (
         ("stripe", "Receiver cold with SnapStart, Stripe"),
         ("typeform", "Receiver cold with SnapStart, Typeform"),
-        ("delivery", "Delivery cold with SnapStart, batch of 10"),
+        ("delivery", f"Delivery cold with SnapStart, batch of {BATCH}"),
     ):
         figures.append(
             Figure(
@@ -308,7 +309,7 @@ def run() -> BenchResult:
             )
         )
     for variant, label in (("stripe", "Stripe receiver"), ("typeform", "Typeform receiver"), ("delivery", "Delivery")):
-        warm_label = f"{WARM_INVOCATIONS} warm" if variant != "delivery" else f"{WARM_BATCHES} warm batches of 10"
+        warm_label = f"{WARM_INVOCATIONS} warm" if variant != "delivery" else f"{WARM_BATCHES} warm batches of {BATCH}"
         for phase, report, when in (
             ("cold", "cold", "after the cold invocation"),
             ("warm", "memory", f"after {warm_label}"),
@@ -317,11 +318,7 @@ def run() -> BenchResult:
                 Figure(
                     f"memory.{variant}.{phase}",
                     f"Peak memory (peak RSS), {label}, {when}",
-                    memory[variant][report]["peak_rss_mb"],
-                    "MB",
-                    baseline_rss,
-                    "value_max",
-                    MEMORY_LIMIT_MB,
+                    *(memory[variant][report]["peak_rss_mb"], "MB", baseline_rss, "value_max", MEMORY_LIMIT_MB),
                 )
             )
 

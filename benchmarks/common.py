@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -24,7 +24,7 @@ from devstack.aws import create_resources
 from devstack.environment import function_environment, resolve_configuration, store_secrets
 from devstack.stack import DEV_PARAMETERS
 from devstack.support.events import queue_arn, sqs_message, sqs_record
-from devstack.template import Template, load_template
+from devstack.template import SqsEventSource, Template, load_template
 
 if TYPE_CHECKING:
     from webhook_bridge.actions import VendorMessage
@@ -184,26 +184,31 @@ def unique_token() -> str:
     return uuid.uuid4().hex[:6]
 
 
+def webhook_ids(provider: str, n: int, token: str) -> list[str]:
+    """What makes webhook ``n`` distinct: its event id, its person's id and email. Fixed width and
+    lowercase, so they appear in the AWS calls as they are (the bridge case-folds emails)."""
+    if provider == "stripe":
+        return [f"evt_bench{token}{n:08d}", f"cus_bench{token}{n:08d}", f"bench{token}{n:08d}@example.com"]
+    return [f"01BENCH{token.upper()}{n:08d}", f"tok{token}{n:08d}", f"form{token}{n:08d}@example.com"]
+
+
 def stripe_customer_created(n: int, token: str) -> dict[str, Any]:
-    """The customer.created fixture as a distinct event of a distinct customer (fixed-width ids)."""
+    """The customer.created fixture as a distinct event of a distinct customer."""
     payload = copy.deepcopy(_STRIPE)
-    payload["id"] = f"evt_bench{token}{n:08d}"
     customer = payload["data"]["object"]
-    customer["id"] = f"cus_bench{token}{n:08d}"
-    customer["email"] = f"bench{token}{n:08d}@example.com"
+    payload["id"], customer["id"], customer["email"] = webhook_ids("stripe", n, token)
     payload["created"] = customer["created"] = int(time.time())
     return payload
 
 
 def typeform_form_response(n: int, token: str) -> dict[str, Any]:
-    """The form_response fixture as a distinct submission by a distinct person (fixed-width ids)."""
+    """The form_response fixture as a distinct submission by a distinct person."""
     payload = copy.deepcopy(_TYPEFORM)
-    payload["event_id"] = f"01BENCH{token.upper()}{n:08d}"
     response = payload["form_response"]
-    response["token"] = f"tok{token}{n:08d}"
+    payload["event_id"], response["token"], email = webhook_ids("typeform", n, token)
     for answer in response["answers"]:
         if answer.get("type") == "email":
-            answer["email"] = f"form{token}{n:08d}@example.com"
+            answer["email"] = email
     return payload
 
 
@@ -235,16 +240,23 @@ def template(deployed: bool = False) -> Template:
     return load_template(ROOT / "template.yaml", parameter_defaults=None if deployed else DEV_PARAMETERS)
 
 
-def delivery_batching_window_seconds() -> float:
-    """The vendor queues' MaximumBatchingWindowInSeconds as deployed."""
+def delivery_function(vendor: str) -> str:
+    """The logical id of ``vendor``'s delivery function."""
+    return next(f for f in template().functions if template().environment(f).get("VENDOR") == vendor)
+
+
+def pacing(vendor: str) -> tuple[float, int]:
+    """(VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY) as template.yaml deploys ``vendor``."""
+    env = template().environment(delivery_function(vendor))
+    return float(env["VENDOR_RATE_LIMIT"]), int(env["VENDOR_MAX_CONCURRENCY"])
+
+
+def delivery_source() -> SqsEventSource:
+    """The vendor queues' event source mapping as deployed (one set of parameters sets every vendor's)."""
     deployed = template(deployed=True)
-    windows = {
-        source.batching_window_seconds
-        for source in deployed.event_sources
-        if "VENDOR" in deployed.functions[source.function].raw_environment
-    }
-    (window,) = windows  # one parameter sets every vendor's
-    return window
+    sources = [s for s in deployed.event_sources if "VENDOR" in deployed.functions[s.function].raw_environment]
+    (_,) = {(s.batch_size, s.batching_window_seconds) for s in sources}
+    return sources[0]
 
 
 def memory_mb() -> int:
@@ -273,14 +285,12 @@ class BenchStack:
         self.configuration = resolve_configuration({}, self.sandbox_env)
         self._envs: dict[str, dict[str, str]] = {}
 
-    def delivery_function(self, vendor: str) -> str:
-        """The logical id of ``vendor``'s delivery function."""
-        return next(f for f in self.template.functions if self._template_env(f).get("VENDOR") == vendor)
-
     def env(self, function: str) -> dict[str, str]:
         """The function's environment (its secret is stored in Secrets Manager on the first call)."""
         if function not in self._envs:
-            template_env = self._template_env(function)
+            template_env = self.template.environment(
+                function, self.template.physical_resources(self.resources.physical())
+            )
             env = function_environment(
                 self.template.functions[function],
                 template_env=template_env,
@@ -296,15 +306,7 @@ class BenchStack:
         return dict(self._envs[function])
 
     def delivery_env(self, vendor: str) -> dict[str, str]:
-        return self.env(self.delivery_function(vendor))
-
-    def pacing(self, vendor: str) -> tuple[float, int]:
-        """(VENDOR_RATE_LIMIT, VENDOR_MAX_CONCURRENCY) as template.yaml deploys ``vendor``."""
-        env = self._template_env(self.delivery_function(vendor))
-        return float(env["VENDOR_RATE_LIMIT"]), int(env["VENDOR_MAX_CONCURRENCY"])
-
-    def _template_env(self, function: str) -> dict[str, str]:
-        return self.template.environment(function, self.template.physical_resources(self.resources.physical()))
+        return self.env(delivery_function(vendor))
 
 
 def vendor_messages(vendor: str, count: int, token: str, start: int = 0) -> list[VendorMessage]:
@@ -386,6 +388,23 @@ class AwsCalls:
             yield
         finally:
             self._stubbed = False
+
+
+@dataclass
+class Measured:
+    ms: float
+    response: Any
+    aws: list[AwsCall]  # the AWS calls it made
+    log_bytes: int  # what it wrote to stdout
+
+
+def measure(aws: AwsCalls, sink: CountingSink, function: Callable[..., Any], *args: Any) -> Measured:
+    """``function(*args)`` timed, with what it asked of AWS and what it logged."""
+    mark, logged = len(aws.done), sink.bytes
+    started = time.perf_counter()
+    response = function(*args)
+    ms = (time.perf_counter() - started) * 1000
+    return Measured(ms, response, aws.done[mark:], sink.bytes - logged)
 
 
 def aws_seconds(calls: Sequence[AwsCall]) -> float:

@@ -17,7 +17,8 @@ import collections
 import math
 from typing import Any
 
-from benchmarks.common import WEBHOOK_NAMES, BenchResult, Figure, delivery_batching_window_seconds, memory_mb
+from benchmarks.common import WEBHOOK_NAMES, BenchResult, Figure, delivery_source, memory_mb, pacing
+from webhook_bridge.vendors.catalog import specs
 
 PRICES = {
     "api_gateway_http_per_million": 1.00,  # HTTP API, requests up to 512 KB each
@@ -32,7 +33,7 @@ PRICE_DATE = "as of 2026 (assumed list prices, us-east-1; verify on aws.amazon.c
 COST_TARGET = 9.0  # $ per million webhooks (issue 14)
 # The issue's volume: a million webhooks a month, i.e. this many messages a second on each vendor queue.
 MESSAGES_PER_QUEUE_PER_SECOND = 1e6 / (30 * 86400)
-FULL_BATCH = 10.0  # records per invocation at the most (the vendor event sources' BatchSize)
+FULL_BATCH = float(delivery_source().batch_size)  # records per invocation at the most
 SNS_PER_MILLION_REQUESTS = 0.50  # Publish / PublishBatch, 64 KB chunks; SNS → SQS deliveries are free
 LAMBDA_REPORT_LINE_BYTES = 350  # START / END / REPORT lines Lambda writes per invocation (approximate)
 
@@ -45,21 +46,33 @@ def _sqs_requests(payload_bytes: float) -> int:
     return max(1, math.ceil(payload_bytes / (64 * 1024)))
 
 
+def _lambda(invocations: float, ms: float) -> dict[str, float]:
+    """Lambda's request and duration lines: each invocation billed by the ms started, at the configured memory."""
+    return {
+        "lambda_requests": invocations * PRICES["lambda_per_million_requests"] / 1e6,
+        "lambda_duration": invocations * math.ceil(ms) / 1000 * memory_mb() / 1024 * PRICES["lambda_gb_second_arm64"],
+    }
+
+
+def _dynamodb(writes: float, reads: float) -> float:
+    return (writes * PRICES["dynamodb_per_million_wru"] + reads * PRICES["dynamodb_per_million_rru"]) / 1e6
+
+
+def _logs(log_bytes: float) -> float:
+    return log_bytes / 1024**3 * PRICES["cloudwatch_logs_per_gb_ingested"]
+
+
 def receiver_side(warm: dict[str, Any], mean_ms: float) -> dict[str, float]:
     """Cost per webhook of the receiver: API Gateway, Lambda, SQS sends, DynamoDB writes, logs."""
-    gb = memory_mb() / 1024
     writes = sum(_wru(item["bytes"]) for item in warm["write_items"] if item["operation"] != "GetItem")
     reads = sum(1 for item in warm["write_items"] if item["operation"] == "GetItem")
     sends = sum(_sqs_requests(size) for size in warm["sqs_request_bytes"])
-    log_bytes = warm["log_bytes_per_webhook"] + LAMBDA_REPORT_LINE_BYTES
     return {
         "api_gateway": PRICES["api_gateway_http_per_million"] / 1e6,
-        "lambda_requests": PRICES["lambda_per_million_requests"] / 1e6,
-        "lambda_duration": math.ceil(mean_ms) / 1000 * gb * PRICES["lambda_gb_second_arm64"],
+        **_lambda(1, mean_ms),
         "sqs_send": sends * PRICES["sqs_standard_per_million_requests"] / 1e6,
-        "dynamodb": writes * PRICES["dynamodb_per_million_wru"] / 1e6
-        + reads * PRICES["dynamodb_per_million_rru"] / 1e6,
-        "logs": log_bytes / 1024**3 * PRICES["cloudwatch_logs_per_gb_ingested"],
+        "dynamodb": _dynamodb(writes, reads),
+        "logs": _logs(warm["log_bytes_per_webhook"] + LAMBDA_REPORT_LINE_BYTES),
     }
 
 
@@ -76,23 +89,17 @@ def dynamodb_per_record(unpaced: dict[str, Any]) -> tuple[float, float]:
 
 def delivery_side(
     messages: int, invocation_ms: float, per_invocation: float, per_record: tuple[float, float], log_bytes: float
-):
+) -> dict[str, float]:
     """Cost per webhook of delivering ``messages`` (one per vendor): Lambda, SQS receive/delete, DynamoDB, logs.
 
     ``per_invocation`` messages share an invocation (and one ReceiveMessage, one DeleteMessageBatch).
     """
-    gb = memory_mb() / 1024
     invocations = messages / per_invocation
     return {
-        "lambda_requests": invocations * PRICES["lambda_per_million_requests"] / 1e6,
-        "lambda_duration": invocations * math.ceil(invocation_ms) / 1000 * gb * PRICES["lambda_gb_second_arm64"],
+        **_lambda(invocations, invocation_ms),
         "sqs_receive_delete": 2 * invocations * PRICES["sqs_standard_per_million_requests"] / 1e6,
-        "dynamodb": messages
-        * (per_record[0] * PRICES["dynamodb_per_million_wru"] + per_record[1] * PRICES["dynamodb_per_million_rru"])
-        / 1e6,
-        "logs": (messages * log_bytes + invocations * LAMBDA_REPORT_LINE_BYTES)
-        / 1024**3
-        * PRICES["cloudwatch_logs_per_gb_ingested"],
+        "dynamodb": messages * _dynamodb(*per_record),
+        "logs": _logs(messages * log_bytes + invocations * LAMBDA_REPORT_LINE_BYTES),
     }
 
 
@@ -125,7 +132,7 @@ def guarantee_floor(warm: dict[str, Any], unpaced: dict[str, Any]) -> dict[str, 
     receiver = receiver_side(warm, warm["baseline_ms"]["mean"])
     receiver.update(
         sqs_send=SNS_PER_MILLION_REQUESTS / 1e6,
-        dynamodb=FLOOR_STATE_WRITES * PRICES["dynamodb_per_million_wru"] / 1e6,
+        dynamodb=_dynamodb(FLOOR_STATE_WRITES, 0),
         logs=0.0,
     )
     batch = batch_ms(FULL_BATCH, unpaced["one_call_ms"]["mean"], unpaced["batch_ms"]["mean"])
@@ -152,8 +159,8 @@ def candidates(
 
     sns = dict(receiver, sqs_send=SNS_PER_MILLION_REQUESTS / 1e6 * _sqs_requests(sum(warm["sqs_request_bytes"])))
     # Pacing outside the function (MaximumConcurrency + SQS delays): a full batch bills its calls, not its waits.
-    unslept = delivery_side(1, batch10_ms, 10, calls, log_bytes)
-    deployed = delivery_batching_window_seconds()
+    unslept = delivery_side(1, batch10_ms, FULL_BATCH, calls, log_bytes)
+    deployed = delivery_source().batching_window_seconds
     rows: dict[str, tuple[dict[str, float], dict[str, float], float]] = {
         f"batching window {w:g} s{' (deployed)' if w == deployed else ''}": (
             receiver,
@@ -167,7 +174,7 @@ def candidates(
     rows["bursts: pacing without sleeping in Lambda"] = (
         receiver,
         {k: v * len(burst_seconds) for k, v in unslept.items()},
-        10.0,
+        FULL_BATCH,
     )
     return {
         name: {
@@ -194,7 +201,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         "prices": PRICES,
         "price_date": PRICE_DATE,
         "memory_mb": memory_mb(),
-        "batching_window_s": delivery_batching_window_seconds(),
+        "batching_window_s": delivery_source().batching_window_seconds,
         "scenarios": {},
     }
     delivery = results.get("delivery", {}).get("details", {})
@@ -208,7 +215,7 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         log_per_message = unpaced["log_bytes_per_record"]
         messages = warm["messages_per_webhook"]
         # As deployed: the batching window decides how many records share an invocation.
-        per_invocation = records_per_invocation(delivery_batching_window_seconds())
+        per_invocation = records_per_invocation(delivery_source().batching_window_seconds)
         invocation_ms = batch_ms(per_invocation, one_call_ms, unpaced["batch_ms"]["mean"])
         delivered = delivery_side(messages, invocation_ms, per_invocation, calls_per_message, log_per_message)
         steady = {"receiver": receiver_side(warm, warm["real_ms"]["mean"]), "delivery": delivered}
@@ -217,7 +224,9 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
         burst_seconds = _burst_seconds_per_message(delivery)
         burst_delivery: dict[str, float] = collections.defaultdict(float)
         for seconds in burst_seconds.values():
-            for name, value in delivery_side(1, seconds * 1000 * 10, 10, calls_per_message, log_per_message).items():
+            for name, value in delivery_side(
+                1, seconds * 1000 * FULL_BATCH, FULL_BATCH, calls_per_message, log_per_message
+            ).items():
                 burst_delivery[name] += value
         burst = {"receiver": steady["receiver"], "delivery": dict(burst_delivery)}
 
@@ -227,26 +236,14 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
             "steady_with_logs": total(steady, logs=True),
             "floor": total(floor, logs=False),
             "burst": total(burst, logs=False),
-            "burst_with_logs": total(burst, logs=True),
         }
         floor_parts = guarantee_floor(warm, unpaced)
         details["scenarios"][provider] = {
             "candidates": modelled,
-            **{
-                name: {side: per_million(parts) for side, parts in s.items()}
-                for name, s in (("steady", steady), ("floor", floor), ("burst", burst))
-            },
+            "steady": {side: per_million(parts) for side, parts in steady.items()},
             "burst_seconds_per_message": burst_seconds,
             "totals": totals,
-            "inputs": {
-                "receiver_mean_ms": warm["real_ms"]["mean"],
-                "baseline_mean_ms": warm["baseline_ms"]["mean"],
-                "delivery_one_call_mean_ms": one_call_ms,
-                "messages_per_webhook": messages,
-                "aws_calls_per_webhook": warm["calls_per_webhook"],
-                "dynamodb_writes_reads_per_message": calls_per_message,
-                "delivery_calls_by_operation_per_record": unpaced["calls_by_operation_per_record"],
-            },
+            "delivery_calls_by_operation_per_record": unpaced["calls_by_operation_per_record"],
             "guarantee_floor": per_million(floor_parts),
         }
         for scenario, what, note in (
@@ -282,14 +279,12 @@ def run(results: dict[str, dict[str, Any]]) -> BenchResult:
 
 
 def _burst_seconds_per_message(delivery: dict[str, Any]) -> dict[str, float]:
-    """Billed Lambda seconds per message when batches are full and each vendor is paced as deployed."""
-    deployed = delivery.get("batch", {}).get("deployed", {})
+    """Billed Lambda seconds per message when batches are full and each vendor is paced as deployed:
+    as measured for the vendor itself or one deployed with the same pacing (SegMetrics as ConvertLoop)."""
     seconds: dict[str, float] = {}
-    if "customerio" in deployed:
-        seconds["customerio"] = deployed["customerio"]["batch_ms"] / 1000 / 10
-    if "convertloop" in deployed:
-        # SegMetrics is deployed with the same pacing as ConvertLoop (10 req/s over 5 instances).
-        seconds["convertloop"] = seconds["segmetrics"] = deployed["convertloop"]["batch_ms"] / 1000 / 10
+    for d in delivery.get("batch", {}).get("deployed", {}).values():
+        same = [v.name for v in specs() if pacing(v.name) == tuple(d["pacing"])]
+        seconds |= dict.fromkeys(same, d["batch_ms"] / 1000 / FULL_BATCH)
     burst = delivery.get("loops_burst", {})
     if burst.get("handler_seconds_per_message"):
         seconds["loops"] = burst["handler_seconds_per_message"]

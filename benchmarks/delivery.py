@@ -31,16 +31,18 @@ from typing import Any
 from benchmarks.common import (
     LAYER_DIR,
     MEMORY_LIMIT_MB,
-    AwsCall,
     AwsCalls,
     BenchResult,
     BenchStack,
     CountingSink,
     Figure,
+    Measured,
     aws_seconds,
     calls_by_operation,
     log,
+    measure,
     operations,
+    pacing,
     peak_overlap,
     reports,
     size,
@@ -64,7 +66,6 @@ DEPLOYED_REPEATS = size(4, 1)
 PACING_IDLE_SECONDS = size(1.1, 0.0)  # longer than the pacer's sliding window (1 s + 5 % headroom)
 BATCH_TARGET = 2.0
 BURST = size(300, 10)
-LOOPS_LIMIT = 10.0
 THROUGHPUT_TARGET = 0.9
 THROTTLED_TARGET = 5.0
 BURST_TIMEOUT_SECONDS = 150.0
@@ -117,24 +118,19 @@ class InProcessDelivery:
         event = {"Records": vendor_records(self.vendor, size, self.token, os.environ["QUEUE_URL"], self.serial)}
         self.serial += size
         self.sandbox.clear_requests()
-        mark, bytes_before = len(self.aws.done), self.sink.bytes
-        started = time.perf_counter()
-        response = self.module.lambda_handler(event, LambdaContext(f"bench-{self.vendor}-delivery"))
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.get("batchItemFailures"):
-            raise RuntimeError(f"delivery batch failed: {response}")
+        context = LambdaContext(f"bench-{self.vendor}-delivery")
+        run = measure(self.aws, self.sink, self.module.lambda_handler, event, context)
+        if run.response.get("batchItemFailures"):
+            raise RuntimeError(f"delivery batch failed: {run.response}")
         requests = self.sandbox.requests(self.vendor)
         if len(requests) != size or any(r["status"] >= 300 for r in requests):
             raise RuntimeError(f"expected {size} successful vendor calls, got {[r['status'] for r in requests]}")
-        return Run(elapsed, peak_concurrency(requests), self.aws.done[mark:], self.sink.bytes - bytes_before)
+        return Run(run.ms, run.response, run.aws, run.log_bytes, peak_concurrency(requests))
 
 
 @dataclass
-class Run:
-    ms: float
+class Run(Measured):
     vendor_concurrency: int  # most vendor calls in flight at once
-    aws: list[AwsCall]
-    log_bytes: int
 
 
 def alternate(delivery: InProcessDelivery, repeats: int) -> dict[str, list[Run]]:
@@ -178,7 +174,7 @@ def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
             delivery.configure(vendor, paced=True)
             one, batch, peak = paced(delivery, repeats, idle_single)
             deployed[vendor] = {
-                "pacing": delivery.stack.pacing(vendor),
+                "pacing": pacing(vendor),
                 "one_ms": one,
                 "batch_ms": batch,
                 "peak_concurrency": peak,
@@ -271,14 +267,16 @@ def batch_benchmark(sink: CountingSink) -> tuple[list[Figure], dict[str, Any]]:
 def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
     from devstack.sandbox import SandboxServer
     from webhook_bridge.receiver.publisher import publish
+    from webhook_bridge.vendors.catalog import spec_for
 
+    limit, (rate, instances) = spec_for("loops").rate_limit_per_second, pacing("loops")
     with MotoServer() as moto, SandboxServer(host="127.0.0.1", port=0) as sandbox:
         stack = BenchStack(moto.endpoint, sandbox.as_env())
         env = stack.delivery_env("loops")
         queue = env["QUEUE_URL"]
         config = {"mode": "delivery_worker", "code_dir": env["LAMBDA_TASK_ROOT"], "layer_dir": str(LAYER_DIR)}
         config |= {"queue_url": queue, "queue_arn": queue_arn(queue)}
-        workers = [spawn_child(config, env, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(2)]
+        workers = [spawn_child(config, env, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL) for _ in range(instances)]
         sqs = client("sqs", moto.endpoint, stack.template.region)
         try:
             for worker in workers:  # both instances warm and polling before the burst arrives
@@ -286,7 +284,7 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
                 if json.loads(worker.stdout.readline() or '{"phase": "died"}')["phase"] != "ready":
                     raise RuntimeError("a Loops delivery instance did not start")
             publish(vendor_messages("loops", BURST, unique_token()), lambda vendor: queue, sqs)
-            log(f"delivery: {BURST} Loops actions queued; two instances draining at ≤ 10 req/s")
+            log(f"delivery: {BURST} Loops actions queued; {instances} instances draining at ≤ {rate:g} req/s")
             log_ = sandbox.sandbox.log  # the RecordedRequest objects: cheap to count (the sandbox shares our GIL)
             # Waiting for completion; the figures come from the sandbox's timestamps.
             wait_until(lambda: len(log_.list(vendor="loops", status=200)) >= BURST, BURST_TIMEOUT_SECONDS, 0.5)
@@ -318,8 +316,8 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
     figures = [
         Figure(
             "delivery.loops.throughput",
-            f"{burst}, sustained throughput (2 instances, 10 req/s ÷ 2)",
-            *(throughput, "req/s", LOOPS_LIMIT, "ratio_min", THROUGHPUT_TARGET),
+            f"{burst}, sustained throughput ({instances} instances, {rate:g} req/s ÷ {instances})",
+            *(throughput, "req/s", limit, "ratio_min", THROUGHPUT_TARGET),
             note=f"{len(throttled)} requests were refused with 429, each spending a pacing slot and sending its "
             "message back to the queue for a second; the pacing target is half the limit per instance, less "
             "the pacer's headroom",
@@ -328,8 +326,8 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
             "delivery.loops.throttled",
             f"{burst}, requests answered 429",
             *(100 * len(throttled) / len(records) if records else None, "%", None, "value_max", THROTTLED_TARGET),
-            note=f"up to {max(sends_per_instance, default=0)} requests left one instance within 1 s (its share: 5) "
-            f"and up to {windows} reached Loops within 1 s (limit 10)",
+            note=f"up to {max(sends_per_instance, default=0)} requests left one instance within 1 s (its share: "
+            f"{rate / instances:g}) and up to {windows} reached Loops within 1 s (limit {limit:g})",
         ),
         Figure(
             "memory.delivery.loops_instance",
@@ -345,6 +343,8 @@ def loops_burst() -> tuple[list[Figure], dict[str, Any]]:
         "dlq_messages": dlq,
         "first_to_last_success_s": span,
         "max_requests_in_any_1s_window": windows,
+        "limit_per_second": limit,
+        "pacing": (rate, instances),
         "max_sends_per_instance_in_1s": max(sends_per_instance, default=None),
         "instances": [{k: v for k, v in s.items() if k != "sends"} for s in stats],
         "handler_seconds_per_message": handler_seconds / max(len(distinct), 1),

@@ -26,7 +26,7 @@ from benchmarks.common import (
     BenchResult,
     Figure,
     body_of,
-    delivery_batching_window_seconds,
+    delivery_source,
     log,
     payload_for,
     receiver_function,
@@ -171,25 +171,22 @@ def run() -> BenchResult:
         f"{missing} of {len(expected)} deliveries not seen within {DELIVERY_TIMEOUT_SECONDS:.0f} s; " if missing else ""
     ) + (
         f"includes make dev's {DEV_PARAMETERS['DeliveryBatchingWindowSeconds']} s batching window on each vendor "
-        f"queue (deployed: {delivery_batching_window_seconds():g} s, DeliveryBatchingWindowSeconds)"
+        f"queue (deployed: {delivery_source().batching_window_seconds:g} s, DeliveryBatchingWindowSeconds)"
     )
     label = f"End to end (make dev), accepted → vendor called, {{}}, {WEBHOOKS} webhooks x {len(vendors)} vendors"
     figures = [Figure(f"end_to_end.{q}", label.format(q), overall[q], "ms", note=note) for q in ("p50", "p99")]
+    accept = summary(sender.round_trip_ms)
     figures.append(
-        Figure(
-            "end_to_end.accept_p50",
-            "End to end (make dev), webhook POST → 200, p50",
-            summary(sender.round_trip_ms)["p50"],
-            "ms",
-        )
+        Figure("end_to_end.accept_p50", "End to end (make dev), webhook POST → 200, p50", accept["p50"], "ms")
     )
     details = {
         "webhooks": WEBHOOKS,
+        "warmup_webhooks": WARMUP_WEBHOOKS,
         "rate_per_second": RATE_PER_SECOND,
         "stack_startup_s": startup_s,
         "per_vendor_ms": {vendor: summary(values) for vendor, values in latencies.items()},
         "all_vendors_done_ms": summary([s * 1000 for s in per_webhook]),
-        "accept_round_trip_ms": summary(sender.round_trip_ms),
+        "accept_round_trip_ms": accept,
         "sandbox_statuses": deliveries.statuses,
         "poller_batches": batches,
         "dlq_messages": dlq_counts,

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from benchmarks.common import (
+    ROOT,
     WEBHOOK_NAMES,
     AwsCall,
     AwsCalls,
@@ -33,12 +34,14 @@ from benchmarks.common import (
     body_of,
     calls_by_operation,
     log,
+    measure,
     payload_for,
     peak_overlap,
     receiver_function,
     size,
     summary,
     unique_token,
+    webhook_ids,
 )
 from devstack.support.events import webhook_event
 from devstack.support.handlers import load_function
@@ -52,16 +55,6 @@ TIME_BUDGET_SECONDS = 40.0
 STUB_ITERATIONS = size(150, 1)
 PROFILE_ITERATIONS = size(80, 1)
 WARM_TARGET = 1.5
-
-
-def ids_of(provider: str, payload: dict[str, Any]) -> list[str]:
-    """The strings that make a webhook distinct, as they appear in the AWS calls (emails case-folded)."""
-    if provider == "stripe":
-        customer = payload["data"]["object"]
-        return [payload["id"], customer["id"], customer["email"].casefold()]
-    response = payload["form_response"]
-    email = next(a["email"] for a in response["answers"] if a.get("type") == "email")
-    return [payload["event_id"], response["token"], email.casefold()]
 
 
 class BareReceiver:
@@ -85,10 +78,9 @@ class BareReceiver:
             if operation == "PutItem" and params.get("TableName") == idempotency_table
         ]
 
-    def params_for(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    def params_for(self, new_ids: list[str]) -> list[dict[str, Any]]:
         """The probe's call parameters with this webhook's ids (same lengths, so same sizes)."""
         text = self.template
-        new_ids = ids_of(self.provider, payload)
         for old, new in zip(self.probe_ids, new_ids, strict=True):
             text = text.replace(old, new)
         for old in self.probe_hashes:
@@ -157,7 +149,8 @@ def run(provider: str) -> BenchResult:
         stack = BenchStack(endpoint=None)
         function = receiver_function(provider)
         os.environ.update(stack.env(function))
-        handler = load_function(stack.template.functions[function].code_dir.name).lambda_handler
+        spec = stack.template.functions[function]
+        handler = load_function(spec.code_dir.name).lambda_handler
         context = LambdaContext(os.environ["AWS_LAMBDA_FUNCTION_NAME"])
 
         def event(n: int) -> dict[str, Any]:
@@ -167,17 +160,17 @@ def run(provider: str) -> BenchResult:
             check(handler(event, context))
 
         accept(event(0))
-        probe_payload = payload_for(provider, 1, token)
         mark, aws.recorded = len(aws.done), []
-        accept(webhook_event(provider, body_of(probe_payload)))
+        accept(event(1))
         script, aws.recorded = aws.recorded, None
         sends_at_once = peak_overlap(sends(aws.done[mark:]))
-        baseline = BareReceiver(provider, script, ids_of(provider, probe_payload), os.environ["IDEMPOTENCY_TABLE"])
+        baseline = BareReceiver(provider, script, webhook_ids(provider, 1, token), os.environ["IDEMPOTENCY_TABLE"])
 
         total = WARMUP + ITERATIONS
         real_events = [event(10 + i) for i in range(total)]
-        base_payloads = [payload_for(provider, 500_000 + i, token) for i in range(total)]
-        base_inputs = [(webhook_event(provider, body_of(p)), baseline.params_for(p)) for p in base_payloads]
+        base_inputs = [
+            (event(n), baseline.params_for(webhook_ids(provider, n, token))) for n in range(500_000, 500_000 + total)
+        ]
         log(f"receiver_warm {provider}: {len(script)} AWS calls per webhook; {total} webhooks each, interleaved")
 
         times: dict[str, list[float]] = {"real": [], "base": []}
@@ -192,21 +185,18 @@ def run(provider: str) -> BenchResult:
                 break
             done = max(0, i + 1 - WARMUP)
             for variant in ("real", "base") if i % 2 == 0 else ("base", "real"):
-                mark, bytes_before = len(aws.done), sink.bytes
-                started = perf()
-                response = handler(real_events[i], context) if variant == "real" else baseline(*base_inputs[i])
-                elapsed = perf() - started
-                check(response)
-                made = aws.done[mark:]
-                if variant == "real":
-                    sends_at_once = max(sends_at_once, peak_overlap(sends(made)))
+                is_real = variant == "real"
+                invoke, args = (handler, (real_events[i], context)) if is_real else (baseline, base_inputs[i])
+                run = measure(aws, sink, invoke, *args)
+                check(run.response)
+                if is_real:
+                    sends_at_once = max(sends_at_once, peak_overlap(sends(run.aws)))
                 if i < WARMUP:
                     continue
-                times[variant].append(elapsed * 1000)
-                own[variant].append((elapsed - aws_wall_seconds(made)) * 1000)
-                calls[variant] += len(made)
-                if variant == "real":
-                    log_bytes += sink.bytes - bytes_before
+                times[variant].append(run.ms)
+                own[variant].append(run.ms - aws_wall_seconds(run.aws) * 1000)
+                calls[variant] += len(run.aws)
+                log_bytes += run.log_bytes if is_real else 0
 
         operation_seconds: dict[tuple[str, str], float] = collections.defaultdict(float)
         for service, operation, started_at, ended_at in aws.done[loop_mark:]:
@@ -234,25 +224,16 @@ def run(provider: str) -> BenchResult:
         Figure(
             f"receiver_warm.{provider}.{q}",
             f"Receiver warm, {label}, {q}",
-            real[q],
-            "ms",
-            base[q],
-            "ratio_max",
-            WARM_TARGET,
-            cause,
+            *(real[q], "ms", base[q], "ratio_max", WARM_TARGET, cause),
         )
         for q in ("p50", "p99")
     ]
+    calls_label = f"AWS calls per webhook, {label}"
     figures.append(
-        Figure(
-            f"receiver_warm.{provider}.calls",
-            f"AWS calls per webhook, {label}",
-            calls_per_webhook,
-            "calls",
-            calls["base"] / done,
-        )
+        Figure(f"receiver_warm.{provider}.calls", calls_label, calls_per_webhook, "calls", calls["base"] / done)
     )
     details = {
+        "handler_file": f"{spec.code_dir.relative_to(ROOT)}/{spec.handler.split('.')[0]}.py",
         "iterations": done,
         "warmup": WARMUP,
         "real_ms": real,

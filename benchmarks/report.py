@@ -208,7 +208,7 @@ def _receiver_warm(provider: str, warm: dict[str, Any] | None) -> list[str]:
         f"### Receiver, warm: {WEBHOOK_NAMES[provider]}",
         "",
         f"{warm['iterations']} webhooks (after {warm['warmup']} warm-up) through "
-        f"`functions/{provider}_webhook/app.py` against moto in-process, interleaved with the bare baseline. "
+        f"`{warm['handler_file']}` against moto in-process, interleaved with the bare baseline. "
         f"AWS calls per webhook: {ops}. Mean time per call in moto: {per_call}.",
         "",
         f"- real handler: p50 {ms(real['p50'])}, p99 {ms(real['p99'])}, mean {ms(real['mean'])}; "
@@ -346,15 +346,17 @@ def _delivery(delivery: dict[str, Any] | None) -> list[str]:
             f"at most {d['peak_concurrency']} in flight{stubbed_note}"
         )
     rss = ", ".join(f"{instance['peak_rss_mb']:.0f}" for instance in burst["instances"])
+    rate, instances = burst["pacing"]
     return [
         *out,
         "",
         f"Loops burst: {burst['requests']} requests for {burst['distinct_delivered']} actions "
         f"({burst['throttled_429']} answered 429, {burst['other_errors']} other errors, {burst['dlq_messages']} in "
         f"the DLQ); first to last success {burst['first_to_last_success_s']:.1f} s; at most "
-        f"{burst['max_requests_in_any_1s_window']} requests reached the sandbox in any 1 s window (limit 10); "
-        f"at most {burst.get('max_sends_per_instance_in_1s', '?')} left one instance in any 1 s "
-        f"(its pacing budget: 5); {burst['handler_seconds_per_message']:.3f} s of handler time per message; "
+        f"{burst['max_requests_in_any_1s_window']} requests reached the sandbox in any 1 s window "
+        f"(limit {burst['limit_per_second']:g}); at most {burst.get('max_sends_per_instance_in_1s', '?')} left "
+        f"one instance in any 1 s (its pacing budget: {rate / instances:g}); "
+        f"{burst['handler_seconds_per_message']:.3f} s of handler time per message; "
         f"instances peaked at {rss} MB.",
         "",
     ]
@@ -371,8 +373,8 @@ def _end_to_end(e2e: dict[str, Any] | None) -> list[str]:
         "",
         f"`devstack.Stack` with template.yaml (started in {e2e['stack_startup_s']:.1f} s), {e2e['webhooks']} "
         f"webhooks (half Stripe customer.created, half Typeform form_response) at {e2e['rate_per_second']:g}/s "
-        f"after 20 warm-up webhooks; latency = sandbox timestamp of the first successful request for the "
-        f"(webhook, vendor) pair minus the time the HTTP API's 200 reached the sender.",
+        f"after {e2e['warmup_webhooks']} warm-up webhooks; latency = sandbox timestamp of the first successful "
+        "request for the (webhook, vendor) pair minus the time the HTTP API's 200 reached the sender.",
         "",
         *table(["vendor", "n", "p50", "p90", "p99", "max"], body),
         "",
@@ -384,20 +386,15 @@ def _end_to_end(e2e: dict[str, Any] | None) -> list[str]:
     ]
 
 
-# The steady-traffic lines of the cost table: (side, line).
-COST_LINES = [
-    *(("receiver", line) for line in ("api_gateway", "lambda_requests", "lambda_duration", "sqs_send", "dynamodb")),
-    *(("delivery", line) for line in ("lambda_requests", "lambda_duration", "sqs_receive_delete", "dynamodb")),
-]
-
-
 def _cost(cost: dict[str, Any] | None) -> list[str]:
     if not cost or not cost.get("scenarios"):
         return []
     prices, scenarios = cost["prices"], cost["scenarios"]
-    body = [
+    body = [  # the steady-traffic lines, logs apart
         [f"{side}: {line.replace('_', ' ')}", *(f"{s['steady'][side][line]:.2f}" for s in scenarios.values())]
-        for side, line in COST_LINES
+        for side, lines in next(iter(scenarios.values()))["steady"].items()
+        for line in lines
+        if line != "logs"
     ]
     for label, total in (
         ("**total, steady traffic**", "steady"),
@@ -475,7 +472,7 @@ def _cost_candidates(scenarios: dict[str, dict[str, Any]]) -> list[str]:
             *table(["$ per million", *floors], body),
             "",
         ]
-    operations = scenarios[first_name]["inputs"].get("delivery_calls_by_operation_per_record")
+    operations = scenarios[first_name].get("delivery_calls_by_operation_per_record")
     if operations:
         out += [
             "What the delivery DynamoDB line prices, per delivered record (writes at 1 WRU, reads at 1 RRU): "

@@ -95,10 +95,8 @@ class Sandbox:
         return response
 
     def _service_for(self, path: str) -> VendorService | None:
-        for service in sorted(self.services.values(), key=lambda s: len(s.prefix), reverse=True):
-            if path == service.prefix or path.startswith(service.prefix + "/"):
-                return service
-        return None
+        prefixed = (s for s in self.services.values() if path == s.prefix or path.startswith(s.prefix + "/"))
+        return next(prefixed, None)
 
     def _call_vendor(self, service: VendorService, request: Request, subpath: str) -> Response:
         latency_ms = self.latency.get(service.name)

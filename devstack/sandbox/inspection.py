@@ -137,11 +137,7 @@ class Inspector:
         return json_response({service.name: service.snapshot() for service in services})
 
     def clear_state(self, request: Request) -> Response:
-        vendor = self._vendor(request)
-        if vendor:
-            self.sandbox.services[vendor].reset()
-        else:
-            self.sandbox.reset_state()
+        self.sandbox.reset_state()
         return json_response({"cleared": True})
 
     def list_faults(self, request: Request) -> Response:

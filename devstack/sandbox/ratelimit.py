@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ class RateDecision:
     allowed: bool
     limit: int
     remaining: int
-    retry_after: int  # whole seconds, >= 1 when refused; 0 when allowed
+    retry_after: int  # whole seconds: 1 when refused, 0 when allowed
 
     def headers(self) -> dict[str, str]:
         """Headers Loops sends on every answer; ``Retry-After`` only on a refusal."""
@@ -26,7 +25,7 @@ class RateDecision:
 
 
 class SlidingWindowRateLimiter:
-    """Admit at most ``limit`` requests in any window of ``window`` seconds.
+    """Admit at most ``limit`` requests in any window of one second ("per second").
 
     A sliding log rather than a fixed bucket: a fixed per-second bucket lets 2x the limit
     through around a boundary, which would hide client bugs the real API can punish.
@@ -34,11 +33,10 @@ class SlidingWindowRateLimiter:
     that keeps hammering keeps being refused, as with the real service.
     """
 
-    def __init__(self, limit: int, window: float, clock: Clock) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("limit must be >= 1 and window > 0")
+    def __init__(self, limit: int, clock: Clock) -> None:
+        if limit < 1:
+            raise ValueError("limit must be >= 1")
         self.limit = limit
-        self.window = window
         self._clock = clock
         self._admitted: deque[float] = deque()
         self._lock = threading.Lock()
@@ -46,14 +44,14 @@ class SlidingWindowRateLimiter:
     def acquire(self) -> RateDecision:
         with self._lock:
             now = self._clock.monotonic()
-            # The window is (now - window, now]: a request exactly one window old has left it.
-            while self._admitted and self._admitted[0] <= now - self.window:
+            # The window is (now - 1, now]: a request exactly one second old has left it.
+            while self._admitted and self._admitted[0] <= now - 1:
                 self._admitted.popleft()
             if len(self._admitted) < self.limit:
                 self._admitted.append(now)
                 return RateDecision(True, self.limit, self.limit - len(self._admitted), 0)
-            wait = self._admitted[0] + self.window - now
-            return RateDecision(False, self.limit, 0, max(1, math.ceil(wait)))
+            # The oldest request leaves the window within the second: "Retry-After: 1".
+            return RateDecision(False, self.limit, 0, 1)
 
     def reset(self) -> None:
         with self._lock:

@@ -156,6 +156,45 @@ class BoundedDict(OrderedDict[K, V]):
             self.popitem(last=False)
 
 
+class IndexedRecords(BoundedDict[str, dict[str, Any]]):
+    """Records by their ``key`` field, also found by the value of any of their ``fields``.
+
+    A caller changes a record between ``unfile`` and ``save``, so that the identifiers it
+    held stop finding it and those it holds now do. Emails are found case-blind.
+    """
+
+    def __init__(self, max_size: int, key: str, fields: tuple[str, ...]) -> None:
+        super().__init__(max_size)
+        self.key, self.fields = key, fields
+        self._index: BoundedDict[tuple[str, str], str] = BoundedDict(max_size * len(fields))
+
+    def find(self, field: str, value: Any) -> dict[str, Any] | None:
+        record_key = None if value is None else self._index.get(_filing(field, value))
+        return self.get(record_key) if record_key else None
+
+    def unfile(self, record: dict[str, Any]) -> None:
+        for filing in self._filings(record):
+            self._index.pop(filing, None)
+
+    def save(self, record: dict[str, Any]) -> dict[str, Any]:
+        for filing in self._filings(record):
+            self._index[filing] = record[self.key]
+        self[record[self.key]] = record
+        return record
+
+    def remove(self, record: dict[str, Any]) -> None:
+        self.unfile(record)
+        self.pop(record[self.key], None)
+
+    def _filings(self, record: dict[str, Any]) -> list[tuple[str, str]]:
+        return [_filing(field, record[field]) for field in self.fields if record.get(field)]
+
+
+def _filing(field: str, value: Any) -> tuple[str, str]:
+    text = str(value)
+    return field, text.strip().lower() if field == "email" else text
+
+
 def listed(tables: Mapping[str, Any]) -> dict[str, Any]:
     """State tables (maps and logs) as a JSON-ready deep copy: the values of each, in order."""
     return copy.deepcopy({name: list(t.values() if isinstance(t, dict) else t) for name, t in tables.items()})

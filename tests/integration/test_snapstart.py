@@ -6,7 +6,6 @@ import json
 import random
 import sys
 from collections.abc import Callable, Iterator
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ import pytest
 
 from devstack.support.handlers import load_function
 from devstack.support.signing import signed_headers
+from devstack.support.snapstart import SnapStartRuntime
 from tests.conftest import FakeAws
 from tests.integration.conftest import ROOT, Bridge
 from webhook_bridge import secrets
@@ -27,38 +27,10 @@ from webhook_bridge.vendors.catalog import Vendor
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
 
 
-class LambdaRuntime:
-    """``snapshot_restore_py`` as Lambda's Python runtime provides it, and the runtime's order:
-    before-snapshot hooks in reverse order of registration, after-restore hooks in order."""
-
-    def __init__(self) -> None:
-        self.before: list[Callable[[], Any]] = []
-        self.after: list[Callable[[], Any]] = []
-        self.module = ModuleType("snapshot_restore_py")
-        self.module.register_before_snapshot = self._register(self.before)  # type: ignore[attr-defined]
-        self.module.register_after_restore = self._register(self.after)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _register(hooks: list[Callable[[], Any]]) -> Callable[..., Callable[[], Any]]:
-        def register(func: Callable[[], Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
-            hooks.append(lambda: func(*args, **kwargs))
-            return func
-
-        return register
-
-    def snapshot(self) -> None:
-        for hook in reversed(self.before):
-            hook()
-
-    def restore(self) -> None:
-        for hook in self.after:
-            hook()
-
-
 @pytest.fixture
-def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[LambdaRuntime]:
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[SnapStartRuntime]:
     """Functions loaded after this fixture register their hooks with it (request it after ``bridge``)."""
-    runtime = LambdaRuntime()
+    runtime = SnapStartRuntime()
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime.module)
     yield runtime
     secrets._secrets_provider.cache_clear()

@@ -12,7 +12,7 @@ from tests.sandbox.conftest import answers
 
 ENDPOINTS = {  # vendor setting: method, path, the fields of its 401
     "CONVERTLOOP": ("POST", "/people", {"success": False}),
-    "LOOPS": ("GET", "/contacts/find?email=a@example.com", {"success": False}),
+    "LOOPS": ("PUT", "/contacts/update", {"success": False}),
     "CUSTOMERIO": ("PUT", "/customers/5", {"meta": {"error": "Unauthorized request"}}),
     "SEGMETRICS": ("POST", "/sandbox-account/sandbox-integration/contact", {"status": "error"}),
 }

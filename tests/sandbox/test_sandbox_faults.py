@@ -8,14 +8,14 @@ import pytest
 from devstack.sandbox import ManualClock, SandboxServer
 
 
-def _find(loops: httpx.Client) -> httpx.Response:
-    return loops.get("/contacts/find", params={"email": "a@example.com"})
+def _update(loops: httpx.Client) -> httpx.Response:
+    return loops.put("/contacts/update", json={"email": "a@example.com"})
 
 
 def test_fault_answers_the_next_count_requests(http: httpx.Client, loops: httpx.Client) -> None:
     added = http.post("/_sandbox/faults", json={"vendor": "loops", "status": 503, "count": 2, "retry_after": 2})
     assert added.status_code == 201
-    first, second, third = _find(loops), _find(loops), _find(loops)
+    first, second, third = _update(loops), _update(loops), _update(loops)
     assert (first.status_code, second.status_code, third.status_code) == (503, 503, 200)
     assert first.headers["Retry-After"] == "2"
     assert first.json()["success"] is False  # in the vendor's own error shape
@@ -24,7 +24,7 @@ def test_fault_answers_the_next_count_requests(http: httpx.Client, loops: httpx.
 
 def test_faults_only_hit_their_vendor(http: httpx.Client, loops: httpx.Client, customerio: httpx.Client) -> None:
     http.post("/_sandbox/faults", json={"vendor": "customerio", "status": 500})
-    assert _find(loops).status_code == 200
+    assert _update(loops).status_code == 200
     response = customerio.put("/customers/1", json={})
     assert response.status_code == 500
     assert response.json() == {"meta": {"error": "sandbox: injected fault (HTTP 500)"}}
@@ -35,12 +35,12 @@ def test_faults_queue_in_order(sandbox: SandboxServer, http: httpx.Client, loops
     http.post("/_sandbox/faults", json={"vendor": "loops", "status": 502})
     http.post("/_sandbox/faults", json={"vendor": "loops", "status": 429, "retry_after": 1.2})
     assert len(http.get("/_sandbox/faults").json()) == 2
-    assert _find(loops).status_code == 502
-    throttled = _find(loops)
+    assert _update(loops).status_code == 502
+    throttled = _update(loops)
     assert throttled.status_code == 429
     assert throttled.headers["Retry-After"] == "2"  # whole seconds, rounded up
     assert throttled.headers["x-ratelimit-remaining"] == "0"
-    assert _find(loops).status_code == 200
+    assert _update(loops).status_code == 200
     assert [r["status"] for r in sandbox.requests("loops")] == [502, 429, 200]
 
 
@@ -48,16 +48,17 @@ def test_faulted_requests_skip_auth_and_rate_limit(
     raw: httpx.Client, sandbox: SandboxServer, http: httpx.Client
 ) -> None:
     http.post("/_sandbox/faults", json={"vendor": "loops", "status": 503, "count": 12})
-    url = sandbox.base_urls()["LOOPS_BASE_URL"] + "/contacts/find?email=a@example.com"
-    assert {raw.get(url).status_code for _ in range(12)} == {503}
-    assert raw.get(url, headers={"Authorization": "Bearer sandbox-loops-key"}).status_code == 200
+    url = sandbox.base_urls()["LOOPS_BASE_URL"] + "/contacts/update"
+    body = {"email": "a@example.com"}
+    assert {raw.put(url, json=body).status_code for _ in range(12)} == {503}
+    assert raw.put(url, json=body, headers={"Authorization": "Bearer sandbox-loops-key"}).status_code == 200
 
 
 def test_delay_fault_uses_the_clock(clock: ManualClock, http: httpx.Client, loops: httpx.Client) -> None:
     http.post("/_sandbox/faults", json={"vendor": "loops", "delay_ms": 2500})
-    assert _find(loops).status_code == 200  # delayed, then answered normally
+    assert _update(loops).status_code == 200  # delayed, then answered normally
     assert clock.sleeps == [2.5]
-    assert _find(loops).status_code == 200
+    assert _update(loops).status_code == 200
     assert clock.sleeps == [2.5]
 
 
@@ -76,7 +77,7 @@ def test_clear_faults(http: httpx.Client, loops: httpx.Client) -> None:
     assert [f["vendor"] for f in http.get("/_sandbox/faults").json()] == ["convertloop"]
     http.delete("/_sandbox/faults")
     assert http.get("/_sandbox/faults").json() == []
-    assert _find(loops).status_code == 200
+    assert _update(loops).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -99,11 +100,11 @@ def test_invalid_fault_specs_are_400(http: httpx.Client, spec: dict[str, object]
 
 def test_latency_per_vendor(clock: ManualClock, http: httpx.Client, loops: httpx.Client) -> None:
     assert http.post("/_sandbox/latency", json={"vendor": "loops", "ms": 100}).json() == {"loops": 100}
-    _find(loops)
-    _find(loops)
+    _update(loops)
+    _update(loops)
     assert clock.sleeps == [0.1, 0.1]
     http.post("/_sandbox/latency", json={"vendor": "loops", "ms": 0})
-    _find(loops)
+    _update(loops)
     assert clock.sleeps == [0.1, 0.1]
     assert http.get("/_sandbox/latency").json() == {}
 
@@ -120,8 +121,8 @@ def test_latency_for_all_vendors_and_validation(http: httpx.Client) -> None:
 def test_python_api_for_faults_and_latency(clock: ManualClock, sandbox: SandboxServer, loops: httpx.Client) -> None:
     sandbox.add_fault("loops", status=500)
     sandbox.set_latency("loops", 20)
-    assert _find(loops).status_code == 500
-    assert _find(loops).status_code == 200
+    assert _update(loops).status_code == 500
+    assert _update(loops).status_code == 200
     assert clock.sleeps == [0.02, 0.02]
     with pytest.raises(ValueError, match="vendor"):
         sandbox.add_fault("nope", status=500)

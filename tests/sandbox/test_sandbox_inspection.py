@@ -38,17 +38,17 @@ def test_rejected_requests_are_recorded_too(raw: httpx.Client, sandbox: SandboxS
 
 
 def test_filters_and_order(http: httpx.Client, loops: httpx.Client, customerio: httpx.Client) -> None:
-    loops.get("/contacts/find", params={"email": "a@example.com"})
+    loops.put("/contacts/update", params={"source": "test"}, json={"email": "a@example.com"})
     customerio.put("/customers/1", json={"plan": "pro"})
-    loops.post("/contacts/create", json={})
+    loops.post("/events/send", json={})
     everything = http.get("/_sandbox/requests").json()
     assert [r["vendor"] for r in everything] == ["loops", "customerio", "loops"]  # oldest first
     assert [r["id"] for r in everything] == sorted(r["id"] for r in everything)
-    assert everything[0]["query"] == {"email": "a@example.com"}
+    assert everything[0]["query"] == {"source": "test"}
     newest_first = http.get("/_sandbox/requests", params={"order": "desc"}).json()
     assert [r["id"] for r in newest_first] == [r["id"] for r in reversed(everything)]
     failed = http.get("/_sandbox/requests", params={"vendor": "loops", "status": 400}).json()
-    assert [r["endpoint"] for r in failed] == ["/contacts/create"]
+    assert [r["endpoint"] for r in failed] == ["/events/send"]
     since = http.get("/_sandbox/requests", params={"since": everything[0]["id"]}).json()
     assert len(since) == 2
     assert len(http.get("/_sandbox/requests", params={"limit": 1}).json()) == 1
@@ -65,7 +65,7 @@ def test_inspection_calls_are_not_recorded(http: httpx.Client) -> None:
 
 
 def test_clear_requests(http: httpx.Client, loops: httpx.Client, customerio: httpx.Client) -> None:
-    loops.get("/contacts/find", params={"email": "a@example.com"})
+    loops.put("/contacts/update", json={"email": "a@example.com"})
     customerio.put("/customers/1", json={})
     assert http.delete("/_sandbox/requests", params={"vendor": "loops"}).json() == {"cleared": 1}
     assert [r["vendor"] for r in http.get("/_sandbox/requests").json()] == ["customerio"]
@@ -74,8 +74,8 @@ def test_clear_requests(http: httpx.Client, loops: httpx.Client, customerio: htt
 
 
 def test_html_page_lists_requests_newest_first(http: httpx.Client, loops: httpx.Client) -> None:
-    loops.post("/contacts/create", json={"email": "first@example.com"})
-    loops.post("/contacts/create", json={"email": "<second>@example.com"})
+    loops.put("/contacts/update", json={"email": "first@example.com"})
+    loops.put("/contacts/update", json={"email": "<second>@example.com"})
     page = http.get("/_sandbox/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -93,27 +93,27 @@ def test_html_page_lists_requests_newest_first(http: httpx.Client, loops: httpx.
 
 
 def test_state_and_reset(sandbox: SandboxServer, http: httpx.Client, loops: httpx.Client) -> None:
-    loops.post("/contacts/create", json={"email": "ann@example.com"})
+    loops.put("/contacts/update", json={"email": "ann@example.com"})
     state = http.get("/_sandbox/state", params={"vendor": "loops"}).json()
     assert [c["email"] for c in state["loops"]["contacts"]] == ["ann@example.com"]
     http.delete("/_sandbox/state")
     assert http.get("/_sandbox/state").json()["loops"]["contacts"] == []
-    assert loops.post("/contacts/create", json={"email": "ann@example.com"}).status_code == 200
+    assert loops.put("/contacts/update", json={"email": "ann@example.com"}).status_code == 200
     sandbox.add_fault("loops", status=500)
     assert http.post("/_sandbox/reset").json() == {"reset": True}
     assert http.get("/_sandbox/requests").json() == []
     assert http.get("/_sandbox/faults").json() == []
-    assert loops.post("/contacts/create", json={"email": "ann@example.com"}).status_code == 200
+    assert loops.put("/contacts/update", json={"email": "ann@example.com"}).status_code == 200
 
 
 def test_log_is_bounded() -> None:
     with SandboxServer(max_requests=3, loops_rate_limit=None) as server:
-        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/find"
+        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/update"
         with httpx.Client(headers={"Authorization": "Bearer sandbox-loops-key"}) as client:
             for n in range(5):
-                client.get(url, params={"email": f"u{n}@example.com"})
+                client.put(url, json={"email": f"u{n}@example.com"})
         records = server.requests()
-    assert [r["query"]["email"] for r in records] == ["u2@example.com", "u3@example.com", "u4@example.com"]
+    assert [r["body"]["email"] for r in records] == ["u2@example.com", "u3@example.com", "u4@example.com"]
 
 
 def test_unknown_sandbox_endpoint(http: httpx.Client) -> None:

@@ -15,9 +15,8 @@ NO_EVENT_NAME = {"success": False, "message": "eventName is required."}
 @pytest.mark.parametrize(
     ("method", "path", "body", "headers", "fields"),
     [
-        ("POST", "/contacts/create", {"firstName": "Ann"}, {}, NO_EMAIL),
-        ("POST", "/contacts/create", {"email": "not-an-email"}, {}, None),
-        ("POST", "/contacts/create", {"email": "a@example.com", "plan": {"name": "pro"}}, {}, None),  # flat only
+        ("PUT", "/contacts/update", {"email": "not-an-email"}, {}, None),
+        ("PUT", "/contacts/update", {"email": "a@example.com", "plan": {"name": "pro"}}, {}, None),  # flat only
         # not in the document, so a contact property like any other
         ("PUT", "/contacts/update", {"email": "a@example.com", "mailingLists": {"l1": True}}, {}, None),
         # "The only required field is 'email'", even with a userId.
@@ -53,44 +52,26 @@ def test_refusals_are_400_and_store_nothing(
     assert sandbox.state("loops") == {"contacts": [], "events": []}
 
 
-@pytest.mark.parametrize("params", [{}, {"userId": "u1"}, {"email": "ann@example.com", "userId": "u1"}])
-def test_find_is_by_email_only(loops: httpx.Client, params: dict[str, str]) -> None:
-    loops.post("/contacts/create", json={"email": "ann@example.com", "userId": "u1"})
-    assert loops.get("/contacts/find", params=params).status_code == 400
-
-
-def test_create_then_duplicate_is_409(loops: httpx.Client) -> None:
-    first = loops.post("/contacts/create", json={"email": "ann@example.com", "firstName": "Ann"})
-    assert first.status_code == 200
-    assert first.json()["success"] is True
-    assert first.json()["id"]
-    again = loops.post("/contacts/create", json={"email": "ANN@example.com"})
-    assert again.status_code == 409
-
-
-def test_update_upserts(loops: httpx.Client) -> None:
+def test_update_upserts(sandbox: SandboxServer, loops: httpx.Client) -> None:
     created = loops.put("/contacts/update", json={"email": "ann@example.com", "plan": "free"})
     assert created.status_code == 200
     updated = loops.put("/contacts/update", json={"email": "ann@example.com", "userId": "u1", "plan": "pro"})
     assert updated.json() == {"success": True, "id": created.json()["id"]}
     by_user = loops.put("/contacts/update", json={"userId": "u1", "email": "ann.new@example.com"})
     assert by_user.json()["id"] == created.json()["id"]
-    found = loops.get("/contacts/find", params={"email": "ann.new@example.com"}).json()
-    assert found[0]["plan"] == "pro"
-    assert found[0]["userId"] == "u1"
+    [contact] = sandbox.state("loops")["contacts"]
+    assert (contact["email"], contact["plan"], contact["userId"]) == ("ann.new@example.com", "pro", "u1")
 
 
-def test_find_always_returns_an_array(loops: httpx.Client) -> None:
-    assert loops.get("/contacts/find", params={"email": "nobody@example.com"}).json() == []
-    loops.post("/contacts/create", json={"email": "ann@example.com", "firstName": "Ann"})
-    found = loops.get("/contacts/find", params={"email": "ann@example.com"})
-    assert found.status_code == 200
-    assert [contact["firstName"] for contact in found.json()] == ["Ann"]
+def test_update_refuses_an_email_another_contact_holds(loops: httpx.Client) -> None:
+    loops.put("/contacts/update", json={"email": "ann@example.com", "userId": "u1"})
+    loops.put("/contacts/update", json={"email": "bob@example.com"})
+    answers(loops.put("/contacts/update", json={"email": "BOB@example.com", "userId": "u1"}), 409, {"success": False})
 
 
 def test_delete_by_email_or_user_id_and_404_when_missing(loops: httpx.Client) -> None:
-    loops.post("/contacts/create", json={"email": "ann@example.com", "userId": "u1"})
-    loops.post("/contacts/create", json={"email": "bob@example.com"})
+    loops.put("/contacts/update", json={"email": "ann@example.com", "userId": "u1"})
+    loops.put("/contacts/update", json={"email": "bob@example.com"})
     assert loops.post("/contacts/delete", json={"userId": "u1"}).status_code == 200
     assert loops.post("/contacts/delete", json={"email": "bob@example.com"}).status_code == 200
     missing = loops.post("/contacts/delete", json={"email": "bob@example.com"})
@@ -107,10 +88,10 @@ def test_event_with_a_user_id_beside_the_email_links_it(sandbox: SandboxServer, 
     assert sandbox.state("loops")["events"][0]["userId"] == "cus_123"
 
 
-def test_event_creates_and_updates_the_contact(loops: httpx.Client) -> None:
+def test_event_creates_and_updates_the_contact(sandbox: SandboxServer, loops: httpx.Client) -> None:
     body = {"email": "ann@example.com", "eventName": "conversion", "plan": "pro", "price": 99}
     assert loops.post("/events/send", json=body).status_code == 200
-    assert loops.get("/contacts/find", params={"email": "ann@example.com"}).json()[0]["price"] == 99
+    assert sandbox.state("loops")["contacts"][0]["price"] == 99
 
 
 def test_reused_idempotency_key_is_409_and_records_one_event(sandbox: SandboxServer, loops: httpx.Client) -> None:
@@ -147,16 +128,16 @@ def test_idempotency_keys_expire_after_24_hours(clock: ManualClock, loops: httpx
 # --- rate limit ---------------------------------------------------------------------
 
 
-def _find(loops: httpx.Client) -> httpx.Response:
-    return loops.get("/contacts/find", params={"email": "ann@example.com"})
+def _update(loops: httpx.Client) -> httpx.Response:
+    return loops.put("/contacts/update", json={"email": "ann@example.com"})
 
 
 def test_rate_limit_is_ten_per_second_with_headers(loops: httpx.Client) -> None:
-    answers = [_find(loops) for _ in range(10)]
+    answers = [_update(loops) for _ in range(10)]
     assert [r.status_code for r in answers] == [200] * 10
     assert [r.headers["x-ratelimit-remaining"] for r in answers] == [str(n) for n in range(9, -1, -1)]
     assert answers[0].headers["x-ratelimit-limit"] == "10"
-    refused = _find(loops)
+    refused = _update(loops)
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "1"
     assert refused.headers["x-ratelimit-limit"] == "10"
@@ -166,7 +147,7 @@ def test_rate_limit_is_ten_per_second_with_headers(loops: httpx.Client) -> None:
 
 def test_rate_limit_window_slides_and_spans_all_endpoints(clock: ManualClock, loops: httpx.Client) -> None:
     for _ in range(5):
-        assert _find(loops).status_code == 200
+        assert _update(loops).status_code == 200
     clock.advance(0.5)
     for n in range(5):
         assert loops.post("/events/send", json={"eventName": "e", "email": f"u{n}@example.com"}).status_code == 200
@@ -174,33 +155,35 @@ def test_rate_limit_window_slides_and_spans_all_endpoints(clock: ManualClock, lo
     assert loops.put("/contacts/update", json={"email": "a@example.com"}).status_code == 429
     # At t=1.0 the first five have left the window, the last five have not.
     clock.advance(0.25)
-    assert [_find(loops).status_code for _ in range(6)] == [200] * 5 + [429]
+    assert [_update(loops).status_code for _ in range(6)] == [200] * 5 + [429]
     clock.advance(0.5)
-    assert _find(loops).status_code == 200
+    assert _update(loops).status_code == 200
 
 
 def test_refused_requests_do_not_count(clock: ManualClock, loops: httpx.Client) -> None:
     for _ in range(10):
-        _find(loops)
+        _update(loops)
     for _ in range(20):
-        assert _find(loops).status_code == 429
+        assert _update(loops).status_code == 429
     clock.advance(1)
-    assert _find(loops).headers["x-ratelimit-remaining"] == "9"
+    assert _update(loops).headers["x-ratelimit-remaining"] == "9"
 
 
 def test_bad_credentials_do_not_use_the_teams_budget(
     raw: httpx.Client, sandbox: SandboxServer, loops: httpx.Client
 ) -> None:
-    url = sandbox.base_urls()["LOOPS_BASE_URL"] + "/contacts/find?email=a@example.com"
+    url = sandbox.base_urls()["LOOPS_BASE_URL"] + "/contacts/update"
     for _ in range(15):
-        assert raw.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert _find(loops).status_code == 200
+        assert (
+            raw.put(url, json={"email": "a@example.com"}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        )
+    assert _update(loops).status_code == 200
 
 
 def test_rate_limit_can_be_disabled(clock: ManualClock) -> None:
     with SandboxServer(clock=clock, loops_rate_limit=None) as server:
-        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/find"
+        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/update"
         headers = {"Authorization": "Bearer sandbox-loops-key"}
         with httpx.Client(headers=headers) as client:
-            codes = {client.get(url, params={"email": "a@example.com"}).status_code for _ in range(25)}
+            codes = {client.put(url, json={"email": "a@example.com"}).status_code for _ in range(25)}
     assert codes == {200}

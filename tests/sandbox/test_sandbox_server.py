@@ -54,10 +54,11 @@ def test_credentials_defaults_and_env() -> None:
 def test_custom_credentials_are_enforced() -> None:
     creds = SandboxCredentials(loops_api_key="another-key")
     with SandboxServer(credentials=creds) as server:
-        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/find"
+        url = server.base_urls()["LOOPS_BASE_URL"] + "/contacts/update"
+        body = {"email": "a@example.com"}
         with httpx.Client() as client:
-            ok = client.get(url, params={"email": "a@example.com"}, headers={"Authorization": "Bearer another-key"})
-            default = client.get(url, params={"email": "a"}, headers={"Authorization": "Bearer sandbox-loops-key"})
+            ok = client.put(url, json=body, headers={"Authorization": "Bearer another-key"})
+            default = client.put(url, json=body, headers={"Authorization": "Bearer sandbox-loops-key"})
     assert ok.status_code == 200
     assert default.status_code == 401
     assert server.as_env()["LOOPS_API_KEY"] == "another-key"

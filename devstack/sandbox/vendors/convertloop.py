@@ -94,9 +94,7 @@ class ConvertLoop(VendorService):
         if person is None:
             person = {
                 "id": f"person_{next(self._ids)}",
-                "pid": None,
-                "user_id": None,
-                "email": None,
+                **dict.fromkeys(IDENTIFIERS),
                 "segments": [],
                 "attributes": {},
                 "subscribed": True,

@@ -1,8 +1,8 @@
-"""Loops API v1: contacts create/update/find/delete and events/send, with its 10 req/s limit.
+"""Loops API v1: the calls the bridge makes (contacts update/delete, events/send), with its
+10 req/s limit.
 
-As the document says: every contact write and every event needs an ``email`` (a
-``userId`` only identifies alongside it), ``find`` searches by email, and only
-``delete`` accepts a ``userId`` alone.
+As the document says: every contact write and every event needs an ``email`` (a ``userId``
+only identifies alongside it), and only ``delete`` accepts a ``userId`` alone.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from devstack.sandbox.clock import Clock
 from devstack.sandbox.config import SandboxCredentials
 from devstack.sandbox.faults import Fault
 from devstack.sandbox.ratelimit import SlidingWindowRateLimiter
-from devstack.sandbox.store import BoundedDict
+from devstack.sandbox.store import BoundedDict, IndexedRecords
 from devstack.sandbox.vendors.base import Refused, VendorService
 from devstack.sandbox.wire import is_id, json_response, non_empty_string, utc_now
 from webhook_bridge.vendors.loops.spec import SPEC as LOOPS
@@ -37,9 +37,7 @@ class Loops(VendorService):
     prefix = "/loops/api/v1"
     env_var = "LOOPS_BASE_URL"
     routes = (
-        ("POST", "/contacts/create", "create_contact"),
         ("PUT", "/contacts/update", "update_contact"),
-        ("GET", "/contacts/find", "find_contact"),
         ("POST", "/contacts/delete", "delete_contact"),
         ("POST", "/events/send", "send_event"),
     )
@@ -50,14 +48,12 @@ class Loops(VendorService):
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock, rate_limit: int | None) -> None:
         # One limiter for all endpoints: the limit is per team, and one key is one team.
-        self.limiter = SlidingWindowRateLimiter(rate_limit, 1.0, clock) if rate_limit else None
+        self.limiter = SlidingWindowRateLimiter(rate_limit, clock) if rate_limit else None
         super().__init__(credentials, clock)
 
     def reset(self) -> None:
         with self.lock:
-            self.contacts: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_CONTACTS)
-            self.by_email: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
-            self.by_user_id: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
+            self.contacts = IndexedRecords(MAX_CONTACTS, "id", ("email", "userId"))
             self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
             self.idempotency_keys: BoundedDict[str, float] = BoundedDict(MAX_IDEMPOTENCY_KEYS)
             self._ids = itertools.count(1)
@@ -88,19 +84,12 @@ class Loops(VendorService):
     # --- contacts -----------------------------------------------------------------
 
     def _contact_body(self, request: Request) -> dict[str, Any]:
-        """The contact to create or update; Loops' 400 when it lacks the email (a userId does not
+        """The contact to update (or create); Loops' 400 when it lacks the email (a userId does not
         stand in for it: "The only required field is 'email'")."""
         body = self.json_object(request)
         if problem := _contact_problem(body):
             raise Refused(self.error(400, problem))
         return body
-
-    def create_contact(self, request: Request) -> Response:
-        body = self._contact_body(request)
-        if self._find(body.get("email"), None) or self._find(None, body.get("userId")):
-            return self.error(409, "Email or userId is already on list.")
-        contact = self._save(self._new_contact(), body)
-        return json_response({"success": True, "id": contact["id"]})
 
     def update_contact(self, request: Request) -> Response:
         body = self._contact_body(request)
@@ -113,15 +102,6 @@ class Loops(VendorService):
         contact = self._save(contact or self._new_contact(), body)
         return json_response({"success": True, "id": contact["id"]})
 
-    def find_contact(self, request: Request) -> Response:
-        # "search your existing contacts by email": the only documented parameter.
-        email = request.args.get("email")
-        if set(request.args) != {"email"} or not non_empty_string(email):
-            return self.error(400, "Provide an email query parameter.")
-        contact = self._find(email, None)
-        # "this endpoint will always return an array"
-        return json_response([contact] if contact else [])
-
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
         email, user_id = body.get("email"), body.get("userId")
@@ -130,7 +110,7 @@ class Loops(VendorService):
         contact = self._find(email, None) if email else self._find(None, user_id)
         if contact is None:
             return self.error(404, "Contact not found.")
-        self._forget(contact)
+        self.contacts.remove(contact)
         return json_response({"success": True, "message": "Contact deleted."})
 
     # --- events -------------------------------------------------------------------
@@ -184,45 +164,23 @@ class Loops(VendorService):
         return True
 
     def _find(self, email: Any, user_id: Any) -> dict[str, Any] | None:
-        contact_id = None
         if non_empty_string(email):
-            contact_id = self.by_email.get(email.strip().lower())
-        elif is_id(user_id):
-            contact_id = self.by_user_id.get(str(user_id))
-        return self.contacts.get(contact_id) if contact_id else None
+            return self.contacts.find("email", email)
+        return self.contacts.find("userId", user_id) if is_id(user_id) else None
 
     def _new_contact(self) -> dict[str, Any]:
         return {
             "id": f"cnt_{next(self._ids)}",
-            "email": None,
-            "firstName": None,
-            "lastName": None,
+            **dict.fromkeys(("email", "firstName", "lastName", "userGroup", "userId")),
             "source": "API",
             "subscribed": True,
-            "userGroup": None,
-            "userId": None,
         }
 
     def _save(self, contact: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-        if contact.get("email"):
-            self.by_email.pop(contact["email"].lower(), None)
-        if contact.get("userId"):
-            self.by_user_id.pop(str(contact["userId"]), None)
+        self.contacts.unfile(contact)
         for key, value in fields.items():
             contact[key] = value.strip() if key == "email" and isinstance(value, str) else value
-        if contact.get("email"):
-            self.by_email[contact["email"].lower()] = contact["id"]
-        if contact.get("userId"):
-            self.by_user_id[str(contact["userId"])] = contact["id"]
-        self.contacts[contact["id"]] = contact
-        return contact
-
-    def _forget(self, contact: dict[str, Any]) -> None:
-        self.contacts.pop(contact["id"], None)
-        if contact.get("email"):
-            self.by_email.pop(contact["email"].lower(), None)
-        if contact.get("userId"):
-            self.by_user_id.pop(str(contact["userId"]), None)
+        return self.contacts.save(contact)
 
 
 def _scalar(value: Any) -> bool:

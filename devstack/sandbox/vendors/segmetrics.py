@@ -91,6 +91,51 @@ class Checks:
     def kind(self, field: str, expected: type, label: str) -> None:
         self._each([field], lambda value: isinstance(value, expected), f"'{{}}' must be {label}", given=_not_none)
 
+    # --- each endpoint's rules ----------------------------------------------------------
+
+    def contact(self) -> None:
+        self.identity()
+        self.one_of("status", CONTACT_STATUSES)
+        self.date("date_created", "last_updated")
+        self.kind("custom_fields", dict, "an object")
+        self.text(*ATTRIBUTION_FIELDS)
+        self.tags(required=False, names=False)
+
+    def tag_change(self) -> None:
+        self.identity()
+        self.tags(required=True, names=True)
+
+    def invoice(self) -> None:
+        self.require("id")
+        self.identity()
+        self.require("amount", "paid", "date_created", "items")
+        self.cents("amount", "paid", "discount", "tax", "shipping")
+        self.date("date_created")
+        self.one_of("is_refunded", REFUNDED_FLAGS)
+        items = self.body.get("items")
+        if present(items) and not isinstance(items, list):
+            self.errors.append("'items' must be a non-empty array of invoice items")
+        elif isinstance(items, list):
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    self.errors.append(f"'items[{index}]' must be an object")
+                    continue
+                item_checks = Checks(item, f"items[{index}].")
+                item_checks.require("name", "product_id", "amount")
+                item_checks.cents("amount", "total_paid")
+                self.errors.extend(item_checks.errors)
+
+    def subscription(self) -> None:
+        self.require("id")
+        self.identity()
+        self.require("amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency")
+        self.cents("amount")
+        self.integer("frequency", minimum=1)
+        self.integer("quantity", minimum=0)  # "Defaults to 1", no lower bound given
+        self.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
+        self.one_of("billing_cycle", BILLING_CYCLES)
+        self.future("end_date", datetime.now(UTC))
+
     def tags(self, *, required: bool, names: bool) -> None:
         """/tags/add and /tags/remove take ids, names or objects; /contact takes "List of
         TagIds or Array of Tag Objects" (``names=False``): a bare name there is refused."""
@@ -151,22 +196,19 @@ class SegMetrics(VendorService):
             return self.error(404, "unknown account or integration")
         return None
 
-    def _refuse_invalid(self, checks: Checks) -> None:
+    def _valid_body(self, request: Request, rules: Callable[[Checks], None]) -> dict[str, Any]:
+        """The JSON body, or SegMetrics' 400 listing every problem ``rules`` find in it."""
+        body = self.json_object(request)
+        checks = Checks(body)
+        rules(checks)
         if checks.errors:
             raise Refused(self.error(400, checks.errors[0], checks.errors))
+        return body
 
     # --- contacts and tags ----------------------------------------------------------
 
     def post_contact(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.identity()
-        checks.one_of("status", CONTACT_STATUSES)
-        checks.date("date_created", "last_updated")
-        checks.kind("custom_fields", dict, "an object")
-        checks.text(*ATTRIBUTION_FIELDS)
-        checks.tags(required=False, names=False)
-        self._refuse_invalid(checks)
+        body = self._valid_body(request, Checks.contact)
         self.data.upsert_contact({key: value for key, value in body.items() if value is not None})
         return json_response({"status": "success"})
 
@@ -185,11 +227,7 @@ class SegMetrics(VendorService):
         return self._tags(request, add=False)
 
     def _tags(self, request: Request, *, add: bool) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.identity()
-        checks.tags(required=True, names=True)
-        self._refuse_invalid(checks)
+        body = self._valid_body(request, Checks.tag_change)
         contact = self.data.upsert_contact(_identity(body))
         if add:
             self.data.add_tags(contact, body["tags"])
@@ -200,36 +238,14 @@ class SegMetrics(VendorService):
     # --- orders and subscriptions ---------------------------------------------------
 
     def post_invoice(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.require("id")
-        checks.identity()
-        checks.require("amount", "paid", "date_created", "items")
-        checks.cents("amount", "paid", "discount", "tax", "shipping")
-        checks.date("date_created")
-        checks.one_of("is_refunded", REFUNDED_FLAGS)
-        items = body.get("items")
-        if present(items) and not isinstance(items, list):
-            checks.errors.append("'items' must be a non-empty array of invoice items")
-        elif isinstance(items, list):
-            for index, item in enumerate(items):
-                if not isinstance(item, dict):
-                    checks.errors.append(f"'items[{index}]' must be an object")
-                    continue
-                item_checks = Checks(item, f"items[{index}].")
-                item_checks.require("name", "product_id", "amount")
-                item_checks.cents("amount", "total_paid")
-                checks.errors.extend(item_checks.errors)
-        self._refuse_invalid(checks)
+        body = self._valid_body(request, Checks.invoice)
         invoice = {
             **self._owned_record(body),
-            "amount": _number(body["amount"]),
             "paid": _number(body["paid"]),
             "is_refunded": bool(body.get("is_refunded")),
             **{key: _number(body.get(key)) or 0 for key in ("discount", "tax", "shipping")},
             "date_created": iso(body["date_created"]),
             "items": [],
-            "imported_at": now_iso(),
         }
         invoice_id = invoice["id"]
         for number, item in enumerate(body["items"], start=1):
@@ -249,21 +265,9 @@ class SegMetrics(VendorService):
         return json_response({"status": "success"})
 
     def post_subscription(self, request: Request, account: str, integration: str) -> Response:
-        body = self.json_object(request)
-        checks = Checks(body)
-        checks.require("id")
-        checks.identity()
-        checks.require("amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency")
-        checks.cents("amount")
-        checks.integer("frequency", minimum=1)
-        checks.integer("quantity", minimum=0)  # "Defaults to 1", no lower bound given
-        checks.date("start_date", "last_bill_date", "trial_end_date", "end_date", "canceled_date")
-        checks.one_of("billing_cycle", BILLING_CYCLES)
-        checks.future("end_date", datetime.now(UTC))
-        self._refuse_invalid(checks)
+        body = self._valid_body(request, Checks.subscription)
         subscription = {
             **self._owned_record(body),
-            "amount": _number(body["amount"]),
             "product_id": id_text(body["product_id"]),
             "name": body.get("name"),
             "quantity": 1 if body.get("quantity") is None else int(_number(body["quantity"]) or 0),
@@ -271,18 +275,18 @@ class SegMetrics(VendorService):
             "billing_cycle": body["billing_cycle"],
             "frequency": int(_number(body["frequency"]) or 1),
             **{key: iso(body.get(key)) for key in ("trial_end_date", "end_date", "canceled_date")},
-            "imported_at": now_iso(),
         }
         self.data.ensure_product(body["product_id"], body.get("name"))
         self.data.subscriptions[subscription["id"]] = subscription
         return json_response({"status": "success"})
 
     def _owned_record(self, body: dict[str, Any]) -> dict[str, Any]:
-        """An invoice's or subscription's id and its contact. "Adds a subscription to the existing
-        contact": one not seen yet is created, because deliveries to SegMetrics are not ordered."""
+        """What an invoice and a subscription both hold: id, contact, amount, import time. "Adds a
+        subscription to the existing contact": one not seen yet is created, because deliveries to
+        SegMetrics are not ordered."""
         contact = self.data.upsert_contact(_identity(body))
         owner = {"contact_key": contact["key"], "contact_id": contact["contact_id"], "email": contact["email"]}
-        return {"id": str(id_text(body["id"])), **owner}
+        return {"id": str(id_text(body["id"])), **owner, "amount": _number(body["amount"]), "imported_at": now_iso()}
 
 
 def _identity(body: dict[str, Any]) -> dict[str, Any]:

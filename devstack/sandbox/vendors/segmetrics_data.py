@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from devstack.sandbox.store import BoundedDict, listed
+from devstack.sandbox.store import BoundedDict, IndexedRecords, listed
 
 MAX_CONTACTS = 50_000
 MAX_RECORDS = 50_000
@@ -63,9 +63,7 @@ class SegMetricsData:
 
     def reset(self) -> None:
         with self.lock:
-            self.contacts: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_CONTACTS)
-            self.by_contact_id: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
-            self.by_email: BoundedDict[str, str] = BoundedDict(MAX_CONTACTS)
+            self.contacts = IndexedRecords(MAX_CONTACTS, "key", ("contact_id", "email"))
             self.invoices: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
             self.subscriptions: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
             self.products: BoundedDict[str, dict[str, Any]] = BoundedDict(MAX_RECORDS)
@@ -80,12 +78,7 @@ class SegMetricsData:
     # --- contacts -----------------------------------------------------------------
 
     def find_contact(self, contact_id: Any = None, email: Any = None) -> dict[str, Any] | None:
-        key = None
-        if id_text(contact_id) is not None:
-            key = self.by_contact_id.get(str(id_text(contact_id)))
-        if key is None and isinstance(email, str) and email.strip():
-            key = self.by_email.get(email.strip().lower())
-        return self.contacts.get(key) if key else None
+        return self.contacts.find("contact_id", id_text(contact_id)) or self.contacts.find("email", email)
 
     def lookup(self, contact_id_or_email: str) -> dict[str, Any] | None:
         """The path parameter of "contact/<contact_id_or_email>": an id, or else an email."""
@@ -98,19 +91,14 @@ class SegMetricsData:
         if contact is None:
             contact = {
                 "key": f"c{next(self._keys)}",
-                "contact_id": None,
-                "email": None,
-                "first_name": None,
-                "last_name": None,
+                **dict.fromkeys(("contact_id", "email", "first_name", "last_name")),
                 "status": "active",
-                "date_created": stamp,
-                "last_updated": stamp,
+                **dict.fromkeys(("date_created", "last_updated", "imported_at"), stamp),
                 "custom_fields": {},
                 "tags": {},
                 "attribution": {},
-                "imported_at": stamp,
             }
-        self._unindex(contact)
+        self.contacts.unfile(contact)
         for key, value in fields.items():
             if key == "contact_id":
                 contact["contact_id"] = id_text(value)
@@ -132,29 +120,14 @@ class SegMetricsData:
                 contact["attribution"][key] = value  # utm_*, referring_url, ip_address, geo...
         if "last_updated" not in fields:
             contact["last_updated"] = stamp
-        self._index(contact)
-        self.contacts[contact["key"]] = contact
-        return contact
+        return self.contacts.save(contact)
 
     def delete_contact(self, contact_id_or_email: str) -> bool:
         contact = self.lookup(contact_id_or_email)
         if contact is None:
             return False
-        self._unindex(contact)
-        self.contacts.pop(contact["key"], None)
+        self.contacts.remove(contact)
         return True
-
-    def _index(self, contact: dict[str, Any]) -> None:
-        if contact["contact_id"]:
-            self.by_contact_id[contact["contact_id"]] = contact["key"]
-        if contact["email"]:
-            self.by_email[contact["email"].lower()] = contact["key"]
-
-    def _unindex(self, contact: dict[str, Any]) -> None:
-        if contact["contact_id"]:
-            self.by_contact_id.pop(contact["contact_id"], None)
-        if contact["email"]:
-            self.by_email.pop(contact["email"].lower(), None)
 
     # --- tags ---------------------------------------------------------------------
 
