@@ -59,10 +59,8 @@ def _alive(pid: int) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except PermissionError:
         return True  # exists, owned by someone else
-    except OSError:
+    except OSError:  # ProcessLookupError: gone
         return False
     return True
