@@ -26,10 +26,7 @@ SANDBOX_PAGE = "/_sandbox/"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="HTTP API port ($PORT)")
-    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "0")), help="0: a free port")
-    parser.add_argument("--template", type=Path, default=None, help="default: the nearest template.yaml")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="set in every function")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="template parameter")
     parser.add_argument("--no-sandbox", action="store_true", help="vendors without credentials stay disabled")
     parser.add_argument("--no-reload", action="store_true", help="keep environments when the code changes")
     parser.add_argument("--no-timeouts", action="store_true", help="do not stop functions at their Timeout")
@@ -37,12 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _pairs(values: list[str], what: str) -> dict[str, str]:
+def _assignments(values: list[str]) -> dict[str, str]:
     pairs = {}
     for value in values:
         name, sep, rest = value.partition("=")
         if not sep or not name:
-            raise SystemExit(f"--{what} expects NAME=VALUE, got {value!r}")
+            raise SystemExit(f"--env expects NAME=VALUE, got {value!r}")
         pairs[name] = rest
     return pairs
 
@@ -104,19 +101,17 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(message)s",
         datefmt="%H:%M:%S",
     )
-    template_path = (args.template or find_template()).resolve()
+    template_path = find_template().resolve()
     if not template_path.is_file():
         print(f"no template at {template_path}", file=sys.stderr)
         return 2
     state_file = default_state_path(template_path.parent)
     stack = Stack(
         port=args.port,
-        env_overrides=_pairs(args.env, "env"),
+        env_overrides=_assignments(args.env),
         template=template_path,
-        parameter_overrides=_pairs(args.param, "param"),
         use_process_env=True,
         sandbox=not args.no_sandbox,
-        moto_port=args.moto_port,
         enforce_timeouts=not args.no_timeouts,
         reload=not args.no_reload,
         state_file=state_file,

@@ -37,6 +37,7 @@ LogSink = Callable[[str, str], None]  # (source, line)
 INIT_TIMEOUT_SECONDS = 30.0  # Lambda allows 10 s of init; a laptop's first import can be slower
 STOP_GRACE_SECONDS = 5.0
 RELOAD_CHECK_INTERVAL = 1.0
+_STOPPING = {"errorType": "Stopping", "errorMessage": "the local stack is stopping"}
 _DEVSTACK_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -52,8 +53,6 @@ class InvocationResult:
     payload: Any = None  # the handler's return value, after a JSON round trip (as Lambda returns it)
     payload_text: str = ""  # the serialised return value, as Lambda hands it to the caller
     error: Mapping[str, Any] | None = None  # {"errorMessage", "errorType", "stackTrace"}
-    duration_ms: float = 0.0
-    payload_bytes: int = 0
 
     @property
     def error_type(self) -> str | None:
@@ -124,8 +123,8 @@ class _Worker:
         return float(message.get("init_ms", 0))
 
     def invoke(self, request_id: str, event: Any, timeout: float | None) -> InvocationResult:
+        """``timeout``: seconds to wait for the result, or None to wait as long as it takes."""
         started = time.time()
-        budget = timeout if timeout is not None else self.spec.timeout_seconds
         request = {
             "request_id": request_id,
             "event": event,
@@ -138,7 +137,7 @@ class _Worker:
         except (BrokenPipeError, OSError):
             return self._exited(request_id)
         try:
-            message = self._inbox.get(timeout=budget)
+            message = self._inbox.get(timeout=timeout)
         except queue.Empty:
             # Lambda stops the environment when the function times out; so do we.
             self.kill()
@@ -146,10 +145,7 @@ class _Worker:
             message_text = f"{stamp} {request_id} Task timed out after {self.spec.timeout_seconds:.2f} seconds"
             self._log_sink(self.spec.logical_id, message_text)
             return InvocationResult(
-                request_id,
-                ok=False,
-                error={"errorMessage": message_text, "errorType": "Sandbox.Timedout"},
-                duration_ms=(time.time() - started) * 1000,
+                request_id, ok=False, error={"errorMessage": message_text, "errorType": "Sandbox.Timedout"}
             )
         if message is self._EOF:
             return self._exited(request_id)
@@ -160,12 +156,8 @@ class _Worker:
                 ok=True,
                 payload=json.loads(text),
                 payload_text=text,
-                duration_ms=message.get("duration_ms", 0.0),
-                payload_bytes=len(text.encode()),
             )
-        error = dict(message.get("error") or {})
-        error["requestId"] = request_id
-        return InvocationResult(request_id, ok=False, error=error, duration_ms=message.get("duration_ms", 0.0))
+        return _failed(request_id, message.get("error") or {})
 
     def _exited(self, request_id: str) -> InvocationResult:
         code = self._reap()
@@ -274,10 +266,10 @@ class FunctionRuntime:
         acquired = self._acquire(request_id)
         if isinstance(acquired, InvocationResult):
             return acquired
-        # Without enforcement (e.g. sitting in a debugger) the wait is simply unbounded.
-        budget = None if self._enforce_timeout else 365 * 24 * 3600.0
+        # Without enforcement (e.g. sitting in a debugger) the wait is unbounded.
+        timeout = self.spec.timeout_seconds if self._enforce_timeout else None
         try:
-            return acquired.invoke(request_id, event, budget)
+            return acquired.invoke(request_id, event, timeout)
         finally:
             self._release(acquired)
 
@@ -290,7 +282,7 @@ class FunctionRuntime:
             self._check_reload()
             while True:
                 if self._stopping:
-                    return _stopping(request_id)
+                    return _failed(request_id, _STOPPING)
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive and worker.generation == self._generation:
@@ -309,7 +301,7 @@ class FunctionRuntime:
                 self._busy += 1
                 return spawned
             # Lambda fails the invocation with the init error; the next one tries a fresh init.
-            return InvocationResult(request_id, ok=False, error={**spawned, "requestId": request_id})
+            return _failed(request_id, spawned)
 
     def _spawn(self) -> _Worker | Mapping[str, Any]:
         """A ready worker (registered in the pool), or the init error."""
@@ -329,7 +321,7 @@ class FunctionRuntime:
         with self._cond:
             if self._stopping:
                 threading.Thread(target=worker.close, daemon=True).start()
-                return {"errorType": "Stopping", "errorMessage": "the local stack is stopping"}
+                return _STOPPING
             self.cold_starts += 1
             self._all.add(worker)
         self._log_sink(self.name, f"(devstack) cold start: init {init_ms:.0f} ms")
@@ -377,9 +369,8 @@ class FunctionRuntime:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _stopping(request_id: str) -> InvocationResult:
-    error = {"errorType": "Stopping", "errorMessage": "the local stack is stopping", "requestId": request_id}
-    return InvocationResult(request_id, ok=False, error=error)
+def _failed(request_id: str, error: Mapping[str, Any]) -> InvocationResult:
+    return InvocationResult(request_id, ok=False, error={**error, "requestId": request_id})
 
 
 def _worker_environment(env: Mapping[str, str]) -> dict[str, str]:

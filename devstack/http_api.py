@@ -152,8 +152,8 @@ class HttpApi:
             return error_response(503, "Service Unavailable", request_id)
         if not result.ok:
             return error_response(500, "Internal Server Error", request_id)
-        if result.payload_bytes > LAMBDA_MAX_PAYLOAD_BYTES:
-            log.warning("%s returned %d bytes; Lambda's limit is 6 MB", route.function, result.payload_bytes)
+        if (size := len(result.payload_text.encode())) > LAMBDA_MAX_PAYLOAD_BYTES:
+            log.warning("%s returned %d bytes; Lambda's limit is 6 MB", route.function, size)
             return error_response(500, "Internal Server Error", request_id)
         try:
             response = to_http_response(result.payload, result.payload_text or None)

@@ -51,7 +51,7 @@ class ApiContext:
 
     api_id: str
     account_id: str
-    request_id: str = field(default_factory=lambda: new_request_id())
+    request_id: str
     time_epoch_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
 

@@ -21,9 +21,8 @@ import shlex
 import shutil
 import subprocess
 import sys
-import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -75,12 +74,10 @@ def docker(*args: str, timeout: float = DOCKER_TIMEOUT_SECONDS, check: bool = Tr
 
 def docker_unavailable() -> str | None:
     """Why Docker cannot be used here, or None when it can."""
-    if shutil.which("docker") is None:
-        return "the docker command is not installed"
     try:
         docker("info", "--format", "{{.ServerVersion}}", timeout=20)
     except DockerError as error:
-        return f"the Docker daemon does not answer ({error})"
+        return str(error)
     return None
 
 
@@ -184,7 +181,6 @@ class SamLocalStack:
     env_file: Path | None = None  # default: .devstack/sam-local-env.json beside the template
     image: str = field(default_factory=lambda: os.environ.get("MOTO_IMAGE", DEFAULT_MOTO_IMAGE))
     region: str = DEFAULT_REGION
-    ready_timeout: float = READY_TIMEOUT_SECONDS
     template: Template | None = None
     resources: AwsResources | None = None  # as seen from this machine
     host_moto_endpoint: str = ""
@@ -192,23 +188,10 @@ class SamLocalStack:
 
     def __post_init__(self) -> None:
         self.env_file = self.env_file or self.template_path.parent / ENV_FILE
-
-    @property
-    def moto_container(self) -> str:
-        return f"{self.name}-moto"
-
-    @property
-    def sandbox_container(self) -> str:
-        return f"{self.name}-sandbox"
-
-    @property
-    def moto_endpoint(self) -> str:
-        """moto, for a function on the network."""
-        return f"http://{self.moto_container}:{MOTO_PORT}"
-
-    @property
-    def sandbox_url(self) -> str:
-        return f"http://{self.sandbox_container}:{SANDBOX_PORT}"
+        self.moto_container, self.sandbox_container = f"{self.name}-moto", f"{self.name}-sandbox"
+        # As a function on the network reaches them.
+        self.moto_endpoint = f"http://{self.moto_container}:{MOTO_PORT}"
+        self.sandbox_url = f"http://{self.sandbox_container}:{SANDBOX_PORT}"
 
     def start(self) -> SamLocalStack:
         self.stop()  # what an earlier run under this name left
@@ -227,8 +210,11 @@ class SamLocalStack:
             )  # fmt: skip
             template = self.attach().template
             assert template is not None
-            self._wait_ready(self.moto_container, self._moto_answers)
-            self._wait_ready(self.sandbox_container, self._sandbox_answers)
+            self._wait_ready(self.moto_container, lambda: self.aws_client("sqs").list_queues())
+            self._wait_ready(
+                self.sandbox_container,
+                lambda: urllib.request.urlopen(f"{self.host_sandbox_url}/_sandbox/health", timeout=2).close(),  # noqa: S310
+            )
             configuration = local_configuration(self.sandbox_url)
             self.resources = create_resources(template, self.host_moto_endpoint, secret_values=configuration.values)
             env_vars = sam_env_vars(
@@ -280,10 +266,6 @@ class SamLocalStack:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return source.function, url, arn
 
-    def sqs_event(self, arn: str, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """The event Lambda's SQS event source would hand the delivery function for these messages."""
-        return sqs_batch(messages, arn, self.region)
-
     def sandbox_requests(self, vendor: str) -> list[dict[str, Any]]:
         """What the vendor sandbox received for ``vendor``, oldest first."""
         url = f"{self.host_sandbox_url}/_sandbox/requests?vendor={vendor}"
@@ -303,33 +285,28 @@ class SamLocalStack:
         """``127.0.0.1:<port Docker chose>``: several stacks can run side by side."""
         return docker("port", container, f"{port}/tcp").splitlines()[0]
 
-    def _wait_ready(self, container: str, answers: Any) -> None:
+    def _wait_ready(self, container: str, probe: Callable[[], object]) -> None:
+        """Until ``probe`` (a request to the container from here) stops raising."""
+
         def ready() -> bool:
             if docker("inspect", "--format", "{{.State.Running}}", container, check=False) != "true":
-                raise DockerError(f"{container} stopped: {docker('logs', '--tail', '20', container, check=False)}")
-            return bool(answers())
+                raise DockerError(f"{container} stopped: {_log_tail(container)}")
+            try:
+                probe()
+            except Exception:  # not listening yet: refused, reset, or an error page
+                return False
+            return True
 
-        if not wait_until(ready, self.ready_timeout, interval=0.25):
-            logs = docker("logs", "--tail", "20", container, check=False)
-            raise DockerError(f"{container} did not answer within {self.ready_timeout:g}s: {logs}")
-
-    def _moto_answers(self) -> bool:
-        try:
-            self.aws_client("sqs").list_queues()
-        except Exception:
-            return False
-        return True
-
-    def _sandbox_answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.host_sandbox_url}/_sandbox/health", timeout=2):  # noqa: S310
-                return True
-        except (urllib.error.URLError, OSError):
-            return False
+        if not wait_until(ready, READY_TIMEOUT_SECONDS, interval=0.25):
+            raise DockerError(f"{container} did not answer within {READY_TIMEOUT_SECONDS:g}s: {_log_tail(container)}")
 
     def _events_env(self) -> dict[str, dict[str, str]]:
         path = self.template_path.parent / EVENTS_ENV_FILE
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _log_tail(container: str) -> str:
+    return docker("logs", "--tail", "20", container, check=False)
 
 
 # -- command line ---------------------------------------------------------------------------
@@ -369,7 +346,7 @@ def _print_sqs_event(stack: SamLocalStack, vendor: str) -> int:
     if not messages:
         print(f"no message waiting on the {vendor} queue", file=sys.stderr)
         return 1
-    print(json.dumps(stack.sqs_event(arn, messages), indent=2))
+    print(json.dumps(sqs_batch(messages, arn, stack.region), indent=2))
     print(f"{len(messages)} message(s) for {function}", file=sys.stderr)
     return 0
 

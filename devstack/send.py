@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from devstack.state import read_state
 from devstack.support.signing import TEST_SECRETS, signed_headers
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
@@ -51,38 +52,34 @@ def load_payload(provider: str, name: str) -> dict[str, Any]:
 
 
 def _running_stack_url() -> str:
-    from devstack.state import read_state
-
     state = read_state()
     if state and state.get("api_url"):
         return str(state["api_url"]).rstrip("/")
     return f"http://127.0.0.1:{os.environ.get('PORT', '3000')}"
 
 
-def put_on_stripe_events_queue(envelope: dict[str, Any], queue_url: str | None = None, sqs: Any = None) -> str:
+def put_on_stripe_events_queue(envelope: dict[str, Any], queue_url: str, sqs: Any) -> str:
     """What the EventBridge rule does with an event: one SQS message, the envelope as its body."""
-    if sqs is None or queue_url is None:
-        from devstack.aws import client
-        from devstack.state import read_state
-
-        state = read_state()
-        if state is None:
-            raise SystemExit("no running `make dev` stack (start it, or give --queue-url with AWS configuration)")
-        if "StripeEventsQueue" not in state["queues"]:
-            raise SystemExit("the running stack has no StripeEventsQueue (StripeEventSourceName is empty)")
-        queue_url = queue_url or state["queues"]["StripeEventsQueue"]["url"]
-        sqs = sqs or client("sqs", state["aws"]["endpoint"], state["aws"]["region"])
     return str(sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(envelope))["MessageId"])
 
 
 def _send_eventbridge(payload: dict[str, Any], queue_url: str | None) -> int:
     from webhook_bridge.receiver.eventbridge import envelope_for
 
-    sqs = None
     if queue_url:  # a deployed stack: the standard AWS configuration
         import boto3
 
         sqs = boto3.client("sqs")
+    else:
+        from devstack.aws import client
+
+        state = read_state()
+        if state is None:
+            raise SystemExit("no running `make dev` stack (start it, or give --queue-url with AWS configuration)")
+        if "StripeEventsQueue" not in state["queue_urls"]:
+            raise SystemExit("the running stack has no StripeEventsQueue (StripeEventSourceName is empty)")
+        queue_url = state["queue_urls"]["StripeEventsQueue"]
+        sqs = client("sqs", state["aws"]["endpoint"], state["aws"]["region"])
     message_id = put_on_stripe_events_queue(envelope_for(payload), queue_url, sqs)
     print(f"queued {payload.get('type')} {payload.get('id')} as message {message_id}")
     return 0

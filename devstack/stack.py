@@ -17,24 +17,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from devstack.aws import (
-    ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
     AwsResources,
     client,
     create_resources,
 )
 from devstack.environment import (
-    DEV_WEBHOOK_SECRETS,
     Configuration,
     function_environment,
-    mask,
     resolve_configuration,
     store_secrets,
     vendors_without_credentials,
@@ -97,7 +91,6 @@ class Stack:
         parameter_overrides: Mapping[str, Any] | None = None,
         use_process_env: bool = False,
         sandbox: bool = True,
-        moto_port: int = 0,
         enforce_timeouts: bool = True,
         reload: bool = False,
         poll_wait_seconds: int = LAMBDA_WAIT_TIME_SECONDS,
@@ -112,7 +105,6 @@ class Stack:
         self._env_overrides = dict(env_overrides or {})
         self._use_process_env = use_process_env
         self._want_sandbox = sandbox
-        self._moto_port = moto_port
         self._enforce_timeouts = enforce_timeouts
         self._reload = reload
         self._poll_wait_seconds = poll_wait_seconds
@@ -132,7 +124,6 @@ class Stack:
         self.function_envs: dict[str, dict[str, str]] = {}
         self._moto: MotoServer | None = None
         self._api: HttpApi | None = None
-        self._started_at: str | None = None
         self._stopped = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -158,7 +149,7 @@ class Stack:
         self.template = template
         source = {**(os.environ if self._use_process_env else {}), **self._env_overrides}
         self._api = HttpApi(template.routes, self._submit, account_id=template.account_id, port=self._port)
-        self._moto = MotoServer(self._moto_port, log_sink=self._sink).start()
+        self._moto = MotoServer(log_sink=self._sink).start()
         self.resources = create_resources(template, self._moto.endpoint)
 
         sandbox_env = None
@@ -225,7 +216,6 @@ class Stack:
             ).start()
 
         self._api.start()
-        self._started_at = datetime.now(UTC).isoformat()
         if self._state_file is not None:
             write_state(self._state_file, self.state())
 
@@ -320,27 +310,10 @@ class Stack:
         targets = {q.dead_letter_queue for q in self.resources.queues.values() if q.dead_letter_queue}
         return {logical_id: q.url for logical_id, q in self.resources.queues.items() if logical_id in targets}
 
-    @property
-    def table_names(self) -> dict[str, str]:
-        assert self.resources is not None
-        return {logical_id: t.name for logical_id, t in self.resources.tables.items()}
-
     def route_url(self, function: str) -> str:
         """URL of the (first) route served by ``function``, e.g. ``.../webhooks/stripe``."""
         assert self.template is not None
         return self.api_url + next(r.path for r in self.template.routes if r.function == function)
-
-    def vendors(self) -> dict[str, dict[str, str]]:
-        """Delivery wiring by the VENDOR of each function: function, queue and DLQ URLs."""
-        vendors = {}
-        for logical_id, env in self.function_envs.items():
-            if env.get("VENDOR"):
-                vendors[env["VENDOR"]] = {
-                    "function": logical_id,
-                    "queue_url": env.get("QUEUE_URL", ""),
-                    "dlq_url": env.get("DLQ_URL", ""),
-                }
-        return vendors
 
     def client(self, service: str) -> Any:
         """A boto3 client for the emulated AWS."""
@@ -391,52 +364,13 @@ class Stack:
         return wait_until(drained, timeout, interval=0.1)
 
     def state(self) -> dict[str, Any]:
-        """What ``.devstack/state.json`` holds."""
-        assert self.template is not None and self.resources is not None and self.configuration is not None
-        queue_functions = {s.queue: s.function for s in self.template.event_sources}
-        # Dev defaults are test values, useful to other tools; a developer's own secret is only masked.
-        secrets = {
-            name: {"source": "environment", "masked": mask(self.configuration.values[name])}
-            if name in self.configuration.secrets_from_environment
-            else {"source": "dev default", "value": self.configuration.values[name]}
-            for name in DEV_WEBHOOK_SECRETS
-        }
+        """What ``.devstack/state.json`` holds: what ``devstack.send`` needs to reach this stack."""
         return {
             "pid": os.getpid(),
-            "started_at": self._started_at,
-            "template": str(self.template.path),
-            "stack_name": self.template.stack_name,
             "api_url": self.api_url,
-            "routes": [
-                {"route_key": r.route_key, "function": r.function, "url": self.route_url(r.function)}
-                for r in self.template.routes
-            ],
-            "aws": {
-                "endpoint": self.aws_endpoint,
-                "region": self.region,
-                "access_key_id": ACCESS_KEY_ID,
-                "secret_access_key": SECRET_ACCESS_KEY,
-            },
-            "queues": {
-                lid: {**asdict(q), "function": queue_functions.get(lid)} for lid, q in self.resources.queues.items()
-            },
-            "dlq_urls": self.dlq_urls,
-            "tables": self.table_names,
-            "vendors": {
-                vendor: {**wiring, "mode": self._vendor_mode(vendor)} for vendor, wiring in self.vendors().items()
-            },
-            "sandbox_url": self.sandbox.url if self.sandbox is not None else None,
-            "secrets": secrets,
+            "aws": {"endpoint": self.aws_endpoint, "region": self.region},
+            "queue_urls": self.queue_urls,
         }
-
-    def _vendor_mode(self, vendor: str) -> str:
-        assert self.configuration is not None
-        prefix = vendor.upper()
-        if any(v.env_prefix == prefix for v in self.configuration.live_vendors):
-            return "live"
-        if any(v.env_prefix == prefix for v in self.configuration.sandboxed_vendors):
-            return "sandbox"
-        return "disabled"
 
 
 def _start_sandbox() -> Any:

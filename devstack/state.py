@@ -1,8 +1,8 @@
 """``.devstack/state.json``: where a running ``make dev`` can be found.
 
-Other commands (the DLQ CLI, ``devstack.send``, benchmarks) read it to find the API,
-the emulated AWS endpoint and the queues without parsing the banner. It is removed on
-a clean stop; a file left by a killed stack is ignored because its pid is gone.
+``devstack.send`` reads it to find the API, the emulated AWS endpoint and the Stripe events
+queue without parsing the banner. It is removed on a clean stop; a file left by a killed
+stack is ignored because its pid is gone.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
     os.replace(temporary, path)  # readers never see half a file
 
 
-def remove_state(path: Path, pid: int | None = None) -> None:
+def remove_state(path: Path, pid: int) -> None:
     """Remove the file if it is ours (another stack may have started since)."""
     try:
         current = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    if pid is None or current.get("pid") == pid:
+    if current.get("pid") == pid:
         path.unlink(missing_ok=True)
 
 
@@ -59,10 +59,8 @@ def _alive(pid: int) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     except PermissionError:
         return True  # exists, owned by someone else
-    except OSError:
+    except OSError:  # ProcessLookupError: gone
         return False
     return True

@@ -103,12 +103,11 @@ def _invoke(handler: Any, request: dict[str, Any], spec: dict[str, Any]) -> dict
         aws_request_id=request_id,
         deadline_ms=request["deadline_ms"],
     )
-    started = time.perf_counter()
     try:
         result = handler(request["event"], context)
     except BaseException as error:
-        return _failure(request_id, error, started)
-    duration = (time.perf_counter() - started) * 1000
+        _log_exception(error)
+        return {"type": "result", "id": request_id, "ok": False, "error": _error_payload(error)}
     try:
         payload = json.dumps(result, default=_decimal_serializer)
     except (TypeError, ValueError) as error:
@@ -116,14 +115,8 @@ def _invoke(handler: Any, request: dict[str, Any], spec: dict[str, Any]) -> dict
         message = f"Unable to marshal response: {error}"
         sys.stderr.write(f"[ERROR] Runtime.MarshalError: {message}\n")
         error_body = {"errorMessage": message, "errorType": "Runtime.MarshalError", "stackTrace": []}
-        return {"type": "result", "id": request_id, "ok": False, "error": error_body, "duration_ms": duration}
-    return {"type": "result", "id": request_id, "ok": True, "payload": payload, "duration_ms": duration}
-
-
-def _failure(request_id: str, error: BaseException, started: float) -> dict[str, Any]:
-    _log_exception(error)
-    duration = (time.perf_counter() - started) * 1000
-    return {"type": "result", "id": request_id, "ok": False, "error": _error_payload(error), "duration_ms": duration}
+        return {"type": "result", "id": request_id, "ok": False, "error": error_body}
+    return {"type": "result", "id": request_id, "ok": True, "payload": payload}
 
 
 def _error_payload(error: BaseException) -> dict[str, Any]:

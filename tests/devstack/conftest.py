@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from devstack.aws import client
-from devstack.functions import FunctionRuntime
+from devstack.functions import FunctionRuntime, LogSink
 from devstack.stack import wait_until
 from devstack.support.moto import MotoServer
 from devstack.template import FunctionSpec
@@ -109,12 +109,6 @@ def unique() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-def function_spec(name: str, code_dir: Path, timeout: float = 10) -> FunctionSpec:
-    """A function of the stub project, as the template model describes one."""
-    arn = f"arn:aws:lambda:us-east-1:123456789012:function:local-{name}"
-    return FunctionSpec(name, f"local-{name}", arn, code_dir, "app.lambda_handler", timeout, 128, (), {})
-
-
 @pytest.fixture
 def runtime_factory(tmp_path: Path) -> Iterator[Any]:
     """Build FunctionRuntimes for stub handlers; all are stopped at the end of the test."""
@@ -128,14 +122,14 @@ def runtime_factory(tmp_path: Path) -> Iterator[Any]:
         code_dir: str = "fn",
         timeout: float = 10,
         max_concurrency: int = 2,
+        log_sink: LogSink = lambda source, line: None,
         **kwargs: Any,
     ) -> FunctionRuntime:
         directory = tmp_path / code_dir
         write_code(directory, source)
-        spec = function_spec(name, directory, timeout)
-        runtime = FunctionRuntime(
-            spec, env or {}, max_concurrency=max_concurrency, log_sink=lambda source, line: None, **kwargs
-        )
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:local-{name}"
+        spec = FunctionSpec(name, f"local-{name}", arn, directory, "app.lambda_handler", timeout, 128, (), {})
+        runtime = FunctionRuntime(spec, env or {}, max_concurrency=max_concurrency, log_sink=log_sink, **kwargs)
         runtimes.append(runtime)
         return runtime
 

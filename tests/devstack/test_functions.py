@@ -10,7 +10,7 @@ import pytest
 
 from devstack.functions import FunctionRuntime
 
-from .conftest import function_spec, wait_until, write_code
+from .conftest import wait_until, write_code
 
 ENV_HANDLER = """
 import os, time
@@ -170,18 +170,12 @@ def lambda_handler(event, context):
     assert runtime.cold_starts == 2
 
 
-def test_prints_and_logs_reach_the_log_sink(tmp_path: Path) -> None:
+def test_prints_and_logs_reach_the_log_sink(runtime_factory: Any) -> None:
     lines: list[tuple[str, str]] = []
-    directory = tmp_path / "fn"
-    write_code(
-        directory,
+    runtime = runtime_factory(
         "import sys\ndef lambda_handler(e, c):\n    print('out')\n    sys.stderr.write('err\\n')\n    return 1\n",
+        name="Fn",
+        log_sink=lambda source, line: lines.append((source, line)),
     )
-    runtime = FunctionRuntime(
-        function_spec("Fn", directory, 5), {}, max_concurrency=1, log_sink=lambda s, line: lines.append((s, line))
-    )
-    try:
-        assert runtime.invoke({}).payload == 1
-        assert wait_until(lambda: ("Fn", "out") in lines and ("Fn", "err") in lines, timeout=5)
-    finally:
-        runtime.stop()
+    assert runtime.invoke({}).payload == 1
+    assert wait_until(lambda: ("Fn", "out") in lines and ("Fn", "err") in lines, timeout=5)

@@ -38,8 +38,8 @@ def echo(function: str, event: dict[str, Any]) -> Future[InvocationResult]:
 def serve() -> Iterator[Callable[..., HttpApi]]:
     servers: list[HttpApi] = []
 
-    def start(submit: Any = echo, routes: list[Route] = ROUTES) -> HttpApi:
-        api = HttpApi(routes, submit, account_id="123456789012").start()
+    def start(submit: Any = echo) -> HttpApi:
+        api = HttpApi(ROUTES, submit, account_id="123456789012").start()
         servers.append(api)
         return api
 
@@ -48,13 +48,9 @@ def serve() -> Iterator[Callable[..., HttpApi]]:
         api.stop()
 
 
-def test_binds_loopback_only(serve: Callable[..., HttpApi]) -> None:
-    api = serve()
-    assert api.url.startswith("http://127.0.0.1:")
-
-
 def test_route_reaches_its_function_with_the_raw_body(serve: Callable[..., HttpApi]) -> None:
     api = serve()
+    assert api.url.startswith("http://127.0.0.1:")  # loopback only
     body = b'{"id":"evt_1",  "object":"event", "name":"Ren\xc3\xa9e"}\n'
     headers = {
         "Stripe-Signature": "t=1700000000,v1=deadbeef,v0=cafe",
@@ -104,6 +100,9 @@ def test_unknown_route_and_method_are_404(serve: Callable[..., HttpApi]) -> None
 
 FAILED = InvocationResult("id", ok=False, error={"errorType": "ValueError", "errorMessage": "boom"})
 INVALID = InvocationResult("id", ok=True, payload={"statusCode": "x"})
+OVER_6_MB = InvocationResult(
+    "id", ok=True, payload="x" * 6 * 1024 * 1024, payload_text='"' + "x" * 6 * 1024 * 1024 + '"'
+)
 
 
 @pytest.mark.parametrize(
@@ -111,9 +110,10 @@ INVALID = InvocationResult("id", ok=True, payload={"statusCode": "x"})
     [
         (done(FAILED), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
         (done(INVALID), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),
+        (done(OVER_6_MB), "/webhooks/stripe", (500, {"message": "Internal Server Error"})),  # Lambda's result limit
         (Future(), "/webhooks/typeform", (503, {"message": "Service Unavailable"})),  # times out after 200 ms
     ],
-    ids=["function-error", "invalid-response", "integration-timeout"],
+    ids=["function-error", "invalid-response", "result-over-6-mb", "integration-timeout"],
 )
 def test_api_gateways_own_answers(
     serve: Callable[..., HttpApi], future: Future[InvocationResult], path: str, answer: tuple[int, Any]

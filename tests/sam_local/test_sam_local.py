@@ -20,6 +20,7 @@ from devstack.sam_local import VENDOR_KEYS
 from devstack.sandbox import SandboxCredentials
 from devstack.send import load_payload, put_on_stripe_events_queue
 from devstack.stack import wait_until
+from devstack.support.events import sqs_batch
 from devstack.support.signing import signed_headers
 from tests.integration.test_events import EXPECTED, IDENTIFY
 from tests.sam_local.conftest import ROOT, SamLocal, sam_environment
@@ -85,7 +86,7 @@ def through_stripe_events_queue(sam_local: SamLocal, path: Path) -> dict[str, An
     assert resources is not None
     queue = resources.queues["StripeEventsQueue"]
     put_on_stripe_events_queue(json.loads(path.read_text()), queue.url, sam_local.stack.aws_client("sqs"))
-    return sam_local.stack.sqs_event(queue.arn, drain(sam_local, queue.url))
+    return sqs_batch(drain(sam_local, queue.url), queue.arn, sam_local.stack.region)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +171,7 @@ def delivered(
     for vendor in VENDOR_KEYS:
         function, _, arn = sam_local.stack.delivery_queue(vendor)
         message = next(m for m in queued[vendor] if source_event_id(m) == created["event_id"])
-        calls.append((function, sam_local.stack.sqs_event(arn, [message])))
+        calls.append((function, sqs_batch([message], arn, sam_local.stack.region)))
     return dict(zip(VENDOR_KEYS, sam_local.invoke_all(calls), strict=True))
 
 
