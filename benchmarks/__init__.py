@@ -14,7 +14,7 @@ Modules, one per benchmark:
   baseline; import-time offenders; peak memory of each function's process;
 - ``delivery``: a batch of 10 to a vendor answering in 100 ms vs one call, and a burst of
   300 Loops actions through two delivery instances against the sandbox's 10 req/s limit;
-- ``end_to_end``: webhook accepted → vendor called, through ``devstack.Stack`` (`make dev`);
+- ``end_to_end``: webhook accepted → vendor called, through ``devstack.stack.Stack`` (`make dev`);
 - ``cost``: list-price estimate per million webhooks from the figures above.
 
 ``child.py`` is the Lambda-like program the subprocess benchmarks start; it imports only

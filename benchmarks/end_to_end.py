@@ -1,4 +1,4 @@
-"""End to end in `make dev`: webhook accepted → vendor called, through ``devstack.Stack``.
+"""End to end in `make dev`: webhook accepted → vendor called, through ``devstack.stack.Stack``.
 
 The whole local stack of ``make dev`` (HTTP API, receivers and delivery functions in
 their own Lambda-like processes, moto's server, SQS pollers with template.yaml's batch
@@ -111,7 +111,7 @@ class Deliveries:
 
 
 def run() -> BenchResult:
-    from devstack import Stack
+    from devstack.stack import Stack
 
     sys.stdout = sys.stderr  # nothing of ours goes to stdout; the stack logs to its sink (none here)
     token = unique_token()

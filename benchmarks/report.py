@@ -371,7 +371,7 @@ def _end_to_end(e2e: dict[str, Any] | None) -> list[str]:
     return [
         "### End to end (`make dev`)",
         "",
-        f"`devstack.Stack` with template.yaml (started in {e2e['stack_startup_s']:.1f} s), {e2e['webhooks']} "
+        f"`devstack.stack.Stack` with template.yaml (started in {e2e['stack_startup_s']:.1f} s), {e2e['webhooks']} "
         f"webhooks (half Stripe customer.created, half Typeform form_response) at {e2e['rate_per_second']:g}/s "
         f"after {e2e['warmup_webhooks']} warm-up webhooks; latency = sandbox timestamp of the first successful "
         "request for the (webhook, vendor) pair minus the time the HTTP API's 200 reached the sender.",

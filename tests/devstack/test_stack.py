@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack import Stack
 from devstack.__main__ import banner
+from devstack.stack import Stack
 from devstack.state import read_state
 from devstack.support.signing import signed_headers
 from devstack.template import load_template

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack import Stack
+from devstack.stack import Stack
 from devstack.support.signing import TEST_SECRETS, signed_headers
 from webhook_bridge.ops.cli import main
 
