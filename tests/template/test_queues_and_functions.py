@@ -170,8 +170,9 @@ def test_delivery_function_environment(vendor: str) -> None:
     # Its API root: a parameter whose default is the one its spec documents (Customer.io's: by region, below).
     spec = spec_for(cfn.VENDORS[vendor])
     root = variables[f"{spec.env_prefix}_BASE_URL"]
-    if "Ref" in root:
-        assert cfn.load()["Parameters"][root["Ref"]]["Default"] == spec.base_urls[f"{spec.env_prefix}_BASE_URL"]
+    if vendor == "CustomerIo":
+        return  # by region: test_customerio_region_picks_the_documented_track_api_root
+    assert cfn.load()["Parameters"][root["Ref"]]["Default"] == spec.base_urls[f"{spec.env_prefix}_BASE_URL"]
 
 
 def test_customerio_region_picks_the_documented_track_api_root() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from webhook_bridge.actions import Memberships
 from webhook_bridge.vendors.convertloop import adapter as convertloop_adapter
 from webhook_bridge.vendors.exceptions import InternalServerError, VendorError
 
@@ -35,6 +36,26 @@ def test_identify_posts_the_person_with_traits_and_segments(http_mock, client):
         # the SegMetrics tags of Person.memberships are not ConvertLoop segments
     }
     assert result.calls == ["POST /people"]
+
+
+def test_several_segments_take_one_person_request_each_beyond_the_first(http_mock, client):
+    answer(http_mock, 200)
+    memberships = {"convertloop": Memberships(join=("Customers", "Annual"), leave=("Leads", "Trials", "Churned"))}
+    action = make_action(identify=True, person={"first_name": "Jane", "memberships": memberships})
+
+    result = convertloop_adapter.deliver(action, client)
+
+    ids = {"email": EMAIL, "user_id": STRIPE_CUSTOMER}
+    assert sent(http_mock) == [
+        (
+            "POST",
+            f"{BASE}/people",
+            {**ids, "first_name": "Jane", "add_to_segments": "Customers", "remove_from_segments": "Leads"},
+        ),
+        ("POST", f"{BASE}/people", {**ids, "add_to_segments": "Annual", "remove_from_segments": "Trials"}),
+        ("POST", f"{BASE}/people", {**ids, "remove_from_segments": "Churned"}),
+    ]
+    assert result.calls == ["POST /people"] * 3
 
 
 def test_track_posts_an_event_log_for_the_person(http_mock, client):

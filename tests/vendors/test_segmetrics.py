@@ -20,7 +20,6 @@ from webhook_bridge.vendors.segmetrics.models import (
 from .conftest import API_KEY, EMAIL, answer, only_request, sent_once
 
 IMPORT = "https://import.segmetrics.io/api/v1/acct1/integ1"
-REPORTING = "https://api.segmetrics.io/acct1"
 SUCCESS = {"status": "success"}
 
 

@@ -88,13 +88,6 @@ class PersonRequest(_ConvertLoopRequest):
         segments = _segment_pairs(self.add_to_segments or (), self.remove_from_segments or ())
         return [first | (segments[0] if segments else {})] + [identifiers | pair for pair in segments[1:]]
 
-    def to_wire(self) -> dict[str, Any]:
-        """The one body of a person with at most one segment to add and one to leave."""
-        wires = self.to_wires()
-        if len(wires) > 1:
-            raise ValueError("one request names at most one segment to add and one to leave")
-        return wires[0]
-
 
 class EventLogRequest(_ConvertLoopRequest):
     """``POST /event_logs``: ``name`` is required; ``person`` says who (and may update them)."""
@@ -116,7 +109,7 @@ class EventLogRequest(_ConvertLoopRequest):
         if self.occurred_at is not None:
             wire[OCCURRED_AT_WIRE_KEY] = iso_utc(self.occurred_at)
         if self.person is not None:
-            wire["person"] = self.person.to_wire()
+            wire["person"] = self.person.to_wires()[0]  # one body: _one_segment_each
         if self.metadata:
             wire["metadata"] = jsonable(self.metadata)
         return wire

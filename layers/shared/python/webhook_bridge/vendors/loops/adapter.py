@@ -39,7 +39,7 @@ from webhook_bridge.vendors.results import DeliveryResult, erase
 from webhook_bridge.vendors.wire_formats import scalar_traits
 
 # Keys the adapter owns; a trait of the same name would silently override them.
-_RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "eventName", "mailingLists"})
+_RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "eventName"})
 
 
 def identity(person: Person) -> dict[str, Any]:

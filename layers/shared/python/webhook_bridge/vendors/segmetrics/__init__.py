@@ -1,1 +1,1 @@
-"""SegMetrics: contacts, invoices and subscriptions (import API), and its reporting API."""
+"""SegMetrics: contacts, tags, invoices and subscriptions (its import API)."""

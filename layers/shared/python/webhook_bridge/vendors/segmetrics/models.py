@@ -1,6 +1,6 @@
 """Request models of the SegMetrics import API calls the bridge makes.
 
-Identifiers (contact, invoice, product, tag, ad...) are integers or non-empty strings:
+Identifiers (contact, invoice, product, tag) are integers or non-empty strings:
 the document's examples use numbers, our sources (Stripe) use strings. Amounts are
 integer cents. Datetimes leave as the documented ``YYYY-MM-DD HH:MM:SS`` in UTC.
 """
