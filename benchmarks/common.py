@@ -242,7 +242,7 @@ def template(deployed: bool = False) -> Template:
 
 def delivery_function(vendor: str) -> str:
     """The logical id of ``vendor``'s delivery function."""
-    return next(f for f in template().functions if template().environment(f).get("VENDOR") == vendor)
+    return template().delivery_source(vendor).function
 
 
 def pacing(vendor: str) -> tuple[float, int]:

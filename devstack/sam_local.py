@@ -257,10 +257,7 @@ class SamLocalStack:
     def delivery_queue(self, vendor: str) -> tuple[str, str, str]:
         """The vendor's delivery function, and the URL (from here) and ARN of the queue it reads."""
         assert self.template is not None
-        functions = self.template.functions
-        source = next(
-            s for s in self.template.event_sources if functions[s.function].raw_environment.get("VENDOR") == vendor
-        )
+        source = self.template.delivery_source(vendor)
         sqs = self.aws_client("sqs")
         url = sqs.get_queue_url(QueueName=self.template.queues[source.queue].name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

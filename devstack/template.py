@@ -164,6 +164,11 @@ class Template:
             conditions=self._conditions,
         )
 
+    def delivery_source(self, vendor: str) -> SqsEventSource:
+        """The event source of ``vendor``'s delivery function: the one whose VENDOR is ``vendor``
+        (a plain string once Fn::ForEach is expanded, so nothing needs resolving)."""
+        return next(s for s in self.event_sources if self.functions[s.function].raw_environment.get("VENDOR") == vendor)
+
     def environment(self, function: str, resources: Mapping[str, PhysicalResource] | None = None) -> dict[str, str]:
         """The function's Environment.Variables (Globals merged), resolved to strings."""
         variables = _resolve(self.resolver(resources), self.functions[function].raw_environment, function)

@@ -201,6 +201,7 @@ def test_real_template_routes(project_template: Template) -> None:
 def test_real_template_delivery_wiring(project_template: Template, vendor: VendorSpec) -> None:
     function, queue, dlq = (f"{vendor.logical_id}{kind}" for kind in ("DeliveryFunction", "Queue", "DeadLetterQueue"))
     (source,) = (s for s in project_template.event_sources if s.function == function)
+    assert project_template.delivery_source(vendor.name) == source
     assert source.queue == queue
     assert source.report_batch_item_failures
     assert project_template.queues[queue].dead_letter_queue == dlq
