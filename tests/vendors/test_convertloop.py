@@ -54,13 +54,13 @@ def test_upsert_person_posts_identifiers_attributes_and_segments(http_mock, clie
         },
         authorization=BASIC,
     )
-    assert result == {"status": "ok"}
+    assert result == [{"status": "ok"}]
 
 
 def test_several_segments_go_one_string_per_request_the_first_with_the_attributes(http_mock, client):
     answer(http_mock, 200, json={"status": "ok"})
 
-    client.upsert_person(
+    answered = client.upsert_person(
         PersonRequest(
             email=EMAIL,
             user_id="cus_1",
@@ -84,6 +84,7 @@ def test_several_segments_go_one_string_per_request_the_first_with_the_attribute
         {"email": EMAIL, "user_id": "cus_1", "add_to_segments": "Annual", "remove_from_segments": "Trials"},
         {"email": EMAIL, "user_id": "cus_1", "add_to_segments": "Beta"},
     ]
+    assert answered == [{"status": "ok"}] * 3
 
 
 def test_an_event_logs_person_names_one_segment_each_way(http_mock, client):

@@ -66,9 +66,7 @@ def deliver(action: Action, client: ConvertLoopClient, *, idempotency_key: str |
     # hides whether ConvertLoop stored it (timeout, connection lost after sending, 5xx):
     # such a failure is marked, and the delivery layer counts ``PossibleDuplicate``.
     if action.identify:
-        upsert = person_request(person)
-        client.upsert_person(upsert)
-        for _ in upsert.to_wires():  # one request per segment beyond the first
+        for _ in client.upsert_person(person_request(person)):  # one per segment beyond the first
             result.record("POST /people")
     if action.event is not None:
         request = EventLogRequest(

@@ -135,15 +135,12 @@ class ConvertLoopClient(BaseClient):
             before_request=before_request,
         )
 
-    def upsert_person(self, person: PersonRequest | Mapping[str, Any]) -> Any:
+    def upsert_person(self, person: PersonRequest | Mapping[str, Any]) -> list[Any]:
         """Create or update a person (and their segments): one request per segment beyond the
         first (``PersonRequest.to_wires``). A failure part way is retried whole: each is an upsert.
-        Returns the vendor's JSON of the last, if any."""
+        Returns the vendor's JSON of each request made, in order."""
         request = PersonRequest.parse(person)
-        answer = None
-        for body in request.to_wires():
-            answer = self._json(self._request("POST", "/people", body=body))
-        return answer
+        return [self._json(self._request("POST", "/people", body=body)) for body in request.to_wires()]
 
     def create_event_log(self, event: EventLogRequest | Mapping[str, Any]) -> Any:
         """Log an event, optionally for a person whose attributes/segments it also updates."""
