@@ -26,6 +26,7 @@ class ConvertLoop(VendorService):
     routes = (("POST", "/people", "post_people"), ("POST", "/event_logs", "post_event_logs"))
     credential_fields = ("convertloop_app_id", "convertloop_api_key")
     unauthorized = "missing or invalid app_id / api_key (HTTP Basic auth)"
+    json_only = True  # "We use JSON to send and receive information."
     realm = "ConvertLoop"
     tables = ("people", "event_logs")
 

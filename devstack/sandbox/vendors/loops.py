@@ -44,6 +44,7 @@ class Loops(VendorService):
     credential_fields = ("loops_api_key",)
     key_scheme = "Bearer"
     unauthorized = "Invalid API key"
+    json_only = True  # every body the document shows is a JSON object, and nothing else
     tables = ("contacts", "events")
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock, rate_limit: int | None) -> None:

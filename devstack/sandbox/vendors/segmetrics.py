@@ -173,6 +173,7 @@ class SegMetrics(VendorService):
     )
     credential_fields = ("segmetrics_api_key",)  # "-H 'Authorization: YOUR_API_KEY'": no scheme
     unauthorized = "invalid or missing API key in the Authorization header"
+    json_only = True  # "Request Body Schema: application/json", endpoint by endpoint
 
     def __init__(self, credentials: SandboxCredentials, clock: Clock) -> None:
         self.data = SegMetricsData()
