@@ -55,6 +55,25 @@ def test_people_accepts_any_one_identifier(convertloop: httpx.Client, identifier
             400,
             {"errors": ["add_to_segments must be a segment name (a string)"]},
         ),
+        # The table types the identifiers "string": a number is not one.
+        ("POST", "/people", {"user_id": 42}, 400, {"errors": [NO_ID, "user_id must be a string"]}),
+        ("POST", "/people", {"pid": 7, "plan": "pro"}, 400, {"errors": [NO_ID, "pid must be a string"]}),
+        (
+            "POST",
+            "/event_logs",
+            {"name": "paid", "person": {"user_id": 42}},
+            400,
+            {"errors": ["person.user_id must be a string"]},
+        ),
+        # An event log has the table's keys only; the correct spelling of occured_at is not one.
+        (
+            "POST",
+            "/event_logs",
+            {"name": "paid", "occurred_at": "2024-05-01T12:30:15Z"},
+            400,
+            {"errors": ["occurred_at is not an event log key"]},
+        ),
+        ("POST", "/event_logs", {"name": "paid", "properties": {"x": 1}}, 400, None),
         ("POST", "/segments", {}, 404, None),
     ],
 )
@@ -75,6 +94,7 @@ def test_wrong_method_names_the_allowed_one(convertloop: httpx.Client) -> None:
     ("path", "body"),
     [
         ("/event_logs", {"name": "paid", "occured_at": "2024-05-01T12:30:15Z", "person": {"email": "ann@example.com"}}),
+        ("/event_logs", {"name": "paid", "ocurred_at": 1714566615}),  # the prose's spelling of the key
         (
             "/people",
             {"email": "ann@example.com", "first_seen_at": 1714566615, "last_seen_at": "2024-05-01T12:30:15+00:00"},

@@ -12,9 +12,13 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.sandbox.store import BoundedDict
 from devstack.sandbox.vendors.base import VendorService
-from devstack.sandbox.wire import is_id, is_int, json_response, non_empty_string, utc_now
+from devstack.sandbox.wire import is_int, json_response, non_empty_string, utc_now
 
 IDENTIFIERS = ("pid", "user_id", "email")
+# The keys an event log may have: the document's table, which also spells occured_at
+# "ocurred_at" in its prose. Unlike /people, where "any other key will be treated as a
+# custom attribute", nothing gives another key here a meaning, so it is refused.
+EVENT_KEYS = ("name", "occured_at", "ocurred_at", "person", "metadata")
 MAX_PEOPLE = 50_000
 MAX_EVENTS = 20_000
 
@@ -47,7 +51,7 @@ class ConvertLoop(VendorService):
     def post_people(self, request: Request) -> Response:
         body = self.json_object(request, status=422)
         errors = _problems(body, PERSON_FIELDS)
-        if not any(is_id(body.get(key)) for key in IDENTIFIERS):
+        if not any(non_empty_string(body.get(key)) for key in IDENTIFIERS):
             errors.insert(0, "one of pid, user_id or email is required")
         if errors:
             return self.error(400, errors[0], errors)
@@ -61,6 +65,7 @@ class ConvertLoop(VendorService):
         if isinstance(person_data, dict):
             errors += [f"person.{error}" for error in _problems(person_data, PERSON_FIELDS)]
         errors += _problems(body, EVENT_FIELDS)
+        errors += [f"{key} is not an event log key" for key in body if key not in EVENT_KEYS]
         if errors:
             return self.error(400, errors[0], errors)
         person = None
@@ -69,8 +74,7 @@ class ConvertLoop(VendorService):
         event = {
             "id": next(self._ids),
             "name": body["name"],
-            # The document spells it "occured_at"; accept the correct spelling as well.
-            "occured_at": body.get("occured_at") or body.get("occurred_at") or utc_now(),
+            "occured_at": body.get("occured_at") or body.get("ocurred_at") or utc_now(),
             "metadata": body.get("metadata") or {},
             "person_id": person["id"] if person else None,
             "person": person_data,
@@ -166,7 +170,7 @@ def _absent_or(valid: Callable[[Any], bool], value: Any) -> bool:
 FieldRules = tuple[tuple[tuple[str, ...], Callable[[Any], bool], str], ...]  # names, a valid value, the problem
 PERSON_FIELDS: FieldRules = (
     (("email",), lambda v: isinstance(v, str) and "@" in v, "is invalid"),
-    (("pid", "user_id"), is_id, "must be a string"),
+    (("pid", "user_id"), non_empty_string, "must be a string"),  # the table's type: "string"
     (
         ("add_to_segments", "remove_from_segments"),
         lambda v: bool(_segments(v)),
@@ -178,5 +182,5 @@ PERSON_FIELDS: FieldRules = (
 EVENT_FIELDS: FieldRules = (
     (("person",), lambda v: isinstance(v, dict), "must be a hash"),
     (("metadata",), lambda v: isinstance(v, dict), "must be a hash"),
-    (("occured_at", "occurred_at"), _is_datetime, "must be a datetime"),
+    (("occured_at", "ocurred_at"), _is_datetime, "must be a datetime"),
 )
