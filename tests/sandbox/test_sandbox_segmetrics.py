@@ -33,13 +33,36 @@ SUBSCRIPTION: dict[str, Any] = {
     "frequency": 1,
 }
 
+DOCUMENTED_CONTACT: dict[str, Any] = {
+    "contact_id": 249,
+    "first_name": "Joey",
+    "last_name": "Bloggs",
+    "email": "joey@example.com",
+    "status": "active",
+    "date_created": "2018-10-02 16:15:00",
+    "last_updated": "2018-11-28 09:28:42",
+    "utm_source": "facebook",
+    "utm_content": "holiday special",
+    "utm_medium": "facebook",
+    "utm_campaign": "holiday",
+    "utm_term": "awesomeness",
+    "referring_url": "reallycoolurl.com",
+    "optin_url": "evencoolerurl.com",
+    "ip_address": "8.8.8.8",
+    "affiliate_id": "123",
+    "geo_lat": "45.523064",
+    "geo_lon": "-122.676483",
+    "tags": [{"id": 3, "name": "New Lead", "date": "2018-10-02 16:15:00"}],
+    "custom_fields": {"shirt_size": "Medium", "Awesome Sauce": "Applesauce2", "field_to_remove": None},
+}
 
 NO_IDENTITY = ["missing 'contact_id' or 'email' field"]
 TAG_REFUSALS: list[tuple[dict[str, Any], list[str] | None]] = [
     ({"tags": [3]}, NO_IDENTITY),
     ({"contact_id": 249}, ["missing 'tags' field"]),
     ({"contact_id": 249, "tags": []}, None),
-    ({"contact_id": 249, "tags": [{"date": "2018-10-02"}]}, ["missing 'tags[0].id' or 'tags[0].name' field"]),
+    ({"contact_id": 249, "tags": [{}]}, ["missing 'tags[0].id' or 'tags[0].name' field"]),
+    ({"contact_id": 249, "tags": [3], "source": "api"}, ["unknown field 'source'"]),
 ]
 
 
@@ -108,6 +131,33 @@ def _bad_cents(bad: object) -> list[tuple[str, dict[str, Any], list[str]]]:
             ["'frequency' must be an integer >= 1", "'billing_cycle' must be one of year, month, week, day"],
         ),
         ("/subscription", {**SUBSCRIPTION, "quantity": -1}, ["'quantity' must be an integer >= 0"]),
+        *[
+            (
+                "/subscription",
+                {**SUBSCRIPTION, "frequency": count, "quantity": count},
+                [f"'{f}' must be an integer >= {low}" for f, low in (("frequency", 1), ("quantity", 0))],
+            )
+            for count in ("3", 3.0, True)
+        ],
+        # Each body has the fields its table lists (and total_paid, in the invoice example), no other.
+        (
+            "/contact",
+            {"email": "x@example.com", "phone": "555", "tags": [{"id": 3, "colour": "red"}]},
+            ["unknown field 'phone'", "unknown field 'tags[0].colour'"],
+        ),
+        ("/invoice", {**INVOICE, "currency": "usd"}, ["unknown field 'currency'"]),
+        (
+            "/invoice",
+            {**INVOICE, "items": [{**INVOICE["items"][0], "quantity": 2}]},
+            ["unknown field 'items[0].quantity'"],
+        ),
+        ("/subscription", {**SUBSCRIPTION, "status": "active"}, ["unknown field 'status'"]),
+        # A tag is removed by id or name: "date" is in the Tag Format of /tags/add only.
+        (
+            "/tags/remove",
+            {"contact_id": 249, "tags": [{"id": 3, "date": "2018-10-02 16:15:00"}]},
+            ["unknown field 'tags[0].date'"],
+        ),
         # "A date in the future at which the subscription will automatically get canceled"
         (
             "/subscription",
@@ -141,6 +191,27 @@ def test_refusals_list_every_problem_and_store_nothing(
             },
         ),
         *[("/invoice", {**INVOICE, "is_refunded": flag}) for flag in (0, 1, True, False)],
+        ("/contact", DOCUMENTED_CONTACT),  # every field the document lists, as its example sends them
+        (
+            "/invoice",
+            {
+                **INVOICE,
+                "discount": 0,
+                "tax": 300,
+                "shipping": 0,
+                "items": [{**INVOICE["items"][0], "id": "l1", "subscription_id": 9}],
+            },
+        ),
+        (
+            "/subscription",
+            {
+                **SUBSCRIPTION,
+                "name": "Pro",
+                "quantity": 3,
+                "trial_end_date": "2019-12-10 00:00:00",
+                "canceled_date": "2019-12-04 00:00:00",
+            },
+        ),
     ],
 )
 def test_accepted_imports_answer_success(segmetrics: httpx.Client, path: str, body: dict[str, Any]) -> None:

@@ -30,6 +30,27 @@ ATTRIBUTION_FIELDS = (
     "optin_url",
     "ip_address",
 )
+# Each body's fields, as the document lists them: a strict reading refuses any other.
+IDENTITY_FIELDS = ("contact_id", "email")
+CONTACT_FIELDS = (
+    *IDENTITY_FIELDS,
+    *("first_name", "last_name", "status", "tags", "custom_fields", "date_created", "last_updated"),
+    *ATTRIBUTION_FIELDS,
+    *("affiliate_id", "geo_lat", "geo_lon"),
+)
+TAG_CHANGE_FIELDS = (*IDENTITY_FIELDS, "tags")
+INVOICE_FIELDS = (
+    *("id", *IDENTITY_FIELDS, "amount", "paid", "date_created", "items"),
+    *("is_refunded", "discount", "tax", "shipping"),
+)
+ITEM_FIELDS = ("id", "name", "product_id", "amount", "subscription_id", "total_paid")  # total_paid: the example
+SUBSCRIPTION_FIELDS = (
+    *("id", *IDENTITY_FIELDS, "amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency"),
+    *("name", "quantity", "trial_end_date", "end_date", "canceled_date"),
+)
+# Tag objects: "id", "name" and, where a tag is applied (/contact, /tags/add), "date".
+APPLIED_TAG_FIELDS = ("id", "name", "date")
+REMOVED_TAG_FIELDS = ("id", "name")
 
 
 class Checks:
@@ -60,11 +81,11 @@ class Checks:
         self._each(fields, is_int, "'{}' must be an integer number of cents", given=_not_none)
 
     def integer(self, *fields: str, minimum: int = 0) -> None:
-        def valid(value: Any) -> bool:
-            number = _number(value)
-            return number is not None and number == int(number) and number >= minimum
+        """A count on the wire: 3, never "3" or 3.0."""
+        self._each(fields, lambda value: is_int(value) and value >= minimum, f"'{{}}' must be an integer >= {minimum}")
 
-        self._each(fields, valid, f"'{{}}' must be an integer >= {minimum}")
+    def known(self, fields: tuple[str, ...]) -> None:
+        self.errors.extend(f"unknown field '{self.prefix}{key}'" for key in self.body if key not in fields)
 
     def date(self, *fields: str) -> None:
         self._each(fields, lambda value: parse_when(value) is not None, "'{}' is not a valid date")
@@ -94,18 +115,26 @@ class Checks:
     # --- each endpoint's rules ----------------------------------------------------------
 
     def contact(self) -> None:
+        self.known(CONTACT_FIELDS)
         self.identity()
         self.one_of("status", CONTACT_STATUSES)
         self.date("date_created", "last_updated")
         self.kind("custom_fields", dict, "an object")
         self.text(*ATTRIBUTION_FIELDS)
-        self.tags(required=False, names=False)
+        self.tags(required=False, names=False, fields=APPLIED_TAG_FIELDS)
 
-    def tag_change(self) -> None:
+    def tags_added(self) -> None:
+        self.known(TAG_CHANGE_FIELDS)
         self.identity()
-        self.tags(required=True, names=True)
+        self.tags(required=True, names=True, fields=APPLIED_TAG_FIELDS)
+
+    def tags_removed(self) -> None:
+        self.known(TAG_CHANGE_FIELDS)
+        self.identity()
+        self.tags(required=True, names=True, fields=REMOVED_TAG_FIELDS)
 
     def invoice(self) -> None:
+        self.known(INVOICE_FIELDS)
         self.require("id")
         self.identity()
         self.require("amount", "paid", "date_created", "items")
@@ -121,11 +150,13 @@ class Checks:
                     self.errors.append(f"'items[{index}]' must be an object")
                     continue
                 item_checks = Checks(item, f"items[{index}].")
+                item_checks.known(ITEM_FIELDS)
                 item_checks.require("name", "product_id", "amount")
                 item_checks.cents("amount", "total_paid")
                 self.errors.extend(item_checks.errors)
 
     def subscription(self) -> None:
+        self.known(SUBSCRIPTION_FIELDS)
         self.require("id")
         self.identity()
         self.require("amount", "product_id", "start_date", "last_bill_date", "billing_cycle", "frequency")
@@ -136,7 +167,7 @@ class Checks:
         self.one_of("billing_cycle", BILLING_CYCLES)
         self.future("end_date", datetime.now(UTC))
 
-    def tags(self, *, required: bool, names: bool) -> None:
+    def tags(self, *, required: bool, names: bool, fields: tuple[str, ...]) -> None:
         """/tags/add and /tags/remove take ids, names or objects; /contact takes "List of
         TagIds or Array of Tag Objects" (``names=False``): a bare name there is refused."""
         tags = self.body.get("tags")
@@ -150,6 +181,7 @@ class Checks:
             return
         for index, tag in enumerate(tags):
             if isinstance(tag, dict):
+                self.errors.extend(f"unknown field 'tags[{index}].{key}'" for key in tag if key not in fields)
                 if not present(tag.get("id")) and not present(tag.get("name")):
                     self.errors.append(f"missing 'tags[{index}].id' or 'tags[{index}].name' field")
             elif not (is_int(tag) or (names and non_empty_string(tag))):
@@ -228,7 +260,7 @@ class SegMetrics(VendorService):
         return self._tags(request, add=False)
 
     def _tags(self, request: Request, *, add: bool) -> Response:
-        body = self._valid_body(request, Checks.tag_change)
+        body = self._valid_body(request, Checks.tags_added if add else Checks.tags_removed)
         contact = self.data.upsert_contact(_identity(body))
         if add:
             self.data.add_tags(contact, body["tags"])
