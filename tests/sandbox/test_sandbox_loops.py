@@ -24,6 +24,8 @@ NO_EVENT_NAME = {"success": False, "message": "eventName is required."}
         ("PUT", "/contacts/update", {"userId": "u1", "plan": "pro"}, {}, NO_EMAIL),
         ("PUT", "/contacts/update", {"email": " ", "userId": "u1"}, {}, NO_EMAIL),
         ("POST", "/contacts/delete", {}, {}, None),
+        # "Be sure to supply either an email ... Or a user id"
+        ("POST", "/contacts/delete", {"email": "ann@example.com", "userId": "u1"}, {}, None),
         ("POST", "/events/send", {"email": "ann@example.com"}, {}, NO_EVENT_NAME),
         ("POST", "/events/send", {"eventName": "signup"}, {}, NO_EMAIL),
         (

@@ -106,8 +106,9 @@ class Loops(VendorService):
     def delete_contact(self, request: Request) -> Response:
         body = self.json_object(request)
         email, user_id = body.get("email"), body.get("userId")
-        if not non_empty_string(email) and not is_id(user_id):
-            return self.error(400, "Provide an email or userId.")
+        # "Be sure to supply either an email ... Or a user id": one of them, not both.
+        if non_empty_string(email) == is_id(user_id):
+            return self.error(400, "Provide either an email or a userId.")
         contact = self._find(email, None) if email else self._find(None, user_id)
         if contact is None:
             return self.error(404, "Contact not found.")
