@@ -100,7 +100,7 @@ def test_transport_errors_are_not_chained_and_are_masked(http_mock, caplog, fail
         lambda: LoopsClient(API_KEY).send_event({"email": EMAIL, "eventName": ""}, idempotency_key="k"),
         lambda: ConvertLoopClient(APP_ID, API_KEY).upsert_person({"email": f"not an email {EMAIL}"}),
         lambda: SegMetricsClient("a", "i", API_KEY).add_tags({"email": EMAIL, "tags": [{"date": EMAIL}]}),
-        lambda: CustomerIoClient(SITE_ID, API_KEY).identify(EMAIL * 10, {}),
+        lambda: CustomerIoClient(SITE_ID, API_KEY).track_event(EMAIL, " ", {EMAIL: EMAIL}, event_id=EMAIL),
     ],
 )
 def test_validation_errors_never_echo_input_values(http_mock, caplog, call):

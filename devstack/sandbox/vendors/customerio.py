@@ -15,7 +15,6 @@ from devstack.sandbox.wire import is_int, json_response, non_empty_string, read_
 MAX_CUSTOMERS = 50_000
 MAX_EVENTS = 20_000
 MAX_EVENT_IDS = 100_000
-MAX_ID_LENGTH = 150  # Customer.io's limit on customer identifiers, in bytes
 
 
 class CustomerIO(VendorService):
@@ -55,8 +54,6 @@ class CustomerIO(VendorService):
             return response
         if not customer_id.strip():
             return self.error(400, "customer id is required in the path")
-        if len(customer_id.encode()) > MAX_ID_LENGTH:
-            return self.error(400, f"customer id must be at most {MAX_ID_LENGTH} bytes")
         with self.lock:
             if is_events:
                 return self.track_event(request, customer_id)

@@ -27,9 +27,6 @@ from webhook_bridge.vendors.wire_formats import jsonable, unix_millis, unix_seco
 DEFAULT_BASE_URL = SPEC.base_urls["CUSTOMERIO_BASE_URL"]
 EU_BASE_URL = "https://track-eu.customer.io/api/v1"
 VENDOR = SPEC.name
-# Customer.io caps identifiers at 150 *bytes*: for ASCII ids that is 150 characters, and
-# counting UTF-8 bytes refuses up front a multi-byte id the vendor would reject anyway.
-MAX_IDENTIFIER_BYTES = 150
 
 
 def event_ulid(action_id: str, occurred_at: datetime) -> str:
@@ -45,10 +42,10 @@ def event_ulid(action_id: str, occurred_at: datetime) -> str:
 
 
 def _customer_id(value: str) -> str:
+    # Empty only: the document gives an id no length limit, so a long email (one may have 254
+    # characters) is sent, and refused by Customer.io if it has a limit of its own, not here.
     if not value.strip():
         raise ValueError("customer id must not be empty")
-    if len(value.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
-        raise ValueError(f"customer id must be at most {MAX_IDENTIFIER_BYTES} bytes")
     return value
 
 
