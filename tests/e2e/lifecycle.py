@@ -98,7 +98,7 @@ def holding(state: dict[str, Any], vendor: str, subscriber: Subscriber) -> Holdi
     """``state``: the vendor sandbox's ``state(vendor)``."""
     email, customer = subscriber.email, subscriber.ids()["customer"]
     if vendor == "loops":
-        contacts = [c for c in state["contacts"] if c["email"] == email or c.get("userId") == customer]
+        contacts = [c for c in state["contacts"] if c["email"] == email or c.get("stripe_customer_id") == customer]
         names = [(c.get("firstName"), c.get("lastName")) for c in contacts]
         statuses = [c.get("subscription_status") for c in contacts]
         events = [e["eventName"] for e in state["events"] if e["email"] == email]

@@ -73,7 +73,7 @@ def test_customer_created_produces_the_four_identify_calls(bridge: Bridge, vendo
     loops = routes[Vendor("loops")].calls.last.request
     assert loops.headers["authorization"] == "Bearer loops-key"
     sent = json.loads(loops.content)
-    assert (sent["email"], sent["userId"], sent["firstName"], sent["lastName"]) == (
+    assert (sent["email"], sent["stripe_customer_id"], sent["firstName"], sent["lastName"]) == (
         "zoë.núñez@example.com",
         "cus_Q1",
         "Zoë",

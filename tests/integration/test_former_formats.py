@@ -153,7 +153,7 @@ def test_a_ledger_snapshot_of_the_previous_version_is_sent_with_the_same_segment
             )
         ],
         Vendor("loops"): [
-            ("PUT", "/contacts/update", {"email": "ann@example.com", "userId": "cus_1", "firstName": "Ann"})
+            ("PUT", "/contacts/update", {"email": "ann@example.com", "stripe_customer_id": "cus_1", "firstName": "Ann"})
         ],
         Vendor("customerio"): [
             (

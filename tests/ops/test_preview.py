@@ -98,7 +98,6 @@ def test_the_exact_loops_request_of_a_customer(capsys):
         "email": "z***@e***.com",
         "firstName": "***",
         "lastName": "***",
-        "userId": "cus_NsFdx4y0VO9Vps",
         "stripe_customer_id": "cus_NsFdx4y0VO9Vps",
     }
 

@@ -112,7 +112,8 @@ def test_email_answer_wins_over_hidden_email(hidden_email_ctx: MappingContext) -
     assert action.person.email == "josé@example.com"
 
 
-@pytest.mark.parametrize("hidden_email", [None, "", "   ", "not-an-email"])
+# "ana news@example.com": ?email=ana+news@example.com in the form's URL, its + read as a space.
+@pytest.mark.parametrize("hidden_email", [None, "", "   ", "not-an-email", "ana news@example.com", "ana@example.com\n"])
 def test_no_email_maps_to_nothing(hidden_email_ctx: MappingContext, hidden_email: str | None) -> None:
     payload = typeform_payload("form_response_hidden_email")
     payload["form_response"]["hidden"]["email"] = hidden_email

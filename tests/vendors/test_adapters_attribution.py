@@ -37,7 +37,8 @@ def identify(attribution: Attribution = ATTRIBUTION):
         (
             "loops",
             "https://app.loops.so/api/v1/contacts/update",
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},  # contact properties
+            # contact properties
+            {"email": EMAIL, "stripe_customer_id": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},
         ),
         (
             "customerio",

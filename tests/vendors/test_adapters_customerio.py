@@ -49,6 +49,21 @@ def test_created_at_trait_becomes_the_documented_created_at(http_mock, client):
     assert body["created_at"] == 1704067200
 
 
+@pytest.mark.parametrize("answer_value", ["next spring", True, -86400, 10**30, ["2024-01-01"]])
+def test_a_created_at_trait_that_is_no_time_is_left_out_not_sent_for_customerio_to_refuse(
+    http_mock, client, answer_value
+):
+    # A form field whose ref is created_at, answered with free text (or a boolean, a number
+    # out of range): Customer.io takes created_at only as unix seconds, and a 400 would
+    # dead-letter the whole identify.
+    answer(http_mock, 200)
+    action = make_action(identify=True, person={"traits": {"created_at": answer_value, "plan": "pro"}})
+    customerio_adapter.deliver(action, client)
+    body = json_body(http_mock.calls.last.request)
+    assert "created_at" not in body
+    assert body["plan"] == "pro"
+
+
 def test_track_posts_the_event_with_a_deterministic_ulid(http_mock, client):
     action = actions.track_action()
     answer(http_mock, 200)

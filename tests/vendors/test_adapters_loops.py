@@ -24,11 +24,7 @@ def test_track_sends_the_event_with_the_idempotency_key(http_mock, client):
     result = loops_adapter.deliver(actions.track_action(), client, idempotency_key="msg-key-1")
     request = only_request(http_mock, "POST", f"{BASE}/events/send")
     assert request.headers["idempotency-key"] == "msg-key-1"
-    assert json_body(request) == {
-        "email": EMAIL,
-        "userId": STRIPE_CUSTOMER,
-        "eventName": "invoice_paid",
-    }
+    assert json_body(request) == {"email": EMAIL, "eventName": "invoice_paid"}
     assert result.calls == ["POST /events/send"] and not result.duplicate
 
 
@@ -44,17 +40,17 @@ def sent(http_mock):
     [
         (
             actions.identify_and_track_action(),
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},
+            {"email": EMAIL, "stripe_customer_id": STRIPE_CUSTOMER, "firstName": "Jane", "plan": "pro"},
             "checkout_completed",
         ),
         (
             actions.invoice_action(),
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "firstName": "Jane", "lastName": "Doe"},
+            {"email": EMAIL, "stripe_customer_id": STRIPE_CUSTOMER, "firstName": "Jane", "lastName": "Doe"},
             "invoice_paid",
         ),
         (
             actions.subscription_action(),
-            {"email": EMAIL, "userId": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
+            {"email": EMAIL, "stripe_customer_id": STRIPE_CUSTOMER, "subscription_status": "active", "plan": "pro"},
             "subscription_updated",
         ),
     ],
@@ -68,7 +64,7 @@ def test_an_identifying_action_updates_the_contact_then_sends_the_event(http_moc
     assert sent(http_mock) == [
         ("PUT", f"{BASE}/contacts/update", None, contact),
         # identifiers + event only: the contact properties are not repeated
-        ("POST", f"{BASE}/events/send", "k", {"email": EMAIL, "userId": STRIPE_CUSTOMER, "eventName": event_name}),
+        ("POST", f"{BASE}/events/send", "k", {"email": EMAIL, "eventName": event_name}),
     ]
     assert result.calls == ["PUT /contacts/update", "POST /events/send"] and not result.duplicate
 
@@ -113,7 +109,7 @@ def test_identify_updates_the_contact(http_mock, client):
     assert "idempotency-key" not in request.headers
     assert json_body(request) == {
         "email": EMAIL,
-        "userId": STRIPE_CUSTOMER,
+        "stripe_customer_id": STRIPE_CUSTOMER,
         "firstName": "Jane",
         "lastName": "Doe",
         "plan": "pro",
@@ -130,7 +126,7 @@ def test_identify_updates_the_contact(http_mock, client):
     [actions.identify_action(email=None), actions.track_action(email=None), actions.subscription_action(email=None)],
 )
 def test_without_email_nothing_is_sent(http_mock, client, action):
-    # Loops needs the email on every contact write and event: a userId alone is refused.
+    # Loops needs the email on every contact write and event.
     with pytest.raises(RequestValidationError, match="email"):
         loops_adapter.deliver(action, client, idempotency_key="k")
     assert http_mock.calls.call_count == 0
@@ -160,4 +156,4 @@ def test_traits_cannot_override_reserved_keys(http_mock, client):
     answer(http_mock, 200)
     action = make_action(identify=True, person={"traits": {"email": "x@example.com", "eventName": "x", "tier": 2}})
     loops_adapter.deliver(action, client, idempotency_key="k")
-    assert json_body(only_request(http_mock)) == {"email": EMAIL, "userId": STRIPE_CUSTOMER, "tier": 2}
+    assert json_body(only_request(http_mock)) == {"email": EMAIL, "stripe_customer_id": STRIPE_CUSTOMER, "tier": 2}

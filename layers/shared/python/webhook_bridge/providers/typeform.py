@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
+from webhook_bridge.actions import Action, ActionKind, InvalidEmailError, Person, TrackEvent, normalize_email
 from webhook_bridge.mapping_config import MappingContext, TypeformFormConfig
 from webhook_bridge.providers.exceptions import MappingError
 from webhook_bridge.providers.payload import Payload, parse
@@ -141,15 +141,22 @@ def _hidden(response: FormResponse) -> dict[str, str]:
     return {name: text for name, text in texts.items() if text is not None}
 
 
+def _hidden_email(response: FormResponse) -> str | None:
+    """The hidden field ``email``, when it is an address: it is free text from the form's URL,
+    where ``?email=ana+news@example.com`` arrives as ``"ana news@example.com"``. Not an
+    address is no email (the response maps to nothing), not a malformed payload."""
+    try:
+        email = normalize_email(_hidden(response).get("email"))
+    except InvalidEmailError:
+        return None
+    return email if email and "@" in email else None
+
+
 def _email(response: FormResponse, config: TypeformFormConfig) -> str | None:
-    candidates = [answer.email for answer in response.answers or [] if answer.type == "email"]
-    if config.hidden_email:
-        candidates.append(_hidden(response).get("email"))
-    for candidate in candidates:
-        email = normalize_email(candidate)
-        if email and "@" in email:  # hidden fields are free text from the form's URL
-            return email
-    return None
+    # Typeform validates an email answer: one with whitespace in it is a forged payload (400).
+    answered = (normalize_email(answer.email) for answer in response.answers or [] if answer.type == "email")
+    email = next((email for email in answered if email and "@" in email), None)
+    return email or (_hidden_email(response) if config.hidden_email else None)
 
 
 def _submitted_at(response: FormResponse) -> datetime:

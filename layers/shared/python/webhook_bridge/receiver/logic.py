@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,6 +21,25 @@ from webhook_bridge.vendors.catalog import Vendor
 
 # Stripe's and Typeform's payloads are a dozen levels deep at most.
 MAX_JSON_DEPTH = 64
+# A UTF-16 surrogate can only reach a parsed string through a \uD800-\uDFFF escape: raw UTF-8
+# cannot encode one (json.loads refuses the bytes).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def well_formed(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD.
+
+    JSON allows an escaped half of a surrogate pair (a form answer cut in the middle of an
+    emoji); Python keeps it in the string, and UTF-8 (SQS, DynamoDB, every vendor) cannot
+    carry it: left in, the event could never be queued and the provider would retry it for days.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {well_formed(key): well_formed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [well_formed(item) for item in value]
+    return value
 
 
 def json_depth(value: Any) -> int:
@@ -124,7 +144,8 @@ class Receiver:
         if json_depth(payload) > MAX_JSON_DEPTH:
             # Mapping, validation and masking walk the payload recursively: refuse before they do.
             raise MalformedBodyError(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
-        return payload
+        # Depth is bounded by now, so the repair's recursion is too; valid pairs come back whole.
+        return well_formed(payload) if _SURROGATE_ESCAPE.search(body) else payload
 
     def _map_and_publish(self, payload: dict[str, Any], event_type: str) -> dict[str, Any]:
         """The result the idempotency record completes with: the answer, and the receipt

@@ -4,7 +4,7 @@
 - identify: ``PUT /customers/{id}`` with email, first/last name, stripe_customer_id,
   traits and known attribution (``Person.attributes``), one boolean ``segment_<name>``
   per ConvertLoop segment joined (true) or left (false), and ``created_at`` only when a
-  ``created_at`` trait gives it;
+  ``created_at`` trait reads as a time (a trait of that name that does not is left out);
 - event: ``POST /customers/{id}/events`` {name, data, timestamp = occurred_at,
   id = a ULID derived from the action, so a retry is deduplicated by Customer.io}.
 Calls per action: identify only: ``PUT /customers/{id}``; event only:
@@ -32,6 +32,7 @@ from webhook_bridge.vendors.customerio.client import VENDOR, CustomerIoClient, e
 from webhook_bridge.vendors.customerio.spec import SPEC
 from webhook_bridge.vendors.identifiers import require_email
 from webhook_bridge.vendors.results import DeliveryResult, erase
+from webhook_bridge.vendors.wire_formats import unix_seconds
 
 SEGMENT_ATTRIBUTE_PREFIX = "segment_"
 
@@ -41,23 +42,28 @@ def customer_id(person: Person) -> str:
 
 
 def _created_at(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
+    """The trait as the profile's creation time, or ``None`` when it does not read as one
+    (free text from a form, a boolean, a number out of range, a time before the epoch)."""
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            moment = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+        else:
             return None
-    return None
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if unix_seconds(moment) >= 0 else None
 
 
 def identify_attributes(person: Person) -> tuple[dict[str, Any], datetime | None]:
     attributes = {key: value for key, value in person.attributes.items() if value is not None}
-    created_at = _created_at(attributes.get("created_at"))
-    if created_at is not None:
-        del attributes["created_at"]  # sent as the documented unix-seconds created_at instead
+    # Customer.io reserves created_at for the creation time in unix seconds and refuses anything
+    # else there: a trait of that name is sent as that time when it reads as one, and left out
+    # when it does not (a form answer "soon" would dead-letter the whole identify).
+    created_at = _created_at(attributes.pop("created_at", None))
     segments = person.memberships_at(SPEC.lists_read)
     for name in segments.join:
         attributes[SEGMENT_ATTRIBUTE_PREFIX + name] = True

@@ -1,11 +1,11 @@
 """An Action as Loops calls.
 
-- identify only: ``PUT /contacts/update`` {identifiers, firstName, lastName, traits and
-  known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
-- event only: ``POST /events/send`` {identifiers, eventName};
+- identify only: ``PUT /contacts/update`` {email, firstName, lastName, stripe_customer_id, traits
+  and known attribution (``Person.attributes``) as contact properties} (creates the contact when missing);
+- event only: ``POST /events/send`` {email, eventName};
 - erase: ``POST /contacts/delete`` {email} (a 404 means already gone);
 - identify and event (checkout_completed, invoice_paid, subscription_*):
-  ``PUT /contacts/update`` as above, then ``POST /events/send`` with the identifiers,
+  ``PUT /contacts/update`` as above, then ``POST /events/send`` with the email and
   eventName only (the contact properties are not repeated).
 
 No ``eventProperties``: the document defines an event as ``email`` and ``eventName``, and
@@ -16,8 +16,12 @@ identify call that precedes it, where the mapping sets them.
 Every ``POST /events/send`` carries ``Idempotency-Key`` = the message's key, stable
 across retries; a 409 means an earlier attempt got through (``duplicate``).
 
-Identifiers: ``email``, always (the document: "The only required field is email";
-events: "Both fields are required"), and ``userId`` = the Stripe customer id when known.
+The contact is the email, alone (the document: "The only required field is email"; events:
+"Both fields are required"), as at every vendor (docs/architecture.md, "Identity"). The Stripe
+customer id is a contact property, never Loops' ``userId``: Loops finds a contact by its userId
+before its email, and Stripe lets two customers share one email, so the second customer's
+update would name a contact whose email another contact holds, which Loops refuses (409)
+for as long as it is retried.
 
 Loops properties are flat (strings, numbers, booleans, dates): lists of plain values
 become ``"a, b"``, anything more nested compact JSON text, ``None`` is left out.
@@ -43,16 +47,13 @@ _RESERVED = frozenset({"email", "userId", "user_id", "firstName", "lastName", "e
 
 
 def identity(person: Person) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if person.email:
-        fields["email"] = person.email
-    if person.stripe_customer_id:
-        fields["userId"] = person.stripe_customer_id
-    return fields
+    return {"email": person.email} if person.email else {}
 
 
 def contact_properties(person: Person) -> dict[str, Any]:
     properties = scalar_traits(person.attributes, reserved=_RESERVED)
+    if person.stripe_customer_id:
+        properties["stripe_customer_id"] = person.stripe_customer_id
     if person.first_name:
         properties["firstName"] = person.first_name
     if person.last_name:
