@@ -134,20 +134,25 @@ def test_checkout_completed_is_one_identifying_track(story: Story, ctx: MappingC
 
 def test_invoice_paid_carries_the_segmetrics_invoice(story: Story, ctx: MappingContext) -> None:
     # No name: the one frozen on the invoice is not sent.
-    action = only_action(
-        story,
-        ctx,
-        "invoice.paid",
-        ActionKind.INVOICE,
-        identify=True,
-        event=TrackEvent(
-            name="invoice_paid", properties={"invoice_id": story.invoice, "amount_paid": TOTAL, "currency": "eur"}
-        ),
-        invoice=paid_invoice(story),
+    payload, actions = mapped(story.version, "invoice.paid", ctx)
+    event = TrackEvent(
+        name="invoice_paid", properties={"invoice_id": story.invoice, "amount_paid": TOTAL, "currency": "eur"}
     )
-    invoice = action.invoice
-    assert invoice is not None
+    person = Person(email=EMAIL, stripe_customer_id=story.customer)
+    invoice = paid_invoice(story)
+    ordered = invoice_ordering(story, payload, refunded=False, amount_refunded=0)
+    assert actions == [
+        expected(payload, ActionKind.INVOICE, person, identify=True, event=event, invoice=invoice, **ordered)
+    ]
     assert sum(item.amount for item in invoice.items) == SUBTOTAL
+
+
+def invoice_ordering(story: Story, payload: dict[str, Any], *, refunded: bool, amount_refunded: int) -> dict[str, str]:
+    """The invoice record's key and version: refund progress, then created, then event id."""
+    return {
+        "ordering_key": f"stripe-invoice:{story.invoice}",
+        "ordering_version": f"0.{int(refunded)}.{amount_refunded:015d}.{payload['created']:012d}.{payload['id']}",
+    }
 
 
 def test_invoice_payment_failed_is_a_plain_track(story: Story, ctx: MappingContext) -> None:
@@ -177,14 +182,12 @@ def test_a_refund_flags_the_remembered_invoice_refunded_or_goes_out_without(
     if remembered:
         pay_first_invoice(story, ctx)
     # Nothing remembered: no invoice to flag, and the billing email stands in for the customer's.
-    only_action(
-        story,
-        ctx,
-        "charge.refunded",
-        ActionKind.REFUND,
-        event=TrackEvent(name="charge_refunded", properties={"amount_refunded": TOTAL, "currency": "eur"}),
-        invoice=paid_invoice(story, is_refunded=True) if remembered else None,
-    )
+    payload, actions = mapped(story.version, "charge.refunded", ctx)
+    event = TrackEvent(name="charge_refunded", properties={"amount_refunded": TOTAL, "currency": "eur"})
+    person = Person(email=EMAIL, stripe_customer_id=story.customer)
+    invoice = {"invoice": paid_invoice(story, is_refunded=True)} if remembered else {}
+    ordered = invoice_ordering(story, payload, refunded=True, amount_refunded=TOTAL) if remembered else {}
+    assert actions == [expected(payload, ActionKind.REFUND, person, event=event, **invoice, **ordered)]
 
 
 def test_partial_refund_lowers_what_was_paid(story: Story, ctx: MappingContext) -> None:

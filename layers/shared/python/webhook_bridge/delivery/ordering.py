@@ -45,7 +45,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from webhook_bridge.actions import ActionKind, Person, Subscription, VendorMessage
+from webhook_bridge.actions import ActionKind, Invoice, Person, Subscription, VendorMessage
 from webhook_bridge.providers.stripe.ordering import customer_key
 from webhook_bridge.state.dynamodb import update_returning_item
 from webhook_bridge.vendors.catalog import Vendor
@@ -54,13 +54,15 @@ LEDGER_TTL_SECONDS = 400 * 24 * 3600  # longer than any subscription's yearly re
 
 
 class Snapshot(BaseModel):
-    """The state part of an ordered action: who, with which traits, and the subscription."""
+    """The state part of an ordered action: who, with which traits, and the subscription or
+    the invoice record."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str
     person: Person
     subscription: Subscription | None = None
+    invoice: Invoice | None = None
     erased: bool = False  # the person was erased: the snapshot holds their Stripe id only
 
     @classmethod
@@ -69,7 +71,12 @@ class Snapshot(BaseModel):
         if action.kind is ActionKind.ERASE:
             person = Person(stripe_customer_id=action.person.stripe_customer_id)
             return cls(version=action.ordering_version or "", person=person, erased=True)
-        return cls(version=action.ordering_version or "", person=action.person, subscription=action.subscription)
+        return cls(
+            version=action.ordering_version or "",
+            person=action.person,
+            subscription=action.subscription,
+            invoice=action.invoice,
+        )
 
 
 @dataclass(frozen=True)
@@ -101,13 +108,14 @@ def with_state(message: VendorMessage, snapshot: Snapshot) -> VendorMessage:
     The email resolved for the message stands in when the snapshot has none (subscription
     objects name no email); a snapshot's own email is newer than the message's."""
     person = snapshot.person.model_copy(update={"email": snapshot.person.email or message.action.person.email})
-    action = message.action.model_copy(update={"person": person, "subscription": snapshot.subscription})
-    return message.model_copy(update={"action": action})
+    update = {"person": person, "subscription": snapshot.subscription, "invoice": snapshot.invoice}
+    return message.model_copy(update={"action": message.action.model_copy(update=update)})
 
 
 def without_state(message: VendorMessage) -> VendorMessage:
-    """The action's event alone: no contact attributes, no subscription record."""
-    action = message.action.model_copy(update={"identify": False, "subscription": None, "ordering_key": None})
+    """The action's event alone: no contact attributes, no subscription or invoice record."""
+    update = {"identify": False, "subscription": None, "invoice": None, "ordering_key": None}
+    action = message.action.model_copy(update=update)
     return message.model_copy(update={"action": action})
 
 

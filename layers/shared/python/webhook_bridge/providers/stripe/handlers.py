@@ -36,6 +36,8 @@ from webhook_bridge.providers.stripe.ordering import (
     customer_erasure_version,
     customer_key,
     customer_version,
+    invoice_key,
+    invoice_version,
     subscription_key,
     subscription_version,
 )
@@ -128,7 +130,15 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
     )
-    return em.actions(kind, person, identify=True, event=event, invoice=invoice)
+    return em.actions(
+        kind,
+        person,
+        identify=True,
+        event=event,
+        invoice=invoice,
+        ordering_key=invoice_key(invoice.id),
+        ordering_version=invoice_version(False, 0, em.event.created, em.event.id),
+    )
 
 
 def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
@@ -235,8 +245,16 @@ def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em, ActionKind.REFUND, {"amount_refunded": obj.amount_refunded, "currency": obj.currency}
     )
-    invoice = _after_refund(record.invoice, obj) if record else None
-    return em.actions(kind, person, event=event, invoice=invoice)
+    if record is None:
+        return em.actions(kind, person, event=event)
+    return em.actions(
+        kind,
+        person,
+        event=event,
+        invoice=_after_refund(record.invoice, obj),
+        ordering_key=invoice_key(record.invoice.id),
+        ordering_version=invoice_version(obj.refunded, obj.amount_refunded, em.event.created, em.event.id),
+    )
 
 
 def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:

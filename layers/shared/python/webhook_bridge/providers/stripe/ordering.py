@@ -15,6 +15,11 @@ events never get the same version, even when they share a second, a type and a s
   function computes the same way.
 
 ``previous_attributes`` is not used: it describes one step, not a total order.
+
+An invoice's record (SegMetrics keeps one per invoice) only moves towards refunded: paid,
+then refunded in part (Stripe's ``amount_refunded`` is cumulative), then in full. Its
+version orders by that progress, then by ``created`` and the event id, so a partial refund
+or the paid invoice delivered late never undoes a full refund.
 """
 
 from __future__ import annotations
@@ -66,3 +71,12 @@ def customer_version(created: int, event_id: str) -> str:
 def customer_erasure_version(created: int, event_id: str) -> str:
     """Above every other version of the customer: Stripe never reuses a deleted customer's id."""
     return _version(True, created, 0, 0, event_id)
+
+
+def invoice_key(invoice_id: str) -> str:
+    return f"stripe-invoice:{invoice_id}"
+
+
+def invoice_version(refunded: bool, amount_refunded: int, created: int, event_id: str) -> str:
+    """``refunded``: refunded in full; ``amount_refunded``: the charge's cumulative refunds."""
+    return f"0.{int(refunded)}.{amount_refunded:015d}.{created:012d}.{event_id}"

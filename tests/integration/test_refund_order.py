@@ -1,0 +1,75 @@
+"""A paid invoice, refunded in part and then in full: whatever order the events arrive and
+are delivered in, SegMetrics' invoice record ends refunded (docs/mapping.md, "Refunds")."""
+
+from __future__ import annotations
+
+import json
+from itertools import permutations
+from pathlib import Path
+from typing import Any
+
+import pytest
+import respx
+
+from tests.integration.conftest import Bridge
+from webhook_bridge.vendors.catalog import Vendor
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "2025-09-30.clover"
+INVOICE = "in_1SEoygPrVj2yVUuGytpeizes"
+
+
+def event(name: str, event_id: str, created: int, **changes: Any) -> dict[str, Any]:
+    payload = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    payload["id"], payload["created"] = event_id, created
+    payload["data"]["object"].update(changes)
+    return payload
+
+
+PAID = [
+    event("customer.created", "evt_customer", 1_760_000_000),
+    event("invoice.paid", "evt_paid", 1_760_000_100),
+    event("invoice_payment.paid", "evt_payment", 1_760_000_100),
+]
+PARTIAL = event("charge.refunded", "evt_partial", 1_760_000_200, amount_refunded=1000, refunded=False)
+FULL = event("charge.refunded", "evt_full", 1_760_000_300, amount_refunded=2000, refunded=True)
+
+
+def last_invoice(vendors: respx.MockRouter) -> dict[str, Any]:
+    posted = [
+        json.loads(call.request.content)
+        for call in vendors.routes["segmetrics"].calls
+        if call.request.url.path.endswith("/invoice")
+    ]
+    return posted[-1]
+
+
+@pytest.mark.parametrize("refunds", list(permutations([PARTIAL, FULL])), ids=["in_order", "full_first"])
+def test_the_invoice_ends_refunded_whichever_refund_arrives_last(
+    bridge: Bridge, vendors: respx.MockRouter, refunds: tuple[dict[str, Any], ...]
+) -> None:
+    for payload in PAID:
+        assert bridge.post("stripe", payload)[0] == 200
+    bridge.drain(Vendor("segmetrics"))
+    for payload in refunds:  # each delivered before the next arrives
+        assert bridge.post("stripe", payload)[0] == 200
+        bridge.drain(Vendor("segmetrics"))
+
+    invoice = last_invoice(vendors)
+    assert (invoice["id"], invoice["is_refunded"]) == (INVOICE, 1)
+
+
+def test_a_refund_delivered_before_its_invoice_is_not_undone_by_it(bridge: Bridge, vendors: respx.MockRouter) -> None:
+    """The refund's action is mapped once the invoice is known, but SegMetrics' queue hands
+    the refund to the function first: the paid invoice delivered after it must not undo it."""
+    for payload in [*PAID, FULL]:
+        assert bridge.post("stripe", payload)[0] == 200
+    queue, _ = bridge.queues[Vendor("segmetrics")]
+    messages = bridge.aws.receive_all(queue)
+    refund_first = sorted(messages, key=lambda m: "charge_refunded" not in m["Body"])  # the refund first
+    for message in refund_first:
+        bridge.aws.sqs.send_message(QueueUrl=queue, MessageBody=message["Body"])
+        bridge.aws.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        bridge.drain(Vendor("segmetrics"), max_rounds=1)
+
+    invoice = last_invoice(vendors)
+    assert (invoice["id"], invoice["is_refunded"]) == (INVOICE, 1)
