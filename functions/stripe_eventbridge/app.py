@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from webhook_bridge.observability import logger, metrics, tracer
 from webhook_bridge.receiver.eventbridge import stripe_event
+from webhook_bridge.receiver.exceptions import ReceiverError
 from webhook_bridge.receiver.factory import build_receiver, warm_up
 from webhook_bridge.receiver.providers import STRIPE
 from webhook_bridge.snapstart import prepare_snapshot
@@ -20,7 +21,12 @@ batch = BatchProcessor(event_type=EventType.SQS)
 def handle_record(record: SQSRecord) -> dict[str, Any]:
     # A failure (malformed, SQS or DynamoDB unavailable) leaves the record in the queue for a retry,
     # then in its dead-letter queue.
-    return build_receiver(STRIPE).accept(stripe_event(record.json_body))
+    try:
+        return build_receiver(STRIPE).handle_unsigned(record.body.encode("utf-8"), unwrap=stripe_event)
+    except ReceiverError as error:
+        # As the webhook route logs it (its reasons name fields, never values).
+        logger.warning("webhook refused", extra={"status": error.status_code, "reason": str(error)})
+        raise
 
 
 @logger.inject_lambda_context(clear_state=True)

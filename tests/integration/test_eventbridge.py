@@ -77,7 +77,24 @@ def test_what_is_not_a_stripe_event_fails_alone_and_queues_nothing(bridge: Bridg
     # The bad record stays for a retry and then the DLQ; its neighbour is delivered.
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert queued(bridge) == dict.fromkeys(known_vendors(), 1)
+    # Refused as the webhook route refuses: logged with its reason, never the event's values.
+    (refused,) = [record for record in caplog.records if record.getMessage() == "webhook refused"]
+    assert refused.levelname == "WARNING"
     assert "zoe.nunez@example.com" not in caplog.text
+
+
+def test_a_lone_surrogate_in_the_stripe_event_is_repaired_as_the_webhook_repairs_it(bridge: Bridge, consumer, vendors):
+    # An escaped half of a surrogate pair survives JSON (EventBridge and SQS carry the escape);
+    # UTF-8 cannot: kept as is, the event could never be queued, retried into the DLQ and again after a redrive.
+    event = json.loads((EVENTS / "eventbridge/2025-09-30.clover/customer.created.json").read_text())["detail"]
+    event["data"]["object"]["name"] = "Zoë \ud83d"
+    body = json.dumps(envelope_for(event))
+    assert "\\ud83d" in body
+    assert consumer.lambda_handler(sqs_event(body), LambdaContext()) == {"batchItemFailures": []}
+    bridge.drain(Vendor("customerio"))
+    (identify,) = [call for call in vendors.calls if call.request.method == "PUT"]
+    assert json.loads(identify.request.content)["first_name"] == "Zoë"
+    assert json.loads(identify.request.content)["last_name"] == "\ufffd"
 
 
 def _created(path: Path) -> int:
