@@ -97,6 +97,25 @@ def test_a_lone_surrogate_in_the_stripe_event_is_repaired_as_the_webhook_repairs
     assert json.loads(identify.request.content)["last_name"] == "\ufffd"
 
 
+@pytest.mark.parametrize("event_type", ["v1.billing.meter.error_report_triggered", "v1.customer.created"])
+def test_a_thin_event_is_ignored_not_retried_into_the_dead_letter_queue(bridge: Bridge, consumer, event_type):
+    # An event destination set to the thin payload sends notifications like this one (Stripe's
+    # v2 event reference): the object is only named, so there is nothing to map.
+    thin = {
+        "id": "evt_test_65R9Ijk8iuuO2hHDgTs16SXs9uSQ7mCSG0DLkXOWbXAhDz",
+        "object": "v2.core.event",
+        "type": event_type,
+        "created": "2026-12-03T09:41:02.000Z",
+        "livemode": False,
+        "context": None,
+        "related_object": {"id": "cus_thin", "type": "customer", "url": "/v1/customers/cus_thin"},
+    }
+    assert consumer.lambda_handler(sqs_event(envelope_for(thin)), LambdaContext()) == {"batchItemFailures": []}
+    status, answer = bridge.post("stripe", {**thin, "id": "evt_test_thin_by_webhook"})
+    assert (status, answer["status"]) == (200, "ignored")
+    assert queued(bridge) == dict.fromkeys(known_vendors(), 0)
+
+
 def _created(path: Path) -> int:
     return int(json.loads(path.read_text())["detail"]["created"])
 
