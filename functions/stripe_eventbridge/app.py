@@ -33,5 +33,6 @@ def handle_record(record: SQSRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    metrics.add_dimension(name="provider", value=STRIPE.name)  # the webhook's: one dashboard row for both ways
     build_receiver(STRIPE).dedupe.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=handle_record, processor=batch, context=context)
