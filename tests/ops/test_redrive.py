@@ -73,6 +73,29 @@ def test_filters_select_what_is_redriven_and_leave_the_rest(aws, capsys, dlq, fi
     assert aws.count(dead) == 3 - len(expected)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"vendor": "loops", "action": None}),
+        json.dumps({"vendor": "loops", "action": "dee@example.com"}),
+        json.dumps({"vendor": "loops", "action": {"id": "dee@example.com", "source_event_type": ["x"]}}),
+        json.dumps({"detail-type": "customer.created", "detail": "dee@example.com"}),
+        "[]",
+    ],
+    ids=["action-null", "action-text", "action-fields-misused", "envelope-detail-text", "not-an-object"],
+)
+def test_a_message_of_another_shape_is_shown_and_does_not_stop_the_redrive_of_the_others(aws, capsys, dlq, body):
+    queue, dead, _ = dlq
+    aws.sqs.send_message(QueueUrl=dead, MessageBody=body)
+    capsys.readouterr()
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "loops"], sqs=aws.sqs) == 0
+    out = capsys.readouterr().out
+    assert "4 message(s) in the loops DLQ" in out and "dee@example.com" not in out
+    code, out = redrive(aws, capsys, "--event-type", "invoice.*")
+    assert code == 0 and "redrove 2 message(s)" in out
+    assert aws.count(dead) == 2
+
+
 def test_dry_run_lists_the_selection_masked_and_moves_nothing(aws, capsys, dlq):
     queue, dead, _ = dlq
     code, out = redrive(aws, capsys, "--status", "400", "--dry-run")
