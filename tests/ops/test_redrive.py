@@ -139,3 +139,19 @@ def test_a_message_moved_back_as_it_was_gets_a_fresh_retry_budget(aws, dlq):
     assert (state.attempts, state.first_attempt_at, state.not_before) == (0, None, None)
     del attributes["failed_at"]  # a retry the delivery function re-enqueued keeps its budget
     assert RetryState.from_attributes(attributes).attempts == 30
+
+
+def test_a_dlq_longer_than_a_page_is_shown_in_part_saying_so_and_redriven_whole(aws, capsys, dlq):
+    queue, dead, _ = dlq
+    for index in range(22):  # 25 in all: three receives of 10 at most
+        aws.sqs.send_message(QueueUrl=dead, MessageBody=letter("invoice.paid", f"p{index}@example.com"))
+    capsys.readouterr()
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "loops"], sqs=aws.sqs) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "20 of about 25 message(s) in the loops DLQ; --limit 25 shows them all"
+    )
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "loops", "--limit", "25"], sqs=aws.sqs) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "25 message(s) in the loops DLQ"
+    code, out = redrive(aws, capsys, "--all")
+    assert code == 0 and "redrove 25 message(s)" in out
+    assert len(aws.receive_all(queue)) == 25 and aws.count(dead) == 0

@@ -271,7 +271,13 @@ def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:
     dlq.release(sqs, queues.dlq_url, letters)
     for letter in letters:
         _print_letter(letter, as_json)
-    if not as_json:
+    if as_json:
+        return 0
+    # SQS's count is approximate; it includes the messages just released.
+    held = dlq.counts(sqs, queues)["dead_lettered"]
+    if held > len(letters):
+        print(f"{len(letters)} of about {held} message(s) in the {queues.name} DLQ; --limit {held} shows them all")
+    else:
         print(f"{len(letters)} message(s) in the {queues.name} DLQ")
     return 0
 
