@@ -251,7 +251,12 @@ def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
         print(f"would send {len(events)} event(s); nothing sent (--dry-run)")
         return 0
     bar = ProgressBar("sending", len(events))
-    sent = backfill.enqueue(sqs, queue.queue_url, events, bar.advance)
+    try:
+        sent = backfill.enqueue(sqs, queue.queue_url, events, bar.advance)
+    except backfill.QueueRefusedError as error:
+        bar.finish()
+        print(f"bridgectl {args.command}: {error}; run it again: what was sent is deduplicated", file=sys.stderr)
+        return 1
     bar.finish()
     print(f"sent {sent} event(s) to the {queue.name} queue; already processed ones are deduplicated there")
     return 0
