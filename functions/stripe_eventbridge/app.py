@@ -15,7 +15,9 @@ from webhook_bridge.receiver.providers import STRIPE
 from webhook_bridge.snapstart import prepare_snapshot
 
 prepare_snapshot(lambda: warm_up(STRIPE))
-batch = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record fails is answered like any other: each record retried, then
+# dead-lettered, by itself. Raising instead would log every record's error text as a crash.
+batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle_record(record: SQSRecord) -> dict[str, Any]:

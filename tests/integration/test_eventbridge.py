@@ -83,6 +83,13 @@ def test_what_is_not_a_stripe_event_fails_alone_and_queues_nothing(bridge: Bridg
     assert "zoe.nunez@example.com" not in caplog.text
 
 
+def test_a_batch_of_only_malformed_records_is_answered_record_by_record_not_crashed(bridge: Bridge, consumer):
+    event = sqs_event("not json", {**envelope_for({"id": "evt_x", "type": "customer.created"}), "detail": []})
+    response = consumer.lambda_handler(event, LambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+    assert queued(bridge) == dict.fromkeys(known_vendors(), 0)
+
+
 def test_a_lone_surrogate_in_the_stripe_event_is_repaired_as_the_webhook_repairs_it(bridge: Bridge, consumer, vendors):
     # An escaped half of a surrogate pair survives JSON (EventBridge and SQS carry the escape);
     # UTF-8 cannot: kept as is, the event could never be queued, retried into the DLQ and again after a redrive.
