@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.canary import stripe_customer_created, telltales_in, typeform_response
 from tests.integration.test_events import EXPECTED, TRACK
 from webhook_bridge.ops.cli import main as bridgectl
 from webhook_bridge.vendors.catalog import Vendor, vendors
@@ -98,7 +99,7 @@ def test_the_exact_loops_request_of_a_customer(capsys):
         "email": "z***@e***.com",
         "firstName": "***",
         "lastName": "***",
-        "stripe_customer_id": "cus_NsFdx4y0VO9Vps",
+        "stripe_customer_id": "***",  # a trait: traits are masked, whatever they hold
     }
 
 
@@ -136,3 +137,13 @@ def test_an_event_without_an_email_says_the_delivery_fills_it_in(capsys):
     result = as_json(capsys, EVENTS / "eventbridge/2025-09-30.clover/customer.subscription.updated.json")
     assert result["notes"] == ["cus_NsFdx4y0VO9Vps: no email in the event; the delivery uses the one it remembers"]
     assert {r["body"]["email"] for r in result["requests"] if r["vendor"] == "loops"} == {"r***@e***.invalid"}
+
+
+@pytest.mark.parametrize("payload", [typeform_response(), stripe_customer_created()], ids=["typeform", "stripe"])
+def test_answers_under_opaque_field_refs_and_stripe_addresses_are_masked(capsys, tmp_path, payload):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    code, text = run(capsys, str(event))
+    result = as_json(capsys, event)
+    assert code == 0 and result["requests"]
+    assert telltales_in(text, result) == []

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import FakeAws
 from webhook_bridge.delivery.queue_ops import FailureReport, QueueOps
 from webhook_bridge.delivery.retry_state import RetryState
+from webhook_bridge.ops import dlq as dlq_module
 from webhook_bridge.ops.cli import main as bridgectl
 
 DAY = 86400
@@ -155,3 +156,21 @@ def test_a_dlq_longer_than_a_page_is_shown_in_part_saying_so_and_redriven_whole(
     code, out = redrive(aws, capsys, "--all")
     assert code == 0 and "redrove 25 message(s)" in out
     assert len(aws.receive_all(queue)) == 25 and aws.count(dead) == 0
+
+
+def test_a_message_dead_lettered_again_during_the_redrive_is_not_taken_again(aws, capsys, dlq):
+    queue, dead, ops = dlq
+    sent_back = []
+    redrive_one = dlq_module.redrive
+
+    def refused_again(sqs: Any, queues: Any, letter: Any) -> None:
+        # The delivery function takes it at once, the vendor refuses it again: back in the DLQ with a new id.
+        redrive_one(sqs, queues, letter)
+        sent_back.append(json.loads(letter.body)["action"]["person"]["email"])
+        ops.dead_letter(letter.body, RetryState(), FailureReport("BadRequestError (HTTP 400)", "BadRequestError", 400))
+
+    with mock.patch.object(dlq_module, "redrive", refused_again):
+        code, out = redrive(aws, capsys, "--all")
+    assert code == 0 and "redrove 3 message(s)" in out
+    assert sorted(sent_back) == ["ann@example.com", "bob@example.com", "cy@example.com"]
+    assert aws.count(dead) == 3  # refused again, each once, for the operator to look at

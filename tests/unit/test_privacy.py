@@ -137,9 +137,18 @@ def test_an_email_under_a_name_key_is_masked():
     assert absent("Jane.Doe@Example.com", masked["name"])
 
 
-def test_values_that_are_not_text_under_personal_keys_are_kept():
-    assert mask_data({"name": None, "phone": 5551234, "address": {"city": "Lima"}}) == {
-        "name": None,
-        "phone": 5551234,
-        "address": {"city": "Lima"},
-    }
+def test_every_value_under_a_personal_key_is_masked_whatever_its_type():
+    masked = mask_data({"name": None, "phone": 5551234, "address": {"city": "Lima", "lines": ["1 Main St"]}})
+    assert masked == {"name": None, "phone": "***", "address": {"city": "***", "lines": ["***"]}}
+
+
+@pytest.mark.parametrize("container", ["traits", "metadata", "hidden", "answers", "custom_fields"])
+def test_containers_with_free_keys_are_masked_whole(container):
+    # Typeform answers are keyed by opaque field refs: the key says nothing of the phone number under it.
+    masked = mask_data({container: {"c9f0f895fb98": "+1 555 0100", "score": 12, "ok": True}, "plan": "pro"})
+    assert masked == {container: {"c9f0f895fb98": "***", "score": "***", "ok": True}, "plan": "pro"}
+
+
+def test_a_lone_address_under_a_personal_key_keeps_its_correlating_mask_and_text_around_one_does_not():
+    masked = mask_data({"name": "Jane.Doe@Example.com", "traits": {"contact": "Jane Doe <jane@example.com>"}})
+    assert masked == {"name": "J***@E***.com", "traits": {"contact": "***"}}

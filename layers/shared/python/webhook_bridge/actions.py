@@ -35,7 +35,7 @@ def normalize_email(email: str | None) -> str | None:
     """The form sent to vendors: trimmed and lower-cased, so providers agree on one address.
 
     ``lower()`` rather than ``casefold()``: case-folding rewrites characters (``ß`` → ``ss``),
-    which would turn a real address into another one. Use ``email_key`` to compare.
+    which would turn a real address into another one.
     Control characters anywhere (a line break, a tab, a zero-width space) or whitespace
     inside raise ``InvalidEmailError``: such a value is a forged header or a mangled field,
     and vendors would refuse it. Spaces around it are only trimmed.
@@ -48,11 +48,6 @@ def normalize_email(email: str | None) -> str | None:
     if any(char.isspace() for char in cleaned):
         raise InvalidEmailError("an email contains whitespace")
     return cleaned or None
-
-
-def email_key(email: str | None) -> str | None:
-    """How two emails are compared: trimmed and case-folded."""
-    return email.strip().casefold() or None if email is not None else None
 
 
 class ActionKind(StrEnum):

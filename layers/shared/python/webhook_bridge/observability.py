@@ -5,12 +5,17 @@ invocation (API Gateway → function, SQS → function) without any SDK in the f
 The X-Ray SDK behind powertools' Tracer adds subsegments per AWS and vendor call, but
 importing it creates an X-Ray client at import time (a few hundred ms of every cold
 start, measured by `make bench`), so it is opt-in: ``BRIDGE_XRAY_SDK=true``.
+
+The SDK patches botocore only. Its httpx patch would record every vendor call's URL, whose
+path can hold an email (Customer.io's ``/customers/{id}``): :func:`vendor_call` records the
+route template instead.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -37,15 +42,42 @@ class _LambdaTracingOnly:
         return decorate
 
 
+PATCHED_MODULES = ("botocore",)
+
+
 def _tracer() -> Any:
     if xray_sdk_enabled():
         from aws_lambda_powertools import Tracer
 
-        return Tracer(service=SERVICE)
+        return Tracer(service=SERVICE, patch_modules=PATCHED_MODULES)
     return _LambdaTracingOnly()
 
 
 tracer = _tracer()
+
+
+@contextmanager
+def vendor_call(vendor: str, method: str, route: str) -> Iterator[Callable[[int], None]]:
+    """One vendor request's subsegment, named by the vendor, with ``route`` the documented
+    template (never the URL); yields a function that records the response status.
+
+    A failure marks it as a fault without its exception: exception texts can repeat the request."""
+    if isinstance(tracer, _LambdaTracingOnly):
+        yield lambda status: None
+        return
+    subsegment = tracer.provider.begin_subsegment(name=vendor, namespace="remote")
+    if subsegment is None:  # not sampled, or no segment to hang it on
+        yield lambda status: None
+        return
+    subsegment.put_http_meta("method", method)
+    subsegment.put_http_meta("url", route)
+    try:
+        yield lambda status: subsegment.put_http_meta("status", status)
+    except BaseException:
+        subsegment.add_fault_flag()
+        raise
+    finally:
+        tracer.provider.end_subsegment()
 
 
 def aws_error_code(error: BaseException) -> str | None:

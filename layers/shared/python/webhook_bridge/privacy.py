@@ -6,11 +6,16 @@ hosts without a dot, URL encoding (``jane%40example.com``), unicode. So no patte
 find where an address ends: every token (split at whitespace and URL delimiters) holding
 ``@`` or ``%40`` is masked whole (a quoted local part with spaces counts as one token), keeping only its
 first character, the first character of the host and a top-level domain, to correlate.
+
+Structures are masked by their keys: under a key that names a person's data, or a container
+whose keys are free (form answers keyed by field ref, hidden fields, Stripe metadata), every
+value is masked, whatever its type and however deep.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 # Tokens end at whitespace and at URL delimiters, so a URL keeps its route and only the
@@ -36,6 +41,17 @@ _PERSONAL_KEYS = {
     "ip",
     "ip_address",
 }
+# Containers whose keys say nothing of what their values hold: a Typeform answer keyed by an
+# opaque field ref can be a phone number or a street address.
+_FREE_FORM_KEYS = {"traits", "metadata", "hidden", "answers", "custom_fields"}
+
+# Whether the value under a key is personal, from the key and (for callers that know more) the value.
+PersonalKey = Callable[[str, Any], bool]
+
+
+def is_personal_key(key: str, value: Any = None) -> bool:
+    lowered = key.lower()
+    return lowered in _PERSONAL_KEYS or lowered in _FREE_FORM_KEYS
 
 
 def mask_text(text: str) -> str:
@@ -59,19 +75,29 @@ def _mask_token(token: str) -> str:
     return f"{opening}{local[:1]}***{at.group()}{masked_host}{closing}"
 
 
-def mask_data(value: Any) -> Any:
-    """Mask a JSON-like structure: personal keys get ``***``, emails anywhere get masked."""
+def mask_data(value: Any, personal: PersonalKey = is_personal_key) -> Any:
+    """Mask a JSON-like structure: every value under a ``personal`` key gets ``***`` (emails
+    their correlatable mask), and emails anywhere else get masked."""
     if isinstance(value, dict):
         return {
-            k: (
-                "***"
-                if isinstance(k, str) and k.lower() in _PERSONAL_KEYS and isinstance(v, str) and "@" not in v
-                else mask_data(v)
-            )
+            k: mask_all(v) if isinstance(k, str) and personal(k, v) else mask_data(v, personal)
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [mask_data(v) for v in value]
+        return [mask_data(v, personal) for v in value]
     if isinstance(value, str):
         return mask_text(value)
     return value
+
+
+def mask_all(value: Any) -> Any:
+    """Every value in ``value`` masked, its shape kept (keys, list lengths, nulls, booleans)."""
+    if isinstance(value, dict):
+        return {k: mask_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_all(v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _AT.search(value) and not any(char.isspace() for char in value):
+        return mask_text(value)  # an address alone keeps the mask that correlates it
+    return "***"

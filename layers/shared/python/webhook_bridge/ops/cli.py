@@ -11,6 +11,8 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -314,6 +316,10 @@ def _redrive(sqs: Any, queues: VendorQueues, args: argparse.Namespace) -> int:
         return 2
     if selection.is_everything and not args.dry_run and _moved_natively(sqs, queues):
         return 0
+    # A message this run sends back may be dead-lettered again while it reads on, under a new id:
+    # taken again, it would reach the vendor again, up to --limit times. Only what failed before.
+    started = datetime.now(UTC)
+    selection = replace(selection, until=min(selection.until, started) if selection.until else started)
     moved, kept = 0, []
     for letter in dlq.read(sqs, queues.dlq_url, args.limit):
         if not selection.matches(letter) or args.dry_run:

@@ -70,7 +70,10 @@ class Preview:
             "provider": self.provider,
             "event_id": self.event_id,
             "event_type": self.event_type,
-            "actions": [masked(a.model_dump(mode="json", exclude_defaults=True)) for a in self.actions],
+            "actions": [
+                masked(a.model_dump(mode="json", exclude_defaults=True), None, frozenset(a.person.traits))
+                for a in self.actions
+            ],
             "requests": [r.as_dict() for r in self.requests],
             "refusals": self.refusals,
             "notes": self.notes,
@@ -147,7 +150,7 @@ def _masked(message: VendorMessage, request: httpx.Request) -> VendorRequest:
     event_name = message.action.event.name if message.action.event is not None else None
     if request.content:
         try:
-            body = masked(json.loads(request.content), event_name)
+            body = masked(json.loads(request.content), event_name, frozenset(message.action.person.traits))
         except ValueError:
             body = mask_text(request.content.decode("utf-8", "replace"))
     return VendorRequest(
@@ -160,26 +163,22 @@ def _masked(message: VendorMessage, request: httpx.Request) -> VendorRequest:
     )
 
 
-def masked(value: Any, event_name: str | None = None) -> Any:
-    """Emails anywhere, and the values of keys that name a person's name, email, phone or address.
+def masked(value: Any, event_name: str | None = None, answer_keys: frozenset[str] = frozenset()) -> Any:
+    """Emails anywhere, and every value under a key that names a person's name, email, phone or
+    address, or under one of ``answer_keys`` (the person's traits: form answers are keyed by the
+    form's field refs, which say nothing of what they hold).
 
     ``event_name`` is kept where a vendor puts it under a key called ``name`` (ConvertLoop, Customer.io).
     """
-    if isinstance(value, dict):
-        return {key: _masked_item(str(key), item, event_name) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [masked(item, event_name) for item in value]
-    return mask_data(value)
 
+    def personal(key: str, item: Any) -> bool:
+        if key == "name" and event_name is not None and item == event_name:
+            return False
+        lowered = key.lower()
+        named = any(part in lowered for part in PERSONAL_KEY_PARTS) and lowered not in NOT_PERSONAL_KEYS
+        return named or key in answer_keys
 
-def _masked_item(key: str, value: Any, event_name: str | None) -> Any:
-    lowered = key.lower()
-    personal = any(part in lowered for part in PERSONAL_KEY_PARTS) and lowered not in NOT_PERSONAL_KEYS
-    if key == "name" and event_name is not None and value == event_name:
-        return value
-    if personal and isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return mask_text(value) if isinstance(value, str) and "@" in value else "***"
-    return masked(value, event_name)
+    return mask_data(value, personal)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

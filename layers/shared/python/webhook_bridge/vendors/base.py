@@ -18,7 +18,7 @@ client would multiply attempts, hold the Lambda while it sleeps, and hide thrott
 from the policy that must respect it.
 
 Nothing this module raises or logs carries a secret, an ``Authorization`` header or a
-raw email: routes are logged as templates (``/customers/{id}``), vendor-provided text is
+raw email: routes are logged and traced as templates (``/customers/{id}``), vendor-provided text is
 redacted and masked, httpx's own request log line is masked, and httpx exceptions
 (whose request holds the auth header) are not chained.
 """
@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 import httpx
 
+from webhook_bridge.observability import vendor_call
 from webhook_bridge.privacy import mask_text
 from webhook_bridge.vendors.error_mapping import redact, status_error
 from webhook_bridge.vendors.exceptions import APIConnectionError, APITimeoutError, RequestValidationError
@@ -175,7 +176,9 @@ class BaseClient:
             self.before_request()
         started = time.perf_counter()
         try:
-            response = self.http.request(method, url, params=query, content=content, headers=request_headers)
+            with vendor_call(self.vendor, method, route) as record_status:
+                response = self.http.request(method, url, params=query, content=content, headers=request_headers)
+                record_status(response.status_code)
         except httpx.TimeoutException as exc:
             logger.debug("%s %s %s timed out (%s)", self.vendor, method, route, type(exc).__name__)
             raise APITimeoutError(self.vendor, f"{method} {route} timed out ({type(exc).__name__})") from None
