@@ -132,6 +132,17 @@ def test_import_sends_customers_then_subscriptions_as_update_events(aws, stripe_
     assert imported["data"]["object"]["customer"]["id"] == customer["id"]
 
 
+def test_half_an_emoji_in_stripes_data_is_sent_escaped_not_a_crash(aws, stripe_queue, capsys):
+    # JSON can carry a lone surrogate as an escape; UTF-8 (SQS's encoding) cannot carry it raw.
+    customer = {**stripe_event(CURRENT, "customer.created")["data"]["object"], "name": "Zo\ud83d"}
+    with stripe_api() as api:
+        api.objects.update(customers=[customer], events=[{**events(1)[0], "data": {"object": customer}}])
+        assert run(aws, api, capsys, "import", "stripe")[0] == 0
+        assert run(aws, api, capsys, "backfill", "stripe", "--since", "2025-11-01")[0] == 0
+    names = [json.loads(m["Body"])["detail"]["data"]["object"]["name"] for m in aws.receive_all(stripe_queue)]
+    assert names == ["Zo\ud83d", "Zo\ud83d"]
+
+
 def test_stripe_refusing_the_key_ends_the_command_with_its_reason_and_nothing_sent(aws, stripe_queue, capsys):
     with stripe_api() as api:
         code = bridgectl(

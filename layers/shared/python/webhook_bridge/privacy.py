@@ -27,20 +27,13 @@ _AT = re.compile(r"@|%40", re.IGNORECASE)
 _OPENING = "\"'<([{`"
 _CLOSING = "\"'>)]}`.,;:!?"
 _TOP_LEVEL_DOMAIN = re.compile(r"\.([^\W\d_]{2,24})$")
-_PERSONAL_KEYS = {
-    "email",
-    "first_name",
-    "last_name",
-    "firstname",
-    "lastname",
-    "name",
-    "phone",
-    "phone_number",
-    "address",
-    # attribution carried on actions: an IP address identifies a person as well as a name
-    "ip",
-    "ip_address",
-}
+# A key naming a person's data holds it, in any provider's spelling: Stripe's ``customer_name``,
+# ``customer_phone`` and ``customer_address``, a form's ``home_street``. So keys are matched by
+# the parts they contain, except the few that name something else.
+_PERSONAL_KEY_PARTS = ("name", "email", "phone", "address", "street", "postal", "zip", "birth", "tax_id")
+_NOT_PERSONAL_KEYS = {"eventname", "event_name", "form_name", "product_name"}
+# Too short to match as a part ("description", "shipping"): an IP address identifies a person as well as a name.
+_PERSONAL_KEYS = {"ip", "ip_address"}
 # Containers whose keys say nothing of what their values hold: a Typeform answer keyed by an
 # opaque field ref can be a phone number or a street address.
 _FREE_FORM_KEYS = {"traits", "metadata", "hidden", "answers", "custom_fields"}
@@ -49,9 +42,17 @@ _FREE_FORM_KEYS = {"traits", "metadata", "hidden", "answers", "custom_fields"}
 PersonalKey = Callable[[str, Any], bool]
 
 
-def is_personal_key(key: str, value: Any = None) -> bool:
+def names_personal_data(key: str) -> bool:
+    """Whether ``key`` says its value is a person's (``customer_email``, ``shipping_address``)."""
     lowered = key.lower()
-    return lowered in _PERSONAL_KEYS or lowered in _FREE_FORM_KEYS
+    if lowered in _PERSONAL_KEYS:
+        return True
+    return lowered not in _NOT_PERSONAL_KEYS and any(part in lowered for part in _PERSONAL_KEY_PARTS)
+
+
+def is_personal_key(key: str, value: Any = None) -> bool:
+    """``names_personal_data``, or a free-keyed container whose values may be anything."""
+    return names_personal_data(key) or key.lower() in _FREE_FORM_KEYS
 
 
 def mask_text(text: str) -> str:

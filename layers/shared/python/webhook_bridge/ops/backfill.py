@@ -41,7 +41,10 @@ class QueueRefusedError(BridgeError, RuntimeError):
 def imported_event(obj: dict[str, Any], read_at: int, api_version: str | None = None) -> dict[str, Any]:
     """The event a Stripe customer or subscription is imported as."""
     event_type = IMPORTED_TYPES[str(obj.get("object"))]
-    content = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # surrogatepass: Stripe's JSON can hold half an emoji (a lone surrogate), which UTF-8 cannot.
+    content = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
     digest = hashlib.sha256(content).hexdigest()[:24]
     return {
         "id": f"{IMPORTED_EVENT_PREFIX}{digest}",
@@ -77,7 +80,8 @@ def enqueue(
     sent = 0
     for batch in batches(events):
         entries = [
-            {"Id": str(index), "MessageBody": json.dumps(envelope_for(event), ensure_ascii=False)}
+            # Escaped, a lone surrogate (half an emoji) can be sent; the consumer repairs it as the webhook does.
+            {"Id": str(index), "MessageBody": json.dumps(envelope_for(event))}
             for index, event in enumerate(batch)
         ]
         refused = _refused(sqs, queue_url, entries)

@@ -18,7 +18,7 @@ import httpx
 from webhook_bridge.actions import Action, VendorMessage
 from webhook_bridge.exceptions import BridgeError
 from webhook_bridge.mapping_config import MappingConfig, MappingContext
-from webhook_bridge.privacy import mask_data, mask_text
+from webhook_bridge.privacy import mask_data, mask_text, names_personal_data
 from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope, stripe_event
 from webhook_bridge.receiver.exceptions import MalformedBodyError
 from webhook_bridge.receiver.logic import vendor_messages
@@ -29,9 +29,6 @@ from webhook_bridge.vendors.catalog import vendors as all_vendors
 from webhook_bridge.vendors.exceptions import VendorError
 
 SHOWN_HEADERS = ("content-type", "idempotency-key", "authorization")
-# Stricter than the logs' masking (privacy.mask_data): form answers and traits use free keys.
-PERSONAL_KEY_PARTS = ("name", "email", "phone", "address", "street", "postal", "zip", "birth")
-NOT_PERSONAL_KEYS = {"eventname", "event_name", "form_name", "product_name"}
 SUCCESS = {"success": True, "status": "success"}  # enough for every adapter's success path
 # The delivery fills in an email the event lacks from what earlier events told it about the
 # Stripe customer (delivery.identity); a preview has no such memory, so it shows this instead.
@@ -164,9 +161,9 @@ def _masked(message: VendorMessage, request: httpx.Request) -> VendorRequest:
 
 
 def masked(value: Any, event_name: str | None = None, answer_keys: frozenset[str] = frozenset()) -> Any:
-    """Emails anywhere, and every value under a key that names a person's name, email, phone or
-    address, or under one of ``answer_keys`` (the person's traits: form answers are keyed by the
-    form's field refs, which say nothing of what they hold).
+    """Emails anywhere, and every value under a key that names a person's data, or under one of
+    ``answer_keys`` (the person's traits: form answers are keyed by the form's field refs, which
+    say nothing of what they hold). The request's other containers (event properties) stay readable.
 
     ``event_name`` is kept where a vendor puts it under a key called ``name`` (ConvertLoop, Customer.io).
     """
@@ -174,9 +171,7 @@ def masked(value: Any, event_name: str | None = None, answer_keys: frozenset[str
     def personal(key: str, item: Any) -> bool:
         if key == "name" and event_name is not None and item == event_name:
             return False
-        lowered = key.lower()
-        named = any(part in lowered for part in PERSONAL_KEY_PARTS) and lowered not in NOT_PERSONAL_KEYS
-        return named or key in answer_keys
+        return names_personal_data(key) or key in answer_keys
 
     return mask_data(value, personal)
 
