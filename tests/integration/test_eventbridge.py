@@ -77,7 +77,50 @@ def test_what_is_not_a_stripe_event_fails_alone_and_queues_nothing(bridge: Bridg
     # The bad record stays for a retry and then the DLQ; its neighbour is delivered.
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert queued(bridge) == dict.fromkeys(known_vendors(), 1)
+    # Refused as the webhook route refuses: logged with its reason, never the event's values.
+    (refused,) = [record for record in caplog.records if record.getMessage() == "webhook refused"]
+    assert refused.levelname == "WARNING"
     assert "zoe.nunez@example.com" not in caplog.text
+
+
+def test_a_batch_of_only_malformed_records_is_answered_record_by_record_not_crashed(bridge: Bridge, consumer):
+    event = sqs_event("not json", {**envelope_for({"id": "evt_x", "type": "customer.created"}), "detail": []})
+    response = consumer.lambda_handler(event, LambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+    assert queued(bridge) == dict.fromkeys(known_vendors(), 0)
+
+
+def test_a_lone_surrogate_in_the_stripe_event_is_repaired_as_the_webhook_repairs_it(bridge: Bridge, consumer, vendors):
+    # An escaped half of a surrogate pair survives JSON (EventBridge and SQS carry the escape);
+    # UTF-8 cannot: kept as is, the event could never be queued, retried into the DLQ and again after a redrive.
+    event = json.loads((EVENTS / "eventbridge/2025-09-30.clover/customer.created.json").read_text())["detail"]
+    event["data"]["object"]["name"] = "Zoë \ud83d"
+    body = json.dumps(envelope_for(event))
+    assert "\\ud83d" in body
+    assert consumer.lambda_handler(sqs_event(body), LambdaContext()) == {"batchItemFailures": []}
+    bridge.drain(Vendor("customerio"))
+    (identify,) = [call for call in vendors.calls if call.request.method == "PUT"]
+    assert json.loads(identify.request.content)["first_name"] == "Zoë"
+    assert json.loads(identify.request.content)["last_name"] == "\ufffd"
+
+
+@pytest.mark.parametrize("event_type", ["v1.billing.meter.error_report_triggered", "v1.customer.created"])
+def test_a_thin_event_is_ignored_not_retried_into_the_dead_letter_queue(bridge: Bridge, consumer, event_type):
+    # An event destination set to the thin payload sends notifications like this one (Stripe's
+    # v2 event reference): the object is only named, so there is nothing to map.
+    thin = {
+        "id": "evt_test_65R9Ijk8iuuO2hHDgTs16SXs9uSQ7mCSG0DLkXOWbXAhDz",
+        "object": "v2.core.event",
+        "type": event_type,
+        "created": "2026-12-03T09:41:02.000Z",
+        "livemode": False,
+        "context": None,
+        "related_object": {"id": "cus_thin", "type": "customer", "url": "/v1/customers/cus_thin"},
+    }
+    assert consumer.lambda_handler(sqs_event(envelope_for(thin)), LambdaContext()) == {"batchItemFailures": []}
+    status, answer = bridge.post("stripe", {**thin, "id": "evt_test_thin_by_webhook"})
+    assert (status, answer["status"]) == (200, "ignored")
+    assert queued(bridge) == dict.fromkeys(known_vendors(), 0)
 
 
 def _created(path: Path) -> int:

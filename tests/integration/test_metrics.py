@@ -55,3 +55,26 @@ def test_each_invocation_counts_under_its_own_provider(bridge: Bridge, capsys: p
         (([{"service", "provider", "reason"}], [("WebhookRefused", *one)]), "stripe", None, "malformed_body"),
         (([{"service", "provider"}], [("WebhookRefused", *one)]), "stripe", None, None),
     ]
+
+
+def test_the_eventbridge_consumer_counts_under_the_stripe_provider(
+    bridge: Bridge, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The dashboard's per-provider widgets read {service, provider}: the webhook's dimensions.
+    from devstack.support.handlers import load_function
+    from devstack.support.lambda_context import LambdaContext
+    from tests.integration.test_eventbridge import sqs_event
+    from webhook_bridge.receiver.eventbridge import envelope_for
+
+    customer = {"id": "cus_e", "object": "customer", "email": "ada@example.com"}
+    received = {"id": "evt_e0", "type": "customer.created", "created": 1, "data": {"object": customer}}
+    metrics.clear_metrics()
+    capsys.readouterr()
+    event = sqs_event(envelope_for(received), "not json")
+    assert load_function("stripe_eventbridge").lambda_handler(event, LambdaContext()) == {
+        "batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]
+    }
+    per_provider = [blob for blob in emitted(capsys) if counted(blob)[0] == [{"service", "provider"}]]
+    assert [(blob["provider"], blob.get("WebhookReceived"), blob.get("WebhookRefused")) for blob in per_provider] == [
+        ("stripe", [1.0], [1.0])
+    ]

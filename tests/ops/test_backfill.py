@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
 from botocore.exceptions import ClientError
@@ -139,6 +140,29 @@ def test_stripe_refusing_the_key_ends_the_command_with_its_reason_and_nothing_se
     err = capsys.readouterr().err
     assert code == 1 and "stripe: HTTP 401: GET /customers" in err and "rk_bad" not in err
     assert aws.receive_all(stripe_queue) == []
+
+
+def test_the_queue_refusing_midway_ends_the_command_with_its_code_and_a_rerun_sends_the_rest(aws, stripe_queue, capsys):
+    send_batch = aws.sqs.send_message_batch
+    calls = []
+
+    def refusing_the_second(**request: Any) -> Any:
+        calls.append(request)
+        if len(calls) == 2:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "SendMessageBatch")
+        return send_batch(**request)
+
+    with stripe_api() as api:
+        api.objects["events"] = events(25)
+        with mock.patch.object(aws.sqs, "send_message_batch", side_effect=refusing_the_second):
+            code, _, err = run(aws, api, capsys, "backfill", "stripe", "--since", "2025-11-01")
+        assert code == 1
+        assert "the Stripe events queue refused messages after 10 were sent (AccessDenied)" in err
+        assert "Traceback" not in err and "not allowed" not in err
+        assert run(aws, api, capsys, "backfill", "stripe", "--since", "2025-11-01")[0] == 0
+    ids = [json.loads(m["Body"])["detail"]["id"] for m in aws.receive_all(stripe_queue)]
+    # The first ten twice: the consumer deduplicates them on their event id, as it does Stripe's retries.
+    assert sorted(set(ids)) == [event["id"] for event in events(25)] and len(ids) == 35
 
 
 def test_without_the_queue_the_command_says_so(aws, capsys):

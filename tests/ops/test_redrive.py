@@ -74,6 +74,29 @@ def test_filters_select_what_is_redriven_and_leave_the_rest(aws, capsys, dlq, fi
     assert aws.count(dead) == 3 - len(expected)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"vendor": "loops", "action": None}),
+        json.dumps({"vendor": "loops", "action": "dee@example.com"}),
+        json.dumps({"vendor": "loops", "action": {"id": "dee@example.com", "source_event_type": ["x"]}}),
+        json.dumps({"detail-type": "customer.created", "detail": "dee@example.com"}),
+        "[]",
+    ],
+    ids=["action-null", "action-text", "action-fields-misused", "envelope-detail-text", "not-an-object"],
+)
+def test_a_message_of_another_shape_is_shown_and_does_not_stop_the_redrive_of_the_others(aws, capsys, dlq, body):
+    queue, dead, _ = dlq
+    aws.sqs.send_message(QueueUrl=dead, MessageBody=body)
+    capsys.readouterr()
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "loops"], sqs=aws.sqs) == 0
+    out = capsys.readouterr().out
+    assert "4 message(s) in the loops DLQ" in out and "dee@example.com" not in out
+    code, out = redrive(aws, capsys, "--event-type", "invoice.*")
+    assert code == 0 and "redrove 2 message(s)" in out
+    assert aws.count(dead) == 2
+
+
 def test_dry_run_lists_the_selection_masked_and_moves_nothing(aws, capsys, dlq):
     queue, dead, _ = dlq
     code, out = redrive(aws, capsys, "--status", "400", "--dry-run")
@@ -117,6 +140,22 @@ def test_a_message_moved_back_as_it_was_gets_a_fresh_retry_budget(aws, dlq):
     assert (state.attempts, state.first_attempt_at, state.not_before) == (0, None, None)
     del attributes["failed_at"]  # a retry the delivery function re-enqueued keeps its budget
     assert RetryState.from_attributes(attributes).attempts == 30
+
+
+def test_a_dlq_longer_than_a_page_is_shown_in_part_saying_so_and_redriven_whole(aws, capsys, dlq):
+    queue, dead, _ = dlq
+    for index in range(22):  # 25 in all: three receives of 10 at most
+        aws.sqs.send_message(QueueUrl=dead, MessageBody=letter("invoice.paid", f"p{index}@example.com"))
+    capsys.readouterr()
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "loops"], sqs=aws.sqs) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "20 of about 25 message(s) in the loops DLQ; --limit 25 shows them all"
+    )
+    assert bridgectl(["--stack", "bridge", "dlq", "show", "loops", "--limit", "25"], sqs=aws.sqs) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "25 message(s) in the loops DLQ"
+    code, out = redrive(aws, capsys, "--all")
+    assert code == 0 and "redrove 25 message(s)" in out
+    assert len(aws.receive_all(queue)) == 25 and aws.count(dead) == 0
 
 
 def test_a_message_dead_lettered_again_during_the_redrive_is_not_taken_again(aws, capsys, dlq):

@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from webhook_bridge.exceptions import BridgeError
+from webhook_bridge.observability import aws_error_code
 from webhook_bridge.providers.stripe.emitter import IMPORTED_EVENT_PREFIX
 from webhook_bridge.receiver.eventbridge import envelope_for
 from webhook_bridge.settings import environment_value
@@ -79,14 +80,25 @@ def enqueue(
             {"Id": str(index), "MessageBody": json.dumps(envelope_for(event), ensure_ascii=False)}
             for index, event in enumerate(batch)
         ]
-        failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
-        if failed:
-            retry = [entry for entry in entries if entry["Id"] in {f["Id"] for f in failed}]
-            if sqs.send_message_batch(QueueUrl=queue_url, Entries=retry).get("Failed"):
-                raise QueueRefusedError(f"the Stripe events queue refused messages after {sent} were sent")
+        refused = _refused(sqs, queue_url, entries)
+        if refused:
+            raise QueueRefusedError(f"the Stripe events queue refused messages after {sent} were sent ({refused})")
         sent += len(batch)
         on_sent(len(batch))
     return sent
+
+
+def _refused(sqs: Any, queue_url: str, entries: list[dict[str, str]]) -> str | None:
+    """One batch, the entries SQS failed tried once more; the error codes of what it still refused."""
+    try:
+        failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
+        if failed:
+            retry = [entry for entry in entries if entry["Id"] in {f["Id"] for f in failed}]
+            failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=retry).get("Failed", [])
+    except (ClientError, BotoCoreError) as error:
+        # The code only: botocore's messages can repeat what was sent.
+        return aws_error_code(error) or type(error).__name__
+    return ", ".join(sorted({str(failure.get("Code")) for failure in failed})) or None
 
 
 def stripe_api_key(stack: str, client: Callable[[str], Any]) -> str | None:

@@ -253,7 +253,12 @@ def _from_stripe(args: argparse.Namespace, stripe: Any | None, sqs: Any) -> int:
         print(f"would send {len(events)} event(s); nothing sent (--dry-run)")
         return 0
     bar = ProgressBar("sending", len(events))
-    sent = backfill.enqueue(sqs, queue.queue_url, events, bar.advance)
+    try:
+        sent = backfill.enqueue(sqs, queue.queue_url, events, bar.advance)
+    except backfill.QueueRefusedError as error:
+        bar.finish()
+        print(f"bridgectl {args.command}: {error}; run it again: what was sent is deduplicated", file=sys.stderr)
+        return 1
     bar.finish()
     print(f"sent {sent} event(s) to the {queue.name} queue; already processed ones are deduplicated there")
     return 0
@@ -273,7 +278,13 @@ def _show(sqs: Any, queues: VendorQueues, limit: int, as_json: bool) -> int:
     dlq.release(sqs, queues.dlq_url, letters)
     for letter in letters:
         _print_letter(letter, as_json)
-    if not as_json:
+    if as_json:
+        return 0
+    # SQS's count is approximate; it includes the messages just released.
+    held = dlq.counts(sqs, queues)["dead_lettered"]
+    if held > len(letters):
+        print(f"{len(letters)} of about {held} message(s) in the {queues.name} DLQ; --limit {held} shows them all")
+    else:
         print(f"{len(letters)} message(s) in the {queues.name} DLQ")
     return 0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webhook_bridge.ops.queues import VendorQueues
-from webhook_bridge.privacy import mask_data
+from webhook_bridge.privacy import mask_data, mask_text
 from webhook_bridge.receiver.eventbridge import is_eventbridge_envelope
 
 # Long enough to read and redrive a page; short enough that an interrupted run
@@ -43,13 +43,11 @@ class DeadLetter:
             payload: Any = json.loads(self.body)
         except ValueError:
             payload = self.body
-        action = payload.get("action", {}) if isinstance(payload, dict) else {}
-        if is_eventbridge_envelope(payload):  # the Stripe events queue holds whole events, not actions
-            action = {"id": payload["detail"].get("id"), "source_event_type": payload["detail-type"]}
+        action_id, event_type = _named(payload)
         return {
             "message_id": self.message_id,
-            "action_id": action.get("id"),
-            "event_type": action.get("source_event_type"),
+            "action_id": action_id,
+            "event_type": event_type,
             "reason": self.reason,
             "class": self.attributes.get("failure_class", {}).get("StringValue"),
             "status": self.attributes.get("failure_status", {}).get("StringValue"),
@@ -58,6 +56,25 @@ class DeadLetter:
             "failed_at": self.failed_at,
             "body": mask_data(payload),
         }
+
+
+def _named(payload: Any) -> tuple[str | None, str | None]:
+    """The action id and event type a message names, masked; none for a message of another shape
+    (hand-sent, malformed): a DLQ is where such messages end, and each must still be shown."""
+    action: Any = payload.get("action") if isinstance(payload, dict) else None
+    if is_eventbridge_envelope(payload):  # the Stripe events queue holds whole events, not actions
+        detail = payload["detail"]
+        action = {
+            "id": detail.get("id") if isinstance(detail, dict) else None,
+            "source_event_type": payload["detail-type"],
+        }
+    if not isinstance(action, dict):
+        return None, None
+    return _masked(action.get("id")), _masked(action.get("source_event_type"))
+
+
+def _masked(value: Any) -> str | None:
+    return mask_text(value) if isinstance(value, str) else None
 
 
 def counts(sqs: Any, queues: VendorQueues) -> dict[str, int]:

@@ -93,14 +93,23 @@ class Receiver:
     signature_tolerance: int = 300
 
     def handle(self, body: bytes, signature: str | None) -> dict[str, Any]:
+        """A webhook: the signature checked on the raw body, then ``accept``."""
+        return self._counted(lambda: self._accept_signed(body, signature))
+
+    def handle_unsigned(self, body: bytes, unwrap: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        """A body from a channel trusted through IAM (EventBridge, through its queue): parsed and
+        repaired as a webhook's is, then ``unwrap`` takes the provider's event out of it."""
+        return self._counted(lambda: self.accept(unwrap(self._parse(body))))
+
+    def _counted(self, receive: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Every answer is counted: refusals by their error code, so each invocation has a metric."""
         try:
-            return self._accept(body, signature)
+            return receive()
         except ReceiverError as error:
             self._count("WebhookRefused", error.code)
             raise
 
-    def _accept(self, body: bytes, signature: str | None) -> dict[str, Any]:
+    def _accept_signed(self, body: bytes, signature: str | None) -> dict[str, Any]:
         if len(body) > self.max_body_bytes:
             raise PayloadTooLargeError(f"body exceeds {self.max_body_bytes} bytes")
         self._verify(body, signature)

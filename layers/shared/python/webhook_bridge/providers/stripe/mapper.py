@@ -2,7 +2,8 @@
 
 ``map_stripe_event(event, ctx)`` takes a verified event (the parsed JSON body) in the
 shape of any API version (see ``models``) and returns its actions: ``[]`` for types the
-default table and the configuration do not map. It raises only ``MappingError`` for a
+default table and the configuration do not map, and for thin events (what an event
+destination sends instead of snapshots when set to). It raises only ``MappingError`` for a
 payload of the wrong shape; errors of the state stores propagate unchanged (→ 5xx, retry).
 """
 
@@ -18,10 +19,17 @@ from webhook_bridge.providers.stripe.emitter import Emitter
 from webhook_bridge.providers.stripe.handlers import HANDLERS, generic
 from webhook_bridge.providers.stripe.models import StripeEvent
 
+# What an event destination sends with the "thin" payload (a v2 event notification), instead of a snapshot.
+THIN_EVENT = "v2.core.event"
+
 
 def map_stripe_event(event: dict[str, Any], ctx: MappingContext) -> list[Action]:
     if not isinstance(event, dict):
         raise MappingError("stripe", None, ["(root): expected a JSON object"])
+    if event.get("object") == THIN_EVENT:
+        # A thin event names its object without carrying it: nothing to map, and refusing it
+        # would have Stripe (or EventBridge's queue) retry it into a dead-letter queue for nothing.
+        return []
     declared = event.get("type")
     parsed = parse(StripeEvent, event, source="stripe", event_type=declared if isinstance(declared, str) else None)
     emitter = Emitter(parsed, ctx)
