@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import permutations
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,15 @@ STORIES = {
         canceled_at=1764751321,
     ),
 }
+
+
+# What makes a charge's invoice known to its refund or dispute: before basil invoice.paid alone
+# (it names its payment intent); from basil on invoice.paid and invoice_payment.paid, in either order.
+INVOICE_LINKS = [
+    (OLD, ("invoice.paid",)),
+    *((CURRENT, order) for order in permutations(("invoice.paid", "invoice_payment.paid"))),
+]
+INVOICE_LINK_IDS = [f"{version}:{'+'.join(order)}" for version, order in INVOICE_LINKS]
 
 
 def stripe_event(version: str, event_type: str) -> dict[str, Any]:

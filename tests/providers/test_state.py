@@ -11,13 +11,15 @@ import pytest
 
 from tests.conftest import STATE_TABLE, FakeAws
 from tests.providers.conftest import CURRENT, EMAIL, OLD, stripe_event
-from webhook_bridge.actions import Invoice
+from webhook_bridge.actions import Invoice, TrackEvent
 from webhook_bridge.mapping_config import MappingConfig, MappingContext
 from webhook_bridge.providers.stripe.mapper import map_stripe_event
-from webhook_bridge.providers.stripe.ordering import customer_erasure_version
+from webhook_bridge.providers.stripe.ordering import customer_erasure_version, invoice_version
 from webhook_bridge.state import (
     DynamoIdentityStore,
     DynamoInvoiceMemory,
+    HeldDispute,
+    HeldRefund,
     IdentityStore,
     InMemoryIdentityStore,
     InMemoryInvoiceMemory,
@@ -115,11 +117,76 @@ def test_items_expire_and_keep_to_their_prefix(aws: FakeAws) -> None:
     DynamoIdentityStore(STATE_TABLE, aws.dynamodb, ttl_seconds=3600).remember(
         "cus_1", "a@example.com", "0.000000000001.0.0.evt_1"
     )
-    DynamoInvoiceMemory(STATE_TABLE, aws.dynamodb, ttl_seconds=7200).remember(record("in_1"), "pi_1")
+    invoices = DynamoInvoiceMemory(STATE_TABLE, aws.dynamodb, ttl_seconds=7200)
+    invoices.remember(record("in_1"), "pi_1")
+    invoices.hold(refund("evt_r", amount_refunded=100), "pi_2", "in_2")
+    invoices.hold(dispute("evt_d"), "pi_3", None)
     items = {item["pk"]["S"]: item for item in aws.dynamodb.scan(TableName=STATE_TABLE)["Items"]}
-    assert set(items) == {"identity#stripe-customer#cus_1", "invoice#stripe#in_1", "invoice-payment#stripe#pi_1"}
+    assert set(items) == {
+        "identity#stripe-customer#cus_1",
+        "invoice#stripe#in_1",
+        "invoice-payment#stripe#pi_1",
+        "held#stripe-payment#pi_2",
+        "held#stripe-invoice#in_2",
+        "held#stripe-payment#pi_3",
+    }
     assert before + 3600 <= int(items["identity#stripe-customer#cus_1"]["expires_at"]["N"]) <= before + 3601 + 5
-    assert before + 7200 <= int(items["invoice#stripe#in_1"]["expires_at"]["N"]) <= before + 7201 + 5
+    for pk in ("invoice#stripe#in_1", "held#stripe-invoice#in_2", "held#stripe-payment#pi_3"):
+        assert before + 7200 <= int(items[pk]["expires_at"]["N"]) <= before + 7201 + 5
+
+
+def refund(event_id: str, *, amount_refunded: int, refunded: bool = False) -> HeldRefund:
+    return HeldRefund(
+        event_id=event_id,
+        event_type="charge.refunded",
+        created=1_760_000_000,
+        refunded=refunded,
+        amount_refunded=amount_refunded,
+        stripe_customer_id="cus_1",
+        version=invoice_version(refunded, amount_refunded, 1_760_000_000, event_id),
+    )
+
+
+def dispute(event_id: str) -> HeldDispute:
+    event = TrackEvent(name="charge_disputed", properties={"dispute_id": f"dp_{event_id}"})
+    return HeldDispute(event_id=event_id, event_type="charge.dispute.created", created=1_760_000_000, event=event)
+
+
+def test_only_the_newest_refund_is_held_whichever_is_held_last(stores: tuple[IdentityStore, InvoiceMemory]) -> None:
+    _, invoices = stores
+    partial, full = refund("evt_partial", amount_refunded=100), refund("evt_full", amount_refunded=200, refunded=True)
+    invoices.hold(full, "pi_1", "in_1")
+    invoices.hold(partial, "pi_1", "in_1")  # older, arriving later: refused
+    invoices.hold(partial, "pi_2", None)
+    invoices.hold(full, "pi_2", None)  # newer: replaces
+    assert invoices.held("pi_1", None).refund == full
+    assert invoices.held(None, "in_1").refund == full
+    assert invoices.held("pi_2", None).refund == full
+    # Under both keys, the newest of the two.
+    invoices.hold(partial, None, "in_2")
+    assert invoices.held("pi_2", "in_2").refund == full
+
+
+def test_disputes_are_held_beside_the_refund_by_event_id(stores: tuple[IdentityStore, InvoiceMemory]) -> None:
+    _, invoices = stores
+    invoices.hold(dispute("evt_d1"), "pi_1", None)
+    invoices.hold(refund("evt_r", amount_refunded=100), "pi_1", None)
+    invoices.hold(dispute("evt_d2"), "pi_1", None)
+    invoices.hold(dispute("evt_d1"), None, "in_1")  # the same dispute, under the invoice too
+    held = invoices.held("pi_1", "in_1")
+    assert held.refund == refund("evt_r", amount_refunded=100)
+    assert held.disputes == (dispute("evt_d1"), dispute("evt_d2"))
+    assert held == invoices.held("pi_1", None)
+    assert not invoices.held("pi_9", "in_9")
+    assert not invoices.held(None, None)
+
+
+def test_a_link_is_known_before_its_invoice(stores: tuple[IdentityStore, InvoiceMemory]) -> None:
+    _, invoices = stores
+    invoices.link_payment("pi_1", "in_1")
+    assert invoices.linked_invoice("pi_1") == "in_1"
+    assert invoices.by_payment_intent("pi_1") is None
+    assert invoices.linked_invoice("pi_9") is None
 
 
 def test_mapping_through_dynamodb_costs_few_calls(aws: FakeAws) -> None:
@@ -136,9 +203,11 @@ def test_mapping_through_dynamodb_costs_few_calls(aws: FakeAws) -> None:
     assert run(CURRENT, "customer.created") == {"put_item": 1}  # one conditional write, no read
     assert run(CURRENT, "customer.subscription.created") == {"get_item": 1}  # one read: no email in the event
     # The invoice's frozen customer_email teaches nothing; the customer's own email is read.
-    assert run(CURRENT, "invoice.paid") == {"get_item": 1, "batch_write_item": 1}
-    assert run(CURRENT, "invoice_payment.paid") == {"put_item": 1}
-    assert run(OLD, "invoice.paid") == {"get_item": 1, "batch_write_item": 1}  # invoice and payment intent at once
+    # Then what is held for the invoice (a refund or dispute that came first): one read per key.
+    assert run(CURRENT, "invoice.paid") == {"get_item": 2, "batch_write_item": 1}
+    assert run(CURRENT, "invoice_payment.paid") == {"put_item": 1, "get_item": 1}
+    # Invoice and payment intent written at once; held read under both.
+    assert run(OLD, "invoice.paid") == {"get_item": 3, "batch_write_item": 1}
 
     [refund] = map_stripe_event(stripe_event(CURRENT, "charge.refunded"), ctx)
     assert refund.invoice is not None and refund.invoice.is_refunded

@@ -12,7 +12,13 @@ from tests.template import cfn
 TABLES = {"IdempotencyTable", "StateTable"}
 IDEMPOTENCY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 # The state table's key prefixes (webhook_bridge.state.dynamodb, webhook_bridge.delivery.ordering).
-STATE_KEYS_OF_RECEIVERS = {"identity#stripe-customer#*", "invoice#stripe#*", "invoice-payment#stripe#*"}
+STATE_KEYS_OF_RECEIVERS = {
+    "identity#stripe-customer#*",
+    "invoice#stripe#*",
+    "invoice-payment#stripe#*",
+    "held#stripe-payment#*",
+    "held#stripe-invoice#*",
+}
 # X-Ray has no resource-level permissions; nothing else may use "*".
 WILDCARD_ALLOWED = {
     "xray:PutTraceSegments",
@@ -104,7 +110,7 @@ def test_receiver_reaches_only_its_own_resources(provider: str) -> None:
     tables = _table_statements(function)
     assert tables["IdempotencyTable"] == (IDEMPOTENCY_ACTIONS, {f"receiver#{cfn.PROVIDERS[provider]}#*"})
     if provider == "Stripe":
-        state_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+        state_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
         assert tables["StateTable"] == (state_actions, STATE_KEYS_OF_RECEIVERS)
     else:
         assert "StateTable" not in tables  # the Typeform mapping keeps no state

@@ -1,4 +1,5 @@
-"""State the provider mappings keep between webhooks: Stripe identity and paid invoices.
+"""State the provider mappings keep between webhooks: Stripe identity, paid invoices, and the
+refunds and disputes held until their invoice is known.
 
 ``identity_store(table)`` and ``invoice_memory(table)`` give the process-wide DynamoDB
 stores (created lazily, one per table); tests use the in-memory twins.
@@ -8,13 +9,25 @@ from __future__ import annotations
 
 from functools import cache
 
-from webhook_bridge.state.base import IdentityStore, InvoiceMemory, RememberedInvoice
+from webhook_bridge.state.base import (
+    Held,
+    HeldDispute,
+    HeldEvent,
+    HeldRefund,
+    IdentityStore,
+    InvoiceMemory,
+    RememberedInvoice,
+)
 from webhook_bridge.state.dynamodb import DynamoIdentityStore, DynamoInvoiceMemory, dynamodb_client
 from webhook_bridge.state.memory import InMemoryIdentityStore, InMemoryInvoiceMemory
 
 __all__ = [
     "DynamoIdentityStore",
     "DynamoInvoiceMemory",
+    "Held",
+    "HeldDispute",
+    "HeldEvent",
+    "HeldRefund",
     "IdentityStore",
     "InMemoryIdentityStore",
     "InMemoryInvoiceMemory",

@@ -16,9 +16,17 @@ from functools import cache
 from typing import Any
 
 from webhook_bridge.settings import aws_region
-from webhook_bridge.state.base import IDENTITY_TTL_SECONDS, INVOICE_TTL_SECONDS, RememberedInvoice
+from webhook_bridge.state.base import (
+    IDENTITY_TTL_SECONDS,
+    INVOICE_TTL_SECONDS,
+    Held,
+    HeldDispute,
+    HeldRefund,
+    RememberedInvoice,
+)
 
 _BATCH_ATTEMPTS = 4
+_DISPUTE_PREFIX = "dispute_"  # one attribute per held dispute: dispute_<event id>
 
 
 @cache
@@ -165,10 +173,50 @@ class DynamoInvoiceMemory(_DynamoStore):
         return RememberedInvoice.model_validate_json(item["record"]["S"])
 
     def by_payment_intent(self, payment_intent_id: str) -> RememberedInvoice | None:
+        invoice_id = self.linked_invoice(payment_intent_id)
+        return self.by_invoice_id(invoice_id) if invoice_id else None
+
+    def linked_invoice(self, payment_intent_id: str) -> str | None:
         link = self._get(self._payment_pk(payment_intent_id))
-        if not link or "invoice_id" not in link:
-            return None
-        return self.by_invoice_id(link["invoice_id"]["S"])
+        return link["invoice_id"]["S"] if link and "invoice_id" in link else None
+
+    @staticmethod
+    def _held_pks(payment_intent_id: str | None, invoice_id: str | None) -> list[str]:
+        keys = [f"held#stripe-payment#{payment_intent_id}" if payment_intent_id else None]
+        keys.append(f"held#stripe-invoice#{invoice_id}" if invoice_id else None)
+        return [key for key in keys if key]
+
+    def hold(self, held: HeldRefund | HeldDispute, payment_intent_id: str | None, invoice_id: str | None) -> None:
+        values = {":held": {"S": held.model_dump_json()}, ":expires": self._expires_at()}
+        if isinstance(held, HeldRefund):
+            # Only the newest refund is kept; ``<=`` so that a redelivered one refreshes the TTL.
+            request: dict[str, Any] = {
+                "UpdateExpression": "SET refund = :held, refund_version = :version, expires_at = :expires",
+                "ConditionExpression": "attribute_not_exists(refund_version) OR refund_version <= :version",
+                "ExpressionAttributeValues": {**values, ":version": {"S": held.version}},
+            }
+        else:
+            request = {
+                "UpdateExpression": "SET #dispute = :held, expires_at = :expires",
+                "ExpressionAttributeNames": {"#dispute": _DISPUTE_PREFIX + held.event_id},
+                "ExpressionAttributeValues": values,
+            }
+        for pk in self._held_pks(payment_intent_id, invoice_id):
+            with unless_condition_fails():  # a newer refund is held
+                self.client.update_item(TableName=self.table_name, Key={"pk": {"S": pk}}, **request)
+
+    def held(self, payment_intent_id: str | None, invoice_id: str | None) -> Held:
+        found = Held()
+        for pk in self._held_pks(payment_intent_id, invoice_id):
+            item = self._get(pk) or {}
+            refund = HeldRefund.model_validate_json(item["refund"]["S"]) if "refund" in item else None
+            disputes = tuple(
+                HeldDispute.model_validate_json(value["S"])
+                for name, value in item.items()
+                if name.startswith(_DISPUTE_PREFIX)
+            )
+            found = found.merge(Held(refund=refund, disputes=disputes))
+        return found
 
     def _write_all(self, items: list[dict[str, Any]]) -> None:
         """One ``BatchWriteItem`` call; leftovers (throttling) are retried a few times, then raised."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhook_bridge.state.base import RememberedInvoice
+from webhook_bridge.state.base import Held, HeldDispute, HeldRefund, RememberedInvoice
 
 
 class InMemoryIdentityStore:
@@ -33,6 +33,7 @@ class InMemoryInvoiceMemory:
     def __init__(self) -> None:
         self.invoices: dict[str, RememberedInvoice] = {}
         self.payments: dict[str, str] = {}
+        self.holds: dict[tuple[str, str], Held] = {}  # by ("payment" | "invoice", id)
 
     def remember(self, record: RememberedInvoice, payment_intent_id: str | None = None) -> None:
         self.invoices[record.invoice.id] = record
@@ -46,5 +47,24 @@ class InMemoryInvoiceMemory:
         return self.invoices.get(invoice_id)
 
     def by_payment_intent(self, payment_intent_id: str) -> RememberedInvoice | None:
-        invoice_id = self.payments.get(payment_intent_id)
+        invoice_id = self.linked_invoice(payment_intent_id)
         return self.invoices.get(invoice_id) if invoice_id else None
+
+    def linked_invoice(self, payment_intent_id: str) -> str | None:
+        return self.payments.get(payment_intent_id)
+
+    def hold(self, held: HeldRefund | HeldDispute, payment_intent_id: str | None, invoice_id: str | None) -> None:
+        # Held.merge keeps the refund of the highest version: the DynamoDB condition's rule.
+        adding = Held(refund=held) if isinstance(held, HeldRefund) else Held(disputes=(held,))
+        for key in _hold_keys(payment_intent_id, invoice_id):
+            self.holds[key] = self.holds.get(key, Held()).merge(adding)
+
+    def held(self, payment_intent_id: str | None, invoice_id: str | None) -> Held:
+        found = Held()
+        for key in _hold_keys(payment_intent_id, invoice_id):
+            found = found.merge(self.holds.get(key, Held()))
+        return found
+
+
+def _hold_keys(payment_intent_id: str | None, invoice_id: str | None) -> list[tuple[str, str]]:
+    return [(kind, key) for kind, key in (("payment", payment_intent_id), ("invoice", invoice_id)) if key]

@@ -110,6 +110,16 @@ def to_invoice(invoice: StripeInvoice) -> Invoice:
     )
 
 
+def after_refund(invoice: Invoice, refunded: bool, amount_refunded: int) -> Invoice:
+    """The invoice as a charge's refunds leave it: ``refunded``, refunded in full;
+    ``amount_refunded``, the charge's cumulative refunds."""
+    if refunded:
+        return invoice.model_copy(update={"is_refunded": True})
+    # Partially refunded: the invoice stands, for less. amount_refunded is cumulative, so
+    # the original paid amount minus it is right however many refunds came before.
+    return invoice.model_copy(update={"paid": max(0, invoice.paid - amount_refunded)})
+
+
 def _unit_amount(price: Price) -> int:
     if price.unit_amount is not None:
         return price.unit_amount

@@ -11,6 +11,7 @@ from webhook_bridge.providers.payload import get_path
 from webhook_bridge.providers.stripe.models import CustomerRef, ExpandableCustomer, StripeEvent, ref_id
 from webhook_bridge.providers.stripe.ordering import customer_version
 from webhook_bridge.providers.timestamps import utc
+from webhook_bridge.state import HeldEvent
 
 # The id prefix of the events ``bridgectl import stripe`` makes from existing objects.
 IMPORTED_EVENT_PREFIX = "evt_import_"
@@ -78,16 +79,27 @@ class Emitter:
         end in each DLQ: map it to nothing instead, so the receiver answers 2xx and counts
         the event as ignored.
         """
+        return self.actions_of(self.origin, kind, person, **fields)
+
+    @property
+    def origin(self) -> HeldEvent:
+        """This event, as a refund or dispute held for later names it."""
+        return HeldEvent(event_id=self.event.id, event_type=self.event.type, created=self.event.created)
+
+    @staticmethod
+    def actions_of(origin: HeldEvent, kind: ActionKind, person: Person, **fields: Any) -> list[Action]:
+        """``actions`` of another event: a refund or dispute held until its invoice was known
+        (``held.py``) goes out under its own event's id, type and time."""
         if not person.is_identified:
             return []
         return [
             Action(
-                id=Action.make_id("stripe", self.event.id, 0),
+                id=Action.make_id("stripe", origin.event_id, 0),
                 kind=kind,
                 source="stripe",
-                source_event_id=self.event.id,
-                source_event_type=self.event.type,
-                occurred_at=utc(self.event.created),
+                source_event_id=origin.event_id,
+                source_event_type=origin.event_type,
+                occurred_at=utc(origin.created),
                 person=person,
                 **fields,
             )

@@ -11,16 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, normalize_email
+from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
 from webhook_bridge.providers.names import split_name
 from webhook_bridge.providers.payload import Payload
 from webhook_bridge.providers.stripe.billing import (
+    after_refund,
     invoice_payment_intent_id,
     subscription_plan,
     to_invoice,
     to_subscription,
 )
 from webhook_bridge.providers.stripe.emitter import Emitter
+from webhook_bridge.providers.stripe.held import (
+    dispute_person,
+    invoice_or_hold,
+    refund_person,
+    release_linked,
+    release_paid,
+)
 from webhook_bridge.providers.stripe.models import (
     Charge,
     CheckoutSession,
@@ -42,7 +50,7 @@ from webhook_bridge.providers.stripe.ordering import (
     subscription_version,
 )
 from webhook_bridge.providers.timestamps import iso, utc_or_none
-from webhook_bridge.state import RememberedInvoice
+from webhook_bridge.state import HeldDispute, HeldRefund, RememberedInvoice
 
 
 def _kind_and_event(
@@ -122,15 +130,17 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
     record = RememberedInvoice(
         invoice=invoice, email=normalize_email(obj.customer_email), stripe_customer_id=ref_id(obj.customer)
     )
-    em.ctx.invoices.remember(record, invoice_payment_intent_id(obj))
+    payment_intent = invoice_payment_intent_id(obj)
+    em.ctx.invoices.remember(record, payment_intent)
+    released = release_paid(em, record, payment_intent)  # refunds and disputes that came first
     if not em.enabled:
-        return []
+        return released
     first, last = _guest_name(obj.customer, obj.customer_name)
     person = em.person(obj.customer, obj.customer_email, prefer_store=True, first_name=first, last_name=last)
     kind, event = _kind_and_event(
         em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
     )
-    return em.actions(
+    paid = em.actions(
         kind,
         person,
         identify=True,
@@ -139,6 +149,7 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
         ordering_key=invoice_key(invoice.id),
         ordering_version=invoice_version(False, 0, em.event.created, em.event.id),
     )
+    return [*paid, *released]
 
 
 def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
@@ -182,32 +193,23 @@ def invoice_payment_paid(obj: InvoicePayment, em: Emitter) -> list[Action]:
     """Basil and later: the invoice no longer names its payment intent, this event does."""
     invoice_id = obj.invoice if isinstance(obj.invoice, str) else obj.invoice.id
     payment_intent = ref_id(obj.payment.payment_intent)
+    released: list[Action] = []
     if payment_intent:
         em.ctx.invoices.link_payment(payment_intent, invoice_id)
+        released = release_linked(em, payment_intent, invoice_id)  # refunds and disputes that came first
     if not em.enabled:  # tracked only when configuration extends the table with it
-        return []
+        return released
     # The object names no customer: the person is the paid invoice's, when it is known.
     record = em.ctx.invoices.by_invoice_id(invoice_id)
-    return generic(em.event.data.object, em, known=record)
-
-
-def _refunded_invoice(obj: Charge, em: Emitter) -> RememberedInvoice | None:
-    invoice_id = ref_id(obj.invoice)
-    if invoice_id:  # before basil the charge names its invoice
-        return em.ctx.invoices.by_invoice_id(invoice_id)
-    payment_intent = ref_id(obj.payment_intent)
-    return em.ctx.invoices.by_payment_intent(payment_intent) if payment_intent else None
+    return [*generic(em.event.data.object, em, known=record), *released]
 
 
 def dispute_created(obj: Dispute, em: Emitter) -> list[Action]:
-    """A chargeback opened: the person is the disputed invoice's, else the evidence's email (rarely set yet)."""
+    """A chargeback opened: the person is the disputed invoice's, else the evidence's email
+    (rarely set yet); with neither, it is held until the invoice is known (``held.py``)."""
     if not em.enabled:
         return []
-    payment_intent = ref_id(obj.payment_intent)
-    record = em.ctx.invoices.by_payment_intent(payment_intent) if payment_intent else None
     evidence_email = obj.evidence.customer_email_address if obj.evidence else None
-    customer = record.stripe_customer_id if record else None
-    person = em.person(customer, (record.email if record else None) or evidence_email, prefer_store=True)
     kind, event = _kind_and_event(
         em,
         ActionKind.TRACK,
@@ -219,29 +221,29 @@ def dispute_created(obj: Dispute, em: Emitter) -> list[Action]:
             "status": obj.status,
         },
     )
-    return em.actions(kind, person, event=event)
-
-
-def _after_refund(invoice: Invoice, obj: Charge) -> Invoice:
-    if obj.refunded:  # fully refunded
-        return invoice.model_copy(update={"is_refunded": True})
-    # Partially refunded: the invoice stands, for less. amount_refunded is cumulative, so
-    # the original paid amount minus it is right however many refunds came before.
-    return invoice.model_copy(update={"paid": max(0, invoice.paid - obj.amount_refunded)})
+    # Held only when it names nobody: with an evidence email it goes out now, under that.
+    held = HeldDispute(**em.origin.model_dump(), event=event) if event and not evidence_email else None
+    record = invoice_or_hold(em, held, ref_id(obj.payment_intent), None)
+    return em.actions(kind, dispute_person(em, record, evidence_email), event=event)
 
 
 def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
+    """The refund's track, and the invoice record refunded when the invoice is known; else the
+    refund is held, and the record sent once it is known (``held.py``)."""
     if not em.enabled:
         return []
-    record = _refunded_invoice(obj, em)
-    if record is not None and record.email:
-        person = Person(email=record.email, stripe_customer_id=ref_id(obj.customer) or record.stripe_customer_id)
-    else:
-        # The billing email is whatever was typed into the payment form; the customer's own
-        # email (as remembered) keeps the refund on the same contact as the purchase.
-        carried = (obj.billing_details.email if obj.billing_details else None) or obj.receipt_email
-        customer = obj.customer or (record.stripe_customer_id if record else None)
-        person = em.person(customer, carried, prefer_store=True)
+    version = invoice_version(obj.refunded, obj.amount_refunded, em.event.created, em.event.id)
+    held = HeldRefund(
+        **em.origin.model_dump(),
+        refunded=obj.refunded,
+        amount_refunded=obj.amount_refunded,
+        stripe_customer_id=ref_id(obj.customer),
+        version=version,
+    )
+    # Before basil the charge names its invoice; from basil on only its payment intent does.
+    record = invoice_or_hold(em, held, ref_id(obj.payment_intent), ref_id(obj.invoice))
+    carried = (obj.billing_details.email if obj.billing_details else None) or obj.receipt_email
+    person = refund_person(em, record, obj.customer, carried)
     kind, event = _kind_and_event(
         em, ActionKind.REFUND, {"amount_refunded": obj.amount_refunded, "currency": obj.currency}
     )
@@ -251,9 +253,9 @@ def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
         kind,
         person,
         event=event,
-        invoice=_after_refund(record.invoice, obj),
+        invoice=after_refund(record.invoice, obj.refunded, obj.amount_refunded),
         ordering_key=invoice_key(record.invoice.id),
-        ordering_version=invoice_version(obj.refunded, obj.amount_refunded, em.event.created, em.event.id),
+        ordering_version=version,
     )
 
 
