@@ -39,7 +39,7 @@ def test_every_default_type_has_a_handler() -> None:
 
 def test_rename_a_track_event(story: Story) -> None:
     ctx = context({"stripe": {"events": {"invoice.paid": {"event_name": "payment_received"}}}})
-    [action] = map_stripe_event(stripe_event(story.version, "invoice.paid"), ctx)
+    [action, _record] = map_stripe_event(stripe_event(story.version, "invoice.paid"), ctx)
     assert action.event is not None
     assert action.event.name == "payment_received"
     assert action.kind is ActionKind.INVOICE
@@ -54,7 +54,7 @@ def test_extra_properties_from_the_object(story: Story) -> None:
     config = {"invoice.paid": {"properties": {"number": "number", "first_line": "lines.data.0.id", "nope": "x.y"}}}
     ctx = context({"stripe": {"events": config}})
     payload = stripe_event(story.version, "invoice.paid")
-    [action] = map_stripe_event(payload, ctx)
+    [action, _record] = map_stripe_event(payload, ctx)
     assert action.event is not None
     assert action.event.properties == {
         "invoice_id": payload["data"]["object"]["id"],
@@ -119,11 +119,12 @@ def test_extension_resolves_the_person_like_the_table_does(story: Story) -> None
 def test_vendors_restrict_routing(story: Story) -> None:
     config = {"stripe": {"events": {"invoice.paid": {"vendors": ["segmetrics", "loops"]}}}}
     ctx = context(config)
-    [paid] = map_stripe_event(stripe_event(story.version, "invoice.paid"), ctx)
+    [paid, record] = map_stripe_event(stripe_event(story.version, "invoice.paid"), ctx)
     [failed] = map_stripe_event(stripe_event(story.version, "invoice.payment_failed"), ctx)
-    assert ctx.vendors_for(paid) == {Vendor("segmetrics"), Vendor("loops")}
+    assert ctx.vendors_for(paid) == ctx.vendors_for(record) == {Vendor("segmetrics"), Vendor("loops")}
     assert ctx.vendors_for(failed) is None
     assert route(paid, vendors(), ctx.vendors_for(paid)) == [Vendor("loops"), Vendor("segmetrics")]
+    assert route(record, vendors(), ctx.vendors_for(record)) == [Vendor("segmetrics")]  # the one keeping invoices
 
 
 def test_typeform_per_form_configuration() -> None:

@@ -209,9 +209,9 @@ def test_mapping_through_dynamodb_costs_few_calls(aws: FakeAws) -> None:
     # Invoice and payment intent written at once; held read under both.
     assert run(OLD, "invoice.paid") == {"get_item": 3, "batch_write_item": 1}
 
-    [refund] = map_stripe_event(stripe_event(CURRENT, "charge.refunded"), ctx)
-    assert refund.invoice is not None and refund.invoice.is_refunded
-    assert refund.person.email == EMAIL
+    [refund, record] = map_stripe_event(stripe_event(CURRENT, "charge.refunded"), ctx)
+    assert record.invoice is not None and record.invoice.is_refunded
+    assert refund.person.email == record.person.email == EMAIL
     [subscription] = map_stripe_event(stripe_event(CURRENT, "customer.subscription.deleted"), ctx)
     assert subscription.person.email == EMAIL
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.providers.conftest import CURRENT, OLD, Story, at, stripe_event
+from webhook_bridge.actions import Action, Invoice
 from webhook_bridge.mapping_config import MappingContext
 from webhook_bridge.providers.stripe.mapper import map_stripe_event
 from webhook_bridge.providers.stripe.ordering import subscription_version
@@ -131,14 +132,19 @@ def test_subscription_without_items_object_is_accepted(ctx: MappingContext) -> N
     assert action.person.traits == {"subscription_status": "canceled"}
 
 
+def invoice_of(actions: list[Action]) -> Invoice:
+    """The invoice record ``invoice.paid`` maps to (its own action, beside the identify and track)."""
+    (invoice,) = [action.invoice for action in actions if action.invoice is not None]
+    return invoice
+
+
 def test_invoice_line_names_and_products_fall_back(story: Story, ctx: MappingContext) -> None:
     payload = stripe_event(story.version, "invoice.paid")
     line = payload["data"]["object"]["lines"]["data"][0]
     line["description"] = None
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None
+    invoice = invoice_of(map_stripe_event(payload, ctx))
     expected_name = "Pro — mensual por asiento" if story.version == OLD else story.pro_product
-    assert action.invoice.items[0].name == expected_name
+    assert invoice.items[0].name == expected_name
 
 
 def test_invoice_line_name_prefers_the_product_name_over_the_description(story: Story, ctx: MappingContext) -> None:
@@ -149,9 +155,8 @@ def test_invoice_line_name_prefers_the_product_name_over_the_description(story: 
         line["price"]["product"] = product
     else:
         line["pricing"]["price_details"]["product"] = product
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None
-    assert (action.invoice.items[0].name, action.invoice.items[0].product_id) == ("Pro", story.pro_product)
+    invoice = invoice_of(map_stripe_event(payload, ctx))
+    assert (invoice.items[0].name, invoice.items[0].product_id) == ("Pro", story.pro_product)
 
 
 def test_current_invoice_line_with_an_expanded_price_is_named_by_its_nickname(ctx: MappingContext) -> None:
@@ -159,10 +164,9 @@ def test_current_invoice_line_with_an_expanded_price_is_named_by_its_nickname(ct
     line = payload["data"]["object"]["lines"]["data"][1]
     details = line["pricing"]["price_details"]
     details["price"] = {"id": details["price"], "object": "price", "nickname": "Soporte", "product": details["product"]}
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None
-    assert action.invoice.items[1].name == "Soporte"
-    assert action.invoice.items[1].product_id == details["product"]
+    invoice = invoice_of(map_stripe_event(payload, ctx))
+    assert invoice.items[1].name == "Soporte"
+    assert invoice.items[1].product_id == details["product"]
 
 
 @pytest.mark.parametrize("version", [OLD, CURRENT])
@@ -170,16 +174,14 @@ def test_invoice_lines_without_a_price_use_the_description(version: str, ctx: Ma
     payload = stripe_event(version, "invoice.paid")
     line = payload["data"]["object"]["lines"]["data"][0]
     line.update(price=None, pricing=None, description="Ajuste manual")  # e.g. a one-off invoice item
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None
-    assert (action.invoice.items[0].name, action.invoice.items[0].product_id) == ("Ajuste manual", None)
+    invoice = invoice_of(map_stripe_event(payload, ctx))
+    assert (invoice.items[0].name, invoice.items[0].product_id) == ("Ajuste manual", None)
 
 
 def test_invoice_without_lines_still_maps(ctx: MappingContext) -> None:
     payload = stripe_event(CURRENT, "invoice.paid")
     del payload["data"]["object"]["lines"]
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None and action.invoice.items == ()
+    assert invoice_of(map_stripe_event(payload, ctx)).items == ()
     failed = stripe_event(OLD, "invoice.payment_failed")
     failed["data"]["object"]["lines"] = None
     assert len(map_stripe_event(failed, ctx)) == 1
@@ -202,18 +204,16 @@ def test_old_invoice_tax_falls_back_to_the_tax_amounts(ctx: MappingContext) -> N
     payload = stripe_event(OLD, "invoice.paid")
     payload["data"]["object"]["tax"] = None
     payload["data"]["object"]["total_tax_amounts"] = [{"amount": 1000, "inclusive": True, "tax_rate": "txr_1"}]
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None
-    assert action.invoice.tax == 1000
+    invoice = invoice_of(map_stripe_event(payload, ctx))
+    assert invoice.tax == 1000
 
 
 def test_invoice_without_tax_or_discount_information(ctx: MappingContext) -> None:
     payload = stripe_event(CURRENT, "invoice.paid")
     for key in ("total_taxes", "total_discount_amounts"):
         del payload["data"]["object"][key]
-    [action] = map_stripe_event(payload, ctx)
-    assert action.invoice is not None
-    assert (action.invoice.tax, action.invoice.discount) == (None, None)
+    invoice = invoice_of(map_stripe_event(payload, ctx))
+    assert (invoice.tax, invoice.discount) == (None, None)
 
 
 def test_same_second_subscription_events_order_by_type_then_status() -> None:

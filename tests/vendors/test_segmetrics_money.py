@@ -70,15 +70,15 @@ def amounts(invoice: dict[str, Any]) -> dict[str, Any]:
 def test_invoice_amounts_are_cents(http_mock, client, version: str, currency: str) -> None:
     ctx = context()
     map_stripe_event(stripe_event(version, "customer.created"), ctx)
-    [action] = map_stripe_event(in_currency(stripe_event(version, "invoice.paid"), currency), ctx)
+    [paid, record] = map_stripe_event(in_currency(stripe_event(version, "invoice.paid"), currency), ctx)
 
-    invoice = delivered(http_mock, client, action, "/invoice")
+    invoice = delivered(http_mock, client, record, "/invoice")
 
     assert amounts(invoice) == EXPECTED[currency]
     # Elsewhere the amount stays as Stripe sent it, with its currency beside it.
-    assert action.invoice is not None and action.invoice.amount == 8906
-    assert action.event is not None
-    assert action.event.properties == {
+    assert record.invoice is not None and record.invoice.amount == 8906
+    assert paid.event is not None
+    assert paid.event.properties == {
         "invoice_id": STORIES[version].invoice,
         "amount_paid": 8906,
         "currency": currency,
@@ -94,7 +94,7 @@ def test_yen_refund_lowers_paid_in_cents(http_mock, client, version: str) -> Non
         map_stripe_event(stripe_event(version, "invoice_payment.paid"), ctx)
     refund = in_currency(stripe_event(version, "charge.refunded"), "jpy")
     refund["data"]["object"].update(amount_refunded=1000, refunded=False)  # ¥1,000 of ¥8,906
-    [action] = map_stripe_event(refund, ctx)
+    [_, action] = map_stripe_event(refund, ctx)  # the track, then the invoice record
 
     invoice = delivered(http_mock, client, action, "/invoice")
 

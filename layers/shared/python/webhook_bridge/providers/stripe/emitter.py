@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webhook_bridge.actions import Action, ActionKind, Person, TrackEvent, normalize_email
+from webhook_bridge.actions import Action, ActionKind, Invoice, Person, TrackEvent, normalize_email
 from webhook_bridge.mapping_config import MappingContext, StripeEventConfig
 from webhook_bridge.providers.payload import get_path
 from webhook_bridge.providers.stripe.models import CustomerRef, ExpandableCustomer, StripeEvent, ref_id
-from webhook_bridge.providers.stripe.ordering import customer_version
+from webhook_bridge.providers.stripe.ordering import customer_version, invoice_key
 from webhook_bridge.providers.timestamps import utc
 from webhook_bridge.state import HeldEvent
 
 # The id prefix of the events ``bridgectl import stripe`` makes from existing objects.
 IMPORTED_EVENT_PREFIX = "evt_import_"
+# An event's invoice record is its second action (``Action.make_id``'s index): the first is its own.
+INVOICE_RECORD_INDEX = 1
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,16 @@ class Emitter:
         return HeldEvent(event_id=self.event.id, event_type=self.event.type, created=self.event.created)
 
     @staticmethod
-    def actions_of(origin: HeldEvent, kind: ActionKind, person: Person, **fields: Any) -> list[Action]:
+    def actions_of(
+        origin: HeldEvent, kind: ActionKind, person: Person, *, index: int = 0, **fields: Any
+    ) -> list[Action]:
         """``actions`` of another event: a refund or dispute held until its invoice was known
         (``held.py``) goes out under its own event's id, type and time."""
         if not person.is_identified:
             return []
         return [
             Action(
-                id=Action.make_id("stripe", origin.event_id, 0),
+                id=Action.make_id("stripe", origin.event_id, index),
                 kind=kind,
                 source="stripe",
                 source_event_id=origin.event_id,
@@ -104,6 +108,24 @@ class Emitter:
                 **fields,
             )
         ]
+
+
+def invoice_record(origin: HeldEvent, kind: ActionKind, person: Person, invoice: Invoice, version: str) -> list[Action]:
+    """The invoice record alone, as ``origin`` (``invoice.paid``, a refund) leaves it, ordered
+    under the invoice's own key. Only vendors that keep invoice records take it (their spec's
+    ``handles``), so the invoice's order decides nothing else: the event's own action (its
+    track and identify, index 0) goes out unordered beside it. The ledger keeps no name: the
+    record names its person by email and Stripe id only."""
+    who = Person(email=person.email, stripe_customer_id=person.stripe_customer_id)
+    return Emitter.actions_of(
+        origin,
+        kind,
+        who,
+        index=INVOICE_RECORD_INDEX,
+        invoice=invoice,
+        ordering_key=invoice_key(invoice.id),
+        ordering_version=version,
+    )
 
 
 def _expanded_email(customer: ExpandableCustomer) -> str | None:

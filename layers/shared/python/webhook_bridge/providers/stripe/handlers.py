@@ -21,7 +21,7 @@ from webhook_bridge.providers.stripe.billing import (
     to_invoice,
     to_subscription,
 )
-from webhook_bridge.providers.stripe.emitter import Emitter
+from webhook_bridge.providers.stripe.emitter import Emitter, invoice_record
 from webhook_bridge.providers.stripe.held import (
     dispute_person,
     invoice_or_hold,
@@ -44,7 +44,6 @@ from webhook_bridge.providers.stripe.ordering import (
     customer_erasure_version,
     customer_key,
     customer_version,
-    invoice_key,
     invoice_version,
     subscription_key,
     subscription_version,
@@ -140,16 +139,9 @@ def invoice_paid(obj: StripeInvoice, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em, ActionKind.INVOICE, {"invoice_id": obj.id, "amount_paid": obj.amount_paid, "currency": obj.currency}
     )
-    paid = em.actions(
-        kind,
-        person,
-        identify=True,
-        event=event,
-        invoice=invoice,
-        ordering_key=invoice_key(invoice.id),
-        ordering_version=invoice_version(False, 0, em.event.created, em.event.id),
-    )
-    return [*paid, *released]
+    paid = em.actions(kind, person, identify=True, event=event)
+    version = invoice_version(False, 0, em.event.created, em.event.id)
+    return [*paid, *invoice_record(em.origin, ActionKind.INVOICE, person, invoice, version), *released]
 
 
 def invoice_payment_failed(obj: StripeInvoice, em: Emitter) -> list[Action]:
@@ -247,16 +239,11 @@ def charge_refunded(obj: Charge, em: Emitter) -> list[Action]:
     kind, event = _kind_and_event(
         em, ActionKind.REFUND, {"amount_refunded": obj.amount_refunded, "currency": obj.currency}
     )
+    refund = em.actions(kind, person, event=event)
     if record is None:
-        return em.actions(kind, person, event=event)
-    return em.actions(
-        kind,
-        person,
-        event=event,
-        invoice=after_refund(record.invoice, obj.refunded, obj.amount_refunded),
-        ordering_key=invoice_key(record.invoice.id),
-        ordering_version=version,
-    )
+        return refund
+    refunded = after_refund(record.invoice, obj.refunded, obj.amount_refunded)
+    return [*refund, *invoice_record(em.origin, ActionKind.REFUND, person, refunded, version)]
 
 
 def subscription_changed(obj: StripeSubscription, em: Emitter) -> list[Action]:

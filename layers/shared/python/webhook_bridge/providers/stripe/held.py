@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from webhook_bridge.actions import Action, ActionKind, Person
 from webhook_bridge.providers.stripe.billing import after_refund
-from webhook_bridge.providers.stripe.emitter import Emitter
+from webhook_bridge.providers.stripe.emitter import Emitter, invoice_record
 from webhook_bridge.providers.stripe.models import ExpandableCustomer, ref_id
-from webhook_bridge.providers.stripe.ordering import invoice_key
 from webhook_bridge.state import Held, HeldDispute, HeldRefund, InvoiceMemory, RememberedInvoice
 
 
@@ -77,14 +76,9 @@ def _released(em: Emitter, held: Held, record: RememberedInvoice) -> list[Action
     if held.refund is not None:
         refund = held.refund
         # State only: the refund's own track event went out when it arrived.
-        actions += em.actions_of(
-            refund,
-            ActionKind.REFUND,
-            refund_person(em, record, refund.stripe_customer_id, None),
-            invoice=after_refund(record.invoice, refund.refunded, refund.amount_refunded),
-            ordering_key=invoice_key(record.invoice.id),
-            ordering_version=refund.version,
-        )
+        person = refund_person(em, record, refund.stripe_customer_id, None)
+        refunded = after_refund(record.invoice, refund.refunded, refund.amount_refunded)
+        actions += invoice_record(refund, ActionKind.REFUND, person, refunded, refund.version)
     for dispute in held.disputes:
         actions += em.actions_of(dispute, ActionKind.TRACK, dispute_person(em, record, None), event=dispute.event)
     return actions
