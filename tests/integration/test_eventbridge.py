@@ -17,6 +17,7 @@ from devstack.support.handlers import load_function
 from devstack.support.lambda_context import LambdaContext
 from tests.integration.conftest import Bridge
 from tests.integration.test_events import EVENTS, STRIPE_EMAIL, assert_documented, calls_since
+from webhook_bridge.providers.stripe.mapper import THIN_EVENT_IGNORED
 from webhook_bridge.receiver.eventbridge import envelope_for
 from webhook_bridge.vendors.catalog import Vendor
 from webhook_bridge.vendors.catalog import vendors as known_vendors
@@ -105,7 +106,7 @@ def test_a_lone_surrogate_in_the_stripe_event_is_repaired_as_the_webhook_repairs
 
 
 @pytest.mark.parametrize("event_type", ["v1.billing.meter.error_report_triggered", "v1.customer.created"])
-def test_a_thin_event_is_ignored_not_retried_into_the_dead_letter_queue(bridge: Bridge, consumer, event_type):
+def test_a_thin_event_is_ignored_not_retried_into_the_dead_letter_queue(bridge: Bridge, consumer, event_type, caplog):
     # An event destination set to the thin payload sends notifications like this one (Stripe's
     # v2 event reference): the object is only named, so there is nothing to map.
     thin = {
@@ -121,6 +122,8 @@ def test_a_thin_event_is_ignored_not_retried_into_the_dead_letter_queue(bridge: 
     status, answer = bridge.post("stripe", {**thin, "id": "evt_test_thin_by_webhook"})
     assert (status, answer["status"]) == (200, "ignored")
     assert queued(bridge) == dict.fromkeys(known_vendors(), 0)
+    warned = [r for r in caplog.records if r.getMessage() == THIN_EVENT_IGNORED]
+    assert [r.levelname for r in warned] == ["WARNING", "WARNING"]  # each way, saying what to change
 
 
 def _created(path: Path) -> int:

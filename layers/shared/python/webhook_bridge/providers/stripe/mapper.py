@@ -13,6 +13,7 @@ from typing import Any
 
 from webhook_bridge.actions import Action
 from webhook_bridge.mapping_config import MappingContext
+from webhook_bridge.observability import logger
 from webhook_bridge.providers.exceptions import MappingError
 from webhook_bridge.providers.payload import parse
 from webhook_bridge.providers.stripe.emitter import Emitter
@@ -21,6 +22,7 @@ from webhook_bridge.providers.stripe.models import StripeEvent
 
 # What an event destination sends with the "thin" payload (a v2 event notification), instead of a snapshot.
 THIN_EVENT = "v2.core.event"
+THIN_EVENT_IGNORED = "thin Stripe event ignored: set the event destination's payload to snapshot"
 
 
 def map_stripe_event(event: dict[str, Any], ctx: MappingContext) -> list[Action]:
@@ -29,6 +31,8 @@ def map_stripe_event(event: dict[str, Any], ctx: MappingContext) -> list[Action]
     if event.get("object") == THIN_EVENT:
         # A thin event names its object without carrying it: nothing to map, and refusing it
         # would have Stripe (or EventBridge's queue) retry it into a dead-letter queue for nothing.
+        # Counted as ignored like any unmapped type, so say why: a destination is misconfigured.
+        logger.warning(THIN_EVENT_IGNORED, extra={"event_type": str(event.get("type"))})
         return []
     declared = event.get("type")
     parsed = parse(StripeEvent, event, source="stripe", event_type=declared if isinstance(declared, str) else None)
